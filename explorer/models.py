@@ -61,7 +61,7 @@ class ModelConfig:
                 raise ValueError(f"{name} must be a whole number from {low} to {high}; got {value!r}")
         if self.cell == "jordan" and (self.num_layers != 1 or self.bidirectional):
             raise ValueError("a Jordan network here has one layer and one direction, as in Jordan (1986)")
-        if self.cell == "gru" and self.nonlinearity != "tanh" or self.cell == "lstm" and self.nonlinearity != "tanh":
+        if self.cell in ("gru", "lstm") and self.nonlinearity != "tanh":
             raise ValueError("only rnn and jordan cells take a relu nonlinearity")
 
     @property
@@ -179,10 +179,10 @@ class RNNModel(nn.Module):
             raise ValueError("this model reads token ids; give an integer tensor or text")
         if mode == "embedding":
             return self.embedding(x)  # (..., T, E)
-        return F.one_hot(x, self.config.input_size).to(self.head_dtype)  # (..., T, V)
+        return F.one_hot(x, self.config.input_size).to(self.param_dtype)  # (..., T, V)
 
     @property
-    def head_dtype(self) -> torch.dtype:
+    def param_dtype(self) -> torch.dtype:
         return self.rnn.weight_ih_l0.dtype
 
     def step_outputs(self, rnn_out: torch.Tensor) -> torch.Tensor:
