@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from explorer.tasks.base import Batch, Task
@@ -60,20 +61,21 @@ class BracketsTask(Task):
     def batch(self, split: str, batch_size: int, seq_len: int, generator: torch.Generator) -> Batch:
         # Every split draws from the same process; the split only matters for bookkeeping here.
         self.check_request(split, batch_size, seq_len)
-        uniform = torch.rand(batch_size, seq_len, 2, generator=generator)  # (B, T, 2): bracket choice, filler choice
-        depth = torch.zeros(batch_size, dtype=torch.long)  # (B,)
-        steps, targets = [], []
+        uniform = torch.rand(batch_size, seq_len, 2, generator=generator).numpy()  # (B, T, 2): bracket, filler
+        opens = np.where(uniform[:, :, 0] < 0.5, 1, -1)  # (B, T) fair coin: open or close
+        filler = uniform[:, :, 1] < self.filler_prob  # (B, T)
+        depth = np.zeros(batch_size, dtype=np.int64)  # (B,)
+        step = np.empty((batch_size, seq_len), dtype=np.int64)
+        targets = np.empty((batch_size, seq_len), dtype=np.int64)
+        # The walk is sequential in t; numpy on (B,) arrays keeps each step about a microsecond.
         for t in range(seq_len):
-            step = torch.where(uniform[:, t, 0] < 0.5, 1, -1)  # (B,) fair coin: open or close
-            step = torch.where(depth == 0, 1, step)  # cannot close at depth 0
-            step = torch.where(depth == self.max_depth, -1, step)  # cannot open past max_depth
-            step = torch.where(uniform[:, t, 1] < self.filler_prob, 0, step)  # filler keeps the depth
-            depth = depth + step
-            steps.append(step)
-            targets.append(depth)
-        step = torch.stack(steps, dim=1)  # (B, T) in {-1, 0, 1}
+            s = np.where(depth == 0, 1, opens[:, t])  # cannot close at depth 0
+            s = np.where(depth == self.max_depth, -1, s)  # cannot open past max_depth
+            s = np.where(filler[:, t], 0, s)  # filler keeps the depth
+            depth = depth + s
+            step[:, t], targets[:, t] = s, depth
         ids = torch.tensor([self.vocab.stoi[")"], self.vocab.stoi["a"], self.vocab.stoi["("]])  # indexed by step + 1
-        return Batch(x=ids[step + 1], y=torch.stack(targets, dim=1))  # (B, T), (B, T)
+        return Batch(x=ids[torch.from_numpy(step) + 1], y=torch.from_numpy(targets))  # (B, T), (B, T)
 
     def baseline(self) -> tuple[float, str]:
         # Measured, not derived: the reflecting walk's depth histogram has no tidy closed form.
