@@ -302,3 +302,48 @@ def _reduce(values, valid, where, name):
             raise ValueError(f"step {step} has nothing to predict; choose an earlier step")
         return values[step], f"{name} at step {step}"
     raise ValueError(f"loss must be 'last', 'sum', 'mean' or a step index; got {where!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# why gradients vanish or explode: the recurrent matrices
+
+
+# Pascanu, Mikolov & Bengio (2013), "On the difficulty of training recurrent neural networks":
+# if the largest singular value of W_hh is below 1/gamma, where gamma bounds the derivative of
+# the nonlinearity (1 for tanh and relu), the gradient through time must vanish.
+DERIVATIVE_BOUND = {"tanh": 1.0, "relu": 1.0}
+
+
+def recurrent_spectrum(rnn: nn.Module) -> list[dict]:
+    """Singular values of every recurrent matrix, one row per (layer, direction, block).
+
+    Elman: W_hh. GRU: the r, z, n blocks of W_hh. LSTM: the i, f, g, o blocks. Jordan: the
+    map from h_{t-1} back to h_t through the output, W_hh W_ho (before the feedback squashing).
+    Each row: layer, direction, block, singular_values (descending), largest, and for Elman and
+    Jordan nets the vanishing bound 1/gamma with gamma the nonlinearity's derivative bound."""
+    from .trace import GATE_NAMES, cell_type
+
+    kind = cell_type(rnn)
+    rows = []
+    dirs = 2 if rnn.bidirectional else 1
+    with torch.no_grad():
+        for layer in range(rnn.num_layers):
+            for d in range(dirs):
+                sfx = "_reverse" if d else ""
+                w_hh = getattr(rnn, f"weight_hh_l{layer}{sfx}").detach().double().cpu()
+                if kind == "jordan":
+                    blocks = {"W_hh W_ho": w_hh @ rnn.weight_ho_l0.detach().double().cpu()}
+                elif kind in ("lstm", "gru"):
+                    blocks = dict(zip(GATE_NAMES[kind], w_hh.chunk(len(GATE_NAMES[kind]), 0)))
+                else:
+                    blocks = {"W_hh": w_hh}
+                for block, matrix in blocks.items():
+                    values = torch.linalg.svdvals(matrix).numpy()
+                    row = {"layer": layer, "direction": d, "block": block, "singular_values": values,
+                           "largest": float(values[0])}
+                    if kind.startswith("rnn") or kind == "jordan":
+                        nonlinearity = rnn.nonlinearity if kind == "jordan" else kind[4:]
+                        row["vanishing_bound"] = 1.0 / DERIVATIVE_BOUND[nonlinearity]
+                        row["must_vanish"] = row["largest"] < row["vanishing_bound"]
+                    rows.append(row)
+    return rows
