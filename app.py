@@ -1,17 +1,23 @@
 """RNN Explorer: look inside recurrent neural networks while they read, write and learn.
 
     streamlit run app.py
-"""
-import streamlit as st
 
+RNN_EXPLORER_THREADS sets torch's threads per server process (default 1: batch-1 traces gain
+nothing from a second thread, and sessions share the cores smoothly); RNN_EXPLORER_ZOO_DIR
+points at another folder of pretrained models.
+"""
+import os
+
+import streamlit as st
+import torch
+
+torch.set_num_threads(int(os.environ.get("RNN_EXPLORER_THREADS", 1)))
 st.set_page_config(page_title="RNN Explorer", page_icon="🔁", layout="wide")
 
-
-def home():
-    st.title("RNN Explorer")
-    st.write("Look inside recurrent networks while they read, write and learn. "
-             "The pages that draw traces and gradients are being built; the library under them, "
-             "`explorer/`, already traces SimpleRNN, Jordan, GRU and LSTM networks exactly.")
-
-
-st.navigation([st.Page(home, title="Home", icon="🏠", default=True)]).run()
+page = st.navigation([
+    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
+    st.Page("pages/inspect.py", title="Inspect", icon="🔬"),
+    st.Page("pages/generate.py", title="Generate", icon="✍️"),
+])
+st.sidebar.caption("RNN Explorer: every hidden state, gate and cell state, computed exactly from the real network.")
+page.run()

@@ -1,0 +1,320 @@
+"""Pure Plotly builders for the app: numpy arrays and Traces in, `go.Figure` (or an HTML string) out.
+
+Conventions, the same on every page (DESIGN.md, "Figures"):
+- time runs left to right (x = step, ticks labelled with the character read), units top to bottom;
+- sigmoid gates (i f o r z) share one sequential scale fixed to [0, 1]; tanh-range values
+  (hidden, g, n) and unbounded ones (cell, pre) share one diverging scale centred at 0, symmetric,
+  at least [-1, 1] and wider only when the data are;
+- every figure has a title, axis titles and hover text naming character, step, unit and value;
+- wide heatmaps are binned (mean over neighbouring steps) down to what a browser can show, so
+  their JSON stays well under 2 MB; the caller offers a window at full resolution.
+
+Nothing here calls streamlit. The numbers the figures show (unit ordering, gate saturation,
+the values inside a step's equations, exports) come from explorer/analysis.py.
+"""
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
+
+
+from .analysis import gate_saturation
+from .trace import SIGMOID_GATES
+
+SEQUENTIAL = "Viridis"  # sigmoid gates, probabilities: perceptually uniform, colour-blind safe
+DIVERGING = "RdBu_r"  # signed values: blue negative, red positive, white at 0; colour-blind safe
+MAX_CELLS = 128_000  # float32 heatmap cells per figure: ~0.7 MB of JSON, drawn in well under a second
+MAX_COLUMNS = 1000  # no screen shows more steps than this side by side
+QUANTITY_NAMES = {
+    "hidden": "hidden state h", "cell": "cell state c", "i": "input gate i", "f": "forget gate f",
+    "g": "candidate g", "o": "output gate o", "r": "reset gate r", "z": "update gate z", "n": "candidate n",
+    "pre": "pre-activation a",
+}
+LN2 = math.log(2.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# scales and labels
+
+
+def color_scale(quantity: str, values: np.ndarray | None = None) -> dict:
+    """The colour scale for a quantity: {'colorscale', 'zmin', 'zmax'}, the same on every page."""
+    if quantity in SIGMOID_GATES:
+        return {"colorscale": SEQUENTIAL, "zmin": 0.0, "zmax": 1.0}
+    bound = 1.0
+    if values is not None and np.size(values):
+        finite = np.abs(np.asarray(values, dtype=np.float64))
+        finite = finite[np.isfinite(finite)]
+        if finite.size:
+            bound = max(bound, float(finite.max()))
+    return {"colorscale": DIVERGING, "zmin": -bound, "zmax": bound}
+
+
+def char_label(ch: str) -> str:
+    """A character as a tick or hover label: whitespace made visible, markup characters escaped."""
+    visible = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}.get(ch, ch)
+    return html.escape(visible, quote=False)
+
+
+def quantity_name(quantity: str) -> str:
+    return QUANTITY_NAMES.get(quantity, quantity)
+
+
+def _step_labels(tokens, start: int, steps: int) -> list[str]:
+    chars = list(tokens[start:start + steps]) if tokens is not None else ["?"] * steps
+    return [char_label(c) for c in chars]
+
+
+# ---------------------------------------------------------------------------------------------
+# numbers the figures show
+
+
+def bin_columns(values: np.ndarray, max_columns: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over runs of neighbouring steps so at most `max_columns` remain.
+    `values` [T, ...] -> (binned [B, ...], first step of each bin [B+1] as edges)."""
+    steps = values.shape[0]
+    width = max(1, math.ceil(steps / max_columns))
+    edges = np.arange(0, steps, width)
+    edges = np.append(edges, steps)
+    counts = np.diff(edges).reshape((-1,) + (1,) * (values.ndim - 1))  # steps in each bin
+    return np.add.reduceat(values, edges[:-1], axis=0) / counts, edges
+
+
+def equation_latex(values: dict) -> list[str]:
+    """The step equations with the numbers of `equation_values` filled in, one LaTeX line each."""
+    def n(v):
+        return f"{v:.3f}" if v >= 0 else f"({v:.3f})"
+
+    p, g, kind = values["parts"], values["gates"], values["cell_type"]
+
+    def affine(name, tag):
+        fx, fh = p[name]
+        return (rf"{tag} = \underbrace{{{n(fx)}}}_{{W_{{i{name}}}x_t + b_{{i{name}}}}} + "
+                rf"\underbrace{{{n(fh)}}}_{{W_{{h{name}}}h_{{t-1}} + b_{{h{name}}}}} = {values['pre'][name]:.3f}")
+
+    if kind == "lstm":
+        lines = [affine(k, f"a^{k}_t") for k in "ifgo"]
+        lines += [rf"i_t = \sigma(a^i_t) = {g['i']:.3f},\quad f_t = \sigma(a^f_t) = {g['f']:.3f},\quad "
+                  rf"g_t = \tanh(a^g_t) = {g['g']:.3f},\quad o_t = \sigma(a^o_t) = {g['o']:.3f}",
+                  rf"c_t = f_t \odot c_{{t-1}} + i_t \odot g_t = {n(g['f'])} \cdot {n(values['c_prev'])} + "
+                  rf"{n(g['i'])} \cdot {n(g['g'])} = {values['c']:.3f}",
+                  rf"h_t = o_t \odot \tanh(c_t) = {n(g['o'])} \cdot \tanh({values['c']:.3f}) = {values['h']:.3f}"]
+        return lines
+    if kind == "gru":
+        fx, fh = p["n"]
+        lines = [affine("r", "a^r_t"), affine("z", "a^z_t"),
+                 rf"r_t = \sigma(a^r_t) = {g['r']:.3f},\quad z_t = \sigma(a^z_t) = {g['z']:.3f}",
+                 rf"n_t = \tanh(W_{{in}}x_t + b_{{in}} + r_t \odot (W_{{hn}}h_{{t-1}} + b_{{hn}})) = "
+                 rf"\tanh({n(fx)} + {n(g['r'])} \cdot {n(fh)}) = {g['n']:.3f}",
+                 rf"h_t = (1 - z_t) \odot n_t + z_t \odot h_{{t-1}} = {n(1 - g['z'])} \cdot {n(g['n'])} + "
+                 rf"{n(g['z'])} \cdot {n(values['h_prev'])} = {values['h']:.3f}"]
+        return lines
+    act = r"\tanh" if kind == "rnn_tanh" else r"\mathrm{relu}"
+    return [affine("pre", "a_t").replace("W_{ipre}", "W_{ih}").replace("b_{ipre}", "b_{ih}")
+            .replace("W_{hpre}", "W_{hh}").replace("b_{hpre}", "b_{hh}"),
+            rf"h_t = {act}(a_t) = {act}({values['pre']['pre']:.3f}) = {values['h']:.3f}"]
+
+
+def can_export_png() -> bool:
+    """Whether plotly can write PNGs here (it needs the optional kaleido package)."""
+    import importlib.util
+    return importlib.util.find_spec("kaleido") is not None
+
+
+def figure_png(fig: go.Figure) -> bytes:
+    return fig.to_image(format="png", scale=2)
+
+
+def figure_html(fig: go.Figure) -> bytes:
+    """A standalone HTML file for a figure, plotly.js included, so it opens offline in class."""
+    return fig.to_html(include_plotlyjs=True, full_html=True).encode("utf-8")  # works offline
+
+
+# ---------------------------------------------------------------------------------------------
+# figures
+
+
+def state_heatmap(*, values: np.ndarray, tokens, quantity: str, title: str | None = None,
+                  unit_order: np.ndarray | None = None, start: int = 0, boundary: int | None = None,
+                  max_cells: int = MAX_CELLS, max_columns: int = MAX_COLUMNS, height: int | None = None,
+                  boundary_label: str = "generated →") -> go.Figure:
+    """Heatmap of one quantity [T, H]: steps along x, units top to bottom in `unit_order`.
+
+    `start` is the step of values[0] (for windows into longer text). Wider than the browser can
+    use (more than `max_columns` steps or `max_cells` cells), steps are binned by their mean and
+    the hover names the range. `boundary` draws a vertical line before that step (e.g. the end
+    of a prompt), labelled `boundary_label`."""
+    values = np.asarray(values)
+    steps, size = values.shape
+    order = np.arange(size) if unit_order is None else np.asarray(unit_order)
+    scale = color_scale(quantity, values)
+    columns = min(max_columns, max(1, max_cells // max(size, 1)))
+    labels = _step_labels(tokens, start, steps)
+    ordered = values[:, order]  # [T, H] in display order
+    width = max(1, math.ceil(steps / columns))  # steps per column
+    if width > 1:
+        binned, edges = bin_columns(ordered.astype(np.float64), columns)
+        z = binned.T.astype(np.float32)  # [H, B]
+        excerpts = ["".join(labels[a:min(b, a + 12)]) + ("…" if b - a > 12 else "") for a, b in zip(edges, edges[1:])]
+        categories = [f"steps {a + start}–{b - 1 + start} “{text}”" for a, b, text in zip(edges, edges[1:], excerpts)]
+        tick_labels = [labels[a] for a in edges[:-1]]
+    else:
+        z = ordered.T.astype(np.float32)  # [H, T]
+        categories = [f"step {start + t} “{labels[t]}”" for t in range(steps)]
+        tick_labels = labels
+    name = quantity_name(quantity)
+    mean = " (mean)" if width > 1 else ""
+    # x and y are categories ("step 12 “a”", "unit 37"): the hover names character, step and
+    # unit from one label per column and per row, not from a per-cell text array (megabytes).
+    fig = go.Figure(go.Heatmap(
+        z=z, x=categories, y=[f"unit {u}" for u in order], colorbar=dict(title=dict(text=quantity)),
+        hovertemplate="%{x}<br>%{y}<br>" + name + mean + " = %{z:.3f}<extra></extra>", **scale))
+    note = f" (mean over {width} steps per column)" if width > 1 else ""
+    fig.update_layout(
+        title=dict(text=(title or f"{name}, units × steps") + note),
+        yaxis=dict(title="unit", autorange="reversed", type="category"),
+        height=height or max(220, min(900, 14 * size + 120)), margin=dict(l=60, r=20, t=50, b=50),
+    )
+    _category_ticks(fig, categories, tick_labels)
+    if boundary is not None and start <= boundary <= start + steps:
+        position = (boundary - start) / width - 0.5  # category i spans [i - 0.5, i + 0.5]
+        fig.add_vline(x=position, line=dict(color="black", width=2, dash="dash"))
+        fig.add_annotation(x=position, y=1.0, yref="paper", text=boundary_label, showarrow=False,
+                           xanchor="left", yanchor="bottom")
+    return fig
+
+
+def _category_ticks(fig: go.Figure, categories: list[str], tick_labels: list[str], axis: str = "xaxis",
+                    title: str = "step (character read)"):
+    n = len(categories)
+    every = max(1, math.ceil(n / 80))
+    idx = range(0, n, every)
+    text = [tick_labels[i] for i in idx]
+    fig.update_layout({axis: dict(type="category", tickmode="array", tickvals=[categories[i] for i in idx],
+                                  ticktext=text, tickangle=0, title=title)})
+
+
+def _entity(ch: str) -> str:
+    """A character safe both as HTML and inside st.markdown: letters, digits and spaces as they
+    are, everything else as a numeric entity (so <, &, *, _, $, \\ are never markup)."""
+    return ch if ch.isalnum() or ch == " " else f"&#{ord(ch)};"
+
+
+def colored_text_html(*, tokens, values: np.ndarray, quantity: str, unit: int, start: int = 0,
+                      scale_values: np.ndarray | None = None) -> str:
+    """The text as HTML spans, each character's background coloured by one unit's value
+    (the quantity's standard scale); every character HTML-escaped, hover title names step,
+    character, unit and value. `values` [T] lines up with tokens[start:]."""
+    values = np.asarray(values, dtype=np.float64)
+    scale = color_scale(quantity, values if scale_values is None else scale_values)
+    low, high = scale["zmin"], scale["zmax"]
+    palette = sample_colorscale(scale["colorscale"], list(np.linspace(0, 1, 64)), colortype="tuple")
+    spans = []
+    for t, value in enumerate(values):
+        ch = tokens[start + t]
+        fraction = 0.0 if high == low else (value - low) / (high - low)
+        r, g, b = palette[int(np.clip(round(fraction * 63), 0, 63))] if np.isfinite(value) else (0.5, 0.5, 0.5)
+        r, g, b = (float(c) / 255 if c > 1 else float(c) for c in (r, g, b))
+        ink = "#000" if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else "#fff"
+        shown = "↵<br>" if ch == "\n" else _entity(ch)  # a plain space: lines may wrap there
+        tip = "".join(_entity(c) for c in f"step {start + t} '{ch}': unit {unit} {quantity} = {value:.3f}")
+        spans.append(f'<span title="{tip}" style="background:rgb({r * 255:.0f},{g * 255:.0f},{b * 255:.0f});'
+                     f'color:{ink}">{shown}</span>')
+    return ('<div style="font-family:monospace;font-size:1.05rem;line-height:1.9;white-space:pre-wrap;'
+            'overflow-wrap:anywhere">' + "".join(spans) + "</div>")
+
+
+def topk_figure(*, tokens, topk_labels, topk_probs: np.ndarray, start: int = 0, title: str | None = None,
+                boundary: int | None = None) -> go.Figure:
+    """The top-k next-character guesses at every step: steps along x, rank along y, the guessed
+    character written in the cell, its probability as colour (sequential scale, [0, 1])."""
+    probs = np.asarray(topk_probs, dtype=np.float32)  # [T, k]
+    steps, k = probs.shape
+    labels = _step_labels(tokens, start, steps)
+    categories = [f"step {start + t} “{labels[t]}”" for t in range(steps)]
+    guesses = np.array([[char_label(c) for c in row] for row in topk_labels], dtype=object).T  # [k, T]
+    show_text = steps <= 120
+    fig = go.Figure(go.Heatmap(
+        z=probs.T, x=categories, y=[f"#{r + 1}" for r in range(k)], text=guesses,
+        texttemplate="%{text}" if show_text else None, colorscale=SEQUENTIAL, zmin=0, zmax=1,
+        colorbar=dict(title=dict(text="p")),
+        hovertemplate="after %{x}<br>guess %{y}: “%{text}”<br>p = %{z:.3f}<extra></extra>"))
+    fig.update_layout(title=dict(text=title or f"Top-{k} guesses for the next character"),
+                      yaxis=dict(title="rank", autorange="reversed"),
+                      height=90 + 28 * k, margin=dict(l=60, r=20, t=50, b=40))
+    _category_ticks(fig, categories, labels)
+    if boundary is not None and start <= boundary <= start + steps:
+        fig.add_vline(x=boundary - start - 0.5, line=dict(color="black", width=2, dash="dash"))
+    return fig
+
+
+def loss_strip(*, tokens, loss: np.ndarray, start: int = 0, title: str | None = None) -> go.Figure:
+    """Per-character surprise: -log2 p(next character), one bar per step, in bits.
+    `loss` is in nats (Trace.loss); NaN (the last step, nothing to predict) is left blank."""
+    bits = np.asarray(loss, dtype=np.float64) / LN2
+    steps = bits.shape[0]
+    labels = _step_labels(tokens, start, steps)
+    nxt = [char_label(tokens[start + t + 1]) if start + t + 1 < len(tokens) else "" for t in range(steps)]
+    categories = [f"step {start + t} “{labels[t]}”" for t in range(steps)]
+    fig = go.Figure(go.Bar(
+        x=categories, y=np.where(np.isfinite(bits), bits, 0.0), customdata=nxt,
+        marker=dict(color=np.where(np.isfinite(bits), bits, 0.0), colorscale=SEQUENTIAL, cmin=0,
+                    cmax=max(8.0, float(np.nanmax(bits)) if np.isfinite(bits).any() else 8.0)),
+        hovertemplate="after %{x}, the next character “%{customdata}” cost %{y:.2f} bits<extra></extra>"))
+    fig.update_layout(title=dict(text=title or "Surprise: bits spent on each next character"),
+                      yaxis=dict(title="bits (−log₂ p)"), height=220, margin=dict(l=60, r=20, t=50, b=40),
+                      bargap=0.05)
+    _category_ticks(fig, categories, labels)
+    return fig
+
+
+def cell_flow_figure(*, flow: dict[str, np.ndarray], units, tokens, start: int = 0, layer: int = 0,
+                     direction: int = 0) -> go.Figure:
+    """c_t of chosen units split into kept (f⊙c_{t-1}) and written (i⊙g), with what the output
+    gate lets out (o⊙tanh c_t = h_t). `flow` as from Trace.cell_flow, each [T, H]."""
+    steps = flow["cell"].shape[0]
+    labels = _step_labels(tokens, start, steps)
+    categories = [f"step {start + t} “{labels[t]}”" for t in range(steps)]
+    styles = {"cell": dict(width=3), "kept": dict(dash="dot"), "written": dict(dash="dash"),
+              "emitted": dict(dash="dashdot")}
+    names = {"cell": "c_t", "kept": "kept f⊙c_{t-1}", "written": "written i⊙g", "emitted": "emitted o⊙tanh c_t"}
+    palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]  # Okabe-Ito
+    fig = go.Figure()
+    for k, unit in enumerate(units):
+        color = palette[k % len(palette)]
+        for part in ("cell", "kept", "written", "emitted"):
+            fig.add_trace(go.Scatter(
+                x=categories, y=flow[part][:, unit], mode="lines", name=f"unit {unit}: {names[part]}",
+                legendgroup=f"unit {unit}", line=dict(color=color, **styles[part]),
+                hovertemplate=f"%{{x}}<br>unit {unit} {names[part]} = %{{y:.3f}}<extra></extra>"))
+    fig.update_layout(title=dict(text=f"Cell-state flow, layer {layer}{' backward' if direction else ''}: "
+                                      "c_t = kept + written"),
+                      yaxis=dict(title="value"), height=360, margin=dict(l=60, r=20, t=50, b=40),
+                      hovermode="closest")
+    _category_ticks(fig, categories, labels)
+    return fig
+
+
+def saturation_figure(*, gates: dict[str, np.ndarray], title: str | None = None) -> go.Figure:
+    """Each unit of each sigmoid gate as a point: fraction of steps left-saturated (< 0.1) on x,
+    right-saturated (> 0.9) on y (Karpathy et al. 2015, fig. 3)."""
+    fractions = gate_saturation(gates)
+    colors = {"i": "#0072B2", "f": "#D55E00", "o": "#009E73", "r": "#CC79A7", "z": "#E69F00"}
+    fig = go.Figure()
+    for name, (low, high) in fractions.items():
+        units = np.arange(low.shape[0])
+        fig.add_trace(go.Scatter(
+            x=low, y=high, mode="markers", name=quantity_name(name), customdata=units,
+            marker=dict(color=colors.get(name), size=7, opacity=0.75),
+            hovertemplate=f"{quantity_name(name)}, unit %{{customdata}}<br>below 0.1: %{{x:.0%}} of steps"
+                          "<br>above 0.9: %{y:.0%} of steps<extra></extra>"))
+    fig.add_shape(type="line", x0=0, y0=1, x1=1, y1=0, line=dict(color="grey", dash="dot"))
+    fig.update_layout(title=dict(text=title or "Gate saturation over this text"),
+                      xaxis=dict(title="fraction of steps left-saturated (< 0.1)", range=[-0.02, 1.02]),
+                      yaxis=dict(title="fraction of steps right-saturated (> 0.9)", range=[-0.02, 1.02]),
+                      height=420, margin=dict(l=60, r=20, t=50, b=50))
+    return fig

@@ -1,0 +1,187 @@
+"""What the pages share: the zoo and its caches, the model picker, the view in the URL.
+
+The only module of explorer/ that imports streamlit. Pretrained models are cached with
+st.cache_resource (read-only: eval mode, no gradients, never trained or changed); traces and
+samples with st.cache_data (each caller gets its own copy).
+
+RNN_EXPLORER_ZOO_DIR points the app at another folder of pretrained models (the tests use a
+folder of tiny random ones); by default it reads pretrained/.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from . import zoo
+from .generate import Generated, sample
+from .trace import Trace, trace
+
+ZOO_ENV = "RNN_EXPLORER_ZOO_DIR"
+TEXT_TASKS = ("english", "python")
+DEFAULT_MODEL = "english-lstm"
+MAX_TEXT = 5000  # characters traced; the rest of what was typed stays in the box
+MAX_URL_TEXT = 2000  # characters carried in a link; longer text is left out of the URL
+WRITTEN = "_url_written"  # session_state: the query parameters this app last wrote
+NO_MODELS = "No pretrained models found; build them with `python -m explorer.zoo build --all`."
+DEFAULT_TEXT = {
+    "english": 'And he said, "Behold (the) everlasting covenant" unto them.',
+    "python": 'def scale(values, factor=2):\n    return [factor * (v + 1) for v in values]  # "twice"',
+}
+DEFAULT_PROMPT = {"english": "And he said, ", "python": "def "}
+
+
+def zoo_dir() -> Path | None:
+    value = os.environ.get(ZOO_ENV)
+    return Path(value) if value else None
+
+
+def _directory_key() -> str:
+    return str(zoo_dir() or zoo.ZOO_DIR)
+
+
+def available() -> list[str]:
+    try:
+        return zoo.available(zoo_dir())
+    except OSError:
+        return []
+
+
+def info(name: str) -> dict:
+    return _info(name, _directory_key())
+
+
+@st.cache_data(show_spinner=False, max_entries=64, ttl=60)
+def _info(name: str, directory: str) -> dict:
+    return zoo.info(name, Path(directory))
+
+
+def text_models() -> list[str]:
+    """Pretrained character language models (English or Python), in zoo order."""
+    names = []
+    for name in available():
+        try:
+            if info(name).get("task") in TEXT_TASKS:
+                names.append(name)
+        except ValueError:
+            continue  # a damaged metadata file: leave it out of the picker
+    return names
+
+
+def summary_rows() -> list[dict]:
+    try:
+        return zoo.summary_rows(zoo_dir())
+    except (ValueError, KeyError, OSError):
+        return []
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def _load(name: str, directory: str):
+    return zoo.load(name, Path(directory))  # eval mode, gradients off: safe to share
+
+
+def load_model(name: str):
+    return _load(name, _directory_key())
+
+
+def default_text(name: str) -> str:
+    return DEFAULT_TEXT.get(info(name).get("task"), DEFAULT_TEXT["english"])
+
+
+def default_prompt(name: str) -> str:
+    return DEFAULT_PROMPT.get(info(name).get("task"), DEFAULT_PROMPT["english"])
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _trace(name: str, directory: str, text: str, k: int) -> Trace:
+    return trace(_load(name, directory), text, k=k)
+
+
+def trace_text(name: str, text: str, k: int = 5) -> Trace:
+    """explorer.trace of a pretrained model on text, cached per (model, text)."""
+    return _trace(name, _directory_key(), text, k)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _sample(name: str, directory: str, prompt: str, length: int, temperature: float, seed: int) -> Generated:
+    return sample(_load(name, directory), prompt, length=length, temperature=temperature, seed=seed)
+
+
+def generate_text(name: str, prompt: str, *, length: int, temperature: float, seed: int) -> Generated:
+    return _sample(name, _directory_key(), prompt, length, temperature, seed)
+
+
+# ---------------------------------------------------------------------------------------------
+# the view in the URL: read once per session into session_state, written back every run
+
+
+def param_default(key: str, default, *, parse=str, valid=None, what: str = "") -> None:
+    """Initialise st.session_state[key] from ?key=... in the URL, or `default`: once per
+    session, and again whenever the URL carries a value this app did not write there (a link
+    from another page, an edited address). A value that does not parse or is not `valid` falls
+    back to the default (or the current value) with a warning."""
+    raw = st.query_params.get(key)
+    if key in st.session_state:
+        if raw is None or raw == st.session_state.get(WRITTEN, {}).get(key):
+            return
+        default = st.session_state[key]  # a bad value in a new link keeps the current view
+    value = default
+    if raw is not None:
+        try:
+            parsed = parse(raw)
+            ok = valid(parsed) if valid is not None else True
+        except (TypeError, ValueError):
+            ok = False
+        if ok:
+            value = parsed
+        else:
+            shown = raw if len(raw) <= 40 else raw[:40] + "…"
+            st.warning(f"The link's {key}={shown!r} is not valid{' (' + what + ')' if what else ''}; "
+                       f"showing {default!r} instead.")
+    st.session_state[key] = value
+
+
+def keep_in_range(key: str, options, default) -> None:
+    """Reset a remembered choice that the current model does not offer (before its widget is drawn)."""
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default
+
+
+def set_url(**values) -> None:
+    """The view as query parameters, so a copied link reproduces it (None leaves a key out)."""
+    params = {k: str(v) for k, v in values.items() if v is not None}
+    st.session_state[WRITTEN] = {**st.session_state.get(WRITTEN, {}), **params}
+    if dict(st.query_params) != params:
+        st.query_params.from_dict(params)
+
+
+def model_picker(names: list[str], *, key: str = "model") -> str:
+    """The sidebar's model picker (shared by the pages that read text), bound to ?model=."""
+    default = DEFAULT_MODEL if DEFAULT_MODEL in names else names[0]
+    param_default(key, default, valid=lambda v: v in names, what="not a pretrained text model here")
+    keep_in_range(key, names, default)
+
+    def describe(name: str) -> str:
+        meta = info(name)
+        hidden = meta.get("config", {}).get("hidden_size", "?")
+        return f"{name} ({meta.get('cell', '?').upper()}, {hidden} units)"
+
+    return st.sidebar.selectbox("Model", names, key=key, persist_state="session", format_func=describe,
+                                help="Pretrained character models; their metrics are on the Home page.")
+
+
+def limited_text(text: str, limit: int = MAX_TEXT) -> str:
+    """The part of `text` that is traced; says so when the rest is left out."""
+    if len(text) > limit:
+        st.warning(f"The text has {len(text):,} characters; only the first {limit:,} are traced "
+                   "(your full text stays in the box).")
+        return text[:limit]
+    return text
+
+
+def warn_unknown(unknown) -> None:
+    if unknown:
+        shown = ", ".join(repr(c) for c in unknown[:12]) + (" …" if len(unknown) > 12 else "")
+        st.warning(f"The model's vocabulary lacks {shown}; "
+                   f"{'it is' if len(unknown) == 1 else 'they are'} read as the unknown token.")

@@ -1,0 +1,194 @@
+"""Inspect: a pretrained character model reads your text; every state and gate, step by step."""
+import numpy as np
+import streamlit as st
+
+from explorer import analysis, figures, ui
+
+st.title("Inspect")
+st.caption("Type a sentence; the model reads it one character at a time. Time runs left to right, units top to bottom.")
+
+names = ui.text_models()
+if not names:
+    st.warning(ui.NO_MODELS)
+    st.stop()
+name = ui.model_picker(names)
+
+# -- the text (a model's default sentence follows the model while it is untouched) --
+defaults = {ui.default_text(n) for n in names}
+ui.param_default("text", ui.default_text(name))
+if st.session_state["text"] in defaults:
+    st.session_state["text"] = ui.default_text(name)
+text = st.text_area(f"Text (up to {ui.MAX_TEXT:,} characters are traced)", key="text", persist_state="session",
+                    height=100)
+
+url_view = {"model": name, "text": text if len(text) <= ui.MAX_URL_TEXT else None}
+if not text:
+    ui.set_url(**url_view)
+    st.info("Type some text above to see the model read it.")
+    st.stop()
+traced_text = ui.limited_text(text)
+try:
+    model = ui.load_model(name)
+    tr = ui.trace_text(name, traced_text)
+except ValueError as err:
+    ui.set_url(**url_view)
+    st.error(f"Could not trace this text: {err}")
+    st.stop()
+ui.warn_unknown(tr.unknown)
+
+# -- which states to look at --
+layers, dirs, steps, size = tr.num_layers, tr.num_directions, tr.steps, tr.hidden_size
+quantities = ["hidden"] + (["cell"] if tr.cell is not None else []) + list(tr.gates)
+orders = ["index", "activity", "variance", "similarity"]
+ui.param_default("layer", 0, parse=int, valid=lambda v: 0 <= v < layers, what=f"0 to {layers - 1}")
+ui.param_default("dir", 0, parse=int, valid=lambda v: 0 <= v < dirs, what=f"0 to {dirs - 1}")
+ui.param_default("unit", 0, parse=int, valid=lambda v: 0 <= v < size, what=f"0 to {size - 1}")
+ui.param_default("order", "index", valid=lambda v: v in orders, what=", ".join(orders))
+ui.param_default("color", quantities[0], valid=lambda v: v in quantities, what=", ".join(quantities))
+ui.keep_in_range("layer", range(layers), 0)
+ui.keep_in_range("dir", range(dirs), 0)
+ui.keep_in_range("unit", range(size), 0)
+ui.keep_in_range("color", quantities, "hidden")
+
+cols = st.columns([1, 1, 1, 2, 1.3])
+layer = cols[0].selectbox("Layer", range(layers), key="layer", persist_state="session", disabled=layers == 1)
+direction = cols[1].selectbox("Direction", range(dirs), key="dir", persist_state="session", disabled=dirs == 1,
+                              format_func=lambda d: "backward" if d else "forward")
+unit = cols[2].number_input("Unit", min_value=0, max_value=size - 1, step=1, key="unit", persist_state="session")
+order_by = cols[3].radio("Order units by", orders, key="order", persist_state="session", horizontal=True,
+                         help="activity: mean |h|; variance: most variable first; "
+                              "similarity: units that move together sit together")
+color_by = cols[4].selectbox("Colour text by", quantities, key="color", persist_state="session",
+                             format_func=figures.quantity_name)
+
+values = {"hidden": tr.hidden[layer, direction]}
+if tr.cell is not None:
+    values["cell"] = tr.cell[layer, direction]
+values.update({k: v[layer, direction] for k, v in tr.gates.items()})  # each [T, H]
+
+# -- a window at full resolution for long text --
+window = min(figures.MAX_COLUMNS, figures.MAX_CELLS // size)
+start, stop = 0, steps
+if steps > window:
+    remembered = st.session_state.get("window")
+    if remembered is not None and not (0 <= remembered[0] < remembered[1] <= steps):
+        del st.session_state["window"]
+    start, stop = st.slider("Steps shown at full resolution", 0, steps, value=(0, window), key="window",
+                            help=f"At most {window} steps at a time; the overview below bins the whole text.")
+    if stop - start > window:
+        st.warning(f"Showing {window} steps at a time; the window was cut to steps {start}–{start + window}.")
+        stop = start + window
+    if stop <= start:
+        stop = min(steps, start + 1)
+    overview = figures.state_heatmap(values=values["hidden"], tokens=tr.tokens, quantity="hidden", max_columns=250,
+                                     title=f"Overview: {figures.quantity_name('hidden')}, the whole text")
+    st.plotly_chart(overview, key="overview")
+window_values = {k: v[start:stop] for k, v in values.items()}
+
+# -- the text, coloured by one unit --
+st.subheader(f"Unit {unit}: {figures.quantity_name(color_by)}")
+st.markdown(figures.colored_text_html(tokens=tr.tokens, values=window_values[color_by][:, unit], quantity=color_by,
+                                      unit=unit, start=start, scale_values=values[color_by][:, unit]),
+            unsafe_allow_html=True)
+st.caption("Hover a character for its step and value. Gates run from 0 (dark) to 1 (yellow); "
+           "signed values from blue (negative) through white to red (positive).")
+
+figs = {}
+if tr.topk_labels is not None:
+    figs["top guesses"] = figures.topk_figure(tokens=tr.tokens, topk_labels=tr.topk_labels[start:stop],
+                                              topk_probs=tr.topk_probs[start:stop], start=start)
+    st.plotly_chart(figs["top guesses"], key="topk")
+if tr.loss is not None:
+    figs["surprise"] = figures.loss_strip(tokens=tr.tokens, loss=tr.loss[start:stop], start=start)
+    st.plotly_chart(figs["surprise"], key="loss")
+
+# -- heatmaps (only the chosen ones are drawn: each is up to ~1 MB for the browser) --
+st.subheader("States and gates")
+second = "cell" if "cell" in values else [q for q in values if q != "hidden"][0] if len(values) > 1 else "hidden"
+ui.param_default("show", ["hidden", second] if second != "hidden" else ["hidden"],
+                 parse=lambda v: [q for q in v.split(",") if q],
+                 valid=lambda v: bool(v) and all(q in values for q in v), what="a comma-separated list of "
+                 + ", ".join(values))
+st.session_state["show"] = [q for q in st.session_state["show"] if q in values]
+show = st.pills("Heatmaps", list(values), selection_mode="multi", key="show", persist_state="session",
+                format_func=figures.quantity_name)
+unit_order = analysis.order_units(window_values["hidden"], order_by)
+for quantity in show:
+    figs[quantity] = figures.state_heatmap(
+        values=window_values[quantity], tokens=tr.tokens, quantity=quantity, unit_order=unit_order, start=start,
+        title=f"{figures.quantity_name(quantity)}, layer {layer}{' backward' if direction else ''}")
+    st.plotly_chart(figs[quantity], key=f"heat-{quantity}")
+if show:
+    st.caption(f"Units ordered by {order_by} of the hidden state (the same order in every heatmap).")
+else:
+    st.info("Pick a state or gate above to draw its heatmap.")
+
+# -- LSTM cell-state flow, gate saturation --
+if tr.cell is not None:
+    st.subheader("Cell-state flow")
+    ui.param_default("flow", [unit], parse=lambda v: [int(u) for u in v.split(",") if u],
+                     valid=lambda v: 0 < len(v) <= 6 and all(0 <= u < size for u in v),
+                     what=f"up to 6 comma-separated units from 0 to {size - 1}")
+    st.session_state["flow"] = [u for u in st.session_state["flow"] if u < size] or [unit]
+    flow_units = st.multiselect("Units", list(range(size)), key="flow", persist_state="session", max_selections=6)
+    if flow_units:
+        flow = {k: v[start:stop] for k, v in tr.cell_flow(layer, direction).items()}
+        figs["cell flow"] = figures.cell_flow_figure(flow=flow, units=flow_units, tokens=tr.tokens, start=start,
+                                                     layer=layer, direction=direction)
+        st.plotly_chart(figs["cell flow"], key="flow-chart")
+    else:
+        st.info("Pick at least one unit to see its cell state.")
+gates = {k: v for k, v in values.items() if k in ("i", "f", "o", "r", "z")}
+if gates:
+    st.subheader("Gate saturation")
+    figs["saturation"] = figures.saturation_figure(
+        gates=gates, title=f"Gate saturation over this text ({steps} steps), layer {layer}")
+    st.plotly_chart(figs["saturation"], key="saturation")
+    st.caption("Karpathy, Johnson & Fei-Fei (2015), fig. 3: units near the top left are almost always open "
+               "(they remember); near the bottom right, almost always shut.")
+
+# -- the equations at one step --
+st.subheader("The step equation, with its numbers")
+ui.param_default("step", min(steps - 1, 5), parse=int, valid=lambda v: 0 <= v < steps, what=f"0 to {steps - 1}")
+ui.keep_in_range("step", range(steps), steps - 1)
+step = st.number_input(f"Step (0–{steps - 1})", min_value=0, max_value=steps - 1, step=1, key="step",
+                       persist_state="session")
+surprise = ""
+if tr.loss is not None and np.isfinite(tr.loss[step]):
+    surprise = (f"; the next character, “{figures.char_label(tr.tokens[step + 1])}”, then cost "
+                f"{tr.loss[step] / np.log(2):.2f} bits")
+st.caption(f"Unit {unit} of layer {layer} at step {step}, reading “{figures.char_label(tr.tokens[step])}”"
+           f"{surprise}.")
+if direction:
+    st.caption("Backward direction: the “previous” state h_{t-1} (and c_{t-1}) is the one after reading x_{t+1}.")
+try:
+    for line in figures.equation_latex(analysis.equation_values(model, tr, layer=layer, direction=direction,
+                                                                step=step, unit=unit)):
+        st.latex(line)
+except ValueError as err:
+    st.info(str(err))
+
+ui.set_url(model=name, text=url_view["text"], layer=layer, dir=direction, unit=unit, order=order_by,
+           color=color_by, show=",".join(show), step=step,
+           flow=",".join(map(str, st.session_state["flow"])) if tr.cell is not None else None)
+if url_view["text"] is None:
+    st.caption(f"This text is longer than {ui.MAX_URL_TEXT:,} characters, so a link to this view does not carry it.")
+
+# -- downloads --
+st.subheader("Downloads")
+dl = st.columns(3)
+dl[0].download_button("Trace (NPZ)", data=lambda: analysis.trace_npz(tr), file_name=f"{name}-trace.npz",
+                      mime="application/octet-stream", on_click="ignore")
+dl[1].download_button(f"Layer {layer} as CSV (long format)",
+                      data=lambda: analysis.trace_csv(tr, layer=layer, direction=direction)[0],
+                      file_name=f"{name}-layer{layer}.csv",
+                      mime="text/csv", on_click="ignore",
+                      help="layer, direction, step, char, unit, quantity, value; at most 500,000 rows")
+chosen = dl[2].selectbox("Figure", list(figs), key="download_figure", label_visibility="collapsed")
+if chosen and figures.can_export_png():
+    dl[2].download_button(f"“{chosen}” as PNG", data=lambda: figures.figure_png(figs[chosen]),
+                          file_name=f"{name}-{chosen.replace(' ', '-')}.png", mime="image/png", on_click="ignore")
+elif chosen:
+    dl[2].download_button(f"“{chosen}” as HTML", data=lambda: figures.figure_html(figs[chosen]),
+                          file_name=f"{name}-{chosen.replace(' ', '-')}.html", mime="text/html", on_click="ignore",
+                          help="A standalone interactive page (PNG needs the kaleido package, not installed here).")

@@ -1,0 +1,216 @@
+"""The app's pages, driven headless with streamlit's AppTest.
+
+They run against a folder of tiny random models (RNN_EXPLORER_ZOO_DIR), so they pass whether or
+not the real pretrained models have been built; the last tests also open the real zoo when it
+exists.
+"""
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from explorer import ModelConfig, RNNModel, Vocab, zoo
+from explorer.ui import MAX_TEXT, ZOO_ENV
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+CORPUS = ('And he said, "Behold (the) everlasting covenant" unto them.\n'
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,;:!?'-()[]{}=_+*#<>")
+
+
+@pytest.fixture(scope="module")
+def tiny_zoo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("zoo")
+    vocab = Vocab.from_text(CORPUS)
+    for name, cell in [("english-lstm", "lstm"), ("english-gru", "gru"), ("english-rnn", "rnn"),
+                       ("brackets-lstm", "lstm")]:
+        torch.manual_seed(0)
+        model = RNNModel(ModelConfig(cell=cell, input_size=len(vocab), output_size=len(vocab), hidden_size=16), vocab)
+        task = "brackets" if name.startswith("brackets") else "english"
+        zoo.save(model, name, {"name": name, "task": task, "cell": cell, "parameters": model.num_parameters(),
+                               "metrics": {"test": {"metric": "bits/char", "value": 6.3,
+                                                    "baseline": {"value": 6.4, "description": "uniform"}}}}, folder)
+    return folder
+
+
+@pytest.fixture
+def app(tiny_zoo, monkeypatch):
+    monkeypatch.setenv(ZOO_ENV, str(tiny_zoo))
+    return AppTest.from_file(APP, default_timeout=60)
+
+
+def open_page(at, page, **params):
+    at.query_params.update(params)
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def chart_specs(at):
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def texts(elements):
+    return " ".join(str(e.value) for e in elements)
+
+
+def test_home_lists_models_and_equations(app):
+    app.run()
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert list(table["model"]) == ["english-lstm", "english-gru", "english-rnn", "brackets-lstm"]
+    assert "baseline" in table["held-out (test)"][0]
+    assert len(app.latex) >= 4
+    assert "n_t" in texts(app.latex) and r"r_t \odot (W_{hn}" in texts(app.latex)
+
+
+def test_inspect_default_view(app):
+    at = open_page(app, "pages/inspect.py")
+    assert at.text_area(key="text").value.startswith("And he said")
+    specs = chart_specs(at)
+    titles = [s["layout"]["title"]["text"] for s in specs]
+    assert any("hidden state" in t for t in titles) and any("cell state" in t for t in titles)
+    assert any("Cell-state flow" in t for t in titles) and any("saturation" in t for t in titles)
+    assert any("Top-5" in t for t in titles) and any("Surprise" in t for t in titles)
+    assert "<span" in at.markdown[0].value
+    at.pills(key="show").set_value(["f", "o"]).run()
+    titles = [s["layout"]["title"]["text"] for s in chart_specs(at)]
+    assert any("forget gate" in t for t in titles) and not any("cell state" in t for t in titles)
+    assert at.query_params["show"] == "f,o"
+    assert len(at.latex) >= 5  # the LSTM's step equations with numbers
+    assert at.query_params["model"] == "english-lstm" and at.query_params["text"].startswith("And he said")
+
+
+def test_typing_changes_the_figures(app):
+    at = open_page(app, "pages/inspect.py")
+    before = chart_specs(at)[-3]  # a heatmap
+    at.text_area(key="text").input("Tell me (now) what you saw").run()
+    assert not at.exception
+    after = chart_specs(at)[-3]
+    assert before["data"][0]["x"] != after["data"][0]["x"]
+    assert after["data"][0]["x"][0] == "step 0 “T”"
+    assert at.query_params["text"] == "Tell me (now) what you saw"
+
+
+def test_empty_text_asks_for_text(app):
+    at = open_page(app, "pages/inspect.py")
+    at.text_area(key="text").input("").run()
+    assert not at.exception and not at.error
+    assert "Type some text" in texts(at.info)
+    assert not at.get("plotly_chart")
+
+
+def test_unknown_characters_are_named(app):
+    at = open_page(app, "pages/inspect.py")
+    at.text_area(key="text").input("naïve café ☃").run()
+    assert not at.exception
+    warning = texts(at.warning)
+    assert "'ï'" in warning and "'é'" in warning and "'☃'" in warning
+    assert at.get("plotly_chart")
+
+
+def test_over_long_text_is_truncated_but_kept(app):
+    at = open_page(app, "pages/inspect.py")
+    long_text = "the quick brown fox (jumps) " * 200  # 5,600 characters
+    at.text_area(key="text").input(long_text).run()
+    assert not at.exception
+    assert f"{MAX_TEXT:,}" in texts(at.warning)
+    assert at.text_area(key="text").value == long_text, "the user's text stays in the box"
+    for spec in chart_specs(at):
+        assert len(json.dumps(spec)) < 2_000_000
+
+
+def test_url_restores_the_view(app):
+    at = open_page(app, "pages/inspect.py", model="english-gru", text="Hello (world)", unit="3",
+                   order="activity", color="z", show="hidden,z")
+    assert not at.warning
+    assert at.sidebar.selectbox(key="model").value == "english-gru"
+    assert at.text_area(key="text").value == "Hello (world)"
+    assert at.number_input(key="unit").value == 3
+    assert at.radio(key="order").value == "activity"
+    titles = [s["layout"]["title"]["text"] for s in chart_specs(at)]
+    assert any("update gate" in t for t in titles) and not any("Cell-state" in t for t in titles)
+    assert "unit 3 z" in at.markdown[0].value
+
+
+def test_bad_url_params_fall_back_with_a_warning(app):
+    at = open_page(app, "pages/inspect.py", model="no-such-model", unit="999", order="sideways", layer="x")
+    warning = texts(at.warning)
+    assert "no-such-model" in warning and "999" in warning and "sideways" in warning
+    assert at.sidebar.selectbox(key="model").value == "english-lstm"
+    assert at.number_input(key="unit").value == 0
+    assert at.get("plotly_chart")
+
+
+def test_switching_model_keeps_the_text(app):
+    at = open_page(app, "pages/inspect.py")
+    at.text_area(key="text").input("my own words").run()
+    at.sidebar.selectbox(key="model").select("english-rnn").run()
+    assert not at.exception
+    assert at.text_area(key="text").value == "my own words"
+    assert "a_t" in texts(at.latex)  # Elman: the pre-activation
+    assert "brackets-lstm" not in at.sidebar.selectbox(key="model").options
+
+
+def test_generate_is_repeatable(app):
+    at = open_page(app, "pages/generate.py")
+    first = at.code[0].value
+    assert first.startswith(at.text_area(key="prompt").value) and len(first) > 100
+    titles = [s["layout"]["title"]["text"] for s in chart_specs(at)]
+    assert any("prompt | generated" in t for t in titles)
+    heat = chart_specs(at)[0]
+    assert heat["layout"]["shapes"], "the prompt/generated boundary is marked"
+    at.number_input(key="seed").set_value(7).run()
+    assert at.code[0].value != first
+    at.number_input(key="seed").set_value(0).run()
+    assert at.code[0].value == first
+    assert at.query_params["seed"] == "0"
+
+
+def test_generate_empty_prompt(app):
+    at = open_page(app, "pages/generate.py")
+    at.text_area(key="prompt").input("").run()
+    assert not at.exception and "Type a prompt" in texts(at.info)
+
+
+def test_empty_zoo_says_how_to_build(tmp_path, monkeypatch):
+    monkeypatch.setenv(ZOO_ENV, str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception and "python -m explorer.zoo build --all" in texts(at.warning)
+    for page in ("pages/inspect.py", "pages/generate.py"):
+        at.switch_page(page).run()
+        assert not at.exception and "No pretrained models found" in texts(at.warning)
+
+
+@pytest.mark.skipif("english-lstm" not in zoo.available(), reason="the real zoo is not built")
+def test_real_zoo_pages(monkeypatch):
+    monkeypatch.delenv(ZOO_ENV, raising=False)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception and at.dataframe
+    for page in ("pages/inspect.py", "pages/generate.py"):
+        at.switch_page(page).run()
+        assert not at.exception and not at.error
+        for index, name in enumerate(at.sidebar.selectbox(key="model").options):  # every pretrained text model
+            at.sidebar.selectbox(key="model").select_index(index).run()
+            assert not at.exception and not at.error, name
+            assert at.get("plotly_chart"), name
+
+
+def test_text_survives_a_trip_home(app):
+    at = open_page(app, "pages/inspect.py")
+    at.text_area(key="text").input("kept (across pages)").run()
+    at.switch_page("pages/home.py").run()
+    at.switch_page("pages/inspect.py").run()
+    assert not at.exception
+    assert at.text_area(key="text").value == "kept (across pages)"
+
+
+def test_a_link_from_home_switches_the_model(app):
+    at = open_page(app, "pages/inspect.py")
+    assert at.sidebar.selectbox(key="model").value == "english-lstm"
+    at.query_params["model"] = "english-gru"  # what st.page_link(..., query_params=...) on Home does
+    at.run()
+    assert not at.exception and not at.warning
+    assert at.sidebar.selectbox(key="model").value == "english-gru"
