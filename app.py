@@ -12,12 +12,15 @@ import streamlit as st
 import torch
 
 torch.set_num_threads(int(os.environ.get("RNN_EXPLORER_THREADS", 1)))
-st.set_page_config(page_title="RNN Explorer", page_icon="🔁", layout="wide")
+st.set_page_config(page_title="RNN Explorer", page_icon=":material/cycle:", layout="wide")
 
 page = st.navigation([
-    st.Page("pages/home.py", title="Home", icon="🏠", default=True),
-    st.Page("pages/inspect.py", title="Inspect", icon="🔬"),
-    st.Page("pages/generate.py", title="Generate", icon="✍️"),
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/inspect.py", title="Inspect", icon=":material/biotech:"),
+    st.Page("pages/generate.py", title="Generate", icon=":material/edit_note:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare:"),
+    st.Page("pages/gradients.py", title="Gradients through time", icon=":material/trending_down:"),
+    st.Page("pages/train.py", title="Train live", icon=":material/model_training:"),
 ])
 st.sidebar.caption("RNN Explorer: every hidden state, gate and cell state, computed exactly from the real network.")
 page.run()

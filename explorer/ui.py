@@ -14,8 +14,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from . import zoo
+from . import analysis, zoo
 from .generate import Generated, sample
+from .grads import bptt
 from .trace import Trace, trace
 
 ZOO_ENV = "RNN_EXPLORER_ZOO_DIR"
@@ -26,7 +27,7 @@ MAX_URL_TEXT = 2000  # characters carried in a link; longer text is left out of 
 WRITTEN = "_url_written"  # session_state: the query parameters this app last wrote
 NO_MODELS = "No pretrained models found; build them with `python -m explorer.zoo build --all`."
 DEFAULT_TEXT = {
-    "english": 'And he said, "Behold (the) everlasting covenant" unto them.',
+    "english": "And he said unto them, Behold (the everlasting covenant) is with Mahershalalhashbaz; fear not.",
     "python": 'def scale(values, factor=2):\n    return [factor * (v + 1) for v in values]  # "twice"',
 }
 DEFAULT_PROMPT = {"english": "And he said, ", "python": "def "}
@@ -86,11 +87,11 @@ def load_model(name: str):
 
 
 def default_text(name: str) -> str:
-    return DEFAULT_TEXT.get(info(name).get("task"), DEFAULT_TEXT["english"])
+    return DEFAULT_TEXT.get(model_info(name).get("task"), DEFAULT_TEXT["english"])
 
 
 def default_prompt(name: str) -> str:
-    return DEFAULT_PROMPT.get(info(name).get("task"), DEFAULT_PROMPT["english"])
+    return DEFAULT_PROMPT.get(model_info(name).get("task"), DEFAULT_PROMPT["english"])
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -159,16 +160,11 @@ def set_url(**values) -> None:
 def model_picker(names: list[str], *, key: str = "model") -> str:
     """The sidebar's model picker (shared by the pages that read text), bound to ?model=."""
     default = DEFAULT_MODEL if DEFAULT_MODEL in names else names[0]
-    param_default(key, default, valid=lambda v: v in names, what="not a pretrained text model here")
+    param_default(key, default, valid=lambda v: v in names, what="not a text model here")
     keep_in_range(key, names, default)
-
-    def describe(name: str) -> str:
-        meta = info(name)
-        hidden = meta.get("config", {}).get("hidden_size", "?")
-        return f"{name} ({meta.get('cell', '?').upper()}, {hidden} units)"
-
-    return st.sidebar.selectbox("Model", names, key=key, persist_state="session", format_func=describe,
-                                help="Pretrained character models; their metrics are on the Home page.")
+    return st.sidebar.selectbox("Model", names, key=key, persist_state="session", format_func=describe_model,
+                                help="Pretrained character models (their metrics are on the Home page), then "
+                                     "the ones you trained on the Train page in this session.")
 
 
 def limited_text(text: str, limit: int = MAX_TEXT) -> str:
@@ -185,3 +181,139 @@ def warn_unknown(unknown) -> None:
         shown = ", ".join(repr(c) for c in unknown[:12]) + (" …" if len(unknown) > 12 else "")
         st.warning(f"The model's vocabulary lacks {shown}; "
                    f"{'it is' if len(unknown) == 1 else 'they are'} read as the unknown token.")
+
+
+# ---------------------------------------------------------------------------------------------
+# models the user trained on the Train page: listed after the pretrained ones, labelled "yours"
+
+USER_MODELS = "user_models"  # session_state: {display name: RNNModel in eval mode}, filled by the Train page
+YOURS = "yours: "  # prefix of a user model's name in the pickers (and in links)
+
+
+def is_user_model(name: str) -> bool:
+    return name.startswith(YOURS)
+
+
+def user_models() -> dict:
+    """This session's trained models that read characters, keyed by their picker name."""
+    kept = st.session_state.get(USER_MODELS) or {}
+    return {YOURS + name: model for name, model in kept.items() if getattr(model, "vocab", None) is not None}
+
+
+def picker_models() -> list[str]:
+    """What the model pickers offer: the pretrained text models, then this session's own ("yours: ...")."""
+    return text_models() + list(user_models())
+
+
+def _user_model(name: str):
+    model = user_models().get(name)
+    if model is None:
+        raise ValueError(f"{name[len(YOURS):]!r} is no longer among the models you trained in this session")
+    return model
+
+
+def model_info(name: str) -> dict:
+    """Metadata of a pretrained or user model (task, cell, config, parameters, metrics)."""
+    if is_user_model(name):
+        model = _user_model(name)
+        meta = dict(getattr(model, "meta", {}) or {})
+        meta.setdefault("cell", model.config.cell)
+        meta.setdefault("config", model.config.to_dict())
+        meta.setdefault("parameters", model.num_parameters())
+        return meta
+    return info(name)
+
+
+def describe_model(name: str) -> str:
+    """A picker label: name, cell and size; user models say they are yours."""
+    try:
+        meta = model_info(name)
+    except ValueError:
+        return name
+    hidden = meta.get("config", {}).get("hidden_size", "?")
+    shown = f"{name[len(YOURS):]} (yours" if is_user_model(name) else f"{name} ("
+    sep = ", " if is_user_model(name) else ""
+    return f"{shown}{sep}{str(meta.get('cell', '?')).upper()}, {hidden} units)"
+
+
+def get_model(name: str):
+    """A pretrained model (cached, shared, read-only) or one of this session's own."""
+    return _user_model(name) if is_user_model(name) else load_model(name)
+
+
+def trace_any(name: str, text: str, k: int = 5) -> Trace:
+    """trace_text for pretrained models (cached); this session's own models are traced directly
+    (they are this session's, so they never go into a cache shared between sessions)."""
+    if is_user_model(name):
+        return trace(_user_model(name), text, k=k)
+    return trace_text(name, text, k)
+
+
+# ---------------------------------------------------------------------------------------------
+# a set of models side by side (Compare, Gradients)
+
+MODEL_SETS = {
+    "same": ("english-rnn", "english-gru", "english-lstm"),  # same hidden size (128), same training budget
+    "matched": ("english-rnn-matched", "english-gru-matched", "english-lstm"),  # about the same parameter count
+}
+SET_LABELS = {"same": "same size (128 units)", "matched": "parameter-matched", "custom": "choose…"}
+MAX_SET = 3
+
+
+def model_set_picker(*, key: str = "set", models_key: str = "models") -> tuple[str, list[str]]:
+    """The sidebar's choice of two or three models to compare, bound to ?set= (same, matched,
+    custom) and, for a custom set, ?models=a,b,c. Missing models (not built yet, still training)
+    are left out with a note. Returns (set name, model names in picker order)."""
+    offered = picker_models()
+    param_default(key, "same", valid=lambda v: v in SET_LABELS, what=", ".join(SET_LABELS))
+    choice = st.sidebar.radio("Models", list(SET_LABELS), key=key, persist_state="session",
+                              format_func=SET_LABELS.get,
+                              help="same size: SimpleRNN, GRU and LSTM with 128 units each, trained for the same "
+                                   "number of steps. parameter-matched: a wider SimpleRNN and GRU with about as "
+                                   "many parameters as the LSTM.")
+    if choice == "custom":
+        fallback = [n for n in MODEL_SETS["same"] if n in offered] or offered[:MAX_SET]
+        param_default(models_key, fallback, parse=lambda v: [n for n in v.split(",") if n],
+                      valid=lambda v: 0 < len(v) <= MAX_SET and all(n in offered for n in v),
+                      what=f"1 to {MAX_SET} comma-separated model names from this app")
+        st.session_state[models_key] = [n for n in st.session_state[models_key] if n in offered] or fallback
+        chosen = st.sidebar.multiselect("Pick up to three", offered, key=models_key, persist_state="session",
+                                        max_selections=MAX_SET, format_func=describe_model)
+        return choice, list(chosen)
+    wanted = MODEL_SETS[choice]
+    missing = [n for n in wanted if n not in offered]
+    if missing:
+        st.info(f"Not built yet (or still training): {', '.join(missing)}; showing the others. "
+                f"Build with `python -m explorer.zoo build {missing[0]}`.")
+    return choice, [n for n in wanted if n in offered]
+
+
+def model_parameters(name: str) -> int | None:
+    try:
+        return int(get_model(name).num_parameters())
+    except (ValueError, OSError):
+        return None
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _gradients(name: str, directory: str, text: str, loss, jacobian_chars: int) -> dict:
+    return analysis.gradients_through_time(_load(name, directory), text, loss=loss, jacobian_chars=jacobian_chars)
+
+
+def gradients(name: str, text: str, *, loss="last", jacobian_chars: int = analysis.JACOBIAN_CHARS) -> dict:
+    """analysis.gradients_through_time (explorer.bptt + Jacobian norms), cached for pretrained models."""
+    if is_user_model(name):
+        return analysis.gradients_through_time(_user_model(name), text, loss=loss, jacobian_chars=jacobian_chars)
+    return _gradients(name, _directory_key(), text, loss, jacobian_chars)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _saliency(name: str, directory: str, text: str, step: int):
+    return bptt(_load(name, directory), text, loss=step).saliency
+
+
+def saliency(name: str, text: str, step: int):
+    """||dloss_step/dx_t|| for every t: explorer.bptt(model, text, loss=step).saliency."""
+    if is_user_model(name):
+        return bptt(_user_model(name), text, loss=step).saliency
+    return _saliency(name, _directory_key(), text, step)

@@ -16,9 +16,9 @@ else:
     def metric(row):
         if row.get("test") is None:
             return "not measured"
-        baseline = f" (baseline {row['baseline']:.3f})" if row.get("baseline") is not None else ""
-        longer = f"; {row['test_longer']:.3f} at 2× length" if row.get("test_longer") is not None else ""
-        return f"{row['metric']} {row['test']:.3f}{baseline}{longer}"
+        baseline = f" (baseline {row['baseline']:.3g})" if row.get("baseline") is not None else ""
+        longer = f"; {row['test_longer']:.3g} at 2× length" if row.get("test_longer") is not None else ""
+        return f"{row['metric']} {row['test']:.3g}{baseline}{longer}"
 
     st.dataframe(
         [{"model": r["name"], "task": r["task"], "cell": (r["cell"] or "").upper(),
@@ -35,13 +35,13 @@ left, right = st.columns(2)
 with left:
     st.subheader("Elman (SimpleRNN)")
     st.latex(r"h_t = \tanh(W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh})")
-    st.page_link("pages/inspect.py", label="See an Elman net read live", icon="🔬",
+    st.page_link("pages/inspect.py", label="See an Elman net read live", icon=":material/biotech:",
                  query_params={"model": "english-rnn"})
     st.subheader("Jordan")
     st.latex(r"h_t = \tanh(W_{ih} x_t + b_{ih} + W_{hh}\,\phi(y_{t-1}) + b_{hh}),\qquad y_t = W_{ho} h_t + b_{ho}")
     st.caption("The previous *output*, not the hidden state, is fed back. No pretrained text model uses it yet; "
                "Inspect shows its nearest relative, the Elman net.")
-    st.page_link("pages/inspect.py", label="Inspect the Elman net", icon="🔬", query_params={"model": "english-rnn"})
+    st.page_link("pages/inspect.py", label="Inspect the Elman net", icon=":material/biotech:", query_params={"model": "english-rnn"})
 with right:
     st.subheader("GRU")
     st.latex(r"""\begin{aligned}
@@ -50,7 +50,7 @@ z_t &= \sigma(W_{iz} x_t + b_{iz} + W_{hz} h_{t-1} + b_{hz}) \\
 n_t &= \tanh(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})) \\
 h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}
 \end{aligned}""")
-    st.page_link("pages/inspect.py", label="See a GRU's gates live", icon="🔬", query_params={"model": "english-gru"})
+    st.page_link("pages/inspect.py", label="See a GRU's gates live", icon=":material/biotech:", query_params={"model": "english-gru"})
     st.subheader("LSTM")
     st.latex(r"""\begin{aligned}
 i_t &= \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi}) \\
@@ -60,6 +60,6 @@ o_t &= \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho}) \\
 c_t &= f_t \odot c_{t-1} + i_t \odot g_t \\
 h_t &= o_t \odot \tanh(c_t)
 \end{aligned}""")
-    st.page_link("pages/inspect.py", label="See an LSTM's gates and cell state live", icon="🔬",
+    st.page_link("pages/inspect.py", label="See an LSTM's gates and cell state live", icon=":material/biotech:",
                  query_params={"model": "english-lstm"})
-    st.page_link("pages/generate.py", label="Watch an LSTM write", icon="✍️")
+    st.page_link("pages/generate.py", label="Watch an LSTM write", icon=":material/edit_note:")
