@@ -1,0 +1,124 @@
+"""The pretrained zoo: every shipped model loads, still scores what its metadata says, meets
+the floors the issue set; damaged or hostile files give a clear error and run nothing."""
+import json
+import pickle
+
+import pytest
+import torch
+from safetensors.torch import save as save_safetensors
+
+from explorer import ModelConfig, RNNModel, Vocab, zoo
+from explorer.train import evaluate
+
+SHIPPED = zoo.available()
+REQUIRED = ["english-lstm", "english-gru", "english-rnn", "english-rnn-matched", "python-lstm", "adding-lstm",
+            "adding-rnn", "brackets-lstm", "sentiment-gru", "series-lstm"]
+
+
+def test_every_required_model_is_shipped():
+    missing = [name for name in REQUIRED if name not in SHIPPED]
+    assert not missing, f"missing pretrained models {missing}; build with python -m explorer.zoo build NAME"
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_model_loads_ready_and_its_metric_reproduces(name):
+    model = zoo.load(name)
+    assert not model.training and not any(p.requires_grad for p in model.parameters())
+    meta = model.meta
+    for key in ("task", "cell", "config", "seed", "steps", "training_seconds", "data_source", "metrics"):
+        assert key in meta, key
+    assert (meta["vocab"] is not None) == (model.vocab is not None)
+    recipe = zoo.RECIPES[name]
+    stored = meta["metrics"]["test"]
+    task = zoo.make_task(recipe)
+    # a smaller slice of the same held-out split: close to, not equal to, the stored figure
+    again = evaluate(model, task, split="test", batches=6, batch_size=32, seq_len=stored["seq_len"], seed=99)
+    scale = max(abs(stored["value"]), 1e-3)
+    assert abs(again["metric"] - stored["value"]) <= 0.15 * scale + 0.02, (again, stored["value"])
+
+
+def metric(name, longer=False):
+    test = zoo.info(name)["metrics"]["test"]
+    return test["longer"]["value"] if longer else test["value"]
+
+
+def test_floors_from_the_issue():
+    assert metric("english-lstm") < 2.2  # bits per character on the test split
+    baseline = zoo.info("adding-lstm")["metrics"]["test"]["baseline"]["value"]
+    assert metric("adding-lstm") < baseline / 10
+    assert metric("adding-rnn") > metric("adding-lstm")  # the classic gap
+    assert metric("brackets-lstm", longer=True) >= 0.99  # at twice the training length
+    assert zoo.info("brackets-lstm")["metrics"]["test"]["longer"]["seq_len"] >= 2 * zoo.RECIPES["brackets-lstm"].seq_len
+    assert metric("sentiment-gru") > 0.9
+
+
+def test_english_trio_shares_a_budget_and_the_matched_variant_matches():
+    metas = {n: zoo.info(n) for n in ("english-lstm", "english-gru", "english-rnn")}
+    assert len({m["steps"] for m in metas.values()}) == 1
+    assert len({m["config"]["hidden_size"] for m in metas.values()}) == 1
+    lstm, matched = zoo.info("english-lstm")["parameters"], zoo.info("english-rnn-matched")["parameters"]
+    assert abs(matched - lstm) / lstm < 0.1
+
+
+def tiny_model():
+    vocab = Vocab.from_chars("ab ")
+    return RNNModel(ModelConfig(cell="gru", input_size=len(vocab), output_size=len(vocab), hidden_size=4), vocab)
+
+
+def test_save_load_round_trip_and_bytes(tmp_path):
+    model = tiny_model()
+    zoo.save(model, "tiny", {"task": "english", "cell": "gru"}, tmp_path)
+    assert "tiny" in zoo.available(tmp_path)
+    again = zoo.load("tiny", tmp_path)
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, again.state_dict()[key])
+    weights, meta = zoo.to_bytes(model, {"task": "english"})
+    assert torch.equal(zoo.load_checkpoint(weights, meta).rnn.weight_hh_l0, model.rnn.weight_hh_l0)
+
+
+def test_broken_checkpoints_give_clear_errors(tmp_path):
+    model = tiny_model()
+    weights, meta = zoo.to_bytes(model, {"task": "english"})
+    with pytest.raises(ValueError, match="damaged or truncated"):
+        zoo.load_checkpoint(weights[: len(weights) // 2], meta)
+    with pytest.raises(ValueError, match="damaged or truncated"):
+        zoo.load_checkpoint(b"\x00\x01random bytes" * 10, meta)
+    with pytest.raises(ValueError, match="not valid JSON"):
+        zoo.load_checkpoint(weights, b"{not json")
+    wrong = json.loads(meta)
+    wrong["config"]["hidden_size"] = 5
+    with pytest.raises(ValueError, match="shape"):
+        zoo.load_checkpoint(weights, json.dumps(wrong).encode())
+    wrong["config"]["hidden_size"] = 0
+    with pytest.raises(ValueError, match="hidden_size"):
+        zoo.load_checkpoint(weights, json.dumps(wrong).encode())
+    extra = dict(model.state_dict(), surprise=torch.zeros(2))
+    with pytest.raises(ValueError, match="unexpected surprise"):
+        zoo.load_checkpoint(save_safetensors(extra), meta)
+    nan_state = {k: v.clone() for k, v in model.state_dict().items()}
+    nan_state["rnn.weight_hh_l0"][0, 0] = float("nan")
+    with pytest.raises(ValueError, match="non-finite"):
+        zoo.load_checkpoint(save_safetensors(nan_state), meta)
+    with pytest.raises(ValueError, match="no pretrained model named"):
+        zoo.load("nope", tmp_path)
+
+
+class _Payload:
+    def __reduce__(self):
+        return (exec, ("import pathlib; pathlib.Path('PWNED').write_text('ran')",))
+
+
+def test_a_pickle_that_would_run_code_is_refused_and_never_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    hostile = pickle.dumps({"rnn.weight_hh_l0": _Payload()})
+    _, meta = zoo.to_bytes(tiny_model(), {})
+    with pytest.raises(ValueError, match="not a readable safetensors file"):
+        zoo.load_checkpoint(hostile, meta)
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_cli_lists_models(capsys):
+    assert zoo.main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in SHIPPED:
+        assert name in out
