@@ -7,6 +7,7 @@ import csv
 import io
 
 import numpy as np
+import torch
 
 from .trace import SIGMOID_GATES, Trace
 
@@ -126,3 +127,54 @@ def trace_csv(trace: Trace, *, layer: int, direction: int, max_rows: int = 500_0
             row_values = values[t]
             writer.writerows([layer, direction, t, tokens[t], u, name, f"{row_values[u]:.6g}"] for u in range(size))
     return out.getvalue(), keep < steps
+
+
+# ---------------------------------------------------------------------------------------------
+# Compare and Gradients through time
+
+JACOBIAN_CHARS = 300  # the Jacobian costs H backward passes: it is computed over the last this-many steps
+
+
+def bits_per_char(loss: np.ndarray | None) -> float | None:
+    """Mean per-step loss (nats, NaN where nothing is predicted) in bits per character."""
+    if loss is None:
+        return None
+    loss = np.asarray(loss, dtype=np.float64)
+    finite = loss[np.isfinite(loss)]
+    return float(finite.mean() / np.log(2.0)) if finite.size else None
+
+
+def gradients_through_time(model, text: str, *, loss="last", jacobian_chars: int = JACOBIAN_CHARS) -> dict:
+    """explorer.bptt of a model on text, plus the Jacobian norms ||dh_T/dh_t||_F over the last
+    `jacobian_chars` steps (all of them for shorter text).
+
+    For longer text the Jacobian pass starts from the exact states the full pass reached just before
+    that window (unidirectional models), so its numbers are those of the whole text. Returns
+    {"grads": Gradients, "jacobian": [L, D, T'] or None, "jacobian_start": first step of T',
+    "jacobian_exact": False where a bidirectional model's window had to start from zero states}."""
+    from .grads import bptt
+
+    if len(text) <= jacobian_chars:
+        grads = bptt(model, text, loss=loss, jacobian=True)
+        return {"grads": grads, "jacobian": grads.jacobian, "jacobian_start": 0, "jacobian_exact": True}
+    grads = bptt(model, text, loss=loss)
+    steps = grads.trace.steps
+    start = steps - jacobian_chars
+    state = None
+    if grads.trace.num_directions == 1:
+        h0 = torch.from_numpy(grads.trace.hidden[:, 0, start - 1].copy())  # [L, H]: the state before the window
+        state = h0 if grads.trace.cell is None else (h0, torch.from_numpy(grads.trace.cell[:, 0, start - 1].copy()))
+    window = bptt(model, text[start:], loss="last", jacobian=True, state=state)
+    return {"grads": grads, "jacobian": window.jacobian, "jacobian_start": start, "jacobian_exact": state is not None}
+
+
+def model_summary(model, trace: Trace) -> dict:
+    """One row of the Compare table: cell, size, parameters, held-out metric from the model's
+    metadata, and the mean loss on this text in bits per character."""
+    meta = getattr(model, "meta", {}) or {}
+    metrics = meta.get("metrics", {})
+    held = metrics.get("test") or metrics.get("val") or {}
+    config = model.config
+    return {"cell": config.cell, "hidden": config.hidden_size, "layers": config.num_layers,
+            "parameters": int(model.num_parameters()), "metric": held.get("metric"), "held_out": held.get("value"),
+            "held_out_split": held.get("split"), "bits_here": bits_per_char(trace.loss)}

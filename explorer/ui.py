@@ -162,7 +162,9 @@ def model_picker(names: list[str], *, key: str = "model") -> str:
     default = DEFAULT_MODEL if DEFAULT_MODEL in names else names[0]
     param_default(key, default, valid=lambda v: v in names, what="not a text model here")
     keep_in_range(key, names, default)
-    return st.sidebar.selectbox("Model", names, key=key, persist_state="session", format_func=describe_model,
+    labels = {n: describe_model(n) for n in names}  # worked out now, while this session's models are at hand
+    return st.sidebar.selectbox("Model", names, key=key, persist_state="session",
+                                format_func=lambda n: labels.get(n, n),
                                 help="Pretrained character models (their metrics are on the Home page), then "
                                      "the ones you trained on the Train page in this session.")
 
@@ -266,6 +268,7 @@ def model_set_picker(*, key: str = "set", models_key: str = "models") -> tuple[s
     are left out with a note. Returns (set name, model names in picker order)."""
     offered = picker_models()
     param_default(key, "same", valid=lambda v: v in SET_LABELS, what=", ".join(SET_LABELS))
+    keep_across_pages(key)  # Compare and Gradients share the choice
     choice = st.sidebar.radio("Models", list(SET_LABELS), key=key, persist_state="session",
                               format_func=SET_LABELS.get,
                               help="same size: SimpleRNN, GRU and LSTM with 128 units each, trained for the same "
@@ -277,8 +280,10 @@ def model_set_picker(*, key: str = "set", models_key: str = "models") -> tuple[s
                       valid=lambda v: 0 < len(v) <= MAX_SET and all(n in offered for n in v),
                       what=f"1 to {MAX_SET} comma-separated model names from this app")
         st.session_state[models_key] = [n for n in st.session_state[models_key] if n in offered] or fallback
+        keep_across_pages(models_key)
+        labels = {n: describe_model(n) for n in offered}
         chosen = st.sidebar.multiselect("Pick up to three", offered, key=models_key, persist_state="session",
-                                        max_selections=MAX_SET, format_func=describe_model)
+                                        max_selections=MAX_SET, format_func=lambda n: labels.get(n, n))
         return choice, list(chosen)
     wanted = MODEL_SETS[choice]
     missing = [n for n in wanted if n not in offered]
@@ -317,3 +322,10 @@ def saliency(name: str, text: str, step: int):
     if is_user_model(name):
         return bptt(_user_model(name), text, loss=step).saliency
     return _saliency(name, _directory_key(), text, step)
+
+
+def keep_across_pages(key: str) -> None:
+    """Carry a value typed on another page into this page's widget with the same key (a widget on
+    another page is another widget; writing the value back makes this one adopt it)."""
+    if key in st.session_state:
+        st.session_state[key] = st.session_state[key]

@@ -7,7 +7,7 @@ from explorer import analysis, figures, ui
 st.title("Inspect")
 st.caption("Type a sentence; the model reads it one character at a time. Time runs left to right, units top to bottom.")
 
-names = ui.text_models()
+names = ui.picker_models()
 if not names:
     st.warning(ui.NO_MODELS)
     st.stop()
@@ -28,8 +28,8 @@ if not text:
     st.stop()
 traced_text = ui.limited_text(text)
 try:
-    model = ui.load_model(name)
-    tr = ui.trace_text(name, traced_text)
+    model = ui.get_model(name)
+    tr = ui.trace_any(name, traced_text)
 except ValueError as err:
     ui.set_url(**url_view)
     st.error(f"Could not trace this text: {err}")

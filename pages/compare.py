@@ -1,0 +1,134 @@
+"""Compare: SimpleRNN, GRU and LSTM read the same text, drawn under each other so step t lines up."""
+import numpy as np
+import streamlit as st
+
+from explorer import analysis, figures, ui
+
+MAX_COMPARE_TEXT = 5000  # characters traced by each model; the rest stays in the box
+ORDERS = ["index", "activity", "variance", "similarity"]
+
+st.title("Compare")
+st.caption("Two or three models read the same text. Every figure below is drawn at the same width with the "
+           "same margins, so the same step sits at the same place in each: read down a column to compare.")
+
+if not ui.picker_models():
+    st.warning(ui.NO_MODELS)
+    st.stop()
+set_name, names = ui.model_set_picker()
+url = {"set": set_name, "models": ",".join(names) if set_name == "custom" else None}
+
+ui.param_default("text", ui.DEFAULT_TEXT["english"])
+ui.keep_across_pages("text")
+text = st.text_area(f"Text (up to {MAX_COMPARE_TEXT:,} characters are traced)", key="text", persist_state="session",
+                    height=100)
+url["text"] = text if len(text) <= ui.MAX_URL_TEXT else None
+if not names:
+    ui.set_url(**url)
+    st.info("Pick at least one model in the sidebar.")
+    st.stop()
+if not text:
+    ui.set_url(**url)
+    st.info("Type some text above to see the models read it.")
+    st.stop()
+used = ui.limited_text(text, MAX_COMPARE_TEXT)
+
+traces, models = {}, {}
+for name in names:
+    try:
+        models[name] = ui.get_model(name)
+        traces[name] = ui.trace_any(name, used, k=1)
+    except (ValueError, OSError) as err:
+        st.error(f"{name}: could not trace this text: {err}")
+if not traces:
+    ui.set_url(**url)
+    st.stop()
+ui.warn_unknown(sorted({c for tr in traces.values() for c in tr.unknown}))
+first = next(iter(traces.values()))
+tokens, steps = first.tokens, first.steps
+
+# -- the numbers side by side --
+st.header("Summary")
+rows = []
+for name, tr in traces.items():
+    s = analysis.model_summary(models[name], tr)
+    split = f" ({s['held_out_split']})" if s["held_out_split"] != "test" else ""
+    held = f"{s['held_out']:.3f} {s['metric']}{split}" if s["held_out"] is not None else "not measured"
+    rows.append({"model": ui.describe_model(name), "cell": s["cell"].upper(),
+                 "size": f"{s['hidden']} units × {s['layers']} layer{'s' if s['layers'] > 1 else ''}",
+                 "parameters": s["parameters"], "held-out metric": held,
+                 "this text (bits/char)": None if s["bits_here"] is None else round(s["bits_here"], 3)})
+st.dataframe(rows, hide_index=True)
+st.caption("Held-out: measured on the test split when each model was built (lower bits/char is better). "
+           "This text: the mean surprise, −log₂ p(next character), over the text above. "
+           + ("Same size: each model has 128 hidden units and the same training budget, so the LSTM has about "
+              "4× the SimpleRNN's recurrent parameters." if set_name == "same" else
+              "Parameter-matched: the SimpleRNN and GRU are wider so every model has about as many parameters."
+              if set_name == "matched" else ""))
+
+# -- what to draw --
+ui.param_default("order", "index", valid=lambda v: v in ORDERS, what=", ".join(ORDERS))
+order_by = st.radio("Order units by", ORDERS, key="order", persist_state="session", horizontal=True,
+                    help="activity: mean |h|; variance: most variable first; similarity: units that move together "
+                         "sit together (each model ordered by its own hidden state)")
+max_size = max(tr.hidden_size for tr in traces.values())
+window = min(figures.MAX_COLUMNS, figures.MAX_CELLS // max_size)
+start, stop = 0, steps
+if steps > window:
+    remembered = st.session_state.get("compare_window")
+    if remembered is not None and not (0 <= remembered[0] < remembered[1] <= steps):
+        del st.session_state["compare_window"]
+    start, stop = st.slider("Steps shown", 0, steps, value=(0, window), key="compare_window",
+                            help=f"At most {window} steps at a time, at full resolution, for every model.")
+    if stop - start > window:
+        st.warning(f"Showing {window} steps at a time; the window was cut to steps {start}–{start + window}.")
+        stop = start + window
+    if stop <= start:
+        stop = min(steps, start + 1)
+
+
+def layer_name(tr):
+    return f"layer {tr.num_layers - 1}" + (" (the top)" if tr.num_layers > 1 else "")
+
+
+st.header("Hidden state h")
+for name, tr in traces.items():
+    hidden = tr.hidden[-1, 0, start:stop]  # the top layer, forward direction: what the head reads
+    fig = figures.state_heatmap(values=hidden, tokens=tokens, quantity="hidden", start=start, height=360,
+                                unit_order=analysis.order_units(hidden, order_by),
+                                title=f"{ui.describe_model(name)}: hidden state h, {layer_name(tr)}")
+    st.plotly_chart(figures.aligned(fig), key=f"hidden-{name}")
+st.caption(f"Units ordered by {order_by} of each model's own hidden state; blue negative, red positive.")
+
+if all(tr.loss is not None for tr in traces.values()):
+    st.header("Surprise at each character")
+    top = max(float(np.nanmax(tr.loss[start:stop], initial=0.0)) for tr in traces.values()) / figures.LN2  # bits
+    for name, tr in traces.items():
+        fig = figures.loss_strip(tokens=tokens, loss=tr.loss[start:stop], start=start,
+                                 title=f"{ui.describe_model(name)}: bits spent on each next character")
+        fig.update_yaxes(range=[0, max(1.0, top * 1.05)])  # the same scale for every model
+        st.plotly_chart(figures.aligned(fig), key=f"loss-{name}")
+
+if all(tr.topk_labels is not None for tr in traces.values()):
+    st.header("Top-1 guess for the next character")
+    for name, tr in traces.items():
+        fig = figures.topk_figure(tokens=tokens, topk_labels=[row[:1] for row in tr.topk_labels[start:stop]],
+                                  topk_probs=tr.topk_probs[start:stop, :1], start=start,
+                                  title=f"{ui.describe_model(name)}: most likely next character (colour: p)")
+        fig.update_layout(height=160)
+        fig.update_yaxes(type="category")  # one rank: "#1", not a numeric axis
+        st.plotly_chart(figures.aligned(fig), key=f"top1-{name}")
+
+st.header("Gate saturation")
+st.caption("Karpathy, Johnson & Fei-Fei (2015), fig. 3, over the steps shown: a gate unit near the top left is "
+           "almost always open, near the bottom right almost always shut. A SimpleRNN has no gates.")
+cols = st.columns(len(traces))
+for col, (name, tr) in zip(cols, traces.items()):
+    gates = {k: v[-1, 0, start:stop] for k, v in tr.gates.items() if k in ("i", "f", "o", "r", "z")}
+    if gates:
+        col.plotly_chart(figures.saturation_figure(gates=gates, title=ui.describe_model(name)), key=f"sat-{name}")
+    else:
+        col.info(f"{ui.describe_model(name)}: no gates to saturate; its only nonlinearity is tanh.")
+
+ui.set_url(**url, order=order_by)
+if url["text"] is None:
+    st.caption(f"This text is longer than {ui.MAX_URL_TEXT:,} characters, so a link to this view does not carry it.")

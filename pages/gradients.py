@@ -1,0 +1,232 @@
+"""Gradients through time: why an LSTM remembers and a SimpleRNN forgets, with the real networks' numbers."""
+import numpy as np
+import streamlit as st
+
+from explorer import figures, ui
+from explorer.analysis import JACOBIAN_CHARS
+from explorer.clipping import clipping_lab
+from explorer.grads import recurrent_spectrum
+
+MAX_GRAD_TEXT = 2000  # characters; bptt over three models stays under a second or two
+SALIENCY_CHARS = 400  # characters shown before the chosen step (later ones have no gradient)
+LOSSES = {"last": "the loss at the last step", "sum": "the loss summed over all steps"}
+CLIP_LAB = "clip_lab"  # session_state: the last clipping-lab result and its settings
+
+
+def clipping_section():
+    st.header("Clipping lab")
+    st.write("Clipping rescales the whole gradient when its norm exceeds a threshold, so one exploding step "
+             "cannot throw the weights far away: it **bounds the step size when gradients explode**. It does "
+             "**not** fix vanishing gradients: a gradient that is already tiny is left as it is, and a SimpleRNN "
+             "that cannot feel the first marker of a long adding problem stays blind, clipped or not.")
+    with st.form("clip_form", border=False):
+        cols = st.columns(5)
+        cell = cols[0].selectbox("Cell", ["rnn", "gru", "lstm"], key="clip_cell", format_func=str.upper)
+        seq_len = cols[1].number_input("Sequence length", 10, 400, 100, step=10, key="clip_len")
+        steps = cols[2].number_input("Training steps", 2, 60, 20, step=1, key="clip_steps")
+        threshold = cols[3].number_input("Clip threshold", 0.01, 100.0, 1.0, step=0.5, key="clip_threshold")
+        lr = cols[4].number_input("Learning rate (SGD)", 0.001, 5.0, 0.5, step=0.1, format="%.3f", key="clip_lr")
+        run = st.form_submit_button("Train both (with and without clipping)", icon=":material/play_arrow:")
+    if run:
+        settings = dict(cell=cell, seq_len=int(seq_len), steps=int(steps), threshold=float(threshold), lr=float(lr))
+        with st.spinner("Training two identical models on the same batches…"):
+            try:
+                st.session_state[CLIP_LAB] = {"settings": settings, "result": clipping_lab(**settings)}
+            except ValueError as err:
+                st.error(f"The clipping lab could not run: {err}")
+    lab = st.session_state.get(CLIP_LAB)
+    if lab is None:
+        st.info("Press the button to train two copies of the same model (same seed, same batches) on the "
+                "adding problem: one with clipping, one without. The defaults make the unclipped one explode.")
+        return
+    result = lab["result"]
+    st.plotly_chart(figures.clipping_figure(result=result), key="clip-chart")
+    for key, label in (("unclipped", "Without clipping"), ("clipped", f"Clipped at {result['threshold']:g}")):
+        rows = result[key]["rows"]
+        events = sum(bool(r.get("clipped")) for r in rows)
+        reason = result[key]["stopped_reason"]
+        finite = [r["grad_norm_before"] for r in rows if np.isfinite(r["grad_norm_before"])]
+        largest = f"; largest gradient norm {max(finite):.3g}" if finite else ""
+        line = f"**{label}:** {len(rows)} steps logged, {events} clip events{largest}."
+        (st.error if reason else st.success)(line + (f" {reason}" if reason else " It trained without diverging."))
+    run_with = lab["settings"]
+    st.caption(f"{run_with['cell'].upper()}, sequence length {run_with['seq_len']}, {run_with['steps']} steps of SGD "
+               f"at lr {run_with['lr']:g}, threshold {run_with['threshold']:g}; both runs start from the same weights "
+               "and see the same batches. Crosses mark the steps where the gradient was rescaled.")
+
+
+st.title("Gradients through time")
+st.caption("Backpropagation through time, computed exactly (`explorer.bptt`) from the real networks: how much "
+           "of the loss's gradient reaches each earlier step. A SimpleRNN's gradient fades within a few dozen "
+           "characters; the LSTM's cell state carries it much further.")
+
+if not ui.picker_models():
+    st.warning(ui.NO_MODELS)
+    clipping_section()
+    st.stop()
+set_name, names = ui.model_set_picker()
+url = {"set": set_name, "models": ",".join(names) if set_name == "custom" else None}
+
+ui.param_default("text", ui.DEFAULT_TEXT["english"])
+ui.keep_across_pages("text")
+text = st.text_area(f"Text (up to {MAX_GRAD_TEXT:,} characters are used)", key="text", persist_state="session",
+                    height=100)
+url["text"] = text if len(text) <= ui.MAX_URL_TEXT else None
+ui.param_default("loss", "last", valid=lambda v: v in LOSSES, what=", ".join(LOSSES))
+loss_kind = st.radio("Follow the gradient of", list(LOSSES), key="loss", persist_state="session", horizontal=True,
+                     format_func=LOSSES.get, help="last: the cross-entropy of the last prediction only, so every "
+                     "earlier step gets gradient only through the recurrence. sum: every step's own loss too.")
+url["loss"] = loss_kind
+
+if not names:
+    ui.set_url(**url)
+    st.info("Pick at least one model in the sidebar.")
+    clipping_section()
+    st.stop()
+if len(text) < 2:
+    ui.set_url(**url)
+    st.info("Type some text above (at least two characters: one to read, one to predict) to follow its "
+            "gradient back through time.")
+    clipping_section()
+    st.stop()
+used = ui.limited_text(text, MAX_GRAD_TEXT)
+
+results, models = {}, {}
+for name in names:
+    try:
+        models[name] = ui.get_model(name)
+        results[name] = ui.gradients(name, used, loss=loss_kind)
+    except (ValueError, OSError) as err:
+        st.error(f"{name}: could not compute its gradients: {err}")
+if not results:
+    ui.set_url(**url)
+    clipping_section()
+    st.stop()
+first = next(iter(results.values()))["grads"]
+tokens, steps = first.trace.tokens, first.trace.steps
+ui.warn_unknown(sorted({c for r in results.values() for c in r["grads"].trace.unknown}))
+color = {name: figures.MODEL_COLORS[k % len(figures.MODEL_COLORS)] for k, name in enumerate(results)}
+
+
+def label(name, layer, direction, layers, directions):
+    where = (f" layer {layer}" if layers > 1 else "") + (" backward" if direction else "")
+    return ui.describe_model(name) + where
+
+
+def curves(array_of, offset_of=lambda r: 0):
+    out = []
+    for name, r in results.items():
+        values = array_of(r)  # [L, D, T']
+        if values is None:
+            continue
+        for layer in range(values.shape[0]):
+            for d in range(values.shape[1]):
+                out.append({"label": label(name, layer, d, values.shape[0], values.shape[1]),
+                            "values": values[layer, d], "offset": offset_of(r), "color": color[name],
+                            "dash": figures.LAYER_DASHES[(layer + 2 * d) % len(figures.LAYER_DASHES)]})
+    return out
+
+
+# -- the gradient reaching each step --
+st.header("‖dL/dh_t‖ at every step")
+described = first.loss_description
+norm_fig = figures.log_curves_figure(
+    series=curves(lambda r: r["grads"].grad_norm_per_step), tokens=tokens,
+    title=f"Gradient norm reaching h_t, for {described}", y_title="‖dL/dh_t‖₂ (log scale)", value_name="‖dL/dh_t‖")
+st.plotly_chart(norm_fig, key="grad-norms")
+st.caption(f"The loss: {described}. Each curve is the Euclidean norm of the total gradient reaching the hidden "
+           "state at step t, through every later step (explorer.bptt, exact). A straight fall on this log axis is "
+           "exponential vanishing. Gaps are exact zeros: the gradient underflowed below float32's smallest number.")
+
+# -- per unit --
+st.header("|dL/dh_t| per unit" + (" and |dL/dc_t| (LSTM)" if any(r["grads"].dc is not None for r in results.values())
+                                   else ""))
+max_layers = max(r["grads"].dh.shape[0] for r in results.values())
+ui.param_default("layer", max_layers - 1, parse=int, valid=lambda v: 0 <= v < max_layers, what=f"0 to {max_layers - 1}")
+ui.keep_in_range("layer", range(max_layers), max_layers - 1)
+layer = st.selectbox("Layer", range(max_layers), key="layer", persist_state="session", disabled=max_layers == 1)
+max_size = max(r["grads"].dh.shape[-1] for r in results.values())
+columns = min(figures.MAX_COLUMNS, figures.MAX_CELLS // max_size)  # the same binning for every model: columns line up
+for name, r in results.items():
+    g = r["grads"]
+    at = min(layer, g.dh.shape[0] - 1)
+    fig = figures.log_heatmap(values=g.dh[at, 0], tokens=tokens, value_name="|dL/dh|", max_columns=columns,
+                              title=f"{ui.describe_model(name)}: |dL/dh_t|, layer {at}", height=320)
+    st.plotly_chart(figures.aligned(fig), key=f"dh-{name}")
+    if g.dc is not None:
+        fig = figures.log_heatmap(values=g.dc[at, 0], tokens=tokens, value_name="|dL/dc|", max_columns=columns,
+                                  title=f"{ui.describe_model(name)}: |dL/dc_t| (cell state), layer {at}", height=320)
+        st.plotly_chart(figures.aligned(fig), key=f"dc-{name}")
+st.caption("Log colour scale (powers of ten). The LSTM's cell state is a \"constant error carousel\" "
+           "(Hochreiter & Schmidhuber 1997): dL/dc_{t-1} = f_t ⊙ dL/dc_t + …, so where the forget gate stays "
+           "near 1 the gradient flows back along c with little loss; the hidden state's gradient has to pass "
+           "through W_hh and tanh' at every step.")
+
+# -- Jacobian --
+st.header("‖∂h_T/∂h_t‖: how much the last state depends on step t")
+jac_fig = figures.log_curves_figure(
+    series=curves(lambda r: r["jacobian"], lambda r: r["jacobian_start"]), tokens=tokens,
+    title="Jacobian norm ‖∂h_T/∂h_t‖_F (Frobenius) within each layer",
+    y_title="‖∂h_T/∂h_t‖_F, Frobenius (log scale)", value_name="‖∂h_T/∂h_t‖_F (Frobenius)")
+st.plotly_chart(jac_fig, key="jacobian")
+inexact = [name for name, r in results.items() if not r["jacobian_exact"]]
+window_note = (f"over the last {JACOBIAN_CHARS} characters only (steps {steps - JACOBIAN_CHARS}–{steps - 1}; the "
+               "states before them are carried in exactly"
+               + (f", except for the bidirectional {', '.join(inexact)}, which reads the window afresh" if inexact
+                  else "") + ")") if steps > JACOBIAN_CHARS else "over the whole text"
+st.caption(f"The Frobenius norm of the Jacobian of the last hidden state with respect to h_t, {window_note}: exact, "
+           f"but it costs one backward pass per hidden unit, so it is capped at {JACOBIAN_CHARS} characters. "
+           "At t = T it is √H (the identity). It does not depend on the loss.")
+
+# -- spectra --
+st.header("Singular values of the recurrent matrices")
+st.caption("Pascanu, Mikolov & Bengio (2013): for h_t = tanh(W_hh h_{t-1} + …), if the largest singular value of "
+           "W_hh is below 1/γ (γ = 1 bounds tanh'), gradients through time must vanish; above it they may "
+           "vanish or explode. LSTM and GRU blocks are shown per gate, but the bound does not apply directly: "
+           "the gates multiply the path (the forget gate scales the cell's own path, the update gate mixes "
+           "in h_{t-1} unchanged), so no single matrix decides the product.")
+spec_cols = st.columns(len(results))
+for col, (name, model) in zip(spec_cols, models.items()):
+    if name not in results:
+        continue
+    rows = recurrent_spectrum(model.rnn)
+    col.plotly_chart(figures.spectrum_figure(rows=rows, title=f"Singular values: {ui.describe_model(name)}"),
+                     key=f"spectrum-{name}")
+    bounded = [r for r in rows if "must_vanish" in r]
+    for r in bounded:
+        verdict = ("below it: the gradient must vanish" if r["must_vanish"] else
+                   "above it: the bound does not force vanishing (tanh' < 1 on saturated units still shrinks it)")
+        col.caption(f"Layer {r['layer']}: σ_max = {r['largest']:.3f} against 1/γ = {r['vanishing_bound']:g}, "
+                    f"{verdict}.")
+    if not bounded:
+        blocks = ", ".join(f"{r['block']} {r['largest']:.2f}" for r in rows if r["layer"] == 0 and r["direction"] == 0)
+        col.caption(f"Gated cell: σ_max per gate block (layer 0) {blocks}.")
+
+# -- saliency --
+st.header("Which characters a prediction used")
+ui.param_default("step", steps - 2, parse=int, valid=lambda v: 0 <= v <= steps - 2, what=f"0 to {steps - 2}")
+ui.keep_in_range("step", range(steps - 1), steps - 2)
+step = st.number_input(f"Prediction made at step (0–{steps - 2})", min_value=0, max_value=steps - 2, step=1,
+                       key="step", persist_state="session")
+st.caption(f"Each character coloured by ‖∂loss/∂x_t‖, the gradient of the loss of the prediction at step {step} "
+           f"(reading “{figures.char_label(tokens[step])}”, predicting “{figures.char_label(tokens[step + 1])}”) "
+           "with respect to the input at step t, on a log scale spanning "
+           f"{figures.SALIENCY_DECADES} powers of ten below the largest in each row (Distill's "
+           "\"connectivity\" view), shown up to the character it predicts"
+           + (f", from {SALIENCY_CHARS} characters before it" if step + 1 > SALIENCY_CHARS else "")
+           + ". Characters after the step cannot matter. Hover for the values.")
+for name in results:
+    try:
+        values = ui.saliency(name, used, int(step))
+    except ValueError as err:
+        st.error(f"{name}: {err}")
+        continue
+    shown_from = max(0, int(step) + 1 - SALIENCY_CHARS)
+    st.markdown(figures.saliency_html(tokens=tokens, saliency=values[shown_from:step + 2], step=int(step),
+                                      start=shown_from, label=ui.describe_model(name)), unsafe_allow_html=True)
+
+ui.set_url(**url, layer=layer if max_layers > 1 else None, step=step)
+if url["text"] is None:
+    st.caption(f"This text is longer than {ui.MAX_URL_TEXT:,} characters, so a link to this view does not carry it.")
+
+clipping_section()

@@ -1,0 +1,262 @@
+"""The Compare page (and the user-model pickers), driven headless with AppTest over tiny random models.
+
+What the figures draw must be explorer.trace's numbers on the same text; figures stacked under
+each other must share their x axis and margins so that step t lines up."""
+import base64
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from explorer import ModelConfig, RNNModel, Vocab, trace, zoo
+from explorer.ui import DEFAULT_TEXT, ZOO_ENV
+
+torch.set_num_threads(1)
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGE = "pages/compare.py"
+CORPUS = ('And he said, "Behold (the) everlasting covenant" unto them.\n'
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,;:!?'-()[]{}=_+*#<>")
+SIZES = {"english-rnn": ("rnn", 16), "english-gru": ("gru", 16), "english-lstm": ("lstm", 16),
+         "english-rnn-matched": ("rnn", 32), "english-gru-matched": ("gru", 18)}
+
+
+def make_zoo(folder, names=tuple(SIZES)):
+    vocab = Vocab.from_text(CORPUS)
+    for k, name in enumerate(names):
+        cell, size = SIZES[name]
+        torch.manual_seed(k)
+        model = RNNModel(ModelConfig(cell=cell, input_size=len(vocab), output_size=len(vocab), hidden_size=size), vocab)
+        zoo.save(model, name, {"name": name, "task": "english", "cell": cell, "parameters": model.num_parameters(),
+                               "metrics": {"test": {"split": "test", "metric": "bits/char", "value": 6.0 + k / 10,
+                                                    "baseline": {"value": 6.4, "description": "uniform"}}}}, folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_zoo(tmp_path_factory):
+    return make_zoo(tmp_path_factory.mktemp("zoo"))
+
+
+@pytest.fixture
+def app(tiny_zoo, monkeypatch):
+    monkeypatch.setenv(ZOO_ENV, str(tiny_zoo))
+    return AppTest.from_file(APP, default_timeout=60)
+
+
+def open_page(at, page=PAGE, **params):
+    at.query_params.update(params)
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def specs(at):
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def titled(at, part):
+    return [s for s in specs(at) if part in s["layout"]["title"]["text"]]
+
+
+def texts(elements):
+    return " ".join(str(e.value) for e in elements)
+
+
+def as_array(values):
+    if isinstance(values, dict):  # plotly's typed array: base64 numpy bytes
+        flat = np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
+        shape = [int(n) for n in str(values.get("shape", len(flat))).split(",")]
+        return flat.reshape(shape).astype(np.float64)
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+
+def summary(at):
+    return at.dataframe[0].value
+
+
+def test_defaults_draw_the_traces(app, tiny_zoo):
+    at = open_page(app)
+    assert not at.error
+    text = DEFAULT_TEXT["english"]
+    assert at.text_area(key="text").value == text
+    table = summary(at)
+    assert [m.split(" ")[0] for m in table["model"]] == ["english-rnn", "english-gru", "english-lstm"]
+    for k, name in enumerate(("english-rnn", "english-gru", "english-lstm")):
+        model = zoo.load(name, tiny_zoo)
+        tr = trace(model, text)
+        assert table["parameters"][k] == model.num_parameters()
+        assert table["held-out metric"][k].startswith(f"{6.0 + k / 10:.3f} bits/char")
+        assert table["this text (bits/char)"][k] == pytest.approx(np.nanmean(tr.loss) / math.log(2), abs=1e-3)
+        heat = titled(at, f"{name} (")[0]  # the hidden-state heatmap, units in index order
+        np.testing.assert_allclose(as_array(heat["data"][0]["z"]), tr.hidden[0, 0].T, atol=1e-6)
+        bars = titled(at, f"{name} (")[1]
+        assert "bits spent" in bars["layout"]["title"]["text"]
+        expected = np.nan_to_num(tr.loss / math.log(2), nan=0.0)
+        np.testing.assert_allclose(as_array(bars["data"][0]["y"]), expected, rtol=1e-5)
+        top1 = titled(at, f"{name} (")[2]
+        assert "most likely next character" in top1["layout"]["title"]["text"]
+        np.testing.assert_allclose(as_array(top1["data"][0]["z"])[0], tr.topk_probs[:, 0], rtol=1e-5)
+    saturation = [s for s in specs(at) if s["layout"]["title"]["text"] in ("english-gru (GRU, 16 units)",
+                                                                          "english-lstm (LSTM, 16 units)")]
+    assert [len(s["data"]) for s in saturation] == [2, 3]  # GRU r z; LSTM i f o
+    assert "no gates" in texts(at.info)  # the SimpleRNN
+    assert at.query_params["set"] == "same"
+
+
+def test_figures_line_up(app):
+    at = open_page(app)
+    stacked = [s for s in specs(at) if s["layout"].get("margin", {}).get("r") == 130]
+    assert len(stacked) == 9  # hidden, surprise and top-1 for each of three models
+    categories = {tuple(s["data"][0]["x"]) for s in stacked}
+    assert len(categories) == 1, "every stacked figure puts step t in the same column"
+    assert {(s["layout"]["margin"]["l"], s["layout"]["margin"]["r"]) for s in stacked} == {(70, 130)}
+    assert all(s["layout"]["yaxis"].get("automargin") is False for s in stacked)
+
+
+def test_matched_set_and_text_redraw(app):
+    at = open_page(app)
+    at.sidebar.radio(key="set").set_value("matched").run()
+    assert not at.exception
+    models = [m.split(" ")[0] for m in summary(at)["model"]]
+    assert models == ["english-rnn-matched", "english-gru-matched", "english-lstm"]
+    assert "Parameter-matched" in texts(at.caption)
+    assert at.query_params["set"] == "matched"
+    at.text_area(key="text").input("Tell me (now)").run()
+    assert not at.exception
+    heat = titled(at, "english-gru-matched (")[0]
+    assert heat["data"][0]["x"][0] == "step 0 “T”" and len(heat["data"][0]["x"]) == len("Tell me (now)")
+    assert at.query_params["text"] == "Tell me (now)"
+
+
+def test_unit_order_follows_the_choice(app, tiny_zoo):
+    at = open_page(app)
+    at.radio(key="order").set_value("activity").run()
+    assert not at.exception
+    tr = trace(zoo.load("english-lstm", tiny_zoo), DEFAULT_TEXT["english"])
+    order = np.argsort(-np.abs(tr.hidden[0, 0]).mean(0), kind="stable")
+    heat = titled(at, "english-lstm (")[0]
+    assert heat["data"][0]["y"] == [f"unit {u}" for u in order]
+    assert at.query_params["order"] == "activity"
+
+
+def test_empty_text_asks_for_text(app):
+    at = open_page(app)
+    at.text_area(key="text").input("").run()
+    assert not at.exception and not at.error
+    assert "Type some text" in texts(at.info)
+    assert not at.get("plotly_chart")
+
+
+def test_unknown_characters_are_named(app):
+    at = open_page(app)
+    at.text_area(key="text").input("naïve café ☃").run()
+    assert not at.exception
+    warning = texts(at.warning)
+    assert "'ï'" in warning and "'é'" in warning and "'☃'" in warning
+    assert at.get("plotly_chart")
+
+
+def test_over_long_text_is_truncated_but_kept(app):
+    at = open_page(app)
+    long_text = "the quick brown fox (jumps) " * 200  # 5,600 characters
+    at.text_area(key="text").input(long_text).run()
+    assert not at.exception and not at.error
+    assert "5,000" in texts(at.warning)
+    assert at.text_area(key="text").value == long_text
+    assert at.slider(key="compare_window").value[1] <= 5000
+    for spec in specs(at):
+        assert len(json.dumps(spec)) < 2_000_000
+
+
+def test_url_restores_the_view(app):
+    at = open_page(app, set="custom", models="english-gru,english-lstm", text="Hello (world)", order="variance")
+    assert not at.warning
+    assert at.sidebar.radio(key="set").value == "custom"
+    assert [m.split(" ")[0] for m in summary(at)["model"]] == ["english-gru", "english-lstm"]
+    assert at.text_area(key="text").value == "Hello (world)"
+    assert at.radio(key="order").value == "variance"
+    assert at.query_params["models"] == "english-gru,english-lstm"
+
+
+def test_bad_url_params_fall_back(app):
+    at = open_page(app, set="custom", models="english-lstm,no-such-model", order="sideways")
+    warning = texts(at.warning)
+    assert "no-such-model" in warning and "sideways" in warning
+    assert [m.split(" ")[0] for m in summary(at)["model"]] == ["english-rnn", "english-gru", "english-lstm"]
+
+
+def test_missing_models_are_left_out(tmp_path, monkeypatch):
+    monkeypatch.setenv(ZOO_ENV, str(make_zoo(tmp_path, ("english-rnn", "english-gru", "english-lstm"))))
+    at = open_page(AppTest.from_file(APP, default_timeout=60), set="matched")
+    assert "english-rnn-matched" in texts(at.info) and not at.error
+    assert [m.split(" ")[0] for m in summary(at)["model"]] == ["english-lstm"]
+
+
+# -- the models a user trained on the Train page open on every page --
+
+def user_model():
+    vocab = Vocab.from_text(CORPUS)
+    torch.manual_seed(3)
+    config = ModelConfig(cell="gru", input_size=len(vocab), output_size=len(vocab), hidden_size=8)
+    model = RNNModel(config, vocab).eval()
+    model.meta = {"name": "GRU · english · step 25", "task": "english", "cell": "gru", "trained_live": True,
+                  "metrics": {"val": {"split": "val", "metric": "bits/char", "value": 5.5}}}
+    return model
+
+
+def test_user_models_are_listed_after_the_pretrained_ones(app):
+    mine = user_model()
+    app.session_state["user_models"] = {"GRU · english · step 25": mine}
+    at = open_page(app, "pages/inspect.py")
+    picker = at.sidebar.selectbox(key="model")
+    assert picker.options[:3] == ["english-lstm (LSTM, 16 units)", "english-gru (GRU, 16 units)",
+                                  "english-rnn (RNN, 16 units)"]
+    assert picker.options[-1] == "GRU · english · step 25 (yours, GRU, 8 units)"
+    picker.select_index(len(picker.options) - 1).run()  # (AppTest formats .select()'s value outside the session)
+    assert not at.exception and not at.error
+    heat = [s for s in specs(at) if "hidden state" in s["layout"]["title"]["text"]][0]
+    np.testing.assert_allclose(as_array(heat["data"][0]["z"]), trace(mine, DEFAULT_TEXT["english"]).hidden[0, 0].T,
+                               atol=1e-6)
+    assert at.query_params["model"] == "yours: GRU · english · step 25"
+
+    at.switch_page(PAGE).run()
+    at.sidebar.radio(key="set").set_value("custom").run()
+    at.sidebar.multiselect(key="models").set_value(["english-rnn", "yours: GRU · english · step 25"]).run()
+    assert not at.exception and not at.error
+    table = summary(at)
+    assert table["model"][len(table) - 1].startswith("GRU · english · step 25 (yours")
+    assert table["parameters"][len(table) - 1] == mine.num_parameters()
+    assert table["held-out metric"][len(table) - 1] == "5.500 bits/char (val)"
+
+    at.switch_page("pages/gradients.py").run()
+    assert not at.exception and not at.error
+    norms = [s for s in specs(at) if "Gradient norm" in s["layout"]["title"]["text"]][0]
+    assert any("(yours" in t["name"] for t in norms["data"])
+
+
+def test_a_stale_user_model_link_falls_back(app):
+    at = open_page(app, "pages/inspect.py", model="yours: gone")
+    assert "yours: gone" in texts(at.warning) and not at.exception
+    assert at.sidebar.selectbox(key="model").value == "english-lstm"
+
+
+ALL_ENGLISH = ("english-rnn", "english-gru", "english-lstm")
+
+
+@pytest.mark.skipif(not set(ALL_ENGLISH) <= set(zoo.available()), reason="the real English zoo is not built")
+def test_real_zoo(monkeypatch):
+    monkeypatch.delenv(ZOO_ENV, raising=False)
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception and not at.error
+    table = at.dataframe[0].value
+    assert [m.split(" ")[0] for m in table["model"]] == list(ALL_ENGLISH)
+    for k, name in enumerate(ALL_ENGLISH):
+        assert table["parameters"][k] == zoo.load(name).num_parameters()
+    at.sidebar.radio(key="set").set_value("matched").run()
+    assert not at.exception and not at.error

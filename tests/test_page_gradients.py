@@ -1,0 +1,317 @@
+"""The Gradients-through-time page, driven headless with AppTest over tiny random models.
+
+The numbers drawn must be explorer.bptt's on the same input: the tests read them back from the
+figures' data and compare."""
+import base64
+import html
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from explorer import ModelConfig, RNNModel, Vocab, bptt, zoo
+from explorer.analysis import JACOBIAN_CHARS
+from explorer.ui import DEFAULT_TEXT, ZOO_ENV
+
+torch.set_num_threads(1)
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGE = "pages/gradients.py"
+CORPUS = ('And he said, "Behold (the) everlasting covenant" unto them.\n'
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,;:!?'-()[]{}=_+*#<>")
+SIZES = {"english-rnn": ("rnn", 16), "english-gru": ("gru", 16), "english-lstm": ("lstm", 16),
+         "english-rnn-matched": ("rnn", 32), "english-gru-matched": ("gru", 18)}
+
+
+def make_zoo(folder, names=tuple(SIZES)):
+    vocab = Vocab.from_text(CORPUS)
+    for name in names:
+        cell, size = SIZES[name]
+        torch.manual_seed(0)
+        model = RNNModel(ModelConfig(cell=cell, input_size=len(vocab), output_size=len(vocab), hidden_size=size), vocab)
+        zoo.save(model, name, {"name": name, "task": "english", "cell": cell, "parameters": model.num_parameters(),
+                               "metrics": {"test": {"split": "test", "metric": "bits/char", "value": 6.3,
+                                                    "baseline": {"value": 6.4, "description": "uniform"}}}}, folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_zoo(tmp_path_factory):
+    return make_zoo(tmp_path_factory.mktemp("zoo"))
+
+
+@pytest.fixture
+def app(tiny_zoo, monkeypatch):
+    monkeypatch.setenv(ZOO_ENV, str(tiny_zoo))
+    return AppTest.from_file(APP, default_timeout=60)
+
+
+def open_page(at, **params):
+    at.query_params.update(params)
+    at.run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def specs(at):
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def chart(at, title_part):
+    found = [s for s in specs(at) if title_part in s["layout"]["title"]["text"]]
+    assert found, f"no chart titled with {title_part!r}"
+    return found[0]
+
+
+def texts(elements):
+    return " ".join(str(e.value) for e in elements)
+
+
+def curve(spec, model_name):
+    traces = [t for t in spec["data"] if t["name"].startswith(model_name + " (")]
+    assert len(traces) == 1, [t["name"] for t in spec["data"]]
+    return traces[0]
+
+
+def as_array(values):
+    """Figure data back to numpy: plotly sends numpy arrays as typed arrays (base64), lists as lists."""
+    if isinstance(values, dict):
+        flat = np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
+        shape = [int(n) for n in str(values.get("shape", len(flat))).split(",")]
+        return flat.reshape(shape).astype(np.float64)
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+
+def assert_same_curve(drawn, expected):
+    """A log-axis curve against exact numbers: zeros are drawn as gaps, everything else equal."""
+    drawn, expected = as_array(drawn), np.asarray(expected, dtype=np.float64)
+    assert drawn.shape == expected.shape
+    assert np.array_equal(np.isnan(drawn), expected <= 0)
+    np.testing.assert_allclose(drawn[expected > 0], expected[expected > 0], rtol=1e-6)
+
+
+def test_defaults_draw_bptt_numbers(app, tiny_zoo):
+    at = open_page(app)
+    assert not at.error
+    assert at.text_area(key="text").value == DEFAULT_TEXT["english"]
+    norms = chart(at, "Gradient norm reaching h_t")
+    assert norms["layout"]["yaxis"]["type"] == "log"
+    assert len(norms["data"]) == 3  # SimpleRNN, GRU and LSTM overlaid on the same axes
+    jac = chart(at, "Jacobian norm")
+    assert "Frobenius" in jac["layout"]["yaxis"]["title"]["text"] and "Frobenius" in jac["data"][0]["hovertemplate"]
+    for name in ("english-rnn", "english-gru", "english-lstm"):
+        model = zoo.load(name, tiny_zoo)
+        expected = bptt(model, DEFAULT_TEXT["english"], loss="last", jacobian=True)
+        assert_same_curve(curve(norms, name)["y"], np.linalg.norm(expected.dh, axis=-1)[0, 0])
+        assert_same_curve(curve(jac, name)["y"], expected.jacobian[0, 0])
+        heat = chart(at, f"{name} (").get("data")[0]  # |dL/dh_t| per unit, log10
+        z = as_array(heat["z"])
+        magnitude = np.abs(expected.dh[0, 0]).T  # [H, T]
+        nonzero = magnitude > magnitude.max() * 1e-6
+        np.testing.assert_allclose(z[nonzero], np.log10(magnitude[nonzero]), atol=1e-5)
+    assert "|dL/dc_t|" in " ".join(s["layout"]["title"]["text"] for s in specs(at))  # the LSTM's cell state
+    assert at.query_params["set"] == "same" and at.query_params["loss"] == "last"
+
+
+def test_summed_loss_redraws(app, tiny_zoo):
+    at = open_page(app)
+    before = chart(at, "Gradient norm")["layout"]["title"]["text"]
+    at.radio(key="loss").set_value("sum").run()
+    assert not at.exception
+    norms = chart(at, "Gradient norm")
+    assert norms["layout"]["title"]["text"] != before and "summed" in norms["layout"]["title"]["text"]
+    model = zoo.load("english-gru", tiny_zoo)
+    expected = bptt(model, DEFAULT_TEXT["english"], loss="sum").grad_norm_per_step[0, 0]
+    assert_same_curve(curve(norms, "english-gru")["y"], expected)
+    assert at.query_params["loss"] == "sum"
+
+
+def test_long_text_uses_the_jacobian_window(app, tiny_zoo):
+    at = open_page(app)
+    text = "the (quick) brown fox jumps over the lazy dog. " * 8  # 376 characters
+    at.text_area(key="text").input(text).run()
+    assert not at.exception and not at.error
+    jac = chart(at, "Jacobian norm")
+    trace = curve(jac, "english-lstm")
+    expected = bptt(zoo.load("english-lstm", tiny_zoo), text, jacobian=True).jacobian[0, 0, -JACOBIAN_CHARS:]
+    assert as_array(trace["x"])[0] == len(text) - JACOBIAN_CHARS and len(trace["y"]) == JACOBIAN_CHARS
+    drawn = as_array(trace["y"])
+    assert np.array_equal(np.isnan(drawn), expected <= 0)
+    np.testing.assert_allclose(drawn[expected > 0], expected[expected > 0], rtol=1e-4)
+    assert f"last {JACOBIAN_CHARS} characters" in texts(at.caption)
+
+
+def test_model_set_and_text_redraw(app):
+    at = open_page(app)
+    at.sidebar.radio(key="set").set_value("matched").run()
+    assert not at.exception
+    names = [t["name"] for t in chart(at, "Gradient norm")["data"]]
+    assert any(n.startswith("english-rnn-matched") for n in names)
+    assert any(n.startswith("english-gru-matched") for n in names)
+    assert at.query_params["set"] == "matched"
+    at.text_area(key="text").input("Tell me (now)").run()
+    assert not at.exception
+    assert len(chart(at, "Gradient norm")["data"][0]["y"]) == len("Tell me (now)")
+    assert at.query_params["text"] == "Tell me (now)"
+
+
+def test_saliency_is_bptt_at_the_chosen_step(app, tiny_zoo):
+    at = open_page(app)
+    at.number_input(key="step").set_value(10).run()
+    assert not at.exception
+    shown = [m.value for m in at.markdown if "dloss" in html.unescape(m.value)]
+    assert len(shown) == 3
+    model = zoo.load("english-rnn", tiny_zoo)
+    expected = bptt(model, DEFAULT_TEXT["english"], loss=10).saliency
+    rnn_row = html.unescape(next(s for s in shown if "english-rnn" in html.unescape(s)))
+    drawn = [float(v) for v in re.findall(r"\|\|dloss/dx\|\| = ([-+0-9.e]+)", rnn_row)]
+    assert len(drawn) == 12  # up to the character the step predicts
+    np.testing.assert_allclose(drawn, expected[:12], rtol=2e-3, atol=1e-30)
+    assert drawn[11] == 0.0 and not expected[11:].any(), "later characters cannot affect the prediction at step 10"
+    assert at.query_params["step"] == "10"
+
+
+def test_spectral_panel_marks_the_bound(app):
+    at = open_page(app)
+    rnn = chart(at, "Singular values: english-rnn (")
+    assert rnn["layout"]["shapes"], "the 1/gamma line"
+    assert "σ_max" in texts(at.caption) and "multiply the path" in texts(at.caption)
+    lstm = chart(at, "Singular values: english-lstm (")
+    assert {t["name"].split(",")[0] for t in lstm["data"]} == {"i", "f", "g", "o"}
+
+
+def test_empty_text_asks_for_text(app):
+    at = open_page(app)
+    at.text_area(key="text").input("").run()
+    assert not at.exception and not at.error
+    assert "Type some text" in texts(at.info)
+    assert not any("Gradient norm" in s["layout"]["title"]["text"] for s in specs(at))
+
+
+def test_unknown_characters_are_named(app):
+    at = open_page(app)
+    at.text_area(key="text").input("naïve café ☃ (ok)").run()
+    assert not at.exception
+    warning = texts(at.warning)
+    assert "'ï'" in warning and "'é'" in warning and "'☃'" in warning
+    assert chart(at, "Gradient norm")
+
+
+def test_over_long_text_is_truncated_but_kept(app):
+    at = open_page(app)
+    long_text = "the quick brown fox (jumps) " * 80  # 2,240 characters
+    at.text_area(key="text").input(long_text).run()
+    assert not at.exception and not at.error
+    assert "2,000" in texts(at.warning)
+    assert at.text_area(key="text").value == long_text
+    assert len(chart(at, "Gradient norm")["data"][0]["y"]) == 2000
+    for spec in specs(at):
+        assert len(json.dumps(spec)) < 2_000_000
+
+
+def test_url_restores_the_view(app):
+    at = open_page(app, set="matched", text="Hello (world) again", loss="sum", step="4")
+    assert not at.warning
+    assert at.sidebar.radio(key="set").value == "matched"
+    assert at.text_area(key="text").value == "Hello (world) again"
+    assert at.radio(key="loss").value == "sum"
+    assert at.number_input(key="step").value == 4
+    assert "summed" in chart(at, "Gradient norm")["layout"]["title"]["text"]
+
+
+def test_custom_set_from_the_url(app):
+    at = open_page(app, set="custom", models="english-lstm,english-rnn-matched")
+    assert not at.warning
+    names = [t["name"] for t in chart(at, "Gradient norm")["data"]]
+    assert len(names) == 2 and names[0].startswith("english-lstm") and names[1].startswith("english-rnn-matched")
+
+
+def test_bad_url_params_fall_back(app):
+    at = open_page(app, set="bogus", loss="sideways", step="99999")
+    warning = texts(at.warning)
+    assert "bogus" in warning and "sideways" in warning and "99999" in warning
+    assert at.sidebar.radio(key="set").value == "same" and at.radio(key="loss").value == "last"
+
+
+def test_missing_models_are_left_out(tmp_path, monkeypatch):
+    monkeypatch.setenv(ZOO_ENV, str(make_zoo(tmp_path, ("english-rnn", "english-lstm"))))
+    at = open_page(AppTest.from_file(APP, default_timeout=60), set="matched")
+    assert "english-rnn-matched" in texts(at.info) and "english-gru-matched" in texts(at.info)
+    assert len(chart(at, "Gradient norm")["data"]) == 1  # the LSTM alone
+
+
+def test_clipping_lab_runs_on_the_button(app):
+    at = open_page(app)
+    assert "Press the button" in texts(at.info)
+    at.button[0].click().run()  # the form's submit button: defaults rnn, T=100, lr 0.5, 20 steps, threshold 1
+    assert not at.exception
+    lab = chart(at, "Clipping lab")
+    names = {t["name"] for t in lab["data"]}
+    assert "without clipping" in names and "clipped at 1" in names and "clipped at 1: clipped" in names
+    assert "diverged" in texts(at.error)  # the unclipped run explodes, said honestly
+    assert "vanishing" in texts(at.markdown)
+    at.text_area(key="text").input("still here (kept)").run()  # results stay in session_state
+    assert chart(at, "Clipping lab")
+
+
+def test_user_models_open_here(app):
+    vocab = Vocab.from_text(CORPUS)
+    torch.manual_seed(1)
+    config = ModelConfig(cell="lstm", input_size=len(vocab), output_size=len(vocab), hidden_size=8)
+    mine = RNNModel(config, vocab).eval()
+    mine.meta = {"task": "english", "cell": "lstm", "trained_live": True}
+    at = app
+    at.session_state["user_models"] = {"LSTM · english · step 40": mine}
+    at = open_page(at, set="custom", models="english-rnn,yours: LSTM · english · step 40")
+    assert not at.warning and not at.error
+    options = at.sidebar.multiselect(key="models").options
+    assert options[-1] == "LSTM · english · step 40 (yours, LSTM, 8 units)"
+    norms = chart(at, "Gradient norm")
+    drawn = next(t for t in norms["data"] if "(yours" in t["name"])
+    assert_same_curve(drawn["y"], bptt(mine, DEFAULT_TEXT["english"]).grad_norm_per_step[0, 0])
+
+
+ALL_ENGLISH = ("english-rnn", "english-gru", "english-lstm")
+
+
+@pytest.mark.skipif(not set(ALL_ENGLISH) <= set(zoo.available()), reason="the real English zoo is not built")
+def test_real_zoo(monkeypatch):
+    monkeypatch.delenv(ZOO_ENV, raising=False)
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception and not at.error
+    norms = chart(at, "Gradient norm")
+    model = zoo.load("english-lstm")
+    expected = bptt(model, DEFAULT_TEXT["english"]).grad_norm_per_step[0, 0]
+    assert_same_curve(curve(norms, "english-lstm")["y"], expected)
+    at.sidebar.radio(key="set").set_value("matched").run()
+    assert not at.exception and not at.error
+
+
+def test_unusual_user_models_do_not_break_the_pages(app):
+    """A two-layer bidirectional GRU and a last-step classifier, as the Train page might keep them."""
+    vocab = Vocab.from_text(CORPUS)
+    torch.manual_seed(2)
+    deep = RNNModel(ModelConfig(cell="gru", input_size=len(vocab), output_size=len(vocab), hidden_size=6,
+                                num_layers=2, bidirectional=True), vocab).eval()
+    classifier = RNNModel(ModelConfig(cell="lstm", input_size=len(vocab), output_size=2, hidden_size=6,
+                                      head="last_step"), vocab).eval()
+    app.session_state["user_models"] = {"deep": deep, "classifier": classifier}
+    text = "the (quick) brown fox jumps over the lazy dog. " * 8  # longer than the Jacobian window
+    at = open_page(app, set="custom", models="yours: deep,yours: classifier,english-rnn", text=text)
+    for page in (PAGE, "pages/compare.py"):
+        at.switch_page(page).run()
+        assert not at.exception and not at.error, page
+        assert at.get("plotly_chart"), page
+    at.switch_page(PAGE).run()
+    names = [t["name"] for t in chart(at, "Gradient norm")["data"]]
+    assert sum("deep (yours" in n for n in names) == 4  # 2 layers x 2 directions
+    assert at.selectbox(key="layer").options == ["0", "1"]
+    assert "bidirectional" in texts(at.caption)
+    at.switch_page("pages/inspect.py").run()
+    at.sidebar.selectbox(key="model").select_index(len(at.sidebar.selectbox(key="model").options) - 1).run()
+    assert not at.exception and not at.error
