@@ -11,6 +11,8 @@ import os
 import streamlit as st
 import torch
 
+from explorer import ui
+
 torch.set_num_threads(int(os.environ.get("RNN_EXPLORER_THREADS", 1)))
 st.set_page_config(page_title="RNN Explorer", page_icon=":material/cycle:", layout="wide")
 
@@ -22,5 +24,7 @@ page = st.navigation([
     st.Page("pages/gradients.py", title="Gradients through time", icon=":material/trending_down:"),
     st.Page("pages/train.py", title="Train live", icon=":material/model_training:"),
 ])
+ui.mark_framed()
+ui.resume_page()  # a direct link that arrived before the server knew st.navigation goes on to its page
 st.sidebar.caption("RNN Explorer: every hidden state, gate and cell state, computed exactly from the real network.")
 page.run()

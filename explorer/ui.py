@@ -329,3 +329,37 @@ def keep_across_pages(key: str) -> None:
     another page is another widget; writing the value back makes this one adopt it)."""
     if key in st.session_state:
         st.session_state[key] = st.session_state[key]
+
+
+# ---------------------------------------------------------------------------------------------
+# direct links on a fresh server
+
+FRAMED = "_framed_by_app"  # session_state: app.py has run around this session's pages
+RESUME = "_resume_page"  # session_state: (page, query params) to go back to once app.py has run
+
+
+def mark_framed() -> None:
+    """Called by app.py on every run, before it runs the page."""
+    st.session_state[FRAMED] = True
+
+
+def require_frame(page: str) -> None:
+    """Make sure app.py frames this page (layout, one torch thread, shared sidebar).
+
+    Until some session on a server has called st.navigation, Streamlit routes a direct link
+    such as /inspect?text=... to pages/inspect.py through its legacy pages/ directory rule,
+    skipping app.py. Then this page hands its address to app.py, which runs st.navigation
+    (switching the whole server to it) and sends the user straight back, parameters intact."""
+    if st.session_state.get(FRAMED):
+        return
+    params = st.query_params.to_dict()
+    st.session_state[RESUME] = (page, params)
+    st.switch_page("app.py", query_params=params)
+
+
+def resume_page() -> None:
+    """In app.py, after st.navigation: finish a redirect that require_frame started."""
+    resume = st.session_state.pop(RESUME, None)
+    if resume is not None:
+        page, params = resume
+        st.switch_page(page, query_params=params)

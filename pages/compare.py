@@ -4,6 +4,8 @@ import streamlit as st
 
 from explorer import analysis, figures, ui
 
+ui.require_frame("pages/compare.py")
+
 MAX_COMPARE_TEXT = 5000  # characters traced by each model; the rest stays in the box
 ORDERS = ["index", "activity", "variance", "similarity"]
 

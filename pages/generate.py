@@ -4,6 +4,8 @@ import streamlit as st
 from explorer import figures, ui
 from explorer.generate import MAX_LENGTH
 
+ui.require_frame("pages/generate.py")
+
 st.title("Generate")
 st.caption("The model reads your prompt, then writes: each character is drawn from its predicted distribution "
            "(sharpened or flattened by the temperature), fed back in, and the next one drawn. "

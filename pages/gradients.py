@@ -7,6 +7,8 @@ from explorer.analysis import JACOBIAN_CHARS
 from explorer.clipping import clipping_lab
 from explorer.grads import recurrent_spectrum
 
+ui.require_frame("pages/gradients.py")
+
 MAX_GRAD_TEXT = 2000  # characters; bptt over three models stays under a second or two
 SALIENCY_CHARS = 400  # characters shown before the chosen step (later ones have no gradient)
 LOSSES = {"last": "the loss at the last step", "sum": "the loss summed over all steps"}

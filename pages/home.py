@@ -3,6 +3,8 @@ import streamlit as st
 
 from explorer import ui
 
+ui.require_frame("pages/home.py")
+
 st.title("RNN Explorer")
 st.write("Look inside recurrent neural networks while they read and write: every hidden state, gate and "
          "cell state, computed exactly from the real `torch.nn` network, drawn step by step. "

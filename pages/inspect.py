@@ -4,6 +4,8 @@ import streamlit as st
 
 from explorer import analysis, figures, ui
 
+ui.require_frame("pages/inspect.py")
+
 st.title("Inspect")
 st.caption("Type a sentence; the model reads it one character at a time. Time runs left to right, units top to bottom.")
 
