@@ -252,22 +252,26 @@ def topk_figure(*, tokens, topk_labels, topk_probs: np.ndarray, start: int = 0, 
     return fig
 
 
-def loss_strip(*, tokens, loss: np.ndarray, start: int = 0, title: str | None = None) -> go.Figure:
-    """Per-character surprise: -log2 p(next character), one bar per step, in bits.
-    `loss` is in nats (Trace.loss); NaN (the last step, nothing to predict) is left blank."""
+def loss_strip(*, tokens, loss: np.ndarray, start: int = 0, title: str | None = None,
+               max_bits: float | None = None) -> go.Figure:
+    """Per-character surprise: -log2 p(next character) at each step, in bits, as a filled step
+    line (one SVG path however long the text; a thousand bars took seconds to draw).
+    `loss` is in nats (Trace.loss); NaN (the last step, nothing to predict) is left blank.
+    `max_bits` fixes the y range, so strips of several models share one scale."""
     bits = np.asarray(loss, dtype=np.float64) / LN2
     steps = bits.shape[0]
     labels = _step_labels(tokens, start, steps)
     nxt = [char_label(tokens[start + t + 1]) if start + t + 1 < len(tokens) else "" for t in range(steps)]
     categories = [f"step {start + t} “{labels[t]}”" for t in range(steps)]
-    fig = go.Figure(go.Bar(
-        x=categories, y=np.where(np.isfinite(bits), bits, 0.0), customdata=nxt,
-        marker=dict(color=np.where(np.isfinite(bits), bits, 0.0), colorscale=SEQUENTIAL, cmin=0,
-                    cmax=max(8.0, float(np.nanmax(bits)) if np.isfinite(bits).any() else 8.0)),
+    fig = go.Figure(go.Scatter(
+        x=categories, y=[float(b) if np.isfinite(b) else None for b in bits], customdata=nxt,
+        mode="lines", line=dict(shape="hvh", width=1.5, color="#440154"), fill="tozeroy",
+        fillcolor="rgba(68, 1, 84, 0.35)", connectgaps=False,
         hovertemplate="after %{x}, the next character “%{customdata}” cost %{y:.2f} bits<extra></extra>"))
+    top = max_bits if max_bits is not None else max(1.0, float(np.nanmax(bits)) * 1.05 if np.isfinite(bits).any() else 8.0)
     fig.update_layout(title=dict(text=title or "Surprise: bits spent on each next character"),
-                      yaxis=dict(title="bits (−log₂ p)"), height=220, margin=dict(l=60, r=20, t=50, b=40),
-                      bargap=0.05)
+                      yaxis=dict(title="bits (−log₂ p)", range=[0, top]), height=220,
+                      margin=dict(l=60, r=20, t=50, b=40), showlegend=False)
     _category_ticks(fig, categories, labels)
     return fig
 

@@ -105,9 +105,8 @@ if all(tr.loss is not None for tr in traces.values()):
     st.header("Surprise at each character")
     top = max(float(np.nanmax(tr.loss[start:stop], initial=0.0)) for tr in traces.values()) / figures.LN2  # bits
     for name, tr in traces.items():
-        fig = figures.loss_strip(tokens=tokens, loss=tr.loss[start:stop], start=start,
-                                 title=f"{ui.describe_model(name)}: bits spent on each next character")
-        fig.update_yaxes(range=[0, max(1.0, top * 1.05)])  # the same scale for every model
+        fig = figures.loss_strip(tokens=tokens, loss=tr.loss[start:stop], start=start, max_bits=max(1.0, top * 1.05),
+                                 title=f"{ui.describe_model(name)}: bits spent on each next character")  # one scale
         st.plotly_chart(figures.aligned(fig), key=f"loss-{name}")
 
 if all(tr.topk_labels is not None for tr in traces.values()):
