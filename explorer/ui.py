@@ -363,3 +363,10 @@ def resume_page() -> None:
     if resume is not None:
         page, params = resume
         st.switch_page(page, query_params=params)
+
+
+def note_whitespace(text: str) -> None:
+    """Only spaces and line breaks: the model reads them, but the user probably meant to type."""
+    if text and not text.strip():
+        st.info("The text is only spaces, tabs or line breaks. The model reads those too (tabs as the unknown "
+                "token), but type some words to see something interesting.")

@@ -32,6 +32,7 @@ if not text:
     ui.set_url(**url)
     st.info("Type some text above to see the models read it.")
     st.stop()
+ui.note_whitespace(text)
 used = ui.limited_text(text, MAX_COMPARE_TEXT)
 
 traces, models = {}, {}

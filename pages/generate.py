@@ -37,6 +37,7 @@ ui.set_url(model=name, prompt=url_prompt, length=length, temp=round(temperature,
 if not prompt:
     st.info("Type a prompt above for the model to continue.")
     st.stop()
+ui.note_whitespace(prompt)
 prompt = ui.limited_text(prompt, ui.MAX_TEXT - MAX_LENGTH)
 try:
     out = ui.generate_text(name, prompt, length=int(length), temperature=float(temperature), seed=int(seed))

@@ -91,6 +91,7 @@ if len(text) < 2:
             "gradient back through time.")
     clipping_section()
     st.stop()
+ui.note_whitespace(text)
 used = ui.limited_text(text, MAX_GRAD_TEXT)
 
 results, models = {}, {}

@@ -28,6 +28,7 @@ if not text:
     ui.set_url(**url_view)
     st.info("Type some text above to see the model read it.")
     st.stop()
+ui.note_whitespace(text)
 traced_text = ui.limited_text(text)
 try:
     model = ui.get_model(name)

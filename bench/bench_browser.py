@@ -1,0 +1,212 @@
+"""What a user waits for, measured in a real Chromium against `streamlit run app.py`.
+
+    python bench/bench_browser.py            # everything (a few minutes)
+    python bench/bench_browser.py --quick    # cold start and the Inspect redraws only
+
+Prints:
+- cold start: `streamlit run` to the Home page usable (target < 10 s);
+- redraw: pressing Ctrl+Enter in the text box to the last figure redrawn, for a 200- and a
+  2,000-character text, on Inspect (targets 0.5 s / 2 s) and Gradients (1 s / 3 s). "Redrawn"
+  means the script run has finished, the page shows the new text, and every plotly chart has
+  drawn (checked in the page every animation frame, so the figure includes the drawing);
+- memory: the server's RSS after the zoo is loaded, and after sessions have trained on the
+  Train page (targets < 800 MB, < 150 MB more per training session);
+- load: 8 browser contexts at once, each typing on Inspect and training on Train; errors and
+  the 95th-percentile redraw (target < 2 s).
+The reference in the same run is the bare library call the page makes (trace / bptt).
+"""
+import argparse
+import os
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "browser"))
+
+from conftest import CHROMIUM, LAUNCH_ARGS, free_port, start_app, stop_app, wait_until_up  # noqa: E402
+
+SENTENCE = ("And he said unto them, Behold (the everlasting covenant) is with Mahershalalhashbaz; fear not. "
+            "And the LORD spake unto Moses, saying, Speak unto the children of Israel. ")
+
+# True once the run has finished and every chart has drawn; `marker` is text the new run shows.
+REDRAWN = """(marker) => {
+  const status = document.querySelector('[data-testid="stStatusWidget"]');
+  if (status && /Stop|Running/.test(status.innerText)) return false;
+  const main = document.querySelector('[data-testid="stMain"]');
+  if (!main || !main.innerText.includes(marker)) return false;
+  if (document.querySelector('[data-testid="stSkeleton"]')) return false;
+  const plots = [...document.querySelectorAll('.js-plotly-plot')];
+  return plots.length > 0 && plots.every(p => p._fullLayout && p.querySelector('.main-svg'));
+}"""
+
+
+def text_of_length(n: int, tag: str) -> str:
+    body = (SENTENCE * (n // len(SENTENCE) + 1))[: n - len(tag) - 1]
+    return tag + " " + body
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, in MB (Linux /proc)."""
+    total = 0
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+def open_and_wait(page, url, selector, timeout=90_000):
+    page.goto(url)
+    page.wait_for_selector(selector, timeout=timeout)
+
+
+def time_redraw(page, text: str, marker: str, timeout=60_000) -> float:
+    box = page.get_by_label("Text", exact=False).first
+    box.fill(text)
+    start = time.perf_counter()
+    box.press("Control+Enter")
+    page.wait_for_timeout(50)  # let the rerun start before polling for its end
+    page.wait_for_function(REDRAWN, arg=marker, timeout=timeout, polling="raf")
+    return time.perf_counter() - start
+
+
+def redraw_series(page, url, path, lengths, repeats=3):
+    open_and_wait(page, f"{url}/{path}", ".js-plotly-plot")
+    page.wait_for_function(REDRAWN, arg="", timeout=90_000, polling="raf")
+    results = {}
+    for n in lengths:
+        times = []
+        for r in range(repeats):
+            tag = f"Run{n}x{r}z"
+            times.append(time_redraw(page, text_of_length(n, tag), tag))
+        results[n] = statistics.median(times)
+    return results
+
+
+def bare_reference(lengths):
+    import torch
+
+    from explorer import bptt, trace, zoo
+    torch.set_num_threads(1)
+    model = zoo.load("english-lstm")
+    out = {}
+    for n in lengths:
+        text = text_of_length(n, "Ref")
+        start = time.perf_counter()
+        trace(model, text)
+        t_trace = time.perf_counter() - start
+        start = time.perf_counter()
+        for name in ("english-rnn", "english-gru", "english-lstm"):
+            bptt(zoo.load(name), text, loss="last")
+        out[n] = (t_trace, time.perf_counter() - start)
+    return out
+
+
+def train_for(page, url, seconds: float) -> int:
+    """Press Play on the Train page, let it run, pause; returns the step count shown."""
+    open_and_wait(page, f"{url}/train", "[data-testid='stMain']")
+    page.get_by_role("button", name="Play").first.click()
+    page.wait_for_timeout(int(seconds * 1000))
+    page.get_by_role("button", name="Pause").first.click()
+    page.wait_for_timeout(1000)
+    text = page.locator("[data-testid='stMain']").inner_text()
+    import re
+    found = re.search(r"[Ss]tep[s]?\D{0,3}([\d,]+)", text)
+    return int(found.group(1).replace(",", "")) if found else -1
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--train-seconds", type=float, default=60.0)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    start = time.perf_counter()
+    server = start_app(port)
+    try:
+        wait_until_up(url, server, timeout=120)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+            context = browser.new_context(viewport={"width": 1400, "height": 1000})
+            page = context.new_page()
+            page.goto(url)
+            page.get_by_role("heading", name="Pretrained models").wait_for(timeout=120_000)
+            cold = time.perf_counter() - start
+            print(f"cold start: streamlit run -> Home usable {cold:.1f} s (target < 10 s)", flush=True)
+
+            lengths = (200, 2000)
+            reference = bare_reference(lengths)
+            inspect = redraw_series(page, url, "inspect", lengths)
+            for n, target in zip(lengths, (0.5, 2.0)):
+                print(f"inspect redraw {n} chars: {inspect[n]:.2f} s (target < {target} s); "
+                      f"bare trace() {reference[n][0] * 1000:.0f} ms", flush=True)
+            print(f"server RSS after the zoo is loaded: {rss_mb(server.pid):.0f} MB (target < 800 MB)", flush=True)
+            if args.quick:
+                return
+            gradients = redraw_series(page, url, "gradients", lengths, repeats=2)
+            for n, target in zip(lengths, (1.0, 3.0)):
+                print(f"gradients redraw {n} chars: {gradients[n]:.2f} s (target < {target} s); "
+                      f"bare bptt x3 models {reference[n][1] * 1000:.0f} ms", flush=True)
+            context.close()
+
+            before = rss_mb(server.pid)
+            sessions, errors, redraws, lock = 8, [], [], threading.Lock()
+            contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(sessions)]
+            pages = [c.new_page() for c in contexts]
+            for p in pages:
+                p.on("pageerror", lambda err: errors.append(str(err)))
+            # Playwright's sync API is single-threaded: drive the contexts round-robin. Each
+            # presses Play on Train, then types on Inspect in a second tab while it trains.
+            train_tabs = []
+            for p, c in zip(pages, contexts):
+                open_and_wait(p, f"{url}/train", "[data-testid='stMain']")
+                p.get_by_role("button", name="Play").first.click()
+                train_tabs.append(p)
+            inspect_tabs = [c.new_page() for c in contexts]
+            for p in inspect_tabs:
+                open_and_wait(p, f"{url}/inspect", ".js-plotly-plot")
+            deadline = time.perf_counter() + args.train_seconds
+            i = 0
+            while time.perf_counter() < deadline:
+                p = inspect_tabs[i % sessions]
+                tag = f"Load{i}q"
+                try:
+                    t = time_redraw(p, text_of_length(200, tag), tag, timeout=30_000)
+                    with lock:
+                        redraws.append(t)
+                except Exception as err:  # noqa: BLE001 - a benchmark reports, it does not stop
+                    errors.append(f"redraw {i}: {err.__class__.__name__}")
+                i += 1
+            for p in train_tabs:
+                p.get_by_role("button", name="Pause").first.click()
+            after = rss_mb(server.pid)
+            exceptions = sum(p.locator("[data-testid='stException']").count() for p in train_tabs + inspect_tabs)
+            p95 = statistics.quantiles(redraws, n=20)[-1] if len(redraws) >= 20 else max(redraws, default=float("nan"))
+            print(f"load: {sessions} sessions training + typing for {args.train_seconds:.0f} s: {len(redraws)} redraws, "
+                  f"p95 {p95:.2f} s (target < 2 s), {len(errors)} errors, {exceptions} exception boxes", flush=True)
+            print(f"server RSS: {before:.0f} MB before, {after:.0f} MB after {sessions} training sessions = "
+                  f"{(after - before) / sessions:.0f} MB each (target < 150 MB)", flush=True)
+            browser.close()
+    finally:
+        stop_app(server)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("RNN_EXPLORER_THREADS", "1")
+    main()

@@ -1,0 +1,169 @@
+"""The bad-input sweep: everything a user can throw at the app, the one sentence each must get,
+and proof that the page keeps working afterwards. Zero tracebacks.
+
+Runs on the shipped pretrained models, the way a user meets them."""
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from explorer import ModelConfig, RNNModel, Vocab, zoo
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+NORMAL = "And the LORD spake unto Moses, saying"
+
+pytestmark = pytest.mark.skipif("english-lstm" not in zoo.available(), reason="the pretrained zoo is not built")
+
+
+def messages(at) -> str:
+    """Every warning, info and error sentence on the page."""
+    return " | ".join(str(e.value) for kind in ("warning", "info", "error") for e in getattr(at, kind))
+
+
+def open_page(page: str, **params) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params.update(params)
+    at.run()
+    at.switch_page(page).run()
+    return at
+
+
+def still_works(at, key: str = "text"):
+    """After the bad input, normal input draws figures again with no exception."""
+    at.text_area(key=key).input(NORMAL).run()
+    assert not at.exception, at.exception
+    assert len(at.get("plotly_chart")) > 0
+
+
+# (page, text-box key, what the user typed, a fragment of the sentence they must see)
+TYPED = [
+    ("pages/inspect.py", "text", "", "Type some text"),
+    ("pages/inspect.py", "text", "   \n\t  ", "only spaces"),
+    ("pages/inspect.py", "text", "a b " * 2500, "only the first 5,000 are traced"),
+    ("pages/inspect.py", "text", "I love 🐍 and 🎉", "lacks '🐍'"),
+    ("pages/inspect.py", "text", "你好，世界", "lacks '你'"),
+    ("pages/inspect.py", "text", "שלום עולם", "lacks 'ש'"),
+    ("pages/inspect.py", "text", "bell\x07 and escape\x1b[31m", r"'\x07'"),
+    ("pages/inspect.py", "text", "nul\x00byte", r"'\x00'"),
+    ("pages/inspect.py", "text", "cafe\u0301 and a zero\u200dwidth joiner", "lacks"),
+    ("pages/inspect.py", "text", "<script>alert(1)</script>", "lacks '<'"),
+    ("pages/generate.py", "prompt", "", "Type a prompt"),
+    ("pages/generate.py", "prompt", "     ", "only spaces"),
+    ("pages/generate.py", "prompt", "Snakes 🐍 said", "lacks '🐍'"),
+    ("pages/compare.py", "text", "", "Type some text"),
+    ("pages/compare.py", "text", "\u202eright to left override", "lacks"),
+    ("pages/compare.py", "text", "x" * 6000, "only the first 5,000"),
+    ("pages/gradients.py", "text", "", "at least two characters"),
+    ("pages/gradients.py", "text", "a", "at least two characters"),
+    ("pages/gradients.py", "text", "ab" * 1500, "only the first 2,000"),
+    ("pages/gradients.py", "text", "日本語のテキスト", "lacks"),
+]
+
+
+@pytest.mark.parametrize("page, key, typed, expected", TYPED,
+                         ids=[f"{p.split('/')[1][:-3]}-{i}" for i, (p, *_rest) in enumerate(TYPED)])
+def test_typed_input_gets_its_sentence_and_the_page_recovers(page, key, typed, expected):
+    at = open_page(page)
+    at.text_area(key=key).input(typed).run()
+    assert not at.exception, at.exception
+    assert expected in messages(at), messages(at)
+    if typed:
+        assert at.text_area(key=key).value == typed  # nothing the user typed is lost
+    assert "<script>" not in " ".join(m.value for m in at.markdown)  # typed HTML is shown, never run
+    still_works(at, key)
+
+
+# (page, URL parameters, a fragment of the warning)
+LINKS = [
+    ("pages/inspect.py", {"unit": "99999"}, "unit='99999' is not valid"),
+    ("pages/inspect.py", {"layer": "-1"}, "layer='-1' is not valid"),
+    ("pages/inspect.py", {"unit": "abc"}, "unit='abc' is not valid"),
+    ("pages/inspect.py", {"order": "alphabet"}, "order='alphabet' is not valid"),
+    ("pages/inspect.py", {"model": "no-such-model"}, "model='no-such-model' is not valid"),
+    ("pages/inspect.py", {"utm_source": "mail", "zzz": "1"}, None),  # unknown parameters: ignored quietly
+    ("pages/generate.py", {"length": "100000"}, "length='100000' is not valid"),
+    ("pages/generate.py", {"temp": "0"}, "temp='0' is not valid"),
+    ("pages/generate.py", {"seed": "-5"}, "seed='-5' is not valid"),
+    ("pages/gradients.py", {"loss": "banana"}, "loss='banana' is not valid"),
+    ("pages/gradients.py", {"step": "99999"}, "is not valid"),
+    ("pages/compare.py", {"set": "everything"}, "set='everything' is not valid"),
+]
+
+
+@pytest.mark.parametrize("page, params, expected", LINKS,
+                         ids=[f"{p.split('/')[1][:-3]}-{'-'.join(q)}" for p, q, _ in LINKS])
+def test_a_bad_link_falls_back_with_a_warning(page, params, expected):
+    at = open_page(page, **params)
+    assert not at.exception, at.exception
+    if expected is None:
+        assert "not valid" not in messages(at)
+    else:
+        assert expected in messages(at), messages(at)
+    key = "prompt" if page.endswith("generate.py") else "text"
+    still_works(at, key)
+
+
+# ---- files: every place the app accepts a checkpoint goes through zoo.load_checkpoint ----
+
+def small_checkpoint():
+    vocab = Vocab.from_chars("ab ")
+    model = RNNModel(ModelConfig(cell="lstm", input_size=len(vocab), output_size=len(vocab), hidden_size=4), vocab)
+    return zoo.to_bytes(model, {"task": "english"})
+
+
+class RunsCode:
+    def __reduce__(self):
+        return (exec, ("import pathlib; pathlib.Path('HOSTILE_RAN').write_text('x')",))
+
+
+def _hostile_pickle():
+    return pickle.dumps({"rnn.weight_ih_l0": RunsCode()})
+
+
+FILES = [
+    ("random bytes", lambda w, m: (bytes(range(256)) * 40, m), "not a readable safetensors file"),
+    ("empty file", lambda w, m: (b"", m), "not a readable safetensors file"),
+    ("truncated", lambda w, m: (w[: len(w) - 17], m), "damaged or truncated"),
+    ("pickle that runs code", lambda w, m: (_hostile_pickle(), m), "not a readable safetensors file"),
+    ("torch.save file", lambda w, m: (_torch_saved(), m), "not a readable safetensors file"),
+    ("shapes do not match the JSON", lambda w, m: (w, _meta_with(m, hidden_size=6)), "shape"),
+    ("metadata is a list", lambda w, m: (w, b"[]"), "not an RNN Explorer metadata file"),
+    ("metadata is not UTF-8", lambda w, m: (w, b"\xff\xfe\x00{"), "not valid JSON"),
+    ("unknown cell", lambda w, m: (w, _meta_with(m, cell="transformer")), "cell must be one of"),
+    ("vocabulary of words", lambda w, m: (w, _meta_vocab(m, ["\ufffd", "ab", " "])), "single characters"),
+    ("too big", lambda w, m: (b"\0" * (zoo.MAX_CHECKPOINT_BYTES + 1), m), "the limit is"),
+]
+
+
+def _torch_saved():
+    import io
+    buffer = io.BytesIO()
+    torch.save({"rnn.weight_ih_l0": torch.zeros(2, 2)}, buffer)
+    return buffer.getvalue()
+
+
+def _meta_with(meta, **changes):
+    data = json.loads(meta)
+    data["config"].update(changes)
+    return json.dumps(data).encode()
+
+
+def _meta_vocab(meta, vocab):
+    data = json.loads(meta)
+    data["vocab"] = vocab
+    return json.dumps(data).encode()
+
+
+@pytest.mark.parametrize("name, make, expected", FILES, ids=[f[0] for f in FILES])
+def test_broken_or_hostile_checkpoint_files_get_a_sentence(name, make, expected, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    weights, meta = small_checkpoint()
+    bad_weights, bad_meta = make(weights, meta)
+    with pytest.raises(ValueError, match=expected):
+        zoo.load_checkpoint(bad_weights, bad_meta, "upload.safetensors")
+    assert not (tmp_path / "HOSTILE_RAN").exists()
+    model = zoo.load_checkpoint(weights, meta)  # and a good file still loads
+    assert model.config.hidden_size == 4
