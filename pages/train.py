@@ -1,0 +1,364 @@
+"""Train live: one to three recurrent nets trained side by side, with their internals on screen.
+
+Widgets -> explorer.playground (build, apply_settings, tick) -> explorer.figures_train. Training
+advances one chunk per tick of an st.fragment(run_every=...) while playing; everything lives in
+this session's st.session_state (keys start with "train_"), so two people never share a model.
+"""
+import dataclasses
+import os
+import re
+
+import pandas as pd
+import streamlit as st
+import torch
+
+from explorer import playground as play
+from explorer import tasks, ui, zoo
+from explorer.figures_train import dashboard, prediction_scatter, probe_quantities, scrub_figures
+from explorer.train import OPTIMIZERS
+
+ui.require_frame("pages/train.py")
+
+PG, PLAYING, STEP, RESET = "train_playground", "train_playing", "train_step_requested", "train_reset_requested"
+DOWNLOADS, USER_MODELS = "train_downloads", ui.USER_MODELS
+TICK_SECONDS = 0.3  # between the end of one chunk and the start of the next: the page stays responsive
+NEW = "new models (the cells below)"
+# torch threads, as app.py sets them. Set again here because a fragment rerun does not run app.py,
+# and the first visit to a fresh server through a link to this page runs the page without app.py
+# (Streamlit's pages/ folder fallback); with the default two threads, training on two busy cores
+# stalled 10-40x (measured here).
+THREADS = int(os.environ.get("RNN_EXPLORER_THREADS", "1"))
+DEFAULTS = play.PlaygroundSettings()
+
+torch.set_num_threads(THREADS)
+st.title("Train live")
+st.caption("Train recurrent nets side by side on the same data and watch them learn: loss, gradients through "
+           "clipping, gates saturating, and every hidden state on a fixed probe input. Pick settings, press "
+           "Play, and pause at any time. Everything stays in your own session.")
+
+for key, value in ((PLAYING, False), (STEP, False), (RESET, False), (DOWNLOADS, {})):
+    st.session_state.setdefault(key, value)
+
+# ------------------------------------------------------------------------------------------------
+# settings
+
+
+def _pretrained_for(task_name: str) -> list[str]:
+    names = []
+    for name in ui.available():
+        try:
+            if ui.info(name).get("task") == task_name:
+                names.append(name)
+        except (ValueError, KeyError, OSError):
+            continue  # damaged metadata: leave it out
+    return names
+
+
+def _seq_key(task_name: str) -> str:
+    return f"train_seq_len_{task_name}"  # one remembered length per task: their ranges differ
+
+
+def _remember(settings: play.PlaygroundSettings) -> None:
+    """Give every settings widget its value unless it has one: the defaults on the first visit, the
+    running playground's settings after a visit to another page (Streamlit forgets the widgets of
+    a page that was not drawn; the playground itself stays in session_state)."""
+    values = {
+        "train_task": settings.task, "train_cells": list(settings.cells), "train_hidden": settings.hidden_size,
+        "train_layers": settings.num_layers, "train_seed": settings.seed, "train_snapshot_every": settings.snapshot_every,
+        "train_optimizer": settings.optimizer, "train_lr": settings.lr, "train_batch": settings.batch_size,
+        "train_clip": settings.clip, "train_clip_norm": settings.clip_norm, "train_steps_per_tick": settings.steps_per_tick,
+        _seq_key(settings.task): settings.seq_len,
+    }
+    if settings.input_mode is not None:
+        values["train_input_mode"] = settings.input_mode
+    for key, value in values.items():
+        if key not in st.session_state and value is not None:
+            st.session_state[key] = value
+
+
+_running = st.session_state.get(PG)
+_remember(_running.settings if _running is not None else DEFAULTS)
+
+with st.expander("Settings", expanded=True):
+    top = st.columns([2, 2, 3])
+    task_name = top[0].selectbox("Task", tasks.available(), key="train_task",
+                                 format_func=lambda n: f"{n}: {play.get_task(n).title}",
+                                 help="Every task of explorer.tasks; its baseline is drawn on the metric curve.")
+    task = play.get_task(task_name)
+    pretrained_names = [NEW] + _pretrained_for(task_name)
+    ui.keep_in_range("train_start_from", pretrained_names, NEW)
+    start_from = top[1].selectbox("Start from", pretrained_names, key="train_start_from",
+                                  help="A pretrained model is copied before training: the shared one never changes.")
+    fresh = start_from == NEW
+    cells = top[2].multiselect("Cells, side by side", list(play.CELL_TITLES), key="train_cells",
+                               format_func=play.CELL_TITLES.get, max_selections=play.MAX_MODELS, disabled=not fresh,
+                               help="One to three cell types, same initialisation seed, same batches.")
+    model_cols = st.columns(5)
+    hidden = model_cols[0].number_input("Hidden size", step=8, key="train_hidden", disabled=not fresh)
+    layers = model_cols[1].number_input("Layers", step=1, key="train_layers", disabled=not fresh)
+    modes = ["real"] if task.input_kind == "real" else ["embedding", "onehot"]
+    ui.keep_in_range("train_input_mode", modes, modes[0])
+    input_mode = model_cols[2].selectbox("Input", modes, key="train_input_mode", disabled=not fresh or len(modes) == 1,
+                                         help="Token tasks: a learned embedding, or one-hot vectors (every input weight readable).")
+    seed = model_cols[3].number_input("Seed", step=1, key="train_seed",
+                                      help="Initial weights and the data stream, the same for every model.")
+    snapshot_every = model_cols[4].number_input("Snapshot every (steps)", step=5, key="train_snapshot_every")
+    train_cols = st.columns(7)
+    optimizer = train_cols[0].selectbox("Optimizer", list(OPTIMIZERS), key="train_optimizer")
+    lr = train_cols[1].number_input("Learning rate", step=1e-3, format="%g", key="train_lr")
+    batch_size = train_cols[2].number_input("Batch size", step=8, key="train_batch")
+    st.session_state.setdefault(_seq_key(task_name), DEFAULTS.seq_len if task_name == DEFAULTS.task else task.default_seq_len)
+    seq_len = train_cols[3].number_input(f"Sequence length ({task.min_seq_len}–{task.max_seq_len})", step=10,
+                                         key=_seq_key(task_name))
+    clip = train_cols[4].toggle("Clip gradients", key="train_clip")
+    clip_norm = train_cols[5].number_input("Clip at norm", step=0.5, format="%g", key="train_clip_norm", disabled=not clip)
+    steps_per_tick = train_cols[6].number_input("Steps per tick", step=5, key="train_steps_per_tick")
+    st.caption("The learning rate, optimizer, batch size, length, clipping and steps per tick apply at once; "
+               "the task, cells, sizes, seed and start apply on Reset (at once while nothing is trained).")
+
+settings = play.PlaygroundSettings(
+    task=task_name, cells=tuple(cells), hidden_size=int(hidden), num_layers=int(layers),
+    input_mode=input_mode, optimizer=optimizer, lr=float(lr), batch_size=int(batch_size), seq_len=int(seq_len),
+    clip=bool(clip), clip_norm=float(clip_norm), seed=int(seed), steps_per_tick=int(steps_per_tick),
+    snapshot_every=int(snapshot_every))
+pretrained_name = None if start_from == NEW else start_from
+
+
+def _build() -> bool:
+    """A new playground from the widgets; on bad settings, one sentence and the old one kept."""
+    try:
+        pretrained = ui.load_model(pretrained_name) if pretrained_name else None
+        st.session_state[PG] = play.build(settings, pretrained=pretrained)
+    except ValueError as err:
+        st.error(f"These settings cannot be used: {err}")
+        return False
+    st.session_state[PLAYING] = False
+    return True
+
+
+def _refused() -> bool:
+    """Say, in one sentence, why the settings cannot work (without building anything)."""
+    try:
+        play.check_settings(settings, ui.load_model(pretrained_name) if pretrained_name else None)
+    except ValueError as err:
+        st.error(f"These settings cannot be used: {err}")
+        return True
+    return False
+
+
+pg = st.session_state.get(PG)
+reset = st.session_state[RESET]
+st.session_state[RESET] = False
+if pg is None or reset or settings.needs_rebuild(pg.settings) or pretrained_name != pg.pretrained:
+    if pg is None or reset or all(run.step == 0 for run in pg.runs):  # nothing trained would be lost
+        _build()
+    elif _refused():
+        pass
+    else:
+        st.info("The task, cells, sizes, seed or starting model changed: press **Reset** to build new models "
+                "with them (the current ones go on training until then).")
+if pg is not None and st.session_state.get(PG) is pg:  # not rebuilt: hand over what can change while it runs
+    live_settings = dataclasses.replace(settings, **{f: getattr(pg.settings, f) for f in play.MODEL_FIELDS})
+    try:
+        play.apply_settings(pg, live_settings, resume=st.session_state[PLAYING] or st.session_state[STEP])
+    except ValueError as err:
+        st.error(f"These settings cannot be used: {err} Training goes on with the previous ones.")
+pg = st.session_state.get(PG)
+if pg is None:
+    st.stop()  # the first settings were refused; the sentence above says why
+
+
+# ------------------------------------------------------------------------------------------------
+# controls
+
+
+def _play():
+    st.session_state[PLAYING] = True
+
+
+def _pause():
+    st.session_state[PLAYING] = False
+
+
+def _step():
+    st.session_state[PLAYING] = False
+    st.session_state[STEP] = True
+
+
+def _reset():
+    st.session_state[PLAYING] = False
+    st.session_state[RESET] = True
+
+
+controls = st.columns([1, 1, 1, 1, 3])
+controls[0].button("Play", key="train_play", on_click=_play, icon=":material/play_arrow:", type="primary",
+                   disabled=st.session_state[PLAYING], width="stretch")
+controls[1].button("Pause", key="train_pause", on_click=_pause, icon=":material/pause:",
+                   disabled=not st.session_state[PLAYING], width="stretch")
+controls[2].button("Step", key="train_step", on_click=_step, icon=":material/skip_next:", width="stretch",
+                   help=f"One chunk: {pg.settings.steps_per_tick} steps for every model.")
+controls[3].button("Reset", key="train_reset", on_click=_reset, icon=":material/restart_alt:", width="stretch",
+                   help="New models from the settings above, at step 0.")
+controls[4].caption(f"Models: {', '.join(run.label for run in pg.runs)} on **{pg.task.name}** "
+                    f"(sequence length {pg.runs[0].state.settings.seq_len}). "
+                    f"Each tick trains {pg.settings.steps_per_tick} steps per model.")
+
+
+# ------------------------------------------------------------------------------------------------
+# the live part: one chunk per tick while playing
+
+
+def _status(pg):
+    steps = {run.label: run.step for run in pg.runs}
+    cols = st.columns(4)
+    step_text = str(pg.step) if len(set(steps.values())) == 1 else " / ".join(f"{s}" for s in steps.values())
+    cols[0].metric("Step", step_text, help="Optimizer steps applied per model.")
+    cols[1].metric("Steps per second", f"{pg.steps_per_second:.1f}", help="Per model, over the last chunk, drawing included.")
+    cols[2].metric("Training time", f"{pg.elapsed:.1f} s", help="Time spent in chunks; pauses do not count.")
+    state = "diverged" if pg.diverged else ("playing" if st.session_state[PLAYING] else "paused")
+    cols[3].metric("Status", state)
+
+
+def _divergence_messages(pg):
+    for run in pg.diverged:
+        st.error(f"**{run.label}**: {run.state.stopped_reason} Press Play or Step to go on from step {run.step} "
+                 "with the settings above.")
+
+
+def _curves(figures):
+    left, right = st.columns(2)
+    left.plotly_chart(figures["loss"], key="train_fig_loss")
+    right.plotly_chart(figures["metric"], key="train_fig_metric")
+    left, right = st.columns(2)
+    left.plotly_chart(figures["grad"], key="train_fig_grad")
+    right.plotly_chart(figures["groups"], key="train_fig_groups")
+
+
+def _sample(pg):
+    out = play.sample_output(pg)
+    if out["kind"] == "text":
+        st.markdown(f"**Sample output** (prompt from the probe text, temperature {play.SAMPLE_TEMPERATURE}, seed 0):")
+        for label, text in out["samples"].items():
+            st.text(f"{label}: {out['prompt']}▌{text}")
+        return
+    st.markdown("**Sample output**: the models on probe sequences they never trained on")
+    st.dataframe(pd.DataFrame(out["rows"]).set_index("example"), key="train_sample_table")
+    if "scatter" in out:
+        st.plotly_chart(prediction_scatter(points=out["scatter"]), key="train_fig_scatter")
+
+
+def _probe(pg, figures):
+    st.subheader("Inside the models, on a fixed probe input")
+    st.caption("The same validation sequence, traced with explorer.trace after every chunk.")
+    columns = st.columns(len(pg.runs))  # side by side: the same probe, the same scale, one model each
+    for column, run in zip(columns, pg.runs):
+        if f"probe:{run.label}" in figures:
+            column.plotly_chart(figures[f"probe:{run.label}"], key=f"train_fig_probe_{run.label}")
+
+
+def _scrubber(pg):
+    st.subheader("Checkpoint scrubber")
+    st.caption(f"A snapshot of the weights every {pg.settings.snapshot_every} steps (at most {pg.max_snapshots} per "
+               "model; older ones are thinned to every other as the run grows). Slide back to see when a unit "
+               "became a counter or a gate saturated.")
+    labels = [run.label for run in pg.runs]
+    ui.keep_in_range("train_scrub_model", labels, labels[-1])
+    cols = st.columns([2, 2, 1])
+    label = cols[0].selectbox("Model", labels, key="train_scrub_model")
+    run = pg.runs[labels.index(label)]
+    steps = [snap.step for snap in run.snapshots]
+    follow = cols[2].toggle("Follow the newest", value=True, key="train_scrub_follow")
+    if follow or st.session_state.get("train_scrub_step") not in steps:
+        st.session_state["train_scrub_step"] = steps[-1]
+    if len(steps) > 1:
+        chosen = cols[1].select_slider("Snapshot at step", steps, key="train_scrub_step", disabled=follow)
+    else:
+        chosen = steps[0]
+        cols[1].caption(f"One snapshot so far, at step {chosen}.")
+    index = steps.index(chosen)
+    options = probe_quantities(run.probe if run.probe is not None else play.snapshot_trace(pg, run, index))
+    ui.keep_in_range("train_scrub_quantity", options, "f" if "f" in options else options[0])
+    quantity = st.radio("Show", options, key="train_scrub_quantity", horizontal=True,
+                        format_func=lambda q: {"hidden": "hidden state", "cell": "cell state"}.get(q, f"gate {q}"))
+    heat, saturation = scrub_figures(pg, run, index, quantity)
+    left, right = st.columns([3, 2])
+    left.plotly_chart(heat, key="train_fig_scrub")
+    if saturation is not None:
+        right.plotly_chart(saturation, key="train_fig_scrub_saturation")
+    else:
+        right.caption(f"A {run.label} has no sigmoid gates; its pre-activation is on the heatmap's menu.")
+
+
+@st.fragment(run_every=TICK_SECONDS if st.session_state[PLAYING] else None)
+def live():
+    torch.set_num_threads(THREADS)  # see THREADS
+    pg = st.session_state[PG]
+    step_now = st.session_state[STEP]
+    st.session_state[STEP] = False
+    if (st.session_state[PLAYING] or step_now) and len(pg.diverged) < len(pg.runs):
+        bar = st.progress(0.0, text="Training…")
+        every = max(1, pg.settings.steps_per_tick * len(pg.runs) // 10)
+
+        def on_step(done, total):
+            if done % every == 0 or done == total:
+                bar.progress(done / total, text=f"Training: {done} of {total} steps in this chunk")
+
+        report = play.tick(pg, on_step=on_step)
+        bar.empty()
+        if report.diverged and st.session_state[PLAYING]:
+            st.session_state[PLAYING] = False
+            st.rerun(scope="app")  # stop the timer; the page then says what happened
+    elif st.session_state[PLAYING]:  # every model diverged: nothing left to train until Play resumes them
+        st.session_state[PLAYING] = False
+        st.rerun(scope="app")
+    _status(pg)
+    _divergence_messages(pg)
+    options = sorted({q for run in pg.runs if run.probe is not None for q in probe_quantities(run.probe)},
+                     key=["hidden", "cell", "i", "f", "g", "o", "r", "z", "n", "pre"].index)
+    ui.keep_in_range("train_probe_quantity", options, "hidden")
+    quantity = st.radio("Probe heatmaps show", options, key="train_probe_quantity", horizontal=True,
+                        format_func=lambda q: {"hidden": "hidden state", "cell": "cell state"}.get(q, f"gate {q}"))
+    layer = 0
+    if max(run.probe.num_layers for run in pg.runs if run.probe is not None) > 1:
+        layer = st.number_input("Layer", min_value=0, max_value=pg.settings.num_layers - 1, value=0,
+                                key="train_probe_layer")
+    figures = dashboard(pg, quantity=quantity, layer=int(layer))
+    _curves(figures)
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(figures["saturation"], key="train_fig_saturation")
+    with right:
+        _sample(pg)
+    _probe(pg, figures)
+    _scrubber(pg)
+
+
+live()
+
+# ------------------------------------------------------------------------------------------------
+# keeping the result
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+st.subheader("Keep the result")
+st.caption("Keep copies of the models as they are now: they open in Inspect, Compare and Gradients during this "
+           "session, and download as weights (safetensors) plus metadata (JSON) that "
+           "`explorer.zoo.load_checkpoint(weights, meta)` loads back.")
+if st.button("Keep the trained models", key="train_keep", icon=":material/bookmark_add:"):
+    kept = st.session_state.setdefault(USER_MODELS, {})
+    for run in pg.runs:
+        name, model = play.finished_model(pg, run)
+        kept[name] = model
+        st.session_state[DOWNLOADS][name] = zoo.to_bytes(model)
+    st.success(f"Kept {', '.join(run.label for run in pg.runs)} at step {pg.step}.")
+for name, (weights, meta) in st.session_state[DOWNLOADS].items():
+    cols = st.columns([3, 2, 2])
+    cols[0].markdown(f"**{name}**")
+    cols[1].download_button("Weights (.safetensors)", weights, file_name=f"{_slug(name)}.safetensors",
+                            mime="application/octet-stream", key=f"train_dl_weights_{_slug(name)}",
+                            icon=":material/download:", on_click="ignore")
+    cols[2].download_button("Metadata (.json)", meta, file_name=f"{_slug(name)}.json", mime="application/json",
+                            key=f"train_dl_meta_{_slug(name)}", icon=":material/download:", on_click="ignore")
