@@ -167,3 +167,56 @@ def test_broken_or_hostile_checkpoint_files_get_a_sentence(name, make, expected,
     assert not (tmp_path / "HOSTILE_RAN").exists()
     model = zoo.load_checkpoint(weights, meta)  # and a good file still loads
     assert model.config.hidden_size == 4
+
+
+# ---- extreme training settings on the Train page: refused with a sentence, nothing lost ----
+
+def _widget(at, key):
+    for kind in ("selectbox", "number_input", "multiselect", "toggle"):
+        for widget in getattr(at, kind):
+            if widget.key == key:
+                return widget
+    raise KeyError(key)
+
+
+TRAINING = [
+    ({"train_hidden": 0}, "hidden_size must be a whole number from 1"),
+    ({"train_hidden": 100_000}, "hidden_size must be a whole number from 1 to 2048"),
+    ({"train_layers": 0}, "num_layers must be a whole number from 1"),
+    ({"train_layers": 50}, "num_layers must be a whole number from 1 to 8"),
+    ({"train_seq_len_adding": 100_000}, "sequence length for the adding task must be from"),
+    ({"train_batch": 0}, "batch"),
+    ({"train_lr": 0.0}, "learning rate"),
+    ({"train_lr": -1.0}, "learning rate"),
+    ({"train_clip_norm": 0.0}, "clip"),
+]
+
+
+@pytest.mark.parametrize("settings, expected", TRAINING, ids=[next(iter(s)) + "=" + str(next(iter(s.values())))
+                                                           for s, _ in TRAINING])
+def test_extreme_training_settings_are_refused_with_a_sentence(settings, expected):
+    at = open_page("pages/train.py")
+    assert not at.exception, at.exception
+    at.button(key="train_step").click().run()  # something trained, which a refused change must not lose
+    trained = at.session_state["train_playground"].step
+    assert trained > 0
+    for key, value in settings.items():
+        _widget(at, key).set_value(value)
+    at.run()
+    assert not at.exception, at.exception
+    errors = " ".join(str(e.value) for e in at.error)
+    assert expected.lower() in errors.lower(), errors
+    assert at.session_state["train_playground"].step == trained
+
+
+def test_a_learning_rate_that_diverges_pauses_and_restores():
+    at = open_page("pages/train.py")
+    for key, value in {"train_optimizer": "sgd", "train_lr": 100.0, "train_clip": False}.items():
+        _widget(at, key).set_value(value)
+    at.run()
+    at.button(key="train_step").click().run()
+    assert not at.exception, at.exception
+    errors = " ".join(str(e.value) for e in at.error)
+    assert "diverged" in errors and "restored" in errors
+    for run in at.session_state["train_playground"].runs:
+        assert all(torch.isfinite(p).all() for p in run.state.model.parameters())

@@ -68,3 +68,64 @@ def test_generate_warms_up_and_writes(page, app_url):
     expect(plots(page).first).to_be_visible(timeout=SLOW)
     expect(page.locator("[data-testid='stMain']")).to_contain_text("And he said", timeout=SLOW)
     assert_no_exception(page)
+
+
+def test_compare_draws_three_models(page, app_url):
+    open_page(page, app_url, "compare")
+    for name in ("english-rnn", "english-gru", "english-lstm"):
+        expect(plots(page).filter(has_text=re.compile(name.split("-")[1].upper()))).not_to_have_count(
+            0, timeout=SLOW)
+    expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible(timeout=SLOW)
+    wait_idle(page)
+    assert_no_exception(page)
+
+
+def test_gradients_log_axis_curve_for_each_model(page, app_url):
+    open_page(page, app_url, "gradients")
+    curve = plots(page).filter(has_text="dL/dh").first
+    expect(curve).to_be_visible(timeout=SLOW)
+    wait_idle(page)
+    layout = curve.evaluate("el => ({type: el._fullLayout.yaxis.type, "
+                            "names: el.data.map(d => d.name || '')})")
+    assert layout["type"] == "log"
+    names = " ".join(layout["names"])
+    for name in ("english-rnn", "english-gru", "english-lstm"):
+        assert name in names, names
+    assert_no_exception(page)
+
+
+def _step(page) -> int:
+    text = page.locator("[data-testid='stMetric']").filter(has_text="Step").first.inner_text()
+    digits = re.findall(r"\d[\d,]*", text)
+    return int(digits[0].replace(",", "")) if digits else 0
+
+
+LOSS_POINTS = """() => {  // points on the loss curves; -1 while the chart is being redrawn
+  const chart = [...document.querySelectorAll('.js-plotly-plot')].find(el => /loss/i.test(el.innerText));
+  if (!chart || !chart._fullData) return -1;  // _fullData: the decoded arrays plotly drew
+  return chart._fullData.reduce((n, d) => n + ((d.x && d.x.length) || 0), 0);
+}"""
+
+
+def _loss_points(page) -> int:
+    return page.evaluate(LOSS_POINTS)
+
+
+def test_train_play_grows_steps_and_loss_curve_pause_stops(page, app_url):
+    open_page(page, app_url, "train")
+    play = page.get_by_role("button", name="Play")
+    expect(play).to_be_visible(timeout=SLOW)
+    wait_idle(page)
+    play.click()
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stMetric\"]')]"
+                           ".some(m => /Step/.test(m.innerText) && /[1-9]/.test(m.innerText))", timeout=SLOW)
+    page.wait_for_function(f"() => ({LOSS_POINTS})() > 0", timeout=SLOW)
+    first_steps, first_points = _step(page), _loss_points(page)
+    page.wait_for_function(f"() => ({LOSS_POINTS})() > {first_points}", timeout=SLOW)  # the curve grows
+    assert _step(page) > first_steps > 0
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_timeout(1500)
+    paused = _step(page)
+    page.wait_for_timeout(2500)
+    assert _step(page) == paused
+    assert_no_exception(page)
