@@ -124,7 +124,10 @@ def test_train_play_grows_steps_and_loss_curve_pause_stops(page, app_url):
     page.wait_for_function(f"() => ({LOSS_POINTS})() > {first_points}", timeout=SLOW)  # the curve grows
     assert _step(page) > first_steps > 0
     page.get_by_role("button", name="Pause").click()
-    page.wait_for_timeout(1500)
+    # Step and Status are drawn together: once Status reads "paused" and the run is over, Step is final
+    status = page.locator("[data-testid='stMetric']").filter(has_text="Status")
+    expect(status).to_contain_text("paused", timeout=SLOW)
+    wait_idle(page)
     paused = _step(page)
     page.wait_for_timeout(2500)
     assert _step(page) == paused
