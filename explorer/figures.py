@@ -120,9 +120,12 @@ def equation_latex(values: dict) -> list[str]:
 
 
 def can_export_png() -> bool:
-    """Whether plotly can write PNGs here (it needs the optional kaleido package)."""
+    """Whether plotly can write PNGs here: it needs the kaleido package and a Chrome or Chromium
+    on the machine (kaleido drives it; it never downloads one for us)."""
     import importlib.util
-    return importlib.util.find_spec("kaleido") is not None
+    import shutil
+    browsers = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+    return importlib.util.find_spec("kaleido") is not None and any(shutil.which(b) for b in browsers)
 
 
 def figure_png(fig: go.Figure) -> bytes:

@@ -188,10 +188,12 @@ dl[1].download_button(f"Layer {layer} as CSV (long format)",
                       mime="text/csv", on_click="ignore",
                       help="layer, direction, step, char, unit, quantity, value; at most 500,000 rows")
 chosen = dl[2].selectbox("Figure", list(figs), key="download_figure", label_visibility="collapsed")
-if chosen and figures.can_export_png():
-    dl[2].download_button(f"“{chosen}” as PNG", data=lambda: figures.figure_png(figs[chosen]),
-                          file_name=f"{name}-{chosen.replace(' ', '-')}.png", mime="image/png", on_click="ignore")
-elif chosen:
+if chosen:
+    stem = f"{name}-{chosen}".replace(" ", "-").replace(":", "").replace("·", "")
+    if figures.can_export_png():  # made only when clicked: a PNG takes a second or two
+        dl[2].download_button(f"“{chosen}” as PNG", data=lambda: figures.figure_png(figs[chosen]),
+                              file_name=f"{stem}.png", mime="image/png", on_click="ignore")
     dl[2].download_button(f"“{chosen}” as HTML", data=lambda: figures.figure_html(figs[chosen]),
-                          file_name=f"{name}-{chosen.replace(' ', '-')}.html", mime="text/html", on_click="ignore",
-                          help="A standalone interactive page (PNG needs the kaleido package, not installed here).")
+                          file_name=f"{stem}.html", mime="text/html", on_click="ignore",
+                          help="A standalone interactive page that opens offline"
+                               + ("" if figures.can_export_png() else " (PNG needs kaleido and a Chromium here)") + ".")

@@ -184,3 +184,11 @@ def test_sampling_matches_a_full_forward():
     tr = explorer.trace(model, out.text)
     steps = len(out.prompt) - 1 + np.arange(20)
     assert np.allclose(tr.topk_probs[steps], out.topk_probs, atol=1e-5)
+
+
+@pytest.mark.skipif(not figures.can_export_png(), reason="PNG export needs kaleido and a Chromium")
+def test_figures_export_as_png():
+    fig = figures.state_heatmap(values=np.random.default_rng(0).normal(size=(12, 5)), tokens=list("hello world!"),
+                                quantity="hidden")
+    png = figures.figure_png(fig)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5_000
