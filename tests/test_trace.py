@@ -69,7 +69,8 @@ def test_trace_equals_torch_nn(kind, layers, bidirectional, batch_first, dtype):
        bidirectional=st.booleans(), bias=st.booleans())
 def test_trace_property_random_shapes(kind, steps, input_size, hidden, layers, bidirectional, bias):
     module = make(kind, input_size, hidden, layers, bidirectional, False, torch.float64, bias=bias)
-    check_against_torch(module, torch.randn(steps, input_size, dtype=torch.float64) * 2, 1e-10)
+    result = check_against_torch(module, torch.randn(steps, input_size, dtype=torch.float64) * 2, 1e-10)
+    assert result.hidden.shape == (layers, 2 if bidirectional else 1, steps, hidden)
 
 
 def test_long_lstm_sequence_float32_stays_exact():

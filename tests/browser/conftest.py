@@ -1,6 +1,7 @@
 """Real-browser fixtures: the app started the way the README starts it, driven by Playwright
 in Debian's chromium (no browser download). Without chromium these tests skip with a message;
 with CI=true they fail instead, because CI must run them."""
+import contextlib
 import os
 import shutil
 import socket
@@ -75,9 +76,9 @@ def stop_app(process: subprocess.Popen) -> None:
         process.kill()
 
 
-@pytest.fixture(scope="session")
-def app_url():
-    _require_browser()
+@contextlib.contextmanager
+def running_app():
+    """The app on a free loopback port for the duration of the block; yields its URL."""
     port = free_port()
     process = start_app(port)
     url = f"http://127.0.0.1:{port}"
@@ -86,6 +87,13 @@ def app_url():
         yield url
     finally:
         stop_app(process)
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    _require_browser()
+    with running_app() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -4,21 +4,15 @@ import urllib.parse
 import pytest
 from playwright.sync_api import expect
 
-from conftest import free_port, start_app, stop_app, wait_until_up
+from conftest import running_app
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def fresh_server(browser):
-    port = free_port()
-    process = start_app(port)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url, process)
+    with running_app() as url:  # its own server: this test needs one that has served nobody yet
         yield url
-    finally:
-        stop_app(process)
 
 
 def test_deep_link_on_a_fresh_server_goes_through_the_app_frame(browser, fresh_server):
