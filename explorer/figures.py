@@ -37,6 +37,11 @@ QUANTITY_NAMES = {
 LN2 = math.log(2.0)
 
 
+def full_resolution_steps(hidden_size: int) -> int:
+    """How many steps of a [T, hidden_size] heatmap fit on screen at full resolution."""
+    return min(MAX_COLUMNS, MAX_CELLS // max(1, hidden_size))
+
+
 # ---------------------------------------------------------------------------------------------
 # scales and labels
 

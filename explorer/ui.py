@@ -14,7 +14,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from . import analysis, zoo
+from . import analysis, figures, zoo
 from .generate import Generated, sample
 from .grads import bptt
 from .trace import Trace, trace
@@ -370,3 +370,21 @@ def note_whitespace(text: str) -> None:
     if text and not text.strip():
         st.info("The text is only spaces, tabs or line breaks. The model reads those too (tabs as the unknown "
                 "token), but type some words to see something interesting.")
+
+
+def step_window(steps: int, hidden_size: int, *, key: str, label: str, help: str) -> tuple[int, int]:
+    """The steps [start, stop) drawn at full resolution: all of them when they fit on screen,
+    otherwise a slider bound to `key` (a remembered window that no longer fits is dropped)."""
+    window = figures.full_resolution_steps(hidden_size)
+    if steps <= window:
+        return 0, steps
+    remembered = st.session_state.get(key)
+    if remembered is not None and not (0 <= remembered[0] < remembered[1] <= steps):
+        del st.session_state[key]
+    start, stop = st.slider(label, 0, steps, value=(0, window), key=key, help=help.format(window=window))
+    if stop - start > window:
+        st.warning(f"Showing {window} steps at a time; the window was cut to steps {start}–{start + window}.")
+        stop = start + window
+    if stop <= start:
+        stop = min(steps, start + 1)
+    return start, stop

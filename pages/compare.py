@@ -74,19 +74,8 @@ order_by = st.radio("Order units by", ORDERS, key="order", persist_state="sessio
                     help="activity: mean |h|; variance: most variable first; similarity: units that move together "
                          "sit together (each model ordered by its own hidden state)")
 max_size = max(tr.hidden_size for tr in traces.values())
-window = min(figures.MAX_COLUMNS, figures.MAX_CELLS // max_size)
-start, stop = 0, steps
-if steps > window:
-    remembered = st.session_state.get("compare_window")
-    if remembered is not None and not (0 <= remembered[0] < remembered[1] <= steps):
-        del st.session_state["compare_window"]
-    start, stop = st.slider("Steps shown", 0, steps, value=(0, window), key="compare_window",
-                            help=f"At most {window} steps at a time, at full resolution, for every model.")
-    if stop - start > window:
-        st.warning(f"Showing {window} steps at a time; the window was cut to steps {start}–{start + window}.")
-        stop = start + window
-    if stop <= start:
-        stop = min(steps, start + 1)
+start, stop = ui.step_window(steps, max_size, key="compare_window", label="Steps shown",
+                             help="At most {window} steps at a time, at full resolution, for every model.")
 
 
 def layer_name(tr):

@@ -149,7 +149,7 @@ ui.param_default("layer", max_layers - 1, parse=int, valid=lambda v: 0 <= v < ma
 ui.keep_in_range("layer", range(max_layers), max_layers - 1)
 layer = st.selectbox("Layer", range(max_layers), key="layer", persist_state="session", disabled=max_layers == 1)
 max_size = max(r["grads"].dh.shape[-1] for r in results.values())
-columns = min(figures.MAX_COLUMNS, figures.MAX_CELLS // max_size)  # the same binning for every model: columns line up
+columns = figures.full_resolution_steps(max_size)  # the same binning for every model: columns line up
 for name, r in results.items():
     g = r["grads"]
     at = min(layer, g.dh.shape[0] - 1)

@@ -70,19 +70,9 @@ if tr.cell is not None:
 values.update({k: v[layer, direction] for k, v in tr.gates.items()})  # each [T, H]
 
 # -- a window at full resolution for long text --
-window = min(figures.MAX_COLUMNS, figures.MAX_CELLS // size)
-start, stop = 0, steps
-if steps > window:
-    remembered = st.session_state.get("window")
-    if remembered is not None and not (0 <= remembered[0] < remembered[1] <= steps):
-        del st.session_state["window"]
-    start, stop = st.slider("Steps shown at full resolution", 0, steps, value=(0, window), key="window",
-                            help=f"At most {window} steps at a time; the overview below bins the whole text.")
-    if stop - start > window:
-        st.warning(f"Showing {window} steps at a time; the window was cut to steps {start}–{start + window}.")
-        stop = start + window
-    if stop <= start:
-        stop = min(steps, start + 1)
+start, stop = ui.step_window(steps, size, key="window", label="Steps shown at full resolution",
+                             help="At most {window} steps at a time; the overview below bins the whole text.")
+if (start, stop) != (0, steps):
     overview = figures.state_heatmap(values=values["hidden"], tokens=tr.tokens, quantity="hidden", max_columns=250,
                                      title=f"Overview: {figures.quantity_name('hidden')}, the whole text")
     st.plotly_chart(overview, key="overview")
