@@ -5,21 +5,19 @@ each other must share their x axis and margins so that step t lines up."""
 import base64
 import json
 import math
-from pathlib import Path
 
 import numpy as np
+import page_helpers
 import pytest
 import torch
+from page_helpers import APP, CORPUS, chart_specs, save_tiny_model
 from streamlit.testing.v1 import AppTest
 
 from explorer import ModelConfig, RNNModel, Vocab, trace, zoo
 from explorer.ui import DEFAULT_TEXT, ZOO_ENV
 
 torch.set_num_threads(1)
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGE = "pages/compare.py"
-CORPUS = ('And he said, "Behold (the) everlasting covenant" unto them.\n'
-          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,;:!?'-()[]{}=_+*#<>")
 SIZES = {"english-rnn": ("rnn", 16), "english-gru": ("gru", 16), "english-lstm": ("lstm", 16),
          "english-rnn-matched": ("rnn", 32), "english-gru-matched": ("gru", 18)}
 
@@ -28,11 +26,8 @@ def make_zoo(folder, names=tuple(SIZES)):
     vocab = Vocab.from_text(CORPUS)
     for k, name in enumerate(names):
         cell, size = SIZES[name]
-        torch.manual_seed(k)
-        model = RNNModel(ModelConfig(cell=cell, input_size=len(vocab), output_size=len(vocab), hidden_size=size), vocab)
-        zoo.save(model, name, {"name": name, "task": "english", "cell": cell, "parameters": model.num_parameters(),
-                               "metrics": {"test": {"split": "test", "metric": "bits/char", "value": 6.0 + k / 10,
-                                                    "baseline": {"value": 6.4, "description": "uniform"}}}}, folder)
+        save_tiny_model(folder, name, cell=cell, vocab=vocab, hidden_size=size, seed=k, value=6.0 + k / 10,
+                        extra_test={"split": "test"})
     return folder
 
 
@@ -41,26 +36,12 @@ def tiny_zoo(tmp_path_factory):
     return make_zoo(tmp_path_factory.mktemp("zoo"))
 
 
-@pytest.fixture
-def app(tiny_zoo, monkeypatch):
-    monkeypatch.setenv(ZOO_ENV, str(tiny_zoo))
-    return AppTest.from_file(APP, default_timeout=60)
-
-
 def open_page(at, page=PAGE, **params):
-    at.query_params.update(params)
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def specs(at):
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return page_helpers.open_page(at, page, **params)
 
 
 def titled(at, part):
-    return [s for s in specs(at) if part in s["layout"]["title"]["text"]]
+    return [s for s in chart_specs(at) if part in s["layout"]["title"]["text"]]
 
 
 def texts(elements):
@@ -101,7 +82,7 @@ def test_defaults_draw_the_traces(app, tiny_zoo):
         top1 = titled(at, f"{name} (")[2]
         assert "most likely next character" in top1["layout"]["title"]["text"]
         np.testing.assert_allclose(as_array(top1["data"][0]["z"])[0], tr.topk_probs[:, 0], rtol=1e-5)
-    saturation = [s for s in specs(at) if s["layout"]["title"]["text"] in ("english-gru (GRU, 16 units)",
+    saturation = [s for s in chart_specs(at) if s["layout"]["title"]["text"] in ("english-gru (GRU, 16 units)",
                                                                           "english-lstm (LSTM, 16 units)")]
     assert [len(s["data"]) for s in saturation] == [2, 3]  # GRU r z; LSTM i f o
     assert "no gates" in texts(at.info)  # the SimpleRNN
@@ -110,7 +91,7 @@ def test_defaults_draw_the_traces(app, tiny_zoo):
 
 def test_figures_line_up(app):
     at = open_page(app)
-    stacked = [s for s in specs(at) if s["layout"].get("margin", {}).get("r") == 130]
+    stacked = [s for s in chart_specs(at) if s["layout"].get("margin", {}).get("r") == 130]
     assert len(stacked) == 9  # hidden, surprise and top-1 for each of three models
     categories = {tuple(s["data"][0]["x"]) for s in stacked}
     assert len(categories) == 1, "every stacked figure puts step t in the same column"
@@ -169,7 +150,7 @@ def test_over_long_text_is_truncated_but_kept(app):
     assert "5,000" in texts(at.warning)
     assert at.text_area(key="text").value == long_text
     assert at.slider(key="compare_window").value[1] <= 5000
-    for spec in specs(at):
+    for spec in chart_specs(at):
         assert len(json.dumps(spec)) < 2_000_000
 
 
@@ -219,7 +200,7 @@ def test_user_models_are_listed_after_the_pretrained_ones(app):
     assert picker.options[-1] == "GRU · english · step 25 (yours, GRU, 8 units)"
     picker.select_index(len(picker.options) - 1).run()  # (AppTest formats .select()'s value outside the session)
     assert not at.exception and not at.error
-    heat = [s for s in specs(at) if "hidden state" in s["layout"]["title"]["text"]][0]
+    heat = [s for s in chart_specs(at) if "hidden state" in s["layout"]["title"]["text"]][0]
     np.testing.assert_allclose(as_array(heat["data"][0]["z"]), trace(mine, DEFAULT_TEXT["english"]).hidden[0, 0].T,
                                atol=1e-6)
     assert at.query_params["model"] == "yours: GRU · english · step 25"
@@ -235,7 +216,7 @@ def test_user_models_are_listed_after_the_pretrained_ones(app):
 
     at.switch_page("pages/gradients.py").run()
     assert not at.exception and not at.error
-    norms = [s for s in specs(at) if "Gradient norm" in s["layout"]["title"]["text"]][0]
+    norms = [s for s in chart_specs(at) if "Gradient norm" in s["layout"]["title"]["text"]][0]
     assert any("(yours" in t["name"] for t in norms["data"])
 
 

@@ -6,11 +6,12 @@ import base64
 import html
 import json
 import re
-from pathlib import Path
 
 import numpy as np
+import page_helpers
 import pytest
 import torch
+from page_helpers import APP, CORPUS, chart_specs, save_tiny_model
 from streamlit.testing.v1 import AppTest
 
 from explorer import ModelConfig, RNNModel, Vocab, bptt, zoo
@@ -18,10 +19,7 @@ from explorer.analysis import JACOBIAN_CHARS
 from explorer.ui import DEFAULT_TEXT, ZOO_ENV
 
 torch.set_num_threads(1)
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 PAGE = "pages/gradients.py"
-CORPUS = ('And he said, "Behold (the) everlasting covenant" unto them.\n'
-          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,;:!?'-()[]{}=_+*#<>")
 SIZES = {"english-rnn": ("rnn", 16), "english-gru": ("gru", 16), "english-lstm": ("lstm", 16),
          "english-rnn-matched": ("rnn", 32), "english-gru-matched": ("gru", 18)}
 
@@ -30,11 +28,7 @@ def make_zoo(folder, names=tuple(SIZES)):
     vocab = Vocab.from_text(CORPUS)
     for name in names:
         cell, size = SIZES[name]
-        torch.manual_seed(0)
-        model = RNNModel(ModelConfig(cell=cell, input_size=len(vocab), output_size=len(vocab), hidden_size=size), vocab)
-        zoo.save(model, name, {"name": name, "task": "english", "cell": cell, "parameters": model.num_parameters(),
-                               "metrics": {"test": {"split": "test", "metric": "bits/char", "value": 6.3,
-                                                    "baseline": {"value": 6.4, "description": "uniform"}}}}, folder)
+        save_tiny_model(folder, name, cell=cell, vocab=vocab, hidden_size=size, extra_test={"split": "test"})
     return folder
 
 
@@ -43,26 +37,12 @@ def tiny_zoo(tmp_path_factory):
     return make_zoo(tmp_path_factory.mktemp("zoo"))
 
 
-@pytest.fixture
-def app(tiny_zoo, monkeypatch):
-    monkeypatch.setenv(ZOO_ENV, str(tiny_zoo))
-    return AppTest.from_file(APP, default_timeout=60)
-
-
 def open_page(at, **params):
-    at.query_params.update(params)
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def specs(at):
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return page_helpers.open_page(at, PAGE, **params)
 
 
 def chart(at, title_part):
-    found = [s for s in specs(at) if title_part in s["layout"]["title"]["text"]]
+    found = [s for s in chart_specs(at) if title_part in s["layout"]["title"]["text"]]
     assert found, f"no chart titled with {title_part!r}"
     return found[0]
 
@@ -113,7 +93,7 @@ def test_defaults_draw_bptt_numbers(app, tiny_zoo):
         magnitude = np.abs(expected.dh[0, 0]).T  # [H, T]
         nonzero = magnitude > magnitude.max() * 1e-6
         np.testing.assert_allclose(z[nonzero], np.log10(magnitude[nonzero]), atol=1e-5)
-    assert "|dL/dc_t|" in " ".join(s["layout"]["title"]["text"] for s in specs(at))  # the LSTM's cell state
+    assert "|dL/dc_t|" in " ".join(s["layout"]["title"]["text"] for s in chart_specs(at))  # the LSTM's cell state
     assert at.query_params["set"] == "same" and at.query_params["loss"] == "last"
 
 
@@ -189,7 +169,7 @@ def test_empty_text_asks_for_text(app):
     at.text_area(key="text").input("").run()
     assert not at.exception and not at.error
     assert "Type some text" in texts(at.info)
-    assert not any("Gradient norm" in s["layout"]["title"]["text"] for s in specs(at))
+    assert not any("Gradient norm" in s["layout"]["title"]["text"] for s in chart_specs(at))
 
 
 def test_unknown_characters_are_named(app):
@@ -209,7 +189,7 @@ def test_over_long_text_is_truncated_but_kept(app):
     assert "2,000" in texts(at.warning)
     assert at.text_area(key="text").value == long_text
     assert len(chart(at, "Gradient norm")["data"][0]["y"]) == 2000
-    for spec in specs(at):
+    for spec in chart_specs(at):
         assert len(json.dumps(spec)) < 2_000_000
 
 

@@ -5,18 +5,13 @@ not the real pretrained models have been built; the last tests also open the rea
 exists.
 """
 import json
-from pathlib import Path
 
 import pytest
-import torch
+from page_helpers import APP, CORPUS, chart_specs, open_page, save_tiny_model
 from streamlit.testing.v1 import AppTest
 
-from explorer import ModelConfig, RNNModel, Vocab, zoo
+from explorer import Vocab, zoo
 from explorer.ui import MAX_TEXT, ZOO_ENV
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
-CORPUS = ('And he said, "Behold (the) everlasting covenant" unto them.\n'
-          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,;:!?'-()[]{}=_+*#<>")
 
 
 @pytest.fixture(scope="module")
@@ -25,31 +20,9 @@ def tiny_zoo(tmp_path_factory):
     vocab = Vocab.from_text(CORPUS)
     for name, cell in [("english-lstm", "lstm"), ("english-gru", "gru"), ("english-rnn", "rnn"),
                        ("brackets-lstm", "lstm")]:
-        torch.manual_seed(0)
-        model = RNNModel(ModelConfig(cell=cell, input_size=len(vocab), output_size=len(vocab), hidden_size=16), vocab)
         task = "brackets" if name.startswith("brackets") else "english"
-        zoo.save(model, name, {"name": name, "task": task, "cell": cell, "parameters": model.num_parameters(),
-                               "metrics": {"test": {"metric": "bits/char", "value": 6.3,
-                                                    "baseline": {"value": 6.4, "description": "uniform"}}}}, folder)
+        save_tiny_model(folder, name, cell=cell, vocab=vocab, hidden_size=16, task=task)
     return folder
-
-
-@pytest.fixture
-def app(tiny_zoo, monkeypatch):
-    monkeypatch.setenv(ZOO_ENV, str(tiny_zoo))
-    return AppTest.from_file(APP, default_timeout=60)
-
-
-def open_page(at, page, **params):
-    at.query_params.update(params)
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def chart_specs(at):
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
 
 
 def texts(elements):

@@ -1,0 +1,39 @@
+"""What the AppTest page tests share: the app's path, tiny random models saved as a zoo,
+opening a page, and reading back the figures a page drew."""
+import json
+from pathlib import Path
+
+import torch
+
+from explorer import ModelConfig, RNNModel, zoo
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+CORPUS = ('And he said, "Behold (the) everlasting covenant" unto them.\n'
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,;:!?'-()[]{}=_+*#<>")
+
+
+def save_tiny_model(folder, name, *, cell, vocab, hidden_size, task="english", seed=0, value=6.3, extra_test=None):
+    """A random character model saved as pretrained NAME in `folder`, with just enough metadata
+    for the pages' tables (a bits/char figure `value` against a 6.4 baseline)."""
+    torch.manual_seed(seed)
+    model = RNNModel(ModelConfig(cell=cell, input_size=len(vocab), output_size=len(vocab), hidden_size=hidden_size),
+                     vocab)
+    test = {"metric": "bits/char", "value": value, "baseline": {"value": 6.4, "description": "uniform"},
+            **(extra_test or {})}
+    zoo.save(model, name, {"name": name, "task": task, "cell": cell, "parameters": model.num_parameters(),
+                           "metrics": {"test": test}}, folder)
+    return model
+
+
+def open_page(at, page, **params):
+    """Run the app once (with `params` in the URL), switch to `page`, and insist on no exception."""
+    at.query_params.update(params)
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def chart_specs(at):
+    """Every plotly figure the page drew, as the JSON spec the browser receives."""
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
