@@ -1,9 +1,165 @@
-"""Intervene: placeholder until this page is written."""
+"""Intervene: clamp a gate, ablate units or edit a character, and watch the guesses, the loss and
+the downstream states change next to the unchanged run."""
 import streamlit as st
 
-from explorer import ui
+from explorer import figures, figures_intervene, intervene, ui
 
 ui.require_frame("pages/intervene.py")
 
+MAX_STEPS = 2000  # the changed run is a Python loop over steps (about 0.1 ms a step), twice per view
+KIND_LABELS = {"clamp": "clamp a gate", "ablate": "ablate units", "edit": "edit a character"}
+DEFAULT_GATE = {"lstm": "f", "gru": "z"}  # the memory gate: 0 makes the cell forget (LSTM) or overwrite (GRU)
+DEFAULT_FROM = 20  # start a little way in, so the steps before it show the two runs agreeing exactly
+AUTO_STEP = "_intervene_auto_step"  # session_state: the guesses' step this page last chose by itself
+
 st.title("Intervene")
-st.info("This view is being built.")
+st.caption("Change one thing inside the network while it reads, and compare with the unchanged run: "
+           "the surprise at each next character, how far the hidden state moves, and the guesses.")
+
+names = ui.picker_models()
+if not names:
+    st.warning(ui.NO_MODELS)
+    st.stop()
+name = ui.model_picker(names)
+
+# -- the text (a model's default sentence follows the model while it is untouched) --
+defaults = {ui.default_text(n) for n in names}
+ui.param_default("text", ui.default_text(name))
+if st.session_state["text"] in defaults:
+    st.session_state["text"] = ui.default_text(name)
+text = st.text_area(f"Text (up to {MAX_STEPS:,} characters are read)", key="text", persist_state="session", height=90)
+url_text = text if len(text) <= ui.MAX_URL_TEXT else None
+if not text:
+    ui.set_url(model=name, text=url_text)
+    st.info("Type some text above to see the model read it.")
+    st.stop()
+ui.note_whitespace(text)
+read = ui.limited_text(text, MAX_STEPS)
+steps = len(read)
+try:
+    model = ui.get_model(name)
+except ValueError as err:
+    ui.set_url(model=name, text=url_text)
+    st.error(f"Could not load this model: {err}.")
+    st.stop()
+layers, size = model.rnn.num_layers, model.rnn.hidden_size
+gates = intervene.clampable_gates(model)
+
+# -- the intervention and its knobs (each bound to the URL) --
+kinds = (["clamp"] if gates else []) + ["ablate", "edit"]
+ui.param_default("kind", kinds[0], valid=lambda v: v in KIND_LABELS, what=", ".join(KIND_LABELS))
+ui.keep_in_range("kind", kinds, kinds[0])
+kind = st.radio("Intervention", kinds, key="kind", persist_state="session", horizontal=True,
+                format_func=KIND_LABELS.get,
+                help="clamp: force a gate of chosen units to a value; ablate: force hidden (and cell) units to 0; "
+                     "edit: replace one character of the text.")
+if not gates:
+    st.caption(f"This {model.config.cell.upper()} has no gates to clamp: ablate units or edit a character.")
+
+cols = st.columns([1, 2, 1.3, 1, 1, 1])
+if kind in ("clamp", "ablate"):
+    ui.param_default("layer", 0, parse=int, valid=lambda v: 0 <= v < layers, what=f"0 to {layers - 1}")
+    ui.keep_in_range("layer", range(layers), 0)
+    layer = cols[0].selectbox("Layer", range(layers), key="layer", persist_state="session", disabled=layers == 1)
+    ui.param_default("units", "all")
+    if not isinstance(st.session_state["units"], str):  # another page may keep a list of units under this key
+        st.session_state["units"] = ",".join(map(str, st.session_state["units"])) or "all"
+    units_text = cols[1].text_input("Units", key="units", persist_state="session",
+                                    help=f"Unit numbers from 0 to {size - 1}, separated by commas (e.g. 12, 40), "
+                                         "or all.")
+    if kind == "clamp":
+        ui.param_default("gate", DEFAULT_GATE.get(model.config.cell, gates[0]), valid=lambda v: v in gates,
+                         what=", ".join(gates))
+        ui.keep_in_range("gate", gates, DEFAULT_GATE.get(model.config.cell, gates[0]))
+        gate = cols[2].selectbox("Gate", gates, key="gate", persist_state="session", format_func=figures.quantity_name)
+        ui.param_default("value", 0.0, parse=float)
+        if not isinstance(st.session_state["value"], float):
+            st.session_state["value"] = float(st.session_state["value"])
+        value = cols[3].number_input("Clamp to", key="value", persist_state="session", step=0.1, format="%.2f",
+                                     help="Sigmoid gates (i, f, o, r, z) lie in [0, 1]; candidates (g, n) in [-1, 1].")
+    ui.param_default("from", min(DEFAULT_FROM, steps - 1), parse=int)
+    ui.param_default("to", None, parse=lambda v: int(v) if v else None)
+    first = cols[4].number_input("From step", key="from", persist_state="session", step=1)
+    last = cols[5].number_input("To step", key="to", persist_state="session", step=1, placeholder="the end",
+                                help="Leave empty to act until the end of the text.")
+    start, stop = int(first), None if last is None else int(last) + 1
+else:
+    suggested = read.find("(") if "(" in read else steps // 2  # the model should then expect no ")"
+    ui.param_default("pos", suggested, parse=int)
+    ui.param_default("char", " ")
+    position = cols[0].number_input("Position", key="pos", persist_state="session", step=1,
+                                    help=f"Which character to replace: 0 to {steps - 1}.")
+    char = cols[1].text_input("New character", key="char", persist_state="session",
+                              help="One character the model knows (a space counts).")
+
+if kind == "edit":
+    knobs = {"pos": position, "char": char}
+else:
+    knobs = {"layer": layer, "units": units_text, "from": start, "to": None if stop is None else stop - 1}
+    if kind == "clamp":
+        knobs |= {"gate": gate, "value": f"{value:g}"}
+url_view = {"model": name, "text": url_text, "kind": kind, **knobs}
+
+# -- both runs --
+try:
+    if kind == "clamp":
+        change = intervene.Clamp(gate=gate, units=intervene.parse_units(units_text, size), value=float(value),
+                                 layer=layer, start=start, stop=stop)
+    elif kind == "ablate":
+        change = intervene.Ablate(units=intervene.parse_units(units_text, size), layer=layer, start=start, stop=stop)
+    else:
+        change = intervene.Edit(position=int(position), char=char)
+    cmp = intervene.compare(model, read, [change])
+except ValueError as err:
+    ui.set_url(**url_view)
+    message = str(err)
+    st.error(message[0].upper() + message[1:] + ".")
+    st.stop()
+ui.warn_unknown(cmp.original.unknown)
+ui.note_headless([name], "this page compares its hidden states only.")
+
+# -- what changed --
+first_changed = cmp.first_changed_step()
+summary = cmp.summary()
+st.subheader(summary[0].upper() + summary[1:])
+if cmp.has_guesses:
+    before, after = cmp.bits_per_char
+    metrics = st.columns(3)
+    metrics[0].metric("bits/char, original", f"{before:.3f}")
+    metrics[1].metric("bits/char, changed", f"{after:.3f}", delta=f"{after - before:+.3f}", delta_color="inverse")
+    metrics[2].metric("first step that changed", "none" if first_changed is None else first_changed)
+if kind == "edit":
+    st.caption(f"Original: `{read[max(0, position - 20):position + 20]!r}` → changed: "
+               f"`{intervene.edit_text(read, [change])[max(0, position - 20):position + 20]!r}`")
+
+tokens, changed_tokens = cmp.original.tokens, cmp.changed.tokens
+if cmp.has_guesses:
+    st.plotly_chart(figures_intervene.loss_comparison_figure(
+        tokens=tokens, changed_tokens=changed_tokens, loss_original=cmp.original.loss, loss_changed=cmp.changed.loss,
+        first_step=first_changed), key="loss")
+st.plotly_chart(figures_intervene.change_norm_figure(norms=cmp.hidden_change_norm, tokens=tokens,
+                                                     changed_tokens=changed_tokens, first_step=first_changed),
+                key="norm")
+shown_layer = layer if kind != "edit" else 0
+st.plotly_chart(figures_intervene.change_heatmap(difference=cmp.hidden_change(shown_layer),
+                                                 changed_tokens=changed_tokens, layer=shown_layer), key="heat")
+st.caption("Blue: the unit's state went down; red: up. Steps before the first change are exactly 0 "
+           "(the forward direction cannot see the future).")
+
+# -- the guesses at one step (follows the biggest change until you pick a step) --
+if cmp.has_guesses:
+    auto = cmp.most_changed_step()
+    ui.param_default("after", auto, parse=int, valid=lambda v: 0 <= v < steps, what=f"0 to {steps - 1}")
+    if st.session_state["after"] == st.session_state.get(AUTO_STEP) or not 0 <= st.session_state["after"] < steps:
+        st.session_state["after"] = auto
+    st.session_state[AUTO_STEP] = auto
+    at = st.slider("Guesses after step", 0, steps - 1, key="after", persist_state="session",
+                   help="Starts at the step whose loss changed most.") if steps > 1 else 0
+    guesses = cmp.guesses(at)
+    st.plotly_chart(figures_intervene.guesses_figure(
+        chars=guesses["chars"], original=guesses["original"], changed=guesses["changed"], step=at,
+        char_read=changed_tokens[at], next_chars=guesses["next"]), key="guesses")
+    url_view["after"] = at
+ui.set_url(**url_view)
+if url_text is None:
+    st.caption(f"This text is longer than {ui.MAX_URL_TEXT:,} characters, so a link to this view does not carry it.")
