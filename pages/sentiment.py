@@ -1,9 +1,89 @@
-"""Sentiment (many-to-one): placeholder until this page is written."""
+"""Sentiment (many-to-one): the verdict of a sentence classifier after every word, and the state behind it."""
 import streamlit as st
 
-from explorer import ui
+from explorer import figures, figures_shapes, shapes, ui
 
 ui.require_frame("pages/sentiment.py")
 
+DEFAULT_SENTENCE = "the acting was great, but the ending was dull"
+MAX_SENTENCE = 256  # the task's longest setting; the grammar's sentences are at most 89 characters
+
 st.title("Sentiment (many-to-one)")
-st.info("This view is being built.")
+st.caption("A GRU reads a short review one character at a time and is trained to give one verdict, at the end. "
+           "Here its head is applied after every word too, so you watch the verdict form, and flip at “not” "
+           "and “but”.")
+
+names = shapes.models_of_task(ui.available(), ui.info, "sentiment")
+if not names:
+    st.warning(ui.NO_MODELS)
+    st.stop()
+name = names[0]
+model = ui.load_model(name)
+
+ui.param_default("sentence", DEFAULT_SENTENCE)
+quantities = shapes.quantities(model)
+ui.param_default("heatmaps", ["hidden", "z"], parse=lambda v: [q for q in v.split(",") if q],
+                 valid=lambda v: all(q in quantities for q in v), what="a comma-separated list of "
+                 + ", ".join(quantities))
+st.session_state["heatmaps"] = [q for q in st.session_state["heatmaps"] if q in quantities]
+sentence = st.text_input("Sentence", key="sentence", persist_state="session",
+                         help="The training grammar: “the movie / film / plot / acting … was / is [not / never] "
+                              "[very …] good / bad …”, joined by “, but” or “although”. Lower case.")
+view = {"sentence": sentence if len(sentence) <= ui.MAX_URL_TEXT else None,
+        "heatmaps": ",".join(st.session_state["heatmaps"])}
+ui.set_url(**view)
+if not sentence.strip():
+    st.info("Type a sentence above, for example “the film was not good, but the music was wonderful”.")
+    st.stop()
+read = ui.limited_text(sentence, MAX_SENTENCE)
+try:
+    run = shapes.running_sentiment(model, read)
+except ValueError as err:
+    st.error(f"Could not read this sentence: {err}")
+    st.stop()
+ui.warn_unknown(run.trace.unknown)
+outside = shapes.words_outside_grammar(read)
+if outside:
+    named = ", ".join(repr(w if len(w) <= 20 else w[:20] + "…") for w in outside[:8])
+    named += " …" if len(outside) > 8 else ""
+    st.warning(f"The training grammar never uses {named}; the model still reads every character, but its verdict "
+               "on such words means little.")
+if read.strip() != run.sentence:
+    st.caption("The model was trained on lower-case text, so it reads your sentence in lower case.")
+
+# -- the verdict --
+verdict = "positive" if run.final > 0.5 else "negative"
+cols = st.columns(3)
+cols[0].metric("The model's verdict (last step)", verdict, f"p(positive) = {run.final:.3f}", delta_color="off",
+               delta_arrow="off")
+rule = {None: "cannot parse", 1: "positive", 0: "negative"}[run.rule_label]
+cols[1].metric("The grammar's label", rule, help="By the rules the data were generated with "
+               "(explorer/tasks/sentiment.py): the adjective, flipped by not/never; after “but” the second clause "
+               "decides, with “although” the main clause.")
+cols[2].metric("Characters read", len(run.sentence), f"after {run.offset} padding “_”", delta_color="off",
+               delta_arrow="off",
+               help="Training sentences were left-padded to the same length, so the verdict falls on the last step; "
+                    "the page pads yours the same way.")
+clauses = shapes.clause_verdicts(run)
+if len(clauses) > 1:
+    st.markdown(figures_shapes.verdict_line(clauses))
+
+fig = figures_shapes.running_prediction_figure(
+    sentence=run.sentence, p_positive=run.p_positive, word_ends=run.word_ends,
+    title=f"Running prediction of {name}: p(positive) after each word")
+st.plotly_chart(fig, key="running")
+st.caption("Only the last step was trained. Mid-clause the verdict swings (half a clause has no sentiment). At the "
+           "end of “A, but” it holds A's verdict and the clause after “but” overturns it; once it has read "
+           "“although”, it has learnt that the clause it introduces will not count.")
+
+# -- the state behind it --
+st.subheader("Hidden state and gates while reading")
+shown = st.pills("Heatmaps", quantities, selection_mode="multi", key="heatmaps", persist_state="session",
+                 format_func=figures.quantity_name)
+for quantity in shown:
+    st.plotly_chart(figures.state_heatmap(
+        values=run.states(quantity), tokens=run.sentence, quantity=quantity,
+        title=f"{figures.quantity_name(quantity)} over the sentence"), key=f"heat-{quantity}")
+if not shown:
+    st.info("Pick a state or gate above to draw its heatmap.")
+ui.set_url(**{**view, "heatmaps": ",".join(shown)})

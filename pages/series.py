@@ -1,9 +1,120 @@
-"""Time series: placeholder until this page is written."""
+"""Time series: a sliding window in, the next values out; forecasts against the truth and the naive baseline."""
+import numpy as np
 import streamlit as st
 
-from explorer import ui
+from explorer import figures, figures_shapes, shapes, ui
 
 ui.require_frame("pages/series.py")
 
 st.title("Time series")
-st.info("This view is being built.")
+st.caption("An LSTM reads a window of past values and forecasts the next ones. Slide the window along the series, "
+           "change its length and the horizon, and score the model against the naive forecast (repeat the last "
+           "value) on the same windows of the test stretch.")
+
+names = shapes.models_of_task(ui.available(), ui.info, "series")
+if not names:
+    st.warning(ui.NO_MODELS)
+    st.stop()
+name = names[0]
+model = ui.load_model(name)
+trained_window, direct = shapes.training_window(model), model.config.output_size
+
+ui.param_default("source", "synthetic", valid=lambda v: v in shapes.SERIES_SOURCES,
+                 what=" or ".join(shapes.SERIES_SOURCES))
+source = st.sidebar.radio("Series", shapes.SERIES_SOURCES, key="source", persist_state="session",
+                          format_func={"synthetic": "synthetic (what it was trained on)",
+                                       "airline": "airline passengers, 1949–1960"}.get)
+series = shapes.load_series(model, source)
+length = len(series.values)
+ui.param_default("win", trained_window, parse=int, valid=lambda v: 2 <= v <= 96, what="2 to 96")
+ui.param_default("horizon", direct, parse=int, valid=lambda v: 1 <= v <= 48, what="1 to 48")
+quantities = shapes.quantities(model)
+ui.param_default("heatmaps", ["hidden", "f"] if "f" in quantities else ["hidden"],
+                 parse=lambda v: [q for q in v.split(",") if q],
+                 valid=lambda v: all(q in quantities for q in v), what="a comma-separated list of "
+                 + ", ".join(quantities))
+st.session_state["heatmaps"] = [q for q in st.session_state["heatmaps"] if q in quantities]
+cols = st.columns(3)
+window = cols[0].slider("Window length (values read)", 2, 96, key="win", persist_state="session",
+                        help=f"{name} was trained on windows of {trained_window}; it runs on any length.")
+horizon = cols[1].slider("Horizon (steps forecast)", 1, 48, key="horizon", persist_state="session",
+                         help=f"The model outputs the next {direct} values at once; further ones are iterated "
+                              "(its own forecasts are fed back as if they were data).")
+test_start = series.bounds["test"][0]
+ui.param_default("at", test_start - window, parse=int, valid=lambda v: 0 <= v <= length - window,
+                 what=f"0 to {length - window}")
+if not 0 <= st.session_state["at"] <= length - window:
+    st.session_state["at"] = min(max(0, test_start - window), length - window)
+at = cols[2].slider("Window starts at step", 0, length - window, key="at", persist_state="session")
+ui.set_url(source=source, win=window, horizon=horizon, at=at, heatmaps=",".join(st.session_state["heatmaps"]))
+
+notes = []
+if window != trained_window:
+    notes.append(f"The window ({window}) is not the training window ({trained_window}): the model still runs, "
+                 "but it never learnt to read windows of this length.")
+if horizon > direct:
+    notes.append(f"Steps {direct + 1}–{horizon} ahead are iterated: the model reads its own first forecasts.")
+for note in notes:
+    st.info(note)
+
+try:
+    stretch = shapes.evaluate_stretch(model, series, "test", window, horizon)
+except ValueError as err:
+    st.error(f"Cannot score this setting: {err}. Choose a shorter window or horizon.")
+    st.stop()
+scores = stretch.scores
+if source != "synthetic":
+    st.warning(f"{name} was trained on the synthetic series only. The airline test years lie far above anything "
+               f"it saw (normalised with airline's own training years), so it "
+               f"{'loses to' if scores['model_mse'] > scores['naive_mse'] else 'beats'} the naive forecast here.")
+
+# -- the score on the test stretch --
+st.subheader(f"Test stretch: {len(stretch.starts)} windows, {horizon} step{'s' * (horizon > 1)} ahead each")
+cols = st.columns(4)
+cols[0].metric("Model MSE (normalised)", f"{scores['model_mse']:.4f}")
+cols[1].metric("Naive MSE (normalised)", f"{scores['naive_mse']:.4f}")
+cols[2].metric(f"Model MAE ({series.unit})", f"{scores['model_mae']:.4f}")
+cols[3].metric(f"Naive MAE ({series.unit})", f"{scores['naive_mae']:.4f}")
+ratio = scores["model_mse"] / scores["naive_mse"] if scores["naive_mse"] > 0 else float("nan")
+st.caption(f"Model MSE / naive MSE = {ratio:.2f} (below 1: the model beats repeating the last value). MSE on the "
+           "normalised scale the zoo reports; MAE in the series' own units.")
+
+# -- the window the model reads and its forecast --
+ahead = shapes.window_forecast(model, series, at, window, horizon)
+st.plotly_chart(figures_shapes.series_figure(
+    values=series.values, time_labels=series.time_labels, bounds=series.bounds, window=(at, at + window),
+    forecast_steps=ahead.steps, forecast=ahead.forecast, unit=series.unit,
+    title=f"The {source} series, the window read (steps {at}–{at + window - 1}) and the forecast"), key="series")
+st.plotly_chart(figures_shapes.window_forecast_figure(
+    window_steps=ahead.window_steps, window_values=ahead.window_values, forecast_steps=ahead.steps,
+    forecast=ahead.forecast, truth=ahead.truth, naive=ahead.naive, direct=direct, unit=series.unit,
+    title=f"Close up: {window} values read, {horizon} forecast (filled: direct outputs, open: iterated)"),
+    key="window")
+
+# -- along the whole test stretch --
+first = stretch.starts + window  # the step each window's first forecast is for
+curves = [("model, 1 step ahead", first, stretch.model[:, 0])]
+if horizon > 1:
+    curves.append((f"model, {horizon} steps ahead", first + horizon - 1, stretch.model[:, -1]))
+curves.append(("naive, 1 step ahead", first, stretch.naive[:, 0]))
+low, high = series.bounds["test"]
+st.plotly_chart(figures_shapes.stretch_figure(
+    steps=np.arange(low, high), truth=series.values[low:high], curves=curves, unit=series.unit,
+    title="Forecasts along the test stretch against the truth"), key="stretch")
+st.plotly_chart(figures_shapes.error_by_horizon_figure(
+    model_mse=stretch.per_step["model_mse"], naive_mse=stretch.per_step["naive_mse"], direct=direct,
+    title="Error by steps ahead on the test stretch: model against the last value"), key="by-horizon")
+
+# -- what the LSTM does while reading the window --
+st.subheader("Hidden state and gates along the window")
+tr = shapes.trace_window(model, series, at, window)
+shown = st.pills("Heatmaps", quantities, selection_mode="multi", key="heatmaps", persist_state="session",
+                 format_func=figures.quantity_name)
+read = [f"{v:.2f}" for v in series.values]  # the value read at each step labels its column
+for quantity in shown:
+    fig = figures.state_heatmap(values=shapes.last_layer(tr, quantity), tokens=read, quantity=quantity, start=at,
+                                title=f"{figures.quantity_name(quantity)} while reading steps {at}–{at + window - 1}")
+    st.plotly_chart(figures_shapes.relabel_steps(fig, "time step (the value read there)"), key=f"heat-{quantity}")
+if not shown:
+    st.info("Pick a state or gate above to draw its heatmap.")
+ui.set_url(source=source, win=window, horizon=horizon, at=at, heatmaps=",".join(shown))

@@ -1,0 +1,52 @@
+"""The Sentiment, One-to-many and Time-series journeys in a real browser: open the page, change one
+thing, see the figure change. They use the real pretrained models."""
+import re
+
+import pytest
+from browser_helpers import assert_no_exception, open_page, wait_idle
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+SLOW = 60_000  # ms; a cold server loads torch and the zoo first
+TICKS = "(text) => [...document.querySelectorAll('.js-plotly-plot .xtick text')].some(t => t.textContent === text)"
+
+
+def plots(page):
+    return page.locator(".js-plotly-plot")
+
+
+def test_sentiment_typing_a_sentence_redraws_the_running_prediction(page, app_url):
+    open_page(page, app_url, "sentiment")
+    expect(plots(page).filter(has_text="Running prediction")).to_have_count(1, timeout=SLOW)
+    main = page.locator("[data-testid='stMain']")
+    expect(main).to_contain_text("negative")  # the default: great, but … dull
+    box = page.get_by_label(re.compile("^Sentence")).first
+    box.fill("the plot was dull, but the cast was charming")
+    box.press("Enter")
+    page.wait_for_function(TICKS, arg="charming", timeout=SLOW)  # the words are the x labels
+    wait_idle(page)
+    expect(main).to_contain_text("after “but the cast was charming”: positive")
+    assert_no_exception(page)
+
+
+def test_one_to_many_choosing_the_input_rewrites_the_sequence(page, app_url):
+    open_page(page, app_url, "one_to_many")
+    expect(plots(page).filter(has_text="output distribution")).to_have_count(1, timeout=SLOW)
+    main = page.locator("[data-testid='stMain']")
+    expect(main).to_contain_text("7 6 5 4 3 2 1 0 end")
+    page.locator("[data-testid='stButtonGroup']").get_by_text("3", exact=True).click()
+    expect(main).to_contain_text("The model wrote 3 2 1 0 end", timeout=SLOW)
+    page.wait_for_function(TICKS, arg="step 4 → end", timeout=SLOW)
+    wait_idle(page)
+    assert_no_exception(page)
+
+
+def test_series_switching_to_airline_redraws_the_series(page, app_url):
+    open_page(page, app_url, "series")
+    expect(plots(page).filter(has_text="The synthetic series")).to_have_count(1, timeout=SLOW)
+    page.locator("[data-testid='stSidebar']").get_by_text("airline passengers").click()
+    expect(plots(page).filter(has_text="The airline series")).to_have_count(1, timeout=SLOW)
+    wait_idle(page)
+    expect(page.locator("[data-testid='stMain']")).to_contain_text("trained on the synthetic series only")
+    assert "source=airline" in page.url
+    assert_no_exception(page)

@@ -1,0 +1,213 @@
+"""The Sentiment, One-to-many and Time-series pages under AppTest.
+
+Most tests run on tiny random models of the three tasks (RNN_EXPLORER_ZOO_DIR); the last ones open
+the real pretrained models, where the test is about what those models really do."""
+import base64
+
+import numpy as np
+import pytest
+import torch
+from page_helpers import APP, chart_specs, open_page
+from streamlit.testing.v1 import AppTest
+
+from explorer import ModelConfig, RNNModel, shapes, tasks, zoo
+from explorer.ui import ZOO_ENV
+
+SERIES_CONFIG = {"source": "synthetic", "window": 24, "horizon": 6, "length": 1000, "seed": 0}
+
+
+def _save(folder, name, task, config, *, task_config=None):
+    torch.manual_seed(0)
+    model = RNNModel(config, task.vocab)
+    zoo.save(model, name, {"name": name, "task": task.name, "cell": config.cell, "task_config": task_config or {},
+                           "parameters": model.num_parameters(), "metrics": {}}, folder)
+
+
+@pytest.fixture(scope="module")
+def tiny_zoo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("zoo")
+    sentiment, count = tasks.get("sentiment"), tasks.get("count")
+    _save(folder, "sentiment-gru", sentiment, ModelConfig(cell="gru", input_size=sentiment.input_size, hidden_size=8,
+                                                          head="last_step", output_size=2))
+    _save(folder, "sentiment-bigru", sentiment, ModelConfig(cell="gru", input_size=sentiment.input_size,
+                                                            hidden_size=8, head="last_step", output_size=2,
+                                                            bidirectional=True))
+    _save(folder, "count-lstm", count, ModelConfig(cell="lstm", input_size=count.input_size, hidden_size=8,
+                                                   output_size=11))
+    _save(folder, "series-lstm", tasks.get("series", **SERIES_CONFIG),
+          ModelConfig(cell="lstm", input_mode="real", input_size=1, hidden_size=8, head="last_step", output_size=6,
+                      output_kind="real"), task_config=SERIES_CONFIG)
+    return folder
+
+
+def texts(elements):
+    return " ".join(str(e.value) for e in elements)
+
+
+def titles(at):
+    return [s["layout"]["title"]["text"] for s in chart_specs(at)]
+
+
+def as_array(values) -> np.ndarray:
+    """A figure's array as the browser gets it (plotly sends numpy arrays as base64 typed arrays)."""
+    if isinstance(values, dict):
+        flat = np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
+        shape = [int(n) for n in str(values.get("shape", len(flat))).split(",")]
+        return flat.reshape(shape).astype(np.float64)
+    return np.asarray(values, dtype=np.float64)
+
+
+def metrics(at):
+    return {m.label: m.value for m in at.metric}
+
+
+# ---------------------------------------------------------------------------------------------
+# sentiment
+
+
+def test_sentiment_defaults_render(app):
+    at = open_page(app, "pages/sentiment.py")
+    assert at.text_input(key="sentence").value == "the acting was great, but the ending was dull"
+    shown = titles(at)
+    assert any("Running prediction of sentiment-gru" in t for t in shown)  # not the bidirectional one
+    assert any("hidden state" in t for t in shown) and any("update gate" in t for t in shown)
+    assert not at.warning and not at.error
+    assert at.query_params["sentence"].startswith("the acting") and at.query_params["heatmaps"] == "hidden,z"
+
+
+def test_sentiment_numbers_are_the_librarys(app, tiny_zoo):
+    at = open_page(app, "pages/sentiment.py", sentence="the plot was dull, but the cast was charming")
+    run = shapes.running_sentiment(zoo.load("sentiment-gru", tiny_zoo), "the plot was dull, but the cast was charming")
+    line = chart_specs(at)[0]["data"][1]  # the per-word curve
+    np.testing.assert_allclose(as_array(line["y"]), run.word_p, atol=1e-9)
+    assert line["customdata"] == [w for w, _ in run.word_ends]
+    assert metrics(at)["The grammar's label"] == "positive"
+    assert metrics(at)["The model's verdict (last step)"] == ("positive" if run.final > 0.5 else "negative")
+
+
+def test_sentiment_names_words_outside_the_grammar_and_keeps_the_text(app):
+    at = open_page(app, "pages/sentiment.py")
+    at.text_input(key="sentence").input("this film is good!").run()
+    assert not at.exception
+    warning = texts(at.warning)
+    assert "The training grammar never uses 'this', 'good!'" in warning
+    assert "'!'" in warning  # the character the vocabulary lacks
+    assert at.text_input(key="sentence").value == "this film is good!"
+    assert any("Running prediction" in t for t in titles(at))
+
+
+def test_sentiment_empty_sentence_asks_for_one(app):
+    at = open_page(app, "pages/sentiment.py")
+    at.text_input(key="sentence").input("   ").run()
+    assert not at.exception and not at.error
+    assert "Type a sentence above" in texts(at.info) and not at.get("plotly_chart")
+
+
+def test_sentiment_bad_link_falls_back(app):
+    at = open_page(app, "pages/sentiment.py", heatmaps="hidden,q")
+    assert "heatmaps='hidden,q' is not valid" in texts(at.warning)
+    assert any("update gate" in t for t in titles(at))
+
+
+# ---------------------------------------------------------------------------------------------
+# one-to-many
+
+
+def test_one_to_many_defaults_and_choice(app, tiny_zoo):
+    at = open_page(app, "pages/one_to_many.py")
+    assert any("output distribution" in t for t in titles(at)) and any("cell state" in t for t in titles(at))
+    at.segmented_control(key="start").set_value("3").run()
+    assert not at.exception and at.query_params["start"] == "3"
+    unrolled = shapes.unroll(zoo.load("count-lstm", tiny_zoo), "3", 12)
+    spec = chart_specs(at)[0]["data"][0]
+    assert spec["x"][0].startswith("step 0 → " + unrolled.greedy_all[0])
+    np.testing.assert_allclose(as_array(spec["z"]).T, unrolled.trace.probs, atol=1e-6)
+    assert f"The model wrote **{' '.join(unrolled.emitted)}**" in texts(at.markdown)
+
+
+def test_one_to_many_bad_link_falls_back(app):
+    at = open_page(app, "pages/one_to_many.py", start="0", steps="500")
+    warning = texts(at.warning)
+    assert "start='0' is not valid" in warning and "steps='500' is not valid" in warning
+    assert at.segmented_control(key="start").value == "7" and at.slider(key="steps").value == 12
+
+
+# ---------------------------------------------------------------------------------------------
+# time series
+
+
+def test_series_defaults_render_and_scores_are_the_librarys(app, tiny_zoo):
+    at = open_page(app, "pages/series.py")
+    shown = titles(at)
+    for part in ("The synthetic series", "Close up", "test stretch", "Error by steps ahead", "forget gate"):
+        assert any(part in t for t in shown), (part, shown)
+    model = zoo.load("series-lstm", tiny_zoo)
+    stretch = shapes.evaluate_stretch(model, shapes.load_series(model, "synthetic"), "test", 24, 6)
+    got = metrics(at)
+    assert got["Model MSE (normalised)"] == f"{stretch.scores['model_mse']:.4f}"
+    assert got["Naive MSE (normalised)"] == f"{stretch.scores['naive_mse']:.4f}"
+    assert got["Naive MAE (value)"] == f"{stretch.scores['naive_mae']:.4f}"
+    assert not at.info  # the training window and direct outputs: nothing to explain
+    assert dict(at.query_params) == {"source": "synthetic", "win": "24", "horizon": "6", "at": "826",
+                                     "heatmaps": "hidden,f"}
+
+
+def test_series_knobs_redraw_and_explain(app):
+    at = open_page(app, "pages/series.py")
+    before = as_array(chart_specs(at)[1]["data"][2]["x"])  # the forecast's steps in the close-up
+    at.slider(key="win").set_value(12).run()
+    at.slider(key="horizon").set_value(10).run()
+    assert not at.exception
+    info = texts(at.info)
+    assert "The window (12) is not the training window (24)" in info and "Steps 7–10 ahead are iterated" in info
+    after = as_array(chart_specs(at)[1]["data"][2]["x"])
+    assert len(before) == 6 and len(after) == 10 and after[0] != before[0]
+    assert at.query_params["win"] == "12" and at.query_params["horizon"] == "10"
+
+
+def test_series_airline_and_bad_link(app):
+    at = open_page(app, "pages/series.py", source="airline", win="500")
+    assert "win='500' is not valid" in texts(at.warning)
+    assert "trained on the synthetic series only" in texts(at.warning)
+    assert any("The airline series" in t for t in titles(at)) and "thousand passengers" in " ".join(metrics(at))
+
+
+def test_series_setting_longer_than_the_stretch_says_so(app):
+    at = open_page(app, "pages/series.py", source="airline", win="90", horizon="48")
+    assert not at.exception
+    assert "Cannot score this setting" in texts(at.error) and "Choose a shorter window" in texts(at.error)
+    at.slider(key="horizon").set_value(12).run()
+    assert not at.error and at.slider(key="win").value == 90  # the other knob is kept
+
+
+# ---------------------------------------------------------------------------------------------
+# the real pretrained models
+
+
+@pytest.fixture
+def real_app(monkeypatch):
+    monkeypatch.delenv(ZOO_ENV, raising=False)
+    return AppTest.from_file(APP, default_timeout=60)
+
+
+def test_real_sentiment_flips_after_but(real_app):
+    at = open_page(real_app, "pages/sentiment.py")
+    assert metrics(at)["The model's verdict (last step)"] == "negative"
+    flip = texts(at.markdown)
+    assert "after “the acting was great”: **positive**" in flip
+    assert "after “but the ending was dull”: **negative**" in flip
+
+
+def test_real_count_and_series(real_app):
+    at = open_page(real_app, "pages/one_to_many.py", start="9")
+    assert "The model wrote **9 8 7 6 5 4 3 2 1 0 end**" in texts(at.markdown) and metrics(at)["Right?"] == "yes"
+    at.switch_page("pages/series.py").run()
+    got = metrics(at)
+    assert float(got["Model MSE (normalised)"]) < 0.5 * float(got["Naive MSE (normalised)"])
+
+
+def test_real_count_too_few_steps_says_so(real_app):
+    at = open_page(real_app, "pages/one_to_many.py", start="9", steps="5")
+    assert "It did not say “end” within 5 steps." in texts(at.markdown)
+    assert "Counting down from 9 needs 11 steps; run at least that many." in texts(at.warning)
+    assert metrics(at)["Right?"] == "no" and metrics(at)["Steps until end"] == "none"

@@ -1,0 +1,243 @@
+"""explorer/shapes.py: the numbers behind the Sentiment, One-to-many and Time-series views.
+
+The real pretrained models (sentiment-gru, count-lstm, series-lstm) load in well under a second;
+the tests about their behaviour use them, the ones about arithmetic use hand-made inputs."""
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from explorer import figures_shapes, shapes, zoo
+from explorer.tasks import sentiment as sentiment_task
+
+BUT_FLIP = "the acting was great, but the ending was dull"
+
+
+@pytest.fixture(scope="module")
+def sentiment():
+    return zoo.load("sentiment-gru")
+
+
+@pytest.fixture(scope="module")
+def count():
+    return zoo.load("count-lstm")
+
+
+@pytest.fixture(scope="module")
+def forecaster():
+    return zoo.load("series-lstm")
+
+
+# ---------------------------------------------------------------------------------------------
+# many-to-one
+
+
+def test_running_prediction_ends_on_the_models_own_output(sentiment):
+    run = shapes.running_sentiment(sentiment, BUT_FLIP)
+    padded = BUT_FLIP.rjust(shapes.training_length(sentiment), "_")
+    with torch.no_grad():
+        logits, _ = sentiment(sentiment.vocab.encode(padded).ids)  # (2,): the many-to-one output
+    own = float(torch.softmax(logits.double(), -1)[1])
+    assert run.final == pytest.approx(own, abs=1e-6)
+    assert run.p_positive[-1] == pytest.approx(own, abs=1e-6)
+    assert run.offset == len(padded) - len(BUT_FLIP) and len(run.p_positive) == len(BUT_FLIP)
+    assert run.states("hidden").shape == (len(BUT_FLIP), 64) and run.states("z").shape == (len(BUT_FLIP), 64)
+
+
+@pytest.mark.parametrize("sentence, positive", [
+    ("the film is good", True), ("the film is not good", False), ("this film is good", True),
+    ("the movie was not bad", True), ("the film was never funny", False), ("The Music Was Wonderful", True)])
+def test_real_model_gets_negation_right(sentiment, sentence, positive):
+    assert (shapes.running_sentiment(sentiment, sentence).final > 0.5) == positive
+
+
+@pytest.mark.parametrize("sentence", [BUT_FLIP, "the movie was bad, but the acting was great"])
+def test_but_flips_the_running_prediction_after_but(sentiment, sentence):
+    run = shapes.running_sentiment(sentiment, sentence)
+    (_, first_end, p_first), (second, _, p_last) = shapes.clause_verdicts(run)
+    assert second.startswith("but ") and first_end < sentence.index(" but ")
+    assert (p_first > 0.5) != (p_last > 0.5), "the verdict after 'but' is the opposite of the first clause's"
+    assert (p_last > 0.5) == bool(sentiment_task.label_of(sentence))
+
+
+def test_every_but_sentence_of_the_grammar_flips_at_the_clause(sentiment):
+    rng = random.Random(7)
+    for _ in range(40):
+        label = rng.random() < 0.5
+        first, second = sentiment_task._clause(rng, not label), sentiment_task._clause(rng, label)
+        run = shapes.running_sentiment(sentiment, f"{first}, but {second}")
+        (_, _, p_first), (_, _, p_last) = shapes.clause_verdicts(run)
+        assert (p_first > 0.5) == (not label) and (p_last > 0.5) == label, run.sentence
+
+
+def test_words_outside_the_grammar_and_word_ends():
+    assert shapes.words_outside_grammar("This film, is GOOD and lovely and nice") == ["this", "and", "lovely", "nice"]
+    assert shapes.words_outside_grammar(BUT_FLIP) == []
+    assert shapes.word_ends("the film, but no") == [("the", 2), ("film", 7), ("but", 12), ("no", 15)]
+
+
+def test_models_of_task_leaves_out_bidirectional_and_unreadable_ones():
+    metas = {"a": {"task": "sentiment", "config": {"bidirectional": True}}, "b": {"task": "count", "config": {}},
+             "c": {"task": "sentiment", "config": {"bidirectional": False}}}
+
+    def info(name):
+        if name not in metas:
+            raise ValueError("damaged")
+        return metas[name]
+
+    assert shapes.models_of_task(["a", "broken", "b", "c"], info, "sentiment") == ["c"]
+
+
+def test_empty_sentence_is_refused(sentiment):
+    with pytest.raises(ValueError, match="the sentence is empty"):
+        shapes.running_sentiment(sentiment, "   ")
+
+
+# ---------------------------------------------------------------------------------------------
+# one-to-many
+
+
+@pytest.mark.parametrize("digit", list("123456789"))
+def test_count_lstm_counts_down_and_stops(count, digit):
+    unrolled = shapes.unroll(count, digit)
+    assert unrolled.stopped and unrolled.correct
+    assert unrolled.emitted == [str(k) for k in range(int(digit), -1, -1)] + ["end"]
+    assert unrolled.p_emitted.min() > 0.9
+
+
+def test_unroll_probabilities_equal_the_models_outputs(count):
+    unrolled = shapes.unroll(count, "4", steps=20)
+    with torch.no_grad():
+        logits, _ = count(count.vocab.encode("4" + "_" * 19).ids)  # (20, 11)
+    probs = torch.softmax(logits.double(), -1).numpy()
+    kept = probs[: len(unrolled.emitted)]
+    np.testing.assert_allclose(unrolled.p_emitted, kept.max(-1), atol=1e-6)
+    assert unrolled.greedy_all[len(unrolled.emitted):] == ["end"] * (20 - len(unrolled.emitted))
+
+
+def test_too_few_steps_never_reach_end(count):
+    unrolled = shapes.unroll(count, "9", steps=5)
+    assert not unrolled.stopped and not unrolled.correct and unrolled.emitted == ["9", "8", "7", "6", "5"]
+
+
+def test_unknown_start_is_refused(count):
+    with pytest.raises(ValueError, match="not an input this model knows"):
+        shapes.unroll(count, "0")
+
+
+# ---------------------------------------------------------------------------------------------
+# time series
+
+
+def test_forecast_equals_the_model_on_the_window_then_iterates(forecaster):
+    series = shapes.load_series(forecaster, "synthetic")
+    x = series.normalised[100:124]  # (24,)
+    with torch.no_grad():
+        direct, _ = forecaster(x[:, None])  # (6,)
+        again, _ = forecaster(torch.cat([x, direct])[-24:, None])  # (6,): the window slid over the forecasts
+    out = shapes.forecast(forecaster, series, [100], 24, 12)[0]
+    np.testing.assert_allclose(out[:6], direct.numpy(), atol=1e-6)
+    np.testing.assert_allclose(out[6:], again.numpy(), atol=1e-6)
+    single = shapes.window_forecast(forecaster, series, 100, 24, 6)
+    np.testing.assert_allclose(single.forecast, direct.double().numpy() * series.std + series.mean, atol=1e-5)
+    assert single.naive == series.values[123] and list(single.steps) == list(range(124, 130))
+
+
+def test_a_window_at_the_end_forecasts_past_the_data(forecaster):
+    series = shapes.load_series(forecaster, "synthetic")
+    last = len(series.values) - 24
+    ahead = shapes.window_forecast(forecaster, series, last - 2, 24, 6)
+    assert len(ahead.forecast) == 6 and list(ahead.truth) == list(series.values[-2:])
+    with pytest.raises(ValueError, match="runs past the series' end"):
+        shapes.window_forecast(forecaster, series, last + 1, 24, 6)
+
+
+def _tiny_series() -> shapes.Series:
+    values = np.array([1, 3, 2, 5, 4, 6, 8, 7, 9, 10], dtype=np.float64)
+    normalised = torch.tensor((values - 5) / 2, dtype=torch.float32)
+    return shapes.Series(source="synthetic", values=values, normalised=normalised, mean=5.0, std=2.0,
+                         time_labels=[str(t) for t in range(10)],
+                         bounds={"train": (0, 4), "val": (4, 6), "test": (6, 10)}, unit="value")
+
+
+def test_naive_baseline_by_hand():
+    series = _tiny_series()
+    starts = shapes.stretch_starts(series, "test", 3, 2)
+    assert list(starts) == [3, 4, 5]  # every window whose two targets lie in steps 6..9
+    truth = np.array([[6, 8], [8, 7], [7, 9]], dtype=np.float64)
+    naive = np.array([[6, 6], [8, 8], [7, 7]], dtype=np.float64)
+    perfect, per_step = shapes.score(truth, truth, naive, series.std)
+    assert perfect["model_mse"] == 0 and perfect["model_mae"] == 0
+    assert perfect["naive_mae"] == pytest.approx(5 / 6)  # |0| + |2| + |0| + |1| + |0| + |2|, over 6
+    assert perfect["naive_mse"] == pytest.approx((0 + 4 + 0 + 1 + 0 + 4) / 4 / 6)  # squared errors / std^2
+    np.testing.assert_allclose(per_step["naive_mse"], [0, (4 + 1 + 4) / 4 / 3])
+
+
+def test_evaluate_stretch_uses_the_same_windows_for_model_and_baseline(forecaster):
+    series = shapes.load_series(forecaster, "synthetic")
+    stretch = shapes.evaluate_stretch(forecaster, series, "test", 24, 6)
+    ahead = stretch.starts[:, None] + 24 + np.arange(6)
+    np.testing.assert_array_equal(stretch.truth, series.values[ahead])
+    np.testing.assert_array_equal(stretch.naive[:, 0], series.values[stretch.starts + 23])
+    assert ahead.min() >= series.bounds["test"][0] and ahead.max() < series.bounds["test"][1]
+    # the real model: well under half the naive forecast's error on the synthetic test stretch
+    assert stretch.scores["model_mse"] < 0.5 * stretch.scores["naive_mse"]
+    assert stretch.scores["model_mae"] < stretch.scores["naive_mae"]
+
+
+def test_airline_is_normalised_with_its_own_training_years(forecaster):
+    series = shapes.load_series(forecaster, "airline")
+    train = series.values[slice(*series.bounds["train"])]
+    assert series.mean == pytest.approx(train.mean()) and series.unit == "thousand passengers"
+    assert len(series.values) == 144 and series.time_labels[0] == "1949-01"
+
+
+def test_bad_series_settings_say_what_is_wrong(forecaster):
+    series = _tiny_series()
+    with pytest.raises(ValueError, match="longer than the series"):
+        shapes.stretch_starts(series, "test", 8, 4)
+    with pytest.raises(ValueError, match="shorter than the horizon"):
+        shapes.stretch_starts(series, "test", 2, 5)
+    with pytest.raises(ValueError, match="runs past the series' end"):
+        shapes.trace_window(forecaster, series, 8, 3)
+    with pytest.raises(ValueError, match="unknown series source"):
+        shapes.load_series(forecaster, "stocks")
+
+
+def test_trace_window_reads_the_window(forecaster):
+    series = shapes.load_series(forecaster, "synthetic")
+    tr = shapes.trace_window(forecaster, series, 50, 24)
+    np.testing.assert_allclose(tr.inputs[:, 0], series.normalised[50:74].numpy())
+    with torch.no_grad():
+        out, _ = forecaster(series.normalised[50:74, None])
+    np.testing.assert_allclose(tr.final_output, out.numpy(), atol=1e-6)
+    assert shapes.quantities(forecaster) == ["hidden", "cell", "i", "f", "g", "o"]
+    assert set(shapes.quantities(forecaster)[2:]) == set(tr.gates)
+
+
+# ---------------------------------------------------------------------------------------------
+# figures
+
+
+def test_running_prediction_figure_names_words_and_values():
+    fig = figures_shapes.running_prediction_figure(sentence="not <b>", p_positive=np.array([.1] * 3 + [.9] * 4),
+                                                   word_ends=shapes.word_ends("not <b>"), title="t")
+    assert list(fig.layout.xaxis.ticktext) == ["not", "&lt;b&gt;"]  # markup in a word is shown, not run
+    assert "p(positive)" in fig.data[1].hovertemplate and "word" in fig.data[1].hovertemplate
+    assert fig.layout.yaxis.title.text == "p(positive)" and fig.layout.title.text == "t"
+
+
+def test_verdict_line_shows_markup_as_text():
+    line = figures_shapes.verdict_line([("<b>*a*</b>", 8, 0.9), ("but $b$", 16, 0.1)])
+    assert line == ("after “&#60;b&#62;&#42;a&#42;&#60;&#47;b&#62;”: **positive** (0.90) → "
+                    "after “but &#36;b&#36;”: **negative** (0.10)")
+
+
+def test_output_distribution_marks_the_emitted_class_and_the_end():
+    probs = np.array([[0.1, 0.8, 0.1], [0.2, 0.1, 0.7], [0.1, 0.1, 0.8]])
+    fig = figures_shapes.output_distribution_figure(probs=probs, labels=("0", "1", "end"), emitted=["1", "end"],
+                                                    title="t")
+    assert list(fig.data[0].x) == ["step 0 → 1", "step 1 → end", "step 2 → end (after end)"]
+    assert fig.data[0].text[1][0] == "0.80" and fig.data[0].text[0][0] == ""
+    assert fig.data[0].zmin == 0 and fig.data[0].zmax == 1 and len(fig.layout.shapes) == 1
