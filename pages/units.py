@@ -1,9 +1,256 @@
-"""Find units: placeholder until this page is written."""
+"""Find units: the app finds the units that track a feature, match a stretch, cluster together."""
+import numpy as np
+import pandas as pd
 import streamlit as st
 
-from explorer import ui
+from explorer import figures, figures_units, probes, trace, ui, units
+from explorer.probes import FEATURES, REGEX, ProbeError
 
 ui.require_frame("pages/units.py")
 
+VIEWS = {"probe": "Probe a feature", "match": "Match a stretch", "clusters": "Clusters", "trajectory": "Trajectory"}
+SAMPLE_SIZES = (1000, 3000, 10000)  # characters of held-out corpus traced once per model
+TOP = 10  # units in the ranking table
+SHOWN_SAMPLE = 600  # characters of the corpus sample drawn as coloured text
+MAX_CORPUS = 10_000  # characters of a pasted corpus (user models: traced on every rerun, never shared)
+DEFAULT_PATTERN = {"python": r"self\.\w+", "english": r"LORD|God"}
+
 st.title("Find units")
-st.info("This view is being built.")
+st.caption("Which units track a pattern? Pick a feature of the text and every unit of every layer (hidden state, "
+           "cell state and each gate) is ranked by its correlation with it over a sample of text the model never "
+           "trained on; then match a stretch you select, group units into clusters, or follow the state's path.")
+
+names = ui.picker_models()
+if not names:
+    st.warning(ui.NO_MODELS)
+    st.stop()
+if "model" not in st.session_state and "model" not in st.query_params and "python-lstm" in names:
+    st.session_state["model"] = "python-lstm"  # the model with quote and bracket units is the interesting start
+name = ui.model_picker(names)
+task = ui.model_info(name).get("task")
+
+defaults = {ui.default_text(n) for n in names}
+ui.param_default("text", ui.default_text(name))
+if st.session_state["text"] in defaults:
+    st.session_state["text"] = ui.default_text(name)
+text = st.text_area(f"Text (up to {ui.MAX_TEXT:,} characters are traced)", key="text", persist_state="session",
+                    height=90)
+ui.param_default("view", "probe", valid=lambda v: v in VIEWS, what=", ".join(VIEWS))
+view = st.radio("View", list(VIEWS), key="view", persist_state="session", horizontal=True, format_func=VIEWS.get)
+url = {"model": name, "text": text if len(text) <= ui.MAX_URL_TEXT else None, "view": view}
+
+# -- the corpus sample: held-out text for pretrained models, pasted text for your own --
+pretrained = not ui.is_user_model(name) and task in ui.TEXT_TASKS
+if pretrained:
+    ui.param_default("sample", 3000, parse=int, valid=lambda v: v in SAMPLE_SIZES, what=", ".join(map(str, SAMPLE_SIZES)))
+    chars = st.sidebar.select_slider("Corpus sample (characters)", SAMPLE_SIZES, key="sample",
+                                     persist_state="session",
+                                     help="Held-out text of the model's corpus, traced once and kept for every view.")
+    url["sample"] = chars
+else:
+    corpus = st.text_area("Corpus sample: paste text like your model's training text (the ranking uses it together "
+                          "with the text above)", key="corpus", persist_state="session", height=90)
+    if len(corpus) > MAX_CORPUS:
+        st.warning(f"The corpus has {len(corpus):,} characters; only the first {MAX_CORPUS:,} are used.")
+
+
+@st.cache_resource(show_spinner="Tracing the corpus sample (once per model and size)…", max_entries=8)
+def corpus_series(model_name: str, directory: str, corpus_task: str, size: int) -> tuple[str, probes.UnitSeries]:
+    """A pretrained model's held-out sample and every unit's series over it; shared read-only."""
+    sample = probes.corpus_sample(corpus_task, size)
+    series = probes.unit_series(trace(ui.load_model(model_name), sample, k=1))  # only the series is kept
+    series.values.setflags(write=False)  # shared between sessions: nobody may change it
+    return sample, series
+
+
+def finish(message: str | None = None, *, error: bool = True):
+    """Write the view into the URL and end the run, saying what went wrong in one sentence."""
+    ui.set_url(**url)
+    if message:
+        (st.error if error else st.info)(message)
+    st.stop()
+
+
+if not text:
+    finish("Type some text above to see which units follow it.", error=False)
+ui.note_whitespace(text)
+try:
+    tr = ui.trace_any(name, ui.limited_text(text), 1)
+    if pretrained:
+        sample, series = corpus_series(name, str(ui.zoo_dir() or ""), task, chars)
+    else:
+        sample = ui.limited_text(text) + "\n" + corpus[:MAX_CORPUS]
+        series = probes.unit_series(ui.trace_any(name, sample, 1))
+except ValueError as err:
+    finish(f"Could not trace this text: {err}")
+ui.warn_unknown(tr.unknown)
+typed = probes.unit_series(tr)
+tokens, steps = tr.tokens, tr.steps
+quantities = probes.quantities(tr)
+st.caption(f"Corpus sample: {len(sample):,} characters "
+           + ("of held-out text (never trained on)." if pretrained else "(your text, then the pasted corpus)."))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def feature_over(feature: str, over: str, pattern: str) -> np.ndarray:
+    return probes.feature_values(feature, over, pattern)
+
+
+@st.cache_data(show_spinner="Clustering the units…", max_entries=16)
+def clusters_of(model_name: str, directory: str, corpus_task: str, size: int, quantity: str, k: int) -> list[dict]:
+    """k-means over a pretrained model's units (seed 0): the same every time, so computed once."""
+    sample, series = corpus_series(model_name, directory, corpus_task, size)
+    return units.cluster_units(series.select(quantity).values, sample, k, seed=0)
+
+
+def unit_picker(key: str, label: str, default: str = "hidden") -> str:
+    ui.param_default(key, default, valid=lambda v: v in quantities, what=", ".join(quantities))
+    ui.keep_in_range(key, quantities, default)
+    return st.selectbox(label, quantities, key=key, persist_state="session", format_func=figures.quantity_name)
+
+
+# ---------------------------------------------------------------------------------------------
+if view == "probe":
+    options = [*FEATURES, REGEX]
+    ui.param_default("feature", "quotes" if task == "python" else "brackets", valid=lambda v: v in options,
+                     what=", ".join(options))
+    cols = st.columns([2, 3])
+    feature = cols[0].selectbox("Feature", options, key="feature", persist_state="session",
+                                format_func=lambda f: "a regular expression…" if f == REGEX else FEATURES[f][0])
+    url["feature"] = feature
+    pattern = ""
+    if feature == REGEX:
+        ui.param_default("pattern", DEFAULT_PATTERN.get(task, "the"))
+        pattern = cols[1].text_input(f"Pattern (Python re, at most {probes.MAX_PATTERN} characters)", key="pattern",
+                                     persist_state="session", help="Characters inside a match read 1, the rest 0. "
+                                     f"A pattern that runs longer than {probes.REGEX_TIMEOUT:g} s is stopped.")
+        url["pattern"] = pattern
+    label = probes.feature_label(feature, pattern)
+    try:
+        values = feature_over(feature, sample, pattern)
+        ranking = probes.rank_units(series, values)
+    except ProbeError as err:
+        finish(str(err))
+    rows = ranking.rows(series, TOP)
+    st.subheader(f"The units that follow “{label}”")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="ranking")
+    ui.param_default("rank", 1, parse=int, valid=lambda v: 1 <= v <= TOP, what=f"1 to {TOP}")
+    ui.keep_in_range("rank", range(1, len(rows) + 1), 1)
+    rank = st.selectbox("Unit to show", range(1, len(rows) + 1), key="rank", persist_state="session",
+                        format_func=lambda k: f"#{k}: {series.name(ranking.order[k - 1])}, r = {ranking.r[ranking.order[k - 1]]:+.3f}")
+    url["rank"] = rank
+    column = ranking.order[rank - 1]
+    quantity, layer = str(series.quantity[column]), int(series.layer[column])
+    direction, unit = int(series.direction[column]), int(series.unit[column])
+    shown = typed.values[:, typed.column(quantity, layer, direction, unit)]
+    st.markdown(f"**{series.name(column)} on your text**")
+    st.markdown(figures.colored_text_html(tokens=tokens, values=shown, quantity=quantity, unit=unit,
+                                          scale_values=series.values[:, column]), unsafe_allow_html=True)
+    st.markdown(f"**… and on the start of the corpus sample** ({SHOWN_SAMPLE} of {len(sample):,} characters)")
+    st.markdown(figures.colored_text_html(tokens=sample[:SHOWN_SAMPLE], values=series.values[:SHOWN_SAMPLE, column],
+                                          quantity=quantity, unit=unit, scale_values=series.values[:, column]),
+                unsafe_allow_html=True)
+    st.plotly_chart(figures_units.probe_figure(
+        tokens=sample, unit_values=series.values[:, column], feature=values, unit_name=series.name(column),
+        feature_name=label, r=float(ranking.r[column])), key="probe-curve")
+    st.plotly_chart(figures_units.ranking_figure(r=ranking.r, labels=[series.name(c) for c in ranking.order[:TOP]],
+                                                 top=TOP, feature_name=label), key="probe-ranking")
+    same = [int(series.unit[c]) for c in ranking.order[:TOP]
+            if series.quantity[c] == quantity and series.layer[c] == layer and series.direction[c] == direction]
+    gate = quantity in ("i", "f", "g", "o", "r", "z", "n")
+    st.page_link("pages/intervene.py", icon=":material/tune:",
+                 label=f"Intervene on {quantity} units {', '.join(map(str, same[:5]))} of layer {layer}",
+                 query_params={"model": name, "layer": layer, "units": ",".join(map(str, same[:5])),
+                               "kind": "clamp" if gate else "ablate",
+                               **({"gate": quantity, "value": 0} if gate else {}),
+                               **({"text": text} if len(text) <= ui.MAX_URL_TEXT else {})})
+
+# ---------------------------------------------------------------------------------------------
+elif view == "match":
+    cols = st.columns(2)
+    with cols[0]:
+        quantity = unit_picker("mq", "Units of")
+    ui.param_default("threshold", 0.5, parse=float, valid=lambda v: -1 <= v <= 1, what="-1 to 1")
+    threshold = cols[1].slider("On above", -1.0, 1.0, step=0.05, key="threshold", persist_state="session",
+                               help="A unit is on over a stretch when its mean activation there is above this.")
+    default = units.default_stretch(text[:steps])
+    ui.param_default("stretch", default, parse=lambda v: tuple(int(p) for p in v.split("-")),
+                     valid=lambda v: len(v) == 2 and 0 <= v[0] < v[1] <= steps, what=f"a-b within 0-{steps}")
+    if not 0 <= st.session_state["stretch"][0] < st.session_state["stretch"][1] <= steps:
+        st.session_state["stretch"] = default
+    start, stop = st.slider("Stretch of your text (characters)", 0, steps, key="stretch", persist_state="session")
+    url.update(mq=quantity, threshold=threshold, stretch=f"{start}-{stop}")
+    if stop <= start:
+        finish("Select a stretch at least one character long.")
+    st.markdown(figures_units.stretch_html(tokens=tokens, start=start, stop=stop, context=steps, label="Your selection"),
+                unsafe_allow_html=True)
+    chosen = typed.select(quantity)
+    on = units.units_on(chosen.values, start, stop, threshold)
+    if not on.size:
+        finish(f"No {figures.quantity_name(quantity)} unit is on (mean above {threshold:g}) over this stretch; "
+               "lower the threshold or select another stretch.", error=False)
+    st.write(f"**{on.size}** of {chosen.values.shape[1]} {figures.quantity_name(quantity)} units are on here: "
+             + ", ".join(chosen.name(c).split(",")[0].split(" ", 1)[1] for c in on[:20]) + (" …" if on.size > 20 else ""))
+    matches = units.match_stretches(series.select(quantity).values, on, stop - start, threshold, top=5)
+    st.subheader("Where the same units are on in the corpus sample")
+    for k, m in enumerate(matches, 1):
+        st.markdown(figures_units.stretch_html(
+            tokens=sample, start=m["start"], stop=m["stop"], context=40,
+            label=f"#{k}: {m['on']} of {on.size} units on ({m['share']:.0%}), steps {m['start']}–{m['stop'] - 1}"),
+            unsafe_allow_html=True)
+    if not matches:
+        st.info("None of these units is on anywhere in the corpus sample at this threshold.")
+
+# ---------------------------------------------------------------------------------------------
+elif view == "clusters":
+    cols = st.columns(2)
+    with cols[0]:
+        quantity = unit_picker("cq", "Units of")
+    chosen = series.select(quantity)
+    most = min(16, chosen.values.shape[1])
+    ui.param_default("k", min(8, most), parse=int, valid=lambda v: 2 <= v <= most, what=f"2 to {most}")
+    ui.keep_in_range("k", range(2, most + 1), min(8, most))
+    k = cols[1].slider("Clusters", 2, most, key="k", persist_state="session")
+    url.update(cq=quantity, k=k)
+    groups = (clusters_of(name, str(ui.zoo_dir() or ""), task, chars, quantity, k) if pretrained
+              else units.cluster_units(chosen.values, sample, k, seed=0))
+    frequent = units.frequent_chars(sample, 30)
+    labels = [f"cluster {n + 1} ({g['size']})" for n, g in enumerate(groups)]
+    st.plotly_chart(figures_units.cluster_figure(matrix=units.char_profile_matrix(groups, sample, frequent),
+                                                 cluster_labels=labels, chars=frequent, quantity=quantity),
+                    key="clusters")
+    st.dataframe(pd.DataFrame([{
+        "cluster": label, "units": g["size"],
+        "typical characters": "  ".join(f"{figures.char_label(c)} ({z:+.1f})" for c, z in g["chars"]),
+        "members": ", ".join(chosen.name(c).split(",")[0].split(" ", 1)[1] + (f" L{chosen.layer[c]}" if
+                             tr.num_layers > 1 else "") for c in g["members"][:8]) + (" …" if g["size"] > 8 else ""),
+    } for label, g in zip(labels, groups)]), hide_index=True, key="cluster-table")
+    st.caption("k-means (seed 0) over each unit's standardized activation over the corpus sample; a cluster's "
+               "typical characters are those where its units' mean activation is highest, in standard deviations.")
+
+# ---------------------------------------------------------------------------------------------
+else:
+    cols = st.columns(3)
+    layers, dirs = tr.num_layers, tr.num_directions
+    ui.param_default("tlayer", 0, parse=int, valid=lambda v: 0 <= v < layers, what=f"0 to {layers - 1}")
+    ui.param_default("tdir", 0, parse=int, valid=lambda v: 0 <= v < dirs, what=f"0 to {dirs - 1}")
+    ui.param_default("dims", 2, parse=int, valid=lambda v: v in (2, 3), what="2 or 3")
+    ui.keep_in_range("tlayer", range(layers), 0)
+    ui.keep_in_range("tdir", range(dirs), 0)
+    layer = cols[0].selectbox("Layer", range(layers), key="tlayer", persist_state="session", disabled=layers == 1)
+    direction = cols[1].selectbox("Direction", range(dirs), key="tdir", persist_state="session", disabled=dirs == 1,
+                                  format_func=lambda d: "backward" if d else "forward")
+    dims = cols[2].radio("Dimensions", (2, 3), key="dims", persist_state="session", horizontal=True)
+    url.update(tlayer=layer, tdir=direction, dims=dims)
+    try:
+        coords, ratio = units.pca(tr.hidden[layer, direction], dims)
+    except ProbeError as err:
+        finish(str(err))
+    st.plotly_chart(figures_units.trajectory_figure(
+        coords=coords, ratio=ratio, tokens=tokens,
+        title=f"Hidden state of layer {layer}{' backward' if direction else ''} over your text, "
+              f"principal components ({ratio.sum():.0%} of the variance)"), key="trajectory")
+    st.caption("Each point is h_t after reading its character; lines join consecutive steps. Similar contexts "
+               "land close together.")
+
+ui.set_url(**url)
