@@ -48,6 +48,7 @@ class Recipe:
     seq_len: int | None = None  # None: the task's default
     clip_norm: float = 1.0  # clipping on for every zoo model: the classic remedy for exploding gradients
     num_layers: int = 1
+    bidirectional: bool = False  # a second chain reads the sequence backwards (the Stacked & bidirectional page)
     input_mode: str | None = None  # None: embedding for text, real values otherwise
     embedding_size: int = 32
     task_kwargs: dict = field(default_factory=dict)
@@ -78,6 +79,14 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
            lr=1e-2),
     Recipe("series-lstm", "LSTM forecasting a synthetic seasonal series", "series", "lstm", 32, steps=1500,
            lr=3e-3, task_kwargs={"source": "synthetic", "window": 24, "horizon": 6}),
+    Recipe("brackets-rnn", "SimpleRNN (Elman) counting bracket depth", "brackets", "rnn", 32, steps=1500, lr=5e-3,
+           seq_len=64, eval_seq_len=128, note="feeds back its hidden state; compare brackets-jordan"),
+    Recipe("brackets-jordan", "Jordan network counting bracket depth", "brackets", "jordan", 32, steps=1500, lr=5e-3,
+           seq_len=64, eval_seq_len=128, note="feeds back its previous output (the depth it predicted)"),
+    Recipe("sentiment-bigru", "2-layer bidirectional GRU reading a sentence for its sentiment", "sentiment", "gru", 32,
+           steps=1500, num_layers=2, bidirectional=True, note="compare sentiment-gru: one layer, forward only"),
+    Recipe("english-rnn-onehot", "SimpleRNN on English prose, one-hot input", "english", "rnn", 128, steps=3000,
+           input_mode="onehot", note="english-rnn trained on one-hot characters instead of an embedding"),
 ]}
 
 
@@ -90,11 +99,26 @@ def _paths(name: str, directory: Path | None = None) -> tuple[Path, Path]:
     return folder / f"{name}.safetensors", folder / f"{name}.json"
 
 
+def recipe_names() -> list[str]:
+    """Every model the zoo can rebuild: the RNNModel recipes, then the encoder-decoders."""
+    from . import seq2seq  # imported here: explorer.seq2seq builds on this module
+    return [*RECIPES, *seq2seq.RECIPES]
+
+
+def load_other_kind(weights_path: Path, meta_path: Path):
+    """The model of a checkpoint whose metadata names another kind (an encoder-decoder), or None."""
+    from . import seq2seq
+    if read_meta(meta_path.read_bytes(), meta_path.name).get("kind") != seq2seq.KIND:
+        return None
+    return seq2seq.load_checkpoint(weights_path.read_bytes(), meta_path.read_bytes(), weights_path.name)
+
+
 def available(directory: Path | None = None) -> list[str]:
     """Names of the pretrained models whose weights and metadata are both on disk, in recipe order."""
-    found = [n for n in RECIPES if all(p.exists() for p in _paths(n, directory))]
+    names = recipe_names()
+    found = [n for n in names if all(p.exists() for p in _paths(n, directory))]
     extra = sorted(p.stem for p in Path(directory or ZOO_DIR).glob("*.json")
-                   if p.stem not in RECIPES and _paths(p.stem, directory)[0].exists())
+                   if p.stem not in names and _paths(p.stem, directory)[0].exists())
     return found + extra
 
 
@@ -113,6 +137,9 @@ def load(name: str, directory: Path | None = None) -> RNNModel:
     if not weights_path.exists() or not meta_path.exists():
         raise ValueError(f"no pretrained model named {name!r}; available: {', '.join(available(directory)) or 'none'}"
                          f" (rebuild with: python -m explorer.zoo build {name})")
+    other = load_other_kind(weights_path, meta_path)
+    if other is not None:
+        return other
     return load_checkpoint(weights_path.read_bytes(), meta_path.read_bytes(), weights_path.name)
 
 
@@ -219,14 +246,17 @@ def evaluate_recipe(model: RNNModel, recipe: Recipe, split: str = "test", batche
 
 def build(name: str, directory: Path | None = None, progress: bool = True) -> RNNModel:
     """Train one recipe from scratch with its fixed seed, evaluate it, save it."""
-    from . import train
+    from . import seq2seq, train
 
+    if name in seq2seq.RECIPES:  # an encoder-decoder: its own task and training loop
+        return seq2seq.build(name, directory, progress)
     recipe = RECIPES.get(name)
     if recipe is None:
-        raise ValueError(f"no recipe named {name!r}; recipes: {', '.join(RECIPES)}")
+        raise ValueError(f"no recipe named {name!r}; recipes: {', '.join(recipe_names())}")
     torch.set_num_threads(1)  # batch work here is small; one thread keeps builds reproducible and polite
     task = make_task(recipe)
     config = train.config_for(task, cell=recipe.cell, hidden_size=recipe.hidden_size, num_layers=recipe.num_layers,
+                              bidirectional=recipe.bidirectional,
                               input_mode=recipe.input_mode, embedding_size=recipe.embedding_size)
     model = train.build_model(config, task.vocab, seed=recipe.seed)
     settings = train.TrainSettings(optimizer="adam", lr=recipe.lr, batch_size=recipe.batch_size,
@@ -300,7 +330,7 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="print the pretrained models and their held-out metrics")
     build_parser = sub.add_parser("build", help="retrain models from scratch with their fixed seeds")
-    build_parser.add_argument("names", nargs="*", help=f"any of: {', '.join(RECIPES)}")
+    build_parser.add_argument("names", nargs="*", help=f"any of: {', '.join(recipe_names())}")
     build_parser.add_argument("--all", action="store_true", help="every recipe")
     args = parser.parse_args(argv)
     if args.command == "list":
@@ -314,7 +344,7 @@ def main(argv=None):
             print(f"{r['name']:22s} {r['task']:10s} {r['cell']:5s} {r['hidden']:6d} {r['parameters']:8d}  "
                   f"{r['metric']} {r['test']:.4f} (baseline {r['baseline']:.4f}){extra}")
         return 0
-    names = list(RECIPES) if args.all else args.names
+    names = recipe_names() if args.all else args.names
     if not names:
         parser.error("name at least one model, or --all")
     for name in names:

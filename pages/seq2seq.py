@@ -1,9 +1,161 @@
-"""Encoder-decoder: placeholder until this page is written."""
+"""Encoder-decoder: a date in words goes in, digits come out; the encoder's states, the state it
+hands over, and the decoder's gates as it writes."""
 import streamlit as st
 
-from explorer import ui
+from explorer import figures, figures_seq2seq, seq2seq, ui
 
 ui.require_frame("pages/seq2seq.py")
 
+MAX_SOURCE = 200  # characters; a date in words is under 70
+HEAT_HEIGHT = 560  # px per heatmap: four of them (two quantities, encoder and decoder) still fit a scroll or two
+EXAMPLES = [
+    "the twenty-third of november, two thousand and twenty-six",
+    "the first of january, nineteen hundred",
+    "the fourth of july, nineteen seventy-six",
+    "the twelfth of may, nineteen oh five",
+    "the thirty-first of december, two thousand and ninety-nine",
+]
+MODES = {"free": "its own last character (free running)", "teacher": "the true last character (teacher forcing)"}
+
 st.title("Encoder-decoder")
-st.info("This view is being built.")
+st.caption("A date in words goes in, the same date in digits comes out. The encoder reads the words one character "
+           "at a time; its last state is handed over whole to the decoder, which writes the answer from that "
+           "state alone (no attention), one character per step, until it writes the end token.")
+
+names = []
+for candidate in ui.available():
+    try:
+        if ui.info(candidate).get("kind") == seq2seq.KIND:
+            names.append(candidate)
+    except ValueError:
+        continue  # a damaged metadata file: leave it out
+if not names:
+    st.warning("No encoder-decoder model found; build it with `python -m explorer.zoo build dates-gru`.")
+    st.stop()
+
+ui.param_default("seq_model", names[0], valid=lambda v: v in names, what="an encoder-decoder model here")
+ui.keep_in_range("seq_model", names, names[0])
+name = st.sidebar.selectbox("Encoder-decoder model", names, key="seq_model", persist_state="session",
+                            help="Pretrained sequence-to-sequence models (their held-out scores are on the Home page).")
+model = ui.load_model(name)
+test = model.meta.get("metrics", {}).get("test", {})
+if test:
+    st.sidebar.caption(f"{name}: {model.config.cell.upper()}, {model.config.hidden_size} units, "
+                       f"{model.num_parameters():,} parameters; exact match on {test.get('examples', 0):,} held-out "
+                       f"dates {test.get('value', 0):.1%}.")
+
+
+def use_example() -> None:
+    """Copy the picked example into the text box (the box stays the one place the source lives)."""
+    if st.session_state.get("example"):
+        st.session_state["source"] = st.session_state["example"]
+    st.session_state["example"] = None
+
+
+ui.param_default("source", EXAMPLES[0])
+ui.param_default("mode", "free", valid=lambda v: v in MODES, what=", ".join(MODES))
+left, right = st.columns([3, 2])
+source = left.text_input("A date in words", key="source", persist_state="session",
+                         help=f"The generator writes “{seq2seq.FORM}”, in lowercase.")
+right.selectbox("…or pick an example", EXAMPLES, index=None, key="example", on_change=use_example,
+                placeholder="an example date")
+mode = st.radio("At each step the decoder reads", list(MODES), key="mode", persist_state="session",
+                format_func=MODES.get, horizontal=True,
+                help="Teacher forcing is how it was trained: every step reads the true previous character. "
+                     "Free running is how it is used: every step reads what it wrote itself.")
+
+url_view = {"seq_model": name, "source": source if len(source) <= MAX_SOURCE else None, "mode": mode}
+if not source.strip():
+    ui.set_url(**url_view)
+    st.info(f"Type a date in words, e.g. “{EXAMPLES[0]}”.")
+    st.stop()
+if len(source) > MAX_SOURCE:
+    ui.set_url(**url_view)
+    st.error(f"The text has {len(source):,} characters; a date in words has under {MAX_SOURCE}, so shorten it "
+             "(your text stays in the box).")
+    st.stop()
+unknown = model.vocab.encode(source).unknown
+if unknown:
+    ui.set_url(**url_view)
+    shown = ", ".join(repr(c) for c in unknown[:12])
+    st.error(f"The encoder never saw {shown}: it reads lowercase letters, spaces, hyphens and commas only, "
+             f"as in “{EXAMPLES[0]}”.")
+    st.stop()
+
+truth, why = seq2seq.parse_date(source)
+if truth is None:
+    st.warning(f"This is not a date the generator writes ({why}), so there is no true answer to check it "
+               "against; the model still writes what it makes of it.")
+    if mode == "teacher":
+        st.info("Teacher forcing needs the true answer, so the decoder runs free here.")
+forced = mode == "teacher" and truth is not None
+tr = seq2seq.trace_seq2seq(model, source, target=truth if forced else None)
+answer = seq2seq.greedy_decode(model, [source])[0]  # what the model writes, free running
+
+cols = st.columns(3)
+cols[0].metric("The model writes", answer or "(nothing)")
+if truth is not None:
+    cols[1].metric("True answer", truth)
+    wrong = sum(a != b for a, b in zip(answer.ljust(len(truth)), truth)) + max(0, len(answer) - len(truth))
+    cols[2].metric("Verdict", "right" if answer == truth else "wrong",
+                   f"{wrong} of {len(truth)} characters differ" if answer != truth else "every character",
+                   delta_color="normal" if answer == truth else "inverse")
+if forced:
+    st.caption("Teacher forcing: below, every decoder step reads the true previous character; the top guess "
+               "at each step is what it would write there.")
+
+st.graphviz_chart(figures_seq2seq.dataflow_dot(
+    source=source, cell=model.config.cell, hidden_size=model.config.hidden_size, answer=tr.answer,
+    lstm=tr.handed_cell is not None))
+
+# -- which states and gates --
+quantities = ["hidden"] + (["cell"] if tr.encoder.cell is not None else []) + list(tr.encoder.gates)
+default_show = ["hidden", "f" if "f" in quantities else "z"]
+ui.param_default("show", default_show, parse=lambda v: [q for q in v.split(",") if q],
+                 valid=lambda v: all(q in quantities for q in v), what="a comma-separated list of "
+                 + ", ".join(quantities))
+st.session_state["show"] = [q for q in st.session_state["show"] if q in quantities]
+show = st.pills("States and gates (encoder and decoder)", quantities, selection_mode="multi", key="show",
+                persist_state="session", format_func=figures.quantity_name)
+
+
+def values(trace, quantity):
+    """One quantity of layer 0, forward direction: [T, H]."""
+    if quantity == "hidden":
+        return trace.hidden[0, 0]
+    if quantity == "cell":
+        return trace.cell[0, 0]
+    return trace.gates[quantity][0, 0]
+
+
+figs = {}
+st.subheader("1. The encoder reads the source")
+for quantity in show:
+    figs[f"encoder {quantity}"] = figures.state_heatmap(
+        values=values(tr.encoder, quantity), tokens=tr.source, quantity=quantity,
+        title=f"Encoder: {figures.quantity_name(quantity)} at each source character", height=HEAT_HEIGHT)
+    st.plotly_chart(figs[f"encoder {quantity}"], key=f"encoder-{quantity}")
+if not show:
+    st.info("Pick a state or gate above to see the encoder and decoder heatmaps.")
+
+st.subheader("2. The state it hands over")
+st.caption("The encoder's state after the last character is the decoder's starting state: everything the "
+           "decoder learns about the source passes through these numbers.")
+figs["handed over"] = figures_seq2seq.handover_figure(hidden=tr.handed_hidden[0], cell=(
+    tr.handed_cell[0] if tr.handed_cell is not None else None))
+st.plotly_chart(figs["handed over"], key="handed-over")
+
+st.subheader("3. The decoder writes")
+figs["guesses"] = figures_seq2seq.decoder_topk_figure(written=tr.written, topk_labels=tr.topk_labels,
+                                                      topk_probs=tr.topk_probs)
+st.plotly_chart(figs["guesses"], key="decoder-topk")
+for quantity in show:
+    figs[f"decoder {quantity}"] = figures_seq2seq.decoder_heatmap(
+        values=values(tr.decoder, quantity), written=tr.written, quantity=quantity,
+        title=f"Decoder: {figures.quantity_name(quantity)} at each character it writes", height=HEAT_HEIGHT)
+    st.plotly_chart(figs[f"decoder {quantity}"], key=f"decoder-{quantity}")
+st.caption("Step 0 reads the start token and the handed-over state; each later step reads the character "
+           f"before it ({'the true one' if forced else 'its own'}). Gates run from 0 (dark) to 1 (yellow); "
+           "signed values from blue (negative) through white to red (positive).")
+
+ui.set_url(**url_view, show=",".join(show))
