@@ -188,7 +188,7 @@ def warn_unknown(unknown) -> None:
 # ---------------------------------------------------------------------------------------------
 # models the user trained on the Train page: listed after the pretrained ones, labelled "yours"
 
-USER_MODELS = "user_models"  # session_state: {display name: RNNModel in eval mode}, filled by the Train page
+USER_MODELS = "user_models"  # session_state: {display name: RNNModel in eval mode}, from the Train and Your model pages
 YOURS = "yours: "  # prefix of a user model's name in the pickers (and in links)
 
 
@@ -197,7 +197,7 @@ def is_user_model(name: str) -> bool:
 
 
 def user_models() -> dict:
-    """This session's trained models that read characters, keyed by their picker name."""
+    """This session's trained or uploaded models that read characters, keyed by their picker name."""
     kept = st.session_state.get(USER_MODELS) or {}
     return {YOURS + name: model for name, model in kept.items() if getattr(model, "vocab", None) is not None}
 
@@ -210,7 +210,7 @@ def picker_models() -> list[str]:
 def _user_model(name: str):
     model = user_models().get(name)
     if model is None:
-        raise ValueError(f"{name[len(YOURS):]!r} is no longer among the models you trained in this session")
+        raise ValueError(f"{name[len(YOURS):]!r} is no longer among the models you trained or uploaded in this session")
     return model
 
 
@@ -249,6 +249,27 @@ def trace_any(name: str, text: str, k: int = 5) -> Trace:
     if is_user_model(name):
         return trace(_user_model(name), text, k=k)
     return trace_text(name, text, k)
+
+
+def generate_any(name: str, prompt: str, *, length: int, temperature: float, seed: int) -> Generated:
+    """generate_text for pretrained models (cached); this session's own are sampled directly."""
+    if is_user_model(name):
+        return sample(_user_model(name), prompt, length=length, temperature=temperature, seed=seed)
+    return generate_text(name, prompt, length=length, temperature=temperature, seed=seed)
+
+
+def headless(names) -> list[str]:
+    """The uploaded models among `names` that came without a head (explorer.byom): they make
+    no next-character guesses, so a page shows their states, gates and gradients only."""
+    return [n for n in names if is_user_model(n) and not model_info(n).get("has_head", True)]
+
+
+def note_headless(names, consequence: str) -> None:
+    """One sentence naming the headless models among `names` and what this page does about them."""
+    bare = headless(names)
+    if bare:
+        shown = ", ".join(n[len(YOURS):] for n in bare)
+        st.info(f"{shown} came without a head (no output layer was uploaded), so {consequence}")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ if not ui.picker_models():
     st.stop()
 set_name, names = ui.model_set_picker()
 url = {"set": set_name, "models": ",".join(names) if set_name == "custom" else None}
+ui.note_headless(names, "it has no surprise or guesses to draw (those rows appear only when every model has them).")
 
 ui.param_default("text", ui.DEFAULT_TEXT["english"])
 ui.keep_across_pages("text")

@@ -11,11 +11,16 @@ st.caption("The model reads your prompt, then writes: each character is drawn fr
            "(sharpened or flattened by the temperature), fed back in, and the next one drawn. "
            "A seed makes it repeatable.")
 
-names = ui.text_models()
+names = ui.picker_models()
 if not names:
     st.warning(ui.NO_MODELS)
     st.stop()
 name = ui.model_picker(names)
+if ui.headless([name]):
+    ui.note_headless([name], "it makes no next-character guesses and cannot write; Inspect and Gradients show "
+                             "its states, gates and gradients.")
+    ui.set_url(model=name)
+    st.stop()
 
 prompts = {ui.default_prompt(n) for n in names}
 ui.param_default("prompt", ui.default_prompt(name))
@@ -40,8 +45,8 @@ if not prompt:
 ui.note_whitespace(prompt)
 prompt = ui.limited_text(prompt, ui.MAX_TEXT - MAX_LENGTH)
 try:
-    out = ui.generate_text(name, prompt, length=int(length), temperature=float(temperature), seed=int(seed))
-    tr = ui.trace_text(name, out.text)
+    out = ui.generate_any(name, prompt, length=int(length), temperature=float(temperature), seed=int(seed))
+    tr = ui.trace_any(name, out.text)
 except ValueError as err:
     st.error(f"Could not generate: {err}")
     st.stop()

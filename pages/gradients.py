@@ -68,6 +68,8 @@ if not ui.picker_models():
     st.stop()
 set_name, names = ui.model_set_picker()
 url = {"set": set_name, "models": ",".join(names) if set_name == "custom" else None}
+ui.note_headless(names, "its loss here is a stand-in: the sum of its top layer's outputs at the last step (or "
+                        "summed over all steps), not a cross-entropy.")
 
 ui.param_default("text", ui.DEFAULT_TEXT["english"])
 ui.keep_across_pages("text")

@@ -14,6 +14,7 @@ if not names:
     st.warning(ui.NO_MODELS)
     st.stop()
 name = ui.model_picker(names)
+ui.note_headless([name], "there are no next-character guesses or surprise here; its states and gates are exact.")
 
 # -- the text (a model's default sentence follows the model while it is untouched) --
 defaults = {ui.default_text(n) for n in names}

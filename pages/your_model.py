@@ -1,9 +1,135 @@
-"""Your model: placeholder until this page is written."""
+"""Your model: upload a stock torch.nn.RNN / GRU / LSTM state_dict, confirm the architecture read
+from its parameter names and shapes, and look inside it on every page."""
+from pathlib import Path
+
 import streamlit as st
 
-from explorer import ui
+from explorer import byom, ui
+from explorer.vocab import UNKNOWN
 
 ui.require_frame("pages/your_model.py")
 
+LIMIT_MB = byom.MAX_UPLOAD_BYTES // 2**20
+MAX_NAME = 40
+ADDED = "byom_added"  # session_state: the name of the model this page last put into the pickers
+NAMED_FOR = "byom_named_for"  # session_state: the weights file the name box was last filled from
+RECIPE = """from safetensors.torch import save_file
+save_file({k: v.contiguous() for k, v in model.state_dict().items()}, "mine.safetensors")
+json.dump(list(itos), open("vocab.json", "w"))  # optional: the character of each token id, in order"""
+
+
+def name_problem(name: str) -> str | None:
+    """Why `name` cannot label a model in the pickers, or None."""
+    if not name.strip():
+        return "Type a name for the model."
+    if "," in name:
+        return "A model's name cannot hold a comma (links list models separated by commas)."
+    if name in (st.session_state.get(ui.USER_MODELS) or {}):
+        return f"A model called {name!r} is already in this session; choose another name."
+    return None
+
+
+def go(page: str, **view) -> None:
+    """Open `page` showing the new model: its pickers start from these session values."""
+    st.session_state.update(view)
+    st.switch_page(page)
+
+
+def show_added() -> None:
+    """The model this page last put into the pickers, with a way to each page that shows it."""
+    added = st.session_state.get(ADDED)
+    if not added or ui.YOURS + added not in ui.user_models():
+        return
+    picked = ui.YOURS + added
+    st.success(f"“{ui.describe_model(picked)}” is in the model pickers for this session.")
+    buttons = st.columns(4)
+    if buttons[0].button("Inspect it", icon=":material/biotech:", key="byom_go_inspect"):
+        go("pages/inspect.py", model=picked)
+    if buttons[1].button("Let it write", icon=":material/edit_note:", key="byom_go_generate",
+                         disabled=bool(ui.headless([picked])), help="Needs a head with one output per token."):
+        go("pages/generate.py", model=picked)
+    if buttons[2].button("Compare it", icon=":material/compare:", key="byom_go_compare"):
+        go("pages/compare.py", set="custom", models=[picked])
+    if buttons[3].button("Its gradients", icon=":material/trending_down:", key="byom_go_gradients"):
+        go("pages/gradients.py", set="custom", models=[picked])
+
+
 st.title("Your model")
-st.info("This view is being built.")
+st.caption("Upload the weights of a stock `torch.nn.RNN`, `GRU` or `LSTM` (any number of layers, bidirectional or "
+           "not), with an optional embedding, head and vocabulary. The architecture is read from the parameter "
+           "names and shapes; confirm it, name the model, and it appears as “yours: NAME” in the model pickers of "
+           "Inspect, Generate, Compare and Gradients for the rest of this session.")
+ui.set_url()  # an upload cannot travel in a link
+
+with st.expander("How to export your model, and what is accepted"):
+    st.code(RECIPE, language="python")
+    st.markdown(
+        f"- **Weights**: safetensors, or a `.pt` / `.pth` file that `torch.load(..., weights_only=True)` reads "
+        f"(it never unpickles anything else), up to {LIMIT_MB} MB.\n"
+        "- **Recurrent core**: `weight_ih_l{k}`, `weight_hh_l{k}`, `bias_*` (optional), `_reverse` for the backward "
+        "direction, under any one prefix such as `rnn.`, `lstm.` or `module.`. The cell follows from the gate rows "
+        "(4H LSTM, 3H GRU, H RNN). LSTMs with `proj_size` are refused.\n"
+        "- **Optional**: an embedding `*embed*.weight` (tokens × input size) and a per-step head "
+        "`head`, `fc`, `linear`, `decoder` or `out` `.weight` (outputs × directions·hidden) with its `.bias`.\n"
+        "- **Vocabulary** (optional JSON): a list of characters (index = token id), `{\"itos\": [...]}`, or "
+        "`{character: index}`; as many entries as the model has input tokens.")
+    cols = st.columns(2)
+    cols[0].download_button("Example weights (a small random LSTM)", data=lambda: byom.example_files()[0],
+                            file_name="example-lstm.safetensors", mime="application/octet-stream",
+                            on_click="ignore", icon=":material/download:",
+                            help="nn.Embedding(35, 16) → nn.LSTM(16, 32) → nn.Linear(32, 35), random weights (seed 0): "
+                                 "its states move, its guesses are noise.")
+    cols[1].download_button("Its vocabulary (JSON)", data=lambda: byom.example_files()[1],
+                            file_name="example-vocab.json", mime="application/json", on_click="ignore",
+                            icon=":material/download:")
+
+cols = st.columns(2)
+weights = cols[0].file_uploader(f"Weights (.safetensors, .pt or .pth; up to {LIMIT_MB} MB)",
+                                type=["safetensors", "pt", "pth", "bin"], key="byom_weights",
+                                max_upload_size=LIMIT_MB)
+vocab_file = cols[1].file_uploader("Vocabulary (JSON, optional)", type=["json"], key="byom_vocab", max_upload_size=1)
+if weights is None:
+    st.info("Upload a weights file above (or download the example under “How to export your model” and upload it).")
+    show_added()
+    st.stop()
+
+try:
+    tensors = byom.read_tensors(weights.getvalue(), weights.name)
+    found = byom.infer(tensors)
+except ValueError as err:
+    st.error(str(err))
+    st.stop()
+if found.config.cell == "rnn":  # torch.nn.RNN stores no trace of its nonlinearity
+    activation = st.radio("Nonlinearity of this Elman RNN (the weights cannot say)", ["tanh", "relu"],
+                          key="byom_nonlinearity", horizontal=True)
+    found = byom.infer(tensors, nonlinearity=activation)
+
+st.subheader("What the weights say")
+st.table(found.rows, hide_index=True)
+
+vocab = None
+if vocab_file is not None:
+    try:
+        vocab = byom.parse_vocab(vocab_file.getvalue(), found.config.input_size, vocab_file.name)
+    except ValueError as err:
+        st.error(str(err))
+        st.stop()
+    if vocab.itos[0] != UNKNOWN:
+        st.caption(f"Your vocabulary has no unknown token, so characters it lacks are read as token 0 "
+                   f"({vocab.itos[0]!r}), and Generate never writes token 0.")
+else:
+    st.info(f"No vocabulary: {byom.STANDIN_NOTE}. Upload a JSON vocabulary to read real text.")
+
+if st.session_state.get(NAMED_FOR) != weights.name:  # a new file suggests its own name; typing is kept otherwise
+    st.session_state["byom_name"] = Path(weights.name).stem[:MAX_NAME]
+    st.session_state[NAMED_FOR] = weights.name
+name = st.text_input("Name in the pickers", key="byom_name", max_chars=MAX_NAME)
+if st.button("Use this model", type="primary", key="byom_use", icon=":material/check:"):
+    problem = name_problem(name)
+    if problem:
+        st.error(problem)
+    else:
+        model = byom.build(found, vocab, source=weights.name)
+        st.session_state.setdefault(ui.USER_MODELS, {})[name] = model
+        st.session_state[ADDED] = name
+show_added()

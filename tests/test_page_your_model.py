@@ -1,0 +1,165 @@
+"""The Your model page under AppTest: upload, confirm, name, use; then the model on the other pages."""
+import io
+import json
+import pickle
+
+import pytest
+import torch
+from page_helpers import CORPUS, chart_specs, open_page, save_tiny_model
+from safetensors.torch import save as save_safetensors
+from torch import nn
+
+from explorer import Vocab, byom
+
+PAGE = "pages/your_model.py"
+
+
+@pytest.fixture(scope="module")
+def tiny_zoo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("zoo")
+    vocab = Vocab.from_text(CORPUS)
+    for name, cell in [("english-lstm", "lstm"), ("english-gru", "gru"), ("english-rnn", "rnn")]:
+        save_tiny_model(folder, name, cell=cell, vocab=vocab, hidden_size=16)
+    return folder
+
+
+def texts(elements) -> str:
+    return " ".join(str(e.value) for e in elements)
+
+
+def titles(at) -> list[str]:
+    return [s["layout"]["title"]["text"] for s in chart_specs(at)]
+
+
+def upload(at, filename: str, raw: bytes, key: str = "byom_weights"):
+    at.file_uploader(key=key).upload(filename, raw).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def use(at, name: str | None = None):
+    if name is not None:
+        at.text_input(key="byom_name").input(name).run()
+    at.button(key="byom_use").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def headless_gru() -> bytes:
+    torch.manual_seed(0)
+    buffer = io.BytesIO()
+    torch.save(nn.GRU(20, 8, num_layers=2).state_dict(), buffer)
+    return buffer.getvalue()
+
+
+def test_the_page_asks_for_a_file(app):
+    at = open_page(app, PAGE)
+    assert texts(at.info) == ("Upload a weights file above (or download the example under “How to export your "
+                              "model” and upload it).")
+    assert not at.table and not at.error
+
+
+def test_upload_confirm_use_and_inspect(app):
+    at = open_page(app, PAGE)
+    weights, vocab = byom.example_files()
+    upload(at, "example-lstm.safetensors", weights)
+    rows = {r["what"]: r["inferred"] for r in at.table[0].value.to_dict("records")}
+    assert rows["cell"] == "LSTM (gates i f g o)" and rows["hidden units"] == "32"
+    assert rows["input"] == "embedding: 35 tokens × 16" and rows["key prefix"] == "'lstm.'"
+    assert "stand-in" in texts(at.info)  # no vocabulary yet, and the page says what it uses instead
+    upload(at, "vocab.json", vocab, key="byom_vocab")
+    assert "stand-in" not in texts(at.info)
+    assert at.text_input(key="byom_name").value == "example-lstm"  # the file's stem
+    use(at)
+    assert texts(at.success) == "“example-lstm (yours, LSTM, 32 units)” is in the model pickers for this session."
+    model = at.session_state["user_models"]["example-lstm"]
+    assert model.vocab.itos[2] == "a" and model.config.cell == "lstm"
+    at.button(key="byom_go_generate").click().run()  # a model with a head per token can write
+    assert not at.exception and not at.error, at.error
+    assert at.query_params["model"] == "yours: example-lstm"
+    assert at.code[0].value.startswith("And he said, ") and len(at.code[0].value) > len("And he said, ")
+    at.switch_page(PAGE).run()
+    at.button(key="byom_go_inspect").click().run()
+    assert not at.exception, at.exception
+    assert at.query_params["model"] == "yours: example-lstm"
+    shown = titles(at)
+    assert "Top-5 guesses for the next character" in shown and "hidden state h, layer 0" in shown
+
+
+def test_a_headless_model_works_where_it_can_and_says_why_elsewhere(app):
+    at = upload(open_page(app, PAGE), "encoder.pt", headless_gru())
+    rows = {r["what"]: r["inferred"] for r in at.table[0].value.to_dict("records")}
+    assert rows["cell"] == "GRU (gates r z n)" and rows["layers"] == "2" and rows["head"].startswith("none")
+    assert f"No vocabulary: {byom.STANDIN_NOTE}." in texts(at.info)
+    use(at)
+    assert at.button(key="byom_go_generate").disabled
+    at.session_state["model"] = "yours: encoder"  # as if picked in Generate's sidebar
+    at.switch_page("pages/generate.py").run()
+    assert not at.exception and not at.get("plotly_chart")
+    assert "encoder came without a head (no output layer was uploaded), so it makes no next-character guesses " \
+           "and cannot write" in texts(at.info)
+    at.switch_page(PAGE).run()
+    at.button(key="byom_go_inspect").click().run()
+    assert not at.exception, at.exception
+    assert at.query_params["model"] == "yours: encoder"
+    assert "encoder came without a head (no output layer was uploaded), so there are no next-character guesses" \
+        in texts(at.info)
+    shown = titles(at)
+    assert "hidden state h, layer 0" in shown and not any("Top-5" in t for t in shown)
+    at.switch_page(PAGE).run()
+    at.button(key="byom_go_compare").click().run()
+    assert not at.exception and not at.error, at.error
+    assert "it has no surprise or guesses to draw" in texts(at.info)
+    assert any("encoder (yours, GRU, 8 units): hidden state h" in t for t in titles(at))
+    at.switch_page(PAGE).run()
+    at.button(key="byom_go_gradients").click().run()
+    assert not at.exception and not at.error, at.error
+    assert "its loss here is a stand-in" in texts(at.info)
+    assert any("yours" in str(s["data"]) for s in chart_specs(at))
+
+
+class Payload:
+    """Unpickling this would create a file."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_broken_files_say_their_sentence_and_stay_uploaded(app, tmp_path):
+    at = upload(open_page(app, PAGE), "noise.safetensors", bytes(range(256)) * 4)
+    assert texts(at.error) == ("noise.safetensors is not a tensor file: neither safetensors nor a PyTorch .pt file "
+                               "(damaged or truncated?).")
+    assert at.file_uploader(key="byom_weights").value is not None  # what the user uploaded is kept
+    target = tmp_path / "ran.txt"
+    upload(at, "evil.pt", pickle.dumps({"weight_ih_l0": Payload(target)}))
+    assert texts(at.error).startswith("evil.pt holds Python objects other than tensors")
+    assert not target.exists()
+    nan = save_safetensors({"weight_ih_l0": torch.full((4, 3), float("nan")), "weight_hh_l0": torch.zeros(4, 4)})
+    upload(at, "nan.safetensors", nan)
+    assert texts(at.error) == "nan.safetensors: weight_ih_l0 holds NaN or infinite values."
+    weights, _ = byom.example_files()
+    upload(at, "example.safetensors", weights)
+    upload(at, "short.json", json.dumps(list("abc")).encode(), key="byom_vocab")
+    assert texts(at.error) == "short.json has 3 entries but the model reads 35 tokens."
+    assert at.table  # the architecture stays on screen above the sentence
+
+
+def test_elman_nonlinearity_is_asked_and_names_are_checked(app):
+    torch.manual_seed(0)
+    rnn = nn.RNN(12, 6, nonlinearity="relu", bidirectional=True)
+    at = upload(open_page(app, PAGE), "elman.safetensors",
+                save_safetensors({k: v.contiguous() for k, v in rnn.state_dict().items()}))
+    at.radio(key="byom_nonlinearity").set_value("relu").run()
+    assert "RNN (relu: not in the weights, your choice)" in at.table[0].value["inferred"].tolist()
+    use(at, "a,b")
+    assert texts(at.error) == "A model's name cannot hold a comma (links list models separated by commas)."
+    use(at, "   ")
+    assert texts(at.error) == "Type a name for the model."
+    use(at, "elman")
+    assert at.session_state["user_models"]["elman"].config.nonlinearity == "relu"
+    use(at)
+    assert texts(at.error) == "A model called 'elman' is already in this session; choose another name."
+    assert at.text_input(key="byom_name").value == "elman"  # what was typed stays
