@@ -160,13 +160,14 @@ def set_url(**values) -> None:
 def model_picker(names: list[str], *, key: str = "model") -> str:
     """The sidebar's model picker (shared by the pages that read text), bound to ?model=."""
     default = DEFAULT_MODEL if DEFAULT_MODEL in names else names[0]
+    keep_across_pages(key)  # a model that came from a link would otherwise be dropped by the next page's picker
     param_default(key, default, valid=lambda v: v in names, what="not a text model here")
     keep_in_range(key, names, default)
     labels = {n: describe_model(n) for n in names}  # worked out now, while this session's models are at hand
     return st.sidebar.selectbox("Model", names, key=key, persist_state="session",
                                 format_func=lambda n: labels.get(n, n),
                                 help="Pretrained character models (their metrics are on the Home page), then "
-                                     "the ones you trained on the Train page in this session.")
+                                     "the ones you trained or uploaded in this session.")
 
 
 def limited_text(text: str, limit: int = MAX_TEXT) -> str:
