@@ -116,7 +116,7 @@ if vocab_file is not None:
         st.stop()
     if vocab.itos[0] != UNKNOWN:
         st.caption(f"Your vocabulary has no unknown token, so characters it lacks are read as token 0 "
-                   f"({vocab.itos[0]!r}), and Generate never writes token 0.")
+                   f"({vocab.itos[0]!r}).")
 else:
     st.info(f"No vocabulary: {byom.STANDIN_NOTE}. Upload a JSON vocabulary to read real text.")
 

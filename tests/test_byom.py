@@ -11,7 +11,7 @@ from safetensors.torch import save as save_safetensors
 from torch import nn
 
 import explorer
-from explorer import byom
+from explorer import byom, generate
 from explorer.vocab import UNKNOWN
 
 STOCK = {"rnn": lambda **kw: nn.RNN(**kw), "relu": lambda **kw: nn.RNN(nonlinearity="relu", **kw),
@@ -299,3 +299,15 @@ def test_bad_vocabularies_get_their_sentence(case):
     raw, message = BAD_VOCABS[case]
     with pytest.raises(ValueError, match=message):
         byom.parse_vocab(raw, 4, "v.json")
+
+
+def test_generate_writes_token_0_when_it_is_a_real_character():
+    torch.manual_seed(1)
+    net = CharModel(bidirectional=False).eval()
+    with torch.no_grad():
+        net.fc.bias.fill_(-20.0)
+        net.fc.bias[0] = 20.0  # the model is sure the next character is token 0, "a"
+    vocab = byom.parse_vocab(json.dumps(list("abcdefgh ")).encode(), 9)
+    _, model = load(safetensors_bytes(net.state_dict()), vocab=vocab)
+    out = generate.sample(model, "bad", length=5, temperature=1.0, seed=0)
+    assert out.generated == "aaaaa"
