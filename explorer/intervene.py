@@ -90,8 +90,9 @@ class Edit:
     position: int
     char: str
 
-    def describe(self) -> str:
-        return f"editing step {self.position} to {self.char!r}"
+    def describe(self, was: str | None = None) -> str:
+        """'editing step 30 from '(' to ' '' (`was`: the character the text had there, if known)."""
+        return f"editing step {self.position}{'' if was is None else f' from {was!r}'} to {self.char!r}"
 
 
 Intervention = Clamp | Ablate | Edit
@@ -108,15 +109,14 @@ def parse_units(text: str, hidden_size: int) -> tuple[int, ...]:
         raise ValueError("type at least one unit number, e.g. 12, 40 (or all)")
     if [p.lower() for p in parts] == ["all"]:
         return tuple(range(hidden_size))
-    try:
-        units = [int(p) for p in parts]
-    except ValueError:
-        bad = next(p for p in parts if not p.lstrip("-").isdigit())
-        raise ValueError(f"{bad!r} is not a unit number: type whole numbers separated by commas, "
-                         "e.g. 12, 40 (or all)") from None
-    for unit in units:
-        if not 0 <= unit < hidden_size:
-            raise ValueError(f"unit {unit} does not exist: this layer has units 0 to {hidden_size - 1}")
+    units = []
+    for part in parts:
+        try:
+            units.append(int(part))
+        except ValueError:  # "x", "1.5", and digits int() refuses, such as "²"
+            raise ValueError(f"{part!r} is not a unit number: type whole numbers separated by commas, "
+                             "e.g. 12, 40 (or all)") from None
+    _check_units(units, hidden_size)
     return tuple(dict.fromkeys(units))
 
 
@@ -368,11 +368,14 @@ class Comparison:
         return int(np.argmax(differs)) if differs.any() else None
 
     def most_changed_step(self) -> int:
-        """The step whose next-character loss changed most (0 when nothing changed)."""
-        if not self.has_guesses:
+        """The step whose next-character loss changed most among those where the guesses differ
+        (0 when nothing changed). An edit also changes the loss one step before it, but only
+        because the character to guess changed: the guesses there are the same in both runs."""
+        first = self.first_changed_step()
+        if not self.has_guesses or first is None:
             return 0
-        change = np.abs(np.nan_to_num(self.loss_change, nan=0.0))
-        return int(np.argmax(change))
+        change = np.abs(np.nan_to_num(self.loss_change[first:], nan=0.0))
+        return first + int(np.argmax(change))
 
     def guesses(self, step: int, k: int = 5) -> dict:
         """The characters either run ranks in its top k after `step`, with both runs' probabilities,
@@ -386,7 +389,8 @@ class Comparison:
 
     def summary(self) -> str:
         """'bits/char 2.10 → 2.45 after clamping f of units 12, 40 to 0'."""
-        what = "; ".join(iv.describe() for iv in self.interventions) or "no change"
+        what = "; ".join(iv.describe(self.original.tokens[iv.position]) if isinstance(iv, Edit) else iv.describe()
+                         for iv in self.interventions) or "no change"
         if not self.has_guesses:
             first = self.first_changed_step()
             moved = "nothing moved" if first is None else f"the hidden state moves from step {first} on"

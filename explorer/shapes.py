@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -126,6 +127,17 @@ def running_sentiment(model: RNNModel, sentence: str) -> SentimentRun:
     final = float(torch.softmax(torch.as_tensor(tr.final_output, dtype=torch.float64), -1)[POSITIVE_CLASS])
     return SentimentRun(sentence=text, offset=offset, trace=tr, p_positive=tr.probs[offset:, POSITIVE_CLASS],
                         word_ends=word_ends(text), final=final, rule_label=rule)
+
+
+NEGATION = re.compile(r"\b(?:" + "|".join(sentiment_task.NEGATIONS) + r")\s+")  # "not ", "never "
+
+
+def without_negation(sentence: str) -> str | None:
+    """The sentence with its negations ("not", "never") taken out, or None when it has none:
+    mid-clause the running verdict swings, so a negation shows best as the clause verdict
+    it turns around when read both ways."""
+    plain = NEGATION.sub("", sentence)
+    return plain if plain != sentence else None
 
 
 def clause_verdicts(run: SentimentRun) -> list[tuple[str, int, float]]:

@@ -1,5 +1,7 @@
 """Intervene: clamp a gate, ablate units or edit a character, and watch the guesses, the loss and
 the downstream states change next to the unchanged run."""
+import math
+
 import streamlit as st
 
 from explorer import figures, figures_intervene, intervene, ui
@@ -36,6 +38,10 @@ if not text:
 ui.note_whitespace(text)
 read = ui.limited_text(text, MAX_STEPS)
 steps = len(read)
+if steps < 2:
+    ui.set_url(model=name, text=url_text)
+    st.info("Type at least two characters: after a single one there is no next character to guess.")
+    st.stop()
 try:
     model = ui.get_model(name)
 except ValueError as err:
@@ -54,7 +60,8 @@ kind = st.radio("Intervention", kinds, key="kind", persist_state="session", hori
                 help="clamp: force a gate of chosen units to a value; ablate: force hidden (and cell) units to 0; "
                      "edit: replace one character of the text.")
 if not gates:
-    st.caption(f"This {model.config.cell.upper()} has no gates to clamp: ablate units or edit a character.")
+    cell_name = intervene.CELL_NAMES[intervene.cell_type(model.rnn)]  # "a SimpleRNN"
+    st.caption(f"{cell_name[0].upper()}{cell_name[1:]} has no gates to clamp: ablate units or edit a character.")
 
 cols = st.columns([1, 2, 1.3, 1, 1, 1])
 if kind in ("clamp", "ablate"):
@@ -72,12 +79,12 @@ if kind in ("clamp", "ablate"):
                          what=", ".join(gates))
         ui.keep_in_range("gate", gates, DEFAULT_GATE.get(model.config.cell, gates[0]))
         gate = cols[2].selectbox("Gate", gates, key="gate", persist_state="session", format_func=figures.quantity_name)
-        ui.param_default("value", 0.0, parse=float)
+        ui.param_default("value", 0.0, parse=float, valid=math.isfinite, what="a number")  # no nan or inf
         if not isinstance(st.session_state["value"], float):
             st.session_state["value"] = float(st.session_state["value"])
         value = cols[3].number_input("Clamp to", key="value", persist_state="session", step=0.1, format="%.2f",
                                      help="Sigmoid gates (i, f, o, r, z) lie in [0, 1]; candidates (g, n) in [-1, 1].")
-    ui.param_default("from", min(DEFAULT_FROM, steps - 1), parse=int)
+    ui.param_default("from", min(DEFAULT_FROM, steps // 2), parse=int)  # a short text: from its middle
     ui.param_default("to", None, parse=lambda v: int(v) if v else None)
     first = cols[4].number_input("From step", key="from", persist_state="session", step=1)
     last = cols[5].number_input("To step", key="to", persist_state="session", step=1, placeholder="the end",

@@ -1,9 +1,11 @@
 """One-to-many: one input token, then the net writes a whole sequence from its hidden state alone."""
 import streamlit as st
 
-from explorer import figures, figures_shapes, shapes, ui
+from explorer import diagram, figures, figures_shapes, shapes, ui
 
 ui.require_frame("pages/one_to_many.py")
+
+DIAGRAM_STEPS = 5  # the unrolled diagram's columns: enough to show the recurrence, narrow enough to read
 
 st.title("One-to-many")
 st.caption("The model reads one digit, then only blanks. Everything it writes after the first step (k, k−1, …, 0, "
@@ -49,7 +51,7 @@ st.markdown(f"Input **{start}**, then {steps - 1} blanks. The model wrote **{wri
 if not unrolled.correct and len(unrolled.expected) > steps:
     st.warning(f"Counting down from {start} needs {len(unrolled.expected)} steps; run at least that many.")
 cols = st.columns(3)
-cols[0].metric("Steps until end", len(unrolled.emitted) if unrolled.stopped else "none")
+cols[0].metric("Outputs before “end”", len(unrolled.emitted) - 1 if unrolled.stopped else "no “end” yet")
 cols[1].metric("Lowest p of an emitted class", f"{unrolled.p_emitted.min():.3f}")
 cols[2].metric("Right?", "yes" if unrolled.correct else "no")
 
@@ -60,6 +62,12 @@ st.plotly_chart(figures_shapes.output_distribution_figure(
 
 # -- the state that carries the count --
 st.subheader("Hidden state, cell state and gates per generated step")
+drawn = min(steps, DIAGRAM_STEPS)
+st.plotly_chart(diagram.unrolled(model.config, steps=drawn, tokens=tr.tokens,
+                                 title=f"{name} unrolled over its first {drawn} steps: "
+                                       f"{diagram.describe(model.config)}"), key="diagram")
+st.caption("The digit goes in at step 0 and a blank “_” at every step after it; "
+           "the output y at each step can only differ because the recurrence carries the state along.")
 shown = st.pills("Heatmaps", quantities, selection_mode="multi", key="heatmaps", persist_state="session",
                  format_func=figures.quantity_name)
 boundary = len(unrolled.emitted) if unrolled.stopped and len(unrolled.emitted) < steps else None

@@ -1,11 +1,12 @@
 """Sentiment (many-to-one): the verdict of a sentence classifier after every word, and the state behind it."""
 import streamlit as st
 
-from explorer import figures, figures_shapes, shapes, ui
+from explorer import diagram, figures, figures_shapes, shapes, ui
 
 ui.require_frame("pages/sentiment.py")
 
 DEFAULT_SENTENCE = "the acting was great, but the ending was dull"
+DIAGRAM_STEPS = 5  # the unrolled diagram's columns: enough to show the recurrence, narrow enough to read
 MAX_SENTENCE = 256  # the task's longest setting; the grammar's sentences are at most 89 characters
 
 st.title("Sentiment (many-to-one)")
@@ -65,8 +66,12 @@ cols[2].metric("Characters read", len(run.sentence), f"after {run.offset} paddin
                help="Training sentences were left-padded to the same length, so the verdict falls on the last step; "
                     "the page pads yours the same way.")
 clauses = shapes.clause_verdicts(run)
-if len(clauses) > 1:
+plain = shapes.without_negation(run.sentence)
+if len(clauses) > 1 or plain is not None:
     st.markdown(figures_shapes.verdict_line(clauses))
+if plain is not None:  # the same sentence read without "not" / "never": what the negation turned around
+    unnegated = shapes.clause_verdicts(shapes.running_sentiment(model, plain))
+    st.markdown("Without the negation: " + figures_shapes.verdict_line(unnegated))
 
 fig = figures_shapes.running_prediction_figure(
     sentence=run.sentence, p_positive=run.p_positive, word_ends=run.word_ends,
@@ -78,6 +83,14 @@ st.caption("Only the last step was trained. Mid-clause the verdict swings (half 
 
 # -- the state behind it --
 st.subheader("Hidden state and gates while reading")
+drawn = min(len(run.sentence), DIAGRAM_STEPS)
+st.plotly_chart(diagram.unrolled(model.config, steps=drawn, tokens=run.sentence,
+                                 title=f"{name} unrolled over the first {drawn} characters: "
+                                       f"{diagram.describe(model.config)}"), key="diagram")
+padding = f"the {run.offset} padding characters and then " if run.offset else ""
+st.caption(f"It reads {padding}all {len(run.sentence)} characters of your sentence this way; its head (y) reads only "
+           "the state after the last one. This page also applies the head after every character, for the running "
+           "prediction above.")
 shown = st.pills("Heatmaps", quantities, selection_mode="multi", key="heatmaps", persist_state="session",
                  format_func=figures.quantity_name)
 for quantity in shown:

@@ -2,9 +2,11 @@
 import numpy as np
 import streamlit as st
 
-from explorer import figures, figures_shapes, shapes, ui
+from explorer import diagram, figures, figures_shapes, shapes, ui
 
 ui.require_frame("pages/series.py")
+
+DIAGRAM_STEPS = 5  # the unrolled diagram's columns: enough to show the recurrence, narrow enough to read
 
 st.title("Time series")
 st.caption("An LSTM reads a window of past values and forecasts the next ones. Slide the window along the series, "
@@ -60,7 +62,7 @@ for note in notes:
 try:
     stretch = shapes.evaluate_stretch(model, series, "test", window, horizon)
 except ValueError as err:
-    st.error(f"Cannot score this setting: {err}. Choose a shorter window or horizon.")
+    st.error(f"Cannot score this setting: {err}. Choose a shorter horizon.")  # windows may reach back before it
     st.stop()
 scores = stretch.scores
 if source != "synthetic":
@@ -73,11 +75,12 @@ st.subheader(f"Test stretch: {len(stretch.starts)} windows, {horizon} step{'s' *
 cols = st.columns(4)
 cols[0].metric("Model MSE (normalised)", f"{scores['model_mse']:.4f}")
 cols[1].metric("Naive MSE (normalised)", f"{scores['naive_mse']:.4f}")
-cols[2].metric(f"Model MAE ({series.unit})", f"{scores['model_mae']:.4f}")
-cols[3].metric(f"Naive MAE ({series.unit})", f"{scores['naive_mae']:.4f}")
+cols[2].metric(f"Model MAE ({series.unit})", f"{scores['model_mae']:.4g}")
+cols[3].metric(f"Naive MAE ({series.unit})", f"{scores['naive_mae']:.4g}")
 ratio = scores["model_mse"] / scores["naive_mse"] if scores["naive_mse"] > 0 else float("nan")
 st.caption(f"Model MSE / naive MSE = {ratio:.2f} (below 1: the model beats repeating the last value). MSE on the "
-           "normalised scale the zoo reports; MAE in the series' own units.")
+           "normalised scale the zoo reports; MAE in the series' own units (airline: thousands of passengers a "
+           "month).")
 
 # -- the window the model reads and its forecast --
 ahead = shapes.window_forecast(model, series, at, window, horizon)
@@ -108,6 +111,12 @@ st.plotly_chart(figures_shapes.error_by_horizon_figure(
 # -- what the LSTM does while reading the window --
 st.subheader("Hidden state and gates along the window")
 tr = shapes.trace_window(model, series, at, window)
+drawn = min(window, DIAGRAM_STEPS)
+st.plotly_chart(diagram.unrolled(model.config, steps=drawn, tokens=[f"{v:.2f}" for v in ahead.window_values],
+                                 title=f"{name} unrolled over the first {drawn} values of the window: "
+                                       f"{diagram.describe(model.config)}"), key="diagram")
+st.caption(f"All {window} values of the window are read this way, one per step; the head (y) reads the state "
+           f"after the last one and writes the next {direct} values at once.")
 shown = st.pills("Heatmaps", quantities, selection_mode="multi", key="heatmaps", persist_state="session",
                  format_func=figures.quantity_name)
 read = [f"{v:.2f}" for v in series.values]  # the value read at each step labels its column

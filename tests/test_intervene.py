@@ -131,11 +131,26 @@ def test_edit_reads_the_new_character_from_its_position_on():
     assert cmp.changed.tokens[position] == "[" and cmp.original.tokens[position] == "("
     assert "".join(cmp.changed.tokens) == TEXT[:position] + "[" + TEXT[position + 1:]
     assert cmp.first_changed_step() == position
+    assert cmp.summary().endswith(f"after editing step {position} from '(' to '['")
     assert np.array_equal(cmp.original.hidden[:, :, :position], cmp.changed.hidden[:, :, :position])
     # the step before the edit predicts the new character, so its loss changes with the same state
     assert cmp.loss_change[position - 1] != 0.0
     assert np.array_equal(cmp.loss_change[:position - 1], np.zeros(position - 1))
 
+
+
+@pytest.mark.skipif("english-lstm" not in zoo.available(), reason="the pretrained english-lstm is not built")
+def test_the_guesses_follow_the_biggest_change_where_the_guesses_differ():
+    """Deleting "(" costs most at the step before it (the character to guess changed), but the
+    guesses there are identical; the page should open on a step where they differ."""
+    text = "And he said unto them, Behold (the everlasting covenant) is with Mahershalalhashbaz; fear not."
+    position = text.index("(")
+    cmp = compare(zoo.load("english-lstm"), text, [Edit(position=position, char=" ")])
+    assert np.nanargmax(np.abs(cmp.loss_change)) == position - 1
+    step = cmp.most_changed_step()
+    assert step >= position
+    guesses = cmp.guesses(step)
+    assert np.abs(guesses["original"] - guesses["changed"]).max() > 0.05
 
 def test_comparison_guesses_and_summary():
     model = make("lstm")
@@ -165,6 +180,7 @@ def test_parse_units():
     ("12, x", "'x' is not a unit number: type whole numbers separated by commas, e.g. 12, 40 (or all)"),
     (" , ", "type at least one unit number, e.g. 12, 40 (or all)"),
     ("-1", "unit -1 does not exist: this layer has units 0 to 63"),
+    ("1 ²", "'²' is not a unit number: type whole numbers separated by commas, e.g. 12, 40 (or all)"),
 ])
 def test_bad_units_get_a_sentence(text, message):
     with pytest.raises(ValueError) as err:

@@ -89,10 +89,11 @@ def test_edit_a_character(app):
     assert at.number_input(key="pos").value == position
     at.text_input(key="char").input("x").run()
     assert not at.exception and not at.error
-    assert summary(at).endswith(f"after editing step {position} to 'x'")
+    assert summary(at).endswith(f"after editing step {position} from '(' to 'x'")
     loss = chart_specs(at)[0]
     assert loss["data"][0]["x"][position] == f"step {position} “(→x”"
     assert at.query_params["pos"] == str(position) and at.query_params["char"] == "x"
+    assert int(at.query_params["after"]) >= position  # where the guesses differ, not just the character to guess
 
 
 @pytest.mark.parametrize("widget, key, value, sentence", [
@@ -130,6 +131,10 @@ def test_empty_text_asks_for_text(app):
     assert not at.exception and not at.error
     assert "Type some text" in at.info[0].value
     assert not chart_specs(at)
+    at.text_area(key="text").input("a").run()
+    assert not at.exception and not at.error and not chart_specs(at)
+    assert [i.value for i in at.info] == [
+        "Type at least two characters: after a single one there is no next character to guess."]
 
 
 def test_link_reproduces_the_view(app):
@@ -148,4 +153,11 @@ def test_a_model_without_gates_offers_ablation(app):
     at = open_page(app, PAGE, model="english-rnn", kind="clamp", units="4")
     assert not at.exception and not at.error
     assert at.radio(key="kind").options == ["ablate units", "edit a character"]
+    assert "A SimpleRNN has no gates to clamp: ablate units or edit a character." in [c.value for c in at.caption]
     assert summary(at).endswith("after ablating unit 4 from step 20 on")
+
+
+def test_a_link_with_a_value_that_is_not_a_number_falls_back(app):
+    at = open_page(app, PAGE, value="nan")
+    assert [w.value for w in at.warning] == ["The link's value='nan' is not valid (a number); showing 0.0 instead."]
+    assert not at.error and at.number_input(key="value").value == 0.0

@@ -10,7 +10,7 @@ import torch
 from page_helpers import APP, chart_specs, open_page
 from streamlit.testing.v1 import AppTest
 
-from explorer import ModelConfig, RNNModel, shapes, tasks, zoo
+from explorer import ModelConfig, RNNModel, diagram, shapes, tasks, zoo
 from explorer.ui import ZOO_ENV
 
 SERIES_CONFIG = {"source": "synthetic", "window": 24, "horizon": 6, "length": 1000, "seed": 0}
@@ -61,11 +61,17 @@ def metrics(at):
     return {m.label: m.value for m in at.metric}
 
 
+def diagram_inputs(at, title: str) -> list[str]:
+    """The input boxes' labels of the unrolled diagram titled `title` (which must be drawn)."""
+    spec = next(s for s in chart_specs(at) if s["layout"]["title"]["text"] == title)
+    return [a["text"] for a in spec["layout"]["annotations"] if a.get("name") == "label:input"]
+
+
 # ---------------------------------------------------------------------------------------------
 # sentiment
 
 
-def test_sentiment_defaults_render(app):
+def test_sentiment_defaults_render(app, tiny_zoo):
     at = open_page(app, "pages/sentiment.py")
     assert at.text_input(key="sentence").value == "the acting was great, but the ending was dull"
     shown = titles(at)
@@ -73,6 +79,9 @@ def test_sentiment_defaults_render(app):
     assert any("hidden state" in t for t in shown) and any("update gate" in t for t in shown)
     assert not at.warning and not at.error
     assert at.query_params["sentence"].startswith("the acting") and at.query_params["heatmaps"] == "hidden,z"
+    config = zoo.load("sentiment-gru", tiny_zoo).config
+    title = f"sentiment-gru unrolled over the first 5 characters: {diagram.describe(config)}"
+    assert diagram_inputs(at, title) == [f"x<sub>{t}</sub> “{c}”" for t, c in enumerate("the␣a")]
 
 
 def test_sentiment_numbers_are_the_librarys(app, tiny_zoo):
@@ -123,6 +132,9 @@ def test_one_to_many_defaults_and_choice(app, tiny_zoo):
     assert spec["x"][0].startswith("step 0 → " + unrolled.greedy_all[0])
     np.testing.assert_allclose(as_array(spec["z"]).T, unrolled.trace.probs, atol=1e-6)
     assert f"The model wrote **{' '.join(unrolled.emitted)}**" in texts(at.markdown)
+    config = zoo.load("count-lstm", tiny_zoo).config
+    title = f"count-lstm unrolled over its first 5 steps: {diagram.describe(config)}"
+    assert diagram_inputs(at, title) == ["x<sub>0</sub> “3”"] + [f"x<sub>{t}</sub> “_”" for t in range(1, 5)]
 
 
 def test_one_to_many_bad_link_falls_back(app):
@@ -146,8 +158,11 @@ def test_series_defaults_render_and_scores_are_the_librarys(app, tiny_zoo):
     got = metrics(at)
     assert got["Model MSE (normalised)"] == f"{stretch.scores['model_mse']:.4f}"
     assert got["Naive MSE (normalised)"] == f"{stretch.scores['naive_mse']:.4f}"
-    assert got["Naive MAE (value)"] == f"{stretch.scores['naive_mae']:.4f}"
+    assert got["Naive MAE (value)"] == f"{stretch.scores['naive_mae']:.4g}"
     assert not at.info  # the training window and direct outputs: nothing to explain
+    title = f"series-lstm unrolled over the first 5 values of the window: {diagram.describe(model.config)}"
+    window = shapes.load_series(model, "synthetic").values[826:831]
+    assert diagram_inputs(at, title) == [f"x<sub>{t}</sub> “{v:.2f}”" for t, v in enumerate(window)]
     assert dict(at.query_params) == {"source": "synthetic", "win": "24", "horizon": "6", "at": "826",
                                      "heatmaps": "hidden,f"}
 
@@ -172,10 +187,23 @@ def test_series_airline_and_bad_link(app):
     assert any("The airline series" in t for t in titles(at)) and "thousand passengers" in " ".join(metrics(at))
 
 
+def test_series_link_reproduces_the_view(app):
+    link = {"source": "airline", "win": "12", "horizon": "3", "at": "100", "heatmaps": "cell,o"}
+    app.query_params.update(link)  # "at" is also open_page's first argument
+    at = open_page(app, "pages/series.py")
+    assert at.sidebar.radio[0].value == "airline" and at.slider(key="win").value == 12
+    assert at.slider(key="horizon").value == 3 and at.slider(key="at").value == 100
+    assert [t for t in titles(at) if "while reading" in t] == ["cell state c while reading steps 100–111",
+                                                                "output gate o while reading steps 100–111"]
+    assert dict(at.query_params) == link
+
+
 def test_series_setting_longer_than_the_stretch_says_so(app):
     at = open_page(app, "pages/series.py", source="airline", win="90", horizon="48")
     assert not at.exception
-    assert "Cannot score this setting" in texts(at.error) and "Choose a shorter window" in texts(at.error)
+    assert "Cannot score this setting" in texts(at.error) and texts(at.error) == (
+        "Cannot score this setting: the test stretch (22 points) is shorter than the horizon (48). "
+        "Choose a shorter horizon.")
     at.slider(key="horizon").set_value(12).run()
     assert not at.error and at.slider(key="win").value == 90  # the other knob is kept
 
@@ -196,11 +224,15 @@ def test_real_sentiment_flips_after_but(real_app):
     flip = texts(at.markdown)
     assert "after “the acting was great”: **positive**" in flip
     assert "after “but the ending was dull”: **negative**" in flip
+    at.text_input(key="sentence").input("the film is not good").run()
+    assert [m.value for m in at.markdown] == ["after “the film is not good”: **negative** (0.00)",
+                                              "Without the negation: after “the film is good”: **positive** (1.00)"]
 
 
 def test_real_count_and_series(real_app):
     at = open_page(real_app, "pages/one_to_many.py", start="9")
     assert "The model wrote **9 8 7 6 5 4 3 2 1 0 end**" in texts(at.markdown) and metrics(at)["Right?"] == "yes"
+    assert metrics(at)["Outputs before “end”"] == "10"
     at.switch_page("pages/series.py").run()
     got = metrics(at)
     assert float(got["Model MSE (normalised)"]) < 0.5 * float(got["Naive MSE (normalised)"])
@@ -210,4 +242,4 @@ def test_real_count_too_few_steps_says_so(real_app):
     at = open_page(real_app, "pages/one_to_many.py", start="9", steps="5")
     assert "It did not say “end” within 5 steps." in texts(at.markdown)
     assert "Counting down from 9 needs 11 steps; run at least that many." in texts(at.warning)
-    assert metrics(at)["Right?"] == "no" and metrics(at)["Steps until end"] == "none"
+    assert metrics(at)["Right?"] == "no" and metrics(at)["Outputs before “end”"] == "no “end” yet"

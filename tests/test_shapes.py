@@ -71,6 +71,23 @@ def test_every_but_sentence_of_the_grammar_flips_at_the_clause(sentiment):
         assert (p_first > 0.5) == (not label) and (p_last > 0.5) == label, run.sentence
 
 
+def test_reading_a_clause_without_its_negation_turns_the_verdict_around(sentiment):
+    assert shapes.without_negation("the film is not good, but the plot was never dull") == \
+        "the film is good, but the plot was dull"
+    assert shapes.without_negation("the film is good") is None
+    assert shapes.without_negation("nothing was notable, not") is None  # whole words followed by another only
+    rng, tried = random.Random(3), 0
+    while tried < 20:
+        clause = sentiment_task._clause(rng, rng.random() < 0.5)
+        plain = shapes.without_negation(clause)
+        if plain is None:
+            continue
+        tried += 1
+        negated, = shapes.clause_verdicts(shapes.running_sentiment(sentiment, clause))
+        unnegated, = shapes.clause_verdicts(shapes.running_sentiment(sentiment, plain))
+        assert (negated[2] > 0.5) != (unnegated[2] > 0.5), clause
+
+
 def test_words_outside_the_grammar_and_word_ends():
     assert shapes.words_outside_grammar("This film, is GOOD and lovely and nice") == ["this", "and", "lovely", "nice"]
     assert shapes.words_outside_grammar(BUT_FLIP) == []
