@@ -1,23 +1,18 @@
 """Encoder-decoder: a date written in words goes in, the same date in digits comes out.
 
-    "the twenty-third of november, two thousand and twenty-six"  ->  "2026-11-23"
-
 source characters -> embedding -> encoder (stock nn.GRU or nn.LSTM) -> its final state, handed
 over whole -> decoder (the same stock cell, started from that state, reading the character it
 wrote last) -> linear head -> next character, until the end token. No attention: everything the
 decoder knows about the source passes through the handed-over state, the bottleneck the view shows.
 
-The data are our own: every date from 1900-01-01 to 2099-12-31 written out by `date_words`;
-a date's ordinal picks its split, so the held-out dates were never seen in training.
+The task (dates in words, their ISO form, the splits) lives in explorer.tasks.dates.
 `trace_seq2seq` runs explorer.trace on the encoder and then on the decoder (given the encoder's
 final state as `state=`), so every state and gate drawn is the real network's.
 """
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
-import re
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -25,123 +20,17 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors import SafetensorError
-from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save_file
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
+from .tasks.dates import FORM, parse_date  # noqa: F401  (the Encoder-decoder page reads them from here)
+from .tasks.dates import (END, FIRST_DATE, LAST_DATE, START, date_words, sample_pairs, source_vocab, split_days,
+                          target_vocab)
 from .trace import Trace, trace
 from .vocab import Vocab
 
-# ---------------------------------------------------------------------------------------------
-# the task: dates in words, and their ISO form
-
-MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-          "november", "december")
-_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-         "sixteen seventeen eighteen nineteen").split()
-_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
-_FIRST_ORDINALS = ("", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
-                   "tenth", "eleventh", "twelfth")
-FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2099, 12, 31)
-SPLITS = ("train", "val", "test")
-START, END = "\u2402", "\u2403"  # the control pictures for start and end of text
-TARGET_CHARS = "0123456789-"
 MAX_ANSWER = 16  # greedy decoding stops here if the end token never comes (a right answer has 10)
-
-
-def number_words(n: int) -> str:
-    """1..99 in words: 'seven', 'nineteen', 'twenty-six'."""
-    if n < 20:
-        return _ONES[n]
-    return _TENS[n // 10] + ("-" + _ONES[n % 10] if n % 10 else "")
-
-
-def ordinal_words(n: int) -> str:
-    """1..31 as an ordinal: 'first', 'twelfth', 'twentieth', 'twenty-third'."""
-    if n < len(_FIRST_ORDINALS):
-        return _FIRST_ORDINALS[n]
-    if n < 20:
-        return _ONES[n] + "th"
-    if n % 10 == 0:
-        return _TENS[n // 10][:-1] + "ieth"  # twenty -> twentieth
-    return _TENS[n // 10] + "-" + _FIRST_ORDINALS[n % 10]
-
-
-def year_words(year: int) -> str:
-    """1900..2099 as people say them: 'nineteen oh five', 'nineteen eighty-four', 'two thousand and six'."""
-    if year < 2000:
-        rest = year - 1900
-        return "nineteen " + ("hundred" if rest == 0 else "oh " + _ONES[rest] if rest < 10 else number_words(rest))
-    rest = year - 2000
-    return "two thousand" + (" and " + number_words(rest) if rest else "")
-
-
-def date_words(day: dt.date) -> str:
-    return f"the {ordinal_words(day.day)} of {MONTHS[day.month - 1]}, {year_words(day.year)}"
-
-
-_DAYS = {ordinal_words(d): d for d in range(1, 32)}
-_YEARS = {year_words(y): y for y in range(FIRST_DATE.year, LAST_DATE.year + 1)}
-_PATTERN = re.compile(r"the (\S+) of (\S+), (.+)")
-FORM = "the <day as an ordinal> of <month>, <year from 1900 to 2099>"
-
-
-def parse_date(text: str) -> tuple[str | None, str]:
-    """The true answer ('2026-11-23') for a source the generator could have written, else (None, why)."""
-    match = _PATTERN.fullmatch(text.strip())
-    if not match:
-        return None, f"it is not of the form “{FORM}”"
-    day_text, month_text, year_text = match.groups()
-    if day_text not in _DAYS:
-        return None, f"“{day_text}” is not a day from first to thirty-first"
-    if month_text not in MONTHS:
-        return None, f"“{month_text}” is not a month"
-    if year_text not in _YEARS:
-        return None, f"“{year_text}” is not a year from 1900 to 2099 written as the generator writes it"
-    try:
-        day = dt.date(_YEARS[year_text], MONTHS.index(month_text) + 1, _DAYS[day_text])
-    except ValueError:
-        return None, f"{month_text} {_YEARS[year_text]} has no {day_text} day"
-    return day.isoformat(), ""
-
-
-def split_days(split: str) -> np.ndarray:
-    """The ordinals of every date in a split, ascending: every tenth day (by ordinal) is held out
-    for test, the next one for validation."""
-    if split not in SPLITS:
-        raise ValueError(f"split must be one of {', '.join(SPLITS)}; got {split!r}")
-    days = np.arange(FIRST_DATE.toordinal(), LAST_DATE.toordinal() + 1)
-    keep = {"test": days % 10 == 0, "val": days % 10 == 1}.get(split, days % 10 >= 2)
-    return days[keep]
-
-
-@functools.lru_cache(maxsize=3)
-def _source_lengths(split: str) -> np.ndarray:
-    return np.array([len(date_words(dt.date.fromordinal(int(d)))) for d in split_days(split)])
-
-
-def sample_pairs(split: str, n: int, generator: torch.Generator) -> list[tuple[str, str]]:
-    """n (source, target) pairs drawn with replacement from a split, all sources of one length
-    (a length is picked as often as it occurs): the encoder then runs unpacked, 2-3x faster."""
-    days, lengths = split_days(split), _source_lengths(split)
-    first = int(torch.randint(len(days), (1,), generator=generator))
-    same = np.flatnonzero(lengths == lengths[first])
-    picks = same[torch.randint(len(same), (n,), generator=generator).numpy()]
-    chosen = [dt.date.fromordinal(int(days[i])) for i in picks]
-    return [(date_words(d), d.isoformat()) for d in chosen]
-
-
-def source_vocab() -> Vocab:
-    """Every character a source can hold, from the word lists themselves."""
-    words = " ".join([*_DAYS, *MONTHS, *_YEARS, "the of ,"])
-    return Vocab.from_text(words)
-
-
-def target_vocab() -> Vocab:
-    return Vocab.from_chars(TARGET_CHARS + END + START)
-
 
 # ---------------------------------------------------------------------------------------------
 # the model
@@ -443,31 +332,13 @@ def read_meta(raw: bytes, label: str = "metadata") -> dict:
 def load_checkpoint(weights: bytes, meta: bytes | dict, label: str = "checkpoint") -> Seq2Seq:
     """A ready model (eval mode, no gradients) from safetensors bytes and JSON metadata, every
     part checked; never unpickles anything."""
-    from .zoo import MAX_CHECKPOINT_BYTES
-    if len(weights) > MAX_CHECKPOINT_BYTES:
-        raise ValueError(f"{label} is {len(weights) / 2**20:.0f} MB; the limit is {MAX_CHECKPOINT_BYTES // 2**20} MB")
+    from .zoo import load_weights
     meta = read_meta(meta, f"{label} metadata") if isinstance(meta, (bytes, bytearray)) else meta
     try:
         config = Seq2SeqConfig(**meta["config"])
         model = Seq2Seq(config, Vocab.from_json(meta.get("vocab")), Vocab.from_json(meta.get("target_vocab")))
-        tensors = load_safetensors_bytes(bytes(weights))
-    except SafetensorError as err:
-        raise ValueError(f"{label} is not a readable safetensors file (damaged or truncated?): {err}") from None
     except (TypeError, ValueError, RuntimeError, OSError) as err:
         raise ValueError(f"{label} metadata or weights are unusable: {err}") from None
-    expected = model.state_dict()
-    if set(tensors) != set(expected):
-        wrong = sorted(set(tensors) ^ set(expected))
-        raise ValueError(f"{label} does not match its config: {', '.join(wrong[:4])} missing or unexpected")
-    for key, tensor in tensors.items():
-        if tensor.shape != expected[key].shape:
-            raise ValueError(f"{label}: {key} has shape {tuple(tensor.shape)} but the config needs "
-                             f"{tuple(expected[key].shape)}")
-        if not tensor.is_floating_point() or not torch.isfinite(tensor).all():
-            raise ValueError(f"{label}: {key} holds non-finite or non-float values")
-    model.load_state_dict(tensors)
+    load_weights(model, weights, label)
     model.meta = meta
-    model.eval()
-    for p in model.parameters():
-        p.requires_grad_(False)
     return model

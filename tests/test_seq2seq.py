@@ -11,6 +11,7 @@ from safetensors.torch import save as save_safetensors
 
 from explorer import seq2seq, zoo
 from explorer.seq2seq import END, START
+from explorer.tasks import dates
 
 PRETRAINED = "dates-lstm"
 torch.set_num_threads(1)  # batch-1 work: a second thread only fights the other test processes for the cores
@@ -30,17 +31,17 @@ torch.set_num_threads(1)  # batch-1 work: a second thread only fights the other 
     (dt.date(1913, 10, 18), "the eighteenth of october, nineteen thirteen"),
 ])
 def test_dates_in_words_hand_checked(day, words):
-    assert seq2seq.date_words(day) == words
-    assert seq2seq.parse_date(words) == (day.isoformat(), "")
+    assert dates.date_words(day) == words
+    assert dates.parse_date(words) == (day.isoformat(), "")
 
 
 def test_every_date_parses_back_to_itself():
-    first, last = seq2seq.FIRST_DATE.toordinal(), seq2seq.LAST_DATE.toordinal()
+    first, last = dates.FIRST_DATE.toordinal(), dates.LAST_DATE.toordinal()
     sources = set()
     for ordinal in range(first, last + 1):
         day = dt.date.fromordinal(ordinal)
-        words = seq2seq.date_words(day)
-        assert seq2seq.parse_date(words)[0] == day.isoformat(), words
+        words = dates.date_words(day)
+        assert dates.parse_date(words)[0] == day.isoformat(), words
         sources.add(words)
     assert len(sources) == last - first + 1  # no two dates read the same
 
@@ -54,26 +55,26 @@ def test_every_date_parses_back_to_itself():
     ("hello world", "not of the form"),
 ])
 def test_sources_outside_the_task_say_why(text, why):
-    answer, reason = seq2seq.parse_date(text)
+    answer, reason = dates.parse_date(text)
     assert answer is None and why in reason
 
 
 def test_sampling_is_seeded_and_targets_are_right():
-    first = seq2seq.sample_pairs("train", 64, torch.Generator().manual_seed(3))
-    again = seq2seq.sample_pairs("train", 64, torch.Generator().manual_seed(3))
-    other = seq2seq.sample_pairs("train", 64, torch.Generator().manual_seed(4))
+    first = dates.sample_pairs("train", 64, torch.Generator().manual_seed(3))
+    again = dates.sample_pairs("train", 64, torch.Generator().manual_seed(3))
+    other = dates.sample_pairs("train", 64, torch.Generator().manual_seed(4))
     assert first == again and first != other
     assert len({len(source) for source, _ in first}) == 1  # one source length per batch
-    train_days = set(seq2seq.split_days("train").tolist())
+    train_days = set(dates.split_days("train").tolist())
     for source, target in first:
-        assert seq2seq.date_words(dt.date.fromisoformat(target)) == source
+        assert dates.date_words(dt.date.fromisoformat(target)) == source
         assert dt.date.fromisoformat(target).toordinal() in train_days
 
 
 def test_held_out_dates_are_never_trained_on():
-    splits = {name: set(seq2seq.split_days(name).tolist()) for name in seq2seq.SPLITS}
+    splits = {name: set(dates.split_days(name).tolist()) for name in dates.SPLITS}
     assert not splits["train"] & splits["test"] and not splits["train"] & splits["val"]
-    total = seq2seq.LAST_DATE.toordinal() - seq2seq.FIRST_DATE.toordinal() + 1
+    total = dates.LAST_DATE.toordinal() - dates.FIRST_DATE.toordinal() + 1
     assert sum(map(len, splits.values())) == total
     assert 0.09 < len(splits["test"]) / total < 0.11
 
@@ -214,8 +215,10 @@ def test_damaged_encoder_decoder_files_are_refused_clearly(tmp_path):
     with pytest.raises(ValueError, match="non-finite"):
         seq2seq.load_checkpoint(save_safetensors(nan_state), meta)
     extra = dict(model.state_dict(), surprise=torch.zeros(2))
-    with pytest.raises(ValueError, match="surprise"):
+    with pytest.raises(ValueError, match="unexpected surprise"):
         seq2seq.load_checkpoint(save_safetensors(extra), meta)
+    with pytest.raises(ValueError, match="the limit is 64 MB"):  # the zoo's own gate, shared
+        seq2seq.load_checkpoint(b"\0" * (zoo.MAX_CHECKPOINT_BYTES + 1), meta)
     with pytest.raises(ValueError, match="not valid JSON"):
         seq2seq.load_checkpoint(weights, b"{not json")
     plain = dict(json.loads(meta), kind=None)

@@ -16,8 +16,9 @@ from explorer.tasks.sentiment import LONGEST_SENTENCE, PAD, generate, label_of
 from explorer.tasks.series import AIRLINE_CSV, SeriesTask, airline_passengers
 from explorer.vocab import UNKNOWN
 
-# every registered task with its defaults, plus the real time series
-CASES = [(name, {}) for name in tasks.available()] + [("series", {"source": "airline"})]
+# every registered task with its defaults, plus the real time series, plain and read relative to each window's end
+CASES = [(name, {}) for name in tasks.available()] + [("series", {"source": "airline"}),
+                                                      ("series", {"source": "airline", "relative": True})]
 IDS = [name + "-" + "-".join(map(str, kw.values())) if kw else name for name, kw in CASES]
 
 
@@ -318,6 +319,41 @@ def test_series_naive_baseline_by_hand():
     w = task.all_windows("val")
     mae = sum(abs(float(raw[t + 12]) - float(raw[t + 11])) for t in range(100, 110)) / 10
     assert task.mae_original_units(task.naive_forecast(w), w) == pytest.approx(mae, rel=1e-4)
+
+
+def test_relative_windows_by_hand_and_back_to_passengers():
+    months, raw = airline_passengers()
+    step = float(torch.log(raw[:100]).diff().std())  # a typical month-to-month log change, train months only
+    task = SeriesTask(source="airline", window=12, horizon=2, relative=True)
+    assert task.log_step == pytest.approx(step)
+    w = task.all_windows("test")
+    start = task.bounds["test"][0]  # month 122
+    for i in (0, len(w.x) - 1):
+        s = start + i
+        expected = [math.log(float(raw[t]) / float(raw[s + 11])) / step for t in range(s, s + 14)]
+        assert w.x[i, :, 0].tolist() == pytest.approx(expected[:12], abs=1e-5)  # the last one read is 0
+        assert w.y[i].tolist() == pytest.approx(expected[12:], abs=1e-5)
+        window = raw[s : s + 12]
+        assert torch.allclose(task.encode_window(window), w.x[i, :, 0])
+        assert torch.allclose(task.decode_forecast(w.y[i], window), raw[s + 12 : s + 14], rtol=1e-5)
+    assert torch.equal(task.naive_forecast(w), torch.zeros_like(w.y))  # "repeat the last month" is 0 here
+    described = task.describe(w, 0)  # ratios to the last month read: what the model sees, in words
+    assert described["input"][-1] == 1.0 and described["units"] == "ratio to the last value read"
+    assert described["target"][0] == pytest.approx(float(raw[start + 12] / raw[start + 11]), abs=1e-3)
+    errors = [(math.log(float(raw[t + 12]) / float(raw[t + 11])) / step) ** 2 for t in range(100, 109)]
+    errors += [(math.log(float(raw[t + 13]) / float(raw[t + 11])) / step) ** 2 for t in range(100, 109)]
+    assert task.baseline()[0] == pytest.approx(sum(errors) / len(errors), rel=1e-5)  # val windows 100..108
+    with pytest.raises(ValueError, match="do not carry their last value"):
+        task.mae_original_units(w.y, w)
+
+
+def test_relative_windows_need_a_positive_series_and_leave_the_default_alone():
+    with pytest.raises(ValueError, match="need a positive series"):
+        SeriesTask(source="synthetic", relative=True)  # sine waves go below 0
+    plain = SeriesTask(source="airline")
+    window = plain.values[10:22]
+    assert torch.equal(plain.encode_window(window), plain.normalised[10:22])
+    assert torch.allclose(plain.decode_forecast(plain.normalised[22:23], window), plain.values[22:23])
 
 
 def test_series_rejects_windows_that_do_not_fit_and_is_seeded():

@@ -13,7 +13,7 @@ from explorer.train import evaluate
 SHIPPED = [n for n in zoo.available() if n in zoo.RECIPES]  # encoder-decoders: tests/test_seq2seq.py
 REQUIRED = ["english-lstm", "english-gru", "english-rnn", "english-rnn-matched", "python-lstm", "adding-lstm",
             "adding-rnn", "brackets-lstm", "sentiment-gru", "series-lstm", "count-lstm", "brackets-rnn",
-            "brackets-jordan", "sentiment-bigru", "english-rnn-onehot", "dates-lstm"]
+            "brackets-jordan", "sentiment-bigru", "english-rnn-onehot", "dates-lstm", "airline-lstm"]
 
 
 def test_every_required_model_is_shipped():
@@ -51,6 +51,24 @@ def test_floors_from_the_issue():
     assert metric("brackets-lstm", longer=True) >= 0.99  # at twice the training length
     assert zoo.info("brackets-lstm")["metrics"]["test"]["longer"]["seq_len"] >= 2 * zoo.RECIPES["brackets-lstm"].seq_len
     assert metric("sentiment-gru") > 0.9
+
+
+def test_airline_lstm_beats_the_naive_and_seasonal_forecasts_on_the_test_months():
+    """series-lstm loses to repeating the last month on airline (the test years lie above its training
+    range); airline-lstm reads each window relative to its last month and must beat it, in passengers too."""
+    model = zoo.load("airline-lstm")
+    task = zoo.make_task(zoo.RECIPES["airline-lstm"])
+    windows = task.all_windows("test")  # every test window, targets inside the last 15% of months
+    with torch.no_grad():
+        out, _ = model(windows.x)
+    assert task.metric(out, windows) < 0.3 * task.metric(task.naive_forecast(windows), windows)
+    starts = task.bounds["test"][0] + torch.arange(len(windows.x))
+    read = task.values[starts[:, None] + torch.arange(task.window)]  # (B, 12) passengers, thousands
+    truth = task.values[starts + task.window]
+    errors = {"model": task.decode_forecast(out, read)[:, 0] - truth, "naive": read[:, -1] - truth,
+              "seasonal": read[:, 0] - truth}  # seasonal naive: the same month a year before
+    mae = {k: float(e.abs().mean()) for k, e in errors.items()}
+    assert mae["model"] < 0.5 * mae["naive"] and mae["model"] < 0.5 * mae["seasonal"], mae
 
 
 def test_english_trio_shares_a_budget_and_the_matched_variant_matches():

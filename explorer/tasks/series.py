@@ -3,6 +3,12 @@
 Two sources: a synthetic process whose formula is known (so a forecast can be judged against the
 truth), and the classic airline passengers series (Box & Jenkins Series G, 144 months, 1949-1960),
 read from pretrained/data/airline_passengers.csv.
+
+Two encodings. By default every value is normalised with the train split's mean and std. With
+`relative=True` each window is read in log units relative to its own last value (a growing series:
+the airline test months lie far above anything in training, but their month-to-month ratios do
+not); `encode_window` and `decode_forecast` turn raw windows into model inputs and outputs back
+into the series' units, for either encoding.
 """
 from __future__ import annotations
 
@@ -62,6 +68,7 @@ class SeriesTask(Task):
     horizon: int = 1  # how many future values each sample predicts
     length: int = 1000  # synthetic only: number of steps generated
     seed: int = 0  # synthetic only: the series is fixed per seed, batches are drawn from it
+    relative: bool = False  # read each window as log(value / the window's last value), scaled; positive series only
 
     name = "series"
     input_kind = "real"
@@ -96,14 +103,39 @@ class SeriesTask(Task):
         # train statistics only: normalising with the whole series would leak the future into training
         self.mean, self.std = float(train.mean()), float(train.std())
         self.normalised = ((self.values - self.mean) / self.std).to(torch.float32)  # (N,)
+        if self.relative:
+            if not bool((self.values > 0).all()):
+                raise ValueError(f"relative windows take logarithms, so they need a positive series; the "
+                                 f"{self.source} series has values at or below 0.")
+            # one unit = a typical month-to-month log change in the train split (train only: no leak)
+            self.log_step = float(train.log().diff().std())
 
     def denormalise(self, values):
-        """Normalised values (tensor, array or float) back to original units."""
+        """Model-scale values (tensor, array or float) back to original units; for relative windows,
+        to ratios to the window's last value (the units themselves need that value: decode_forecast)."""
+        if self.relative:
+            return torch.exp(torch.as_tensor(values, dtype=torch.float64) * self.log_step)
         return values * self.std + self.mean
 
+    def encode_window(self, window: torch.Tensor) -> torch.Tensor:
+        """Raw values (..., W) in the series' units -> what the model reads (..., W) float32."""
+        if not self.relative:
+            return ((window - self.mean) / self.std).to(torch.float32)
+        return ((window.log() - window[..., -1:].log()) / self.log_step).to(torch.float32)
+
+    def decode_forecast(self, output: torch.Tensor, window: torch.Tensor) -> torch.Tensor:
+        """Model output (..., O) for the raw window (..., W) it read -> forecasts (..., O) in the series' units."""
+        if not self.relative:
+            return output.double() * self.std + self.mean
+        return window[..., -1:] * torch.exp(output.double() * self.log_step)
+
     def _windows(self, starts: torch.Tensor, seq_len: int) -> Batch:
-        segments = self.normalised[starts[:, None] + torch.arange(seq_len + self.horizon)]  # (B, T+H)
-        return Batch(x=segments[:, :seq_len, None], y=segments[:, seq_len:])  # (B, T, 1), (B, H)
+        if not self.relative:
+            segments = self.normalised[starts[:, None] + torch.arange(seq_len + self.horizon)]  # (B, T+H)
+            return Batch(x=segments[:, :seq_len, None], y=segments[:, seq_len:])  # (B, T, 1), (B, H)
+        raw = self.values[starts[:, None] + torch.arange(seq_len + self.horizon)]  # (B, T+H)
+        logs = (raw.log() - raw[:, seq_len - 1 : seq_len].log()) / self.log_step  # 0 at the last value read
+        return Batch(x=logs[:, :seq_len, None].to(torch.float32), y=logs[:, seq_len:].to(torch.float32))
 
     def _starts(self, split: str, seq_len: int) -> tuple[int, int]:
         start, end = self.bounds[split]
@@ -121,7 +153,7 @@ class SeriesTask(Task):
         return self._windows(torch.arange(*self._starts(split, seq_len)), seq_len)
 
     def naive_forecast(self, batch: Batch) -> torch.Tensor:
-        """The last input value repeated over the horizon: (B, H)."""
+        """The last input value repeated over the horizon: (B, H) (0 for relative windows)."""
         return batch.x[:, -1, :].expand(-1, self.horizon)
 
     def baseline(self, split: str = "val") -> tuple[float, str]:
@@ -129,18 +161,23 @@ class SeriesTask(Task):
             raise ValueError(f"split must be one of {', '.join(SPLITS)}; got {split!r}.")
         windows = self.all_windows(split)
         value = float(mse(self.naive_forecast(windows), windows.y))
+        scale = "relative (log units of the window's last value)" if self.relative else "normalised"
         return value, (
-            f"Repeating the last seen value (the naive forecast) has MSE {value:.4f} on the normalised "
+            f"Repeating the last seen value (the naive forecast) has MSE {value:.4f} on the {scale} "
             f"{split} windows of length {self.default_seq_len}."
         )
 
     def mae_original_units(self, output: torch.Tensor, batch: Batch) -> float:
         """Mean absolute error in the series' own units (thousands of passengers for airline)."""
         self._check_output(output, batch)
+        if self.relative:
+            raise ValueError("relative windows do not carry their last value; score forecasts from "
+                             "decode_forecast against the raw series instead.")
         return float((output.detach() - batch.y).abs().mean() * self.std)
 
     def describe(self, batch: Batch, index: int = 0) -> dict:
-        return {
+        described = {
             "input": [round(float(v), 3) for v in self.denormalise(batch.x[index, :, 0])],
             "target": [round(float(v), 3) for v in self.denormalise(batch.y[index])],
         }
+        return dict(described, units="ratio to the last value read") if self.relative else described
