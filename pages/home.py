@@ -10,6 +10,30 @@ st.write("Look inside recurrent neural networks while they read and write: every
          "cell state, computed exactly from the real `torch.nn` network, drawn step by step. "
          "Pick a pretrained model, type a sentence, and watch which units track quotes, brackets and long words.")
 
+st.header("Where to start")
+PAGES = [
+    ("pages/inspect.py", "Inspect", "type a sentence; every hidden state, gate and cell state of a char-RNN, per character"),
+    ("pages/generate.py", "Generate", "the model warms up on your prompt, then writes one sampled character at a time"),
+    ("pages/compare.py", "Compare", "a SimpleRNN, a GRU and an LSTM side by side on the same text"),
+    ("pages/gradients.py", "Gradients through time", "why one forgets and the other remembers: the gradient reaching each step"),
+    ("pages/train.py", "Train live", "press play and watch loss, gradients and gates change as a toy model learns"),
+    ("pages/sentiment.py", "Sentiment (many-to-one)", "the running verdict after every word; negation and \"but\" flip it"),
+    ("pages/one_to_many.py", "One-to-many", "one input, a whole sequence out, gates per generated step"),
+    ("pages/series.py", "Time series", "a sliding window in, a forecast out, against a naive last-value baseline"),
+    ("pages/jordan.py", "Jordan vs Elman", "feeding back the output instead of the hidden state"),
+    ("pages/deep.py", "Stacked & bidirectional", "every layer and both directions, and where they meet"),
+    ("pages/embedding.py", "One-hot vs embedding", "the same net fed both ways, and the character map it learns"),
+    ("pages/seq2seq.py", "Encoder-decoder", "a sequence squeezed into one state, then written out again"),
+    ("pages/your_model.py", "Your model", "upload a torch.nn RNN/GRU/LSTM state_dict and use it on every page"),
+    ("pages/units.py", "Find units", "which units track quotes, brackets or your own pattern"),
+    ("pages/intervene.py", "Intervene", "clamp a gate, ablate units or edit a character, and see what changes"),
+]
+cols = st.columns(3)
+for i, (path, title, what) in enumerate(PAGES):
+    with cols[i % 3]:
+        st.page_link(path, label=title)
+        st.caption(what)
+
 st.header("Pretrained models")
 rows = ui.summary_rows()
 if not rows:
@@ -41,9 +65,8 @@ with left:
                  query_params={"model": "english-rnn"})
     st.subheader("Jordan")
     st.latex(r"h_t = \tanh(W_{ih} x_t + b_{ih} + W_{hh}\,\phi(y_{t-1}) + b_{hh}),\qquad y_t = W_{ho} h_t + b_{ho}")
-    st.caption("The previous *output*, not the hidden state, is fed back. No pretrained text model uses it yet; "
-               "Inspect shows its nearest relative, the Elman net.")
-    st.page_link("pages/inspect.py", label="Inspect the Elman net", icon=":material/biotech:", query_params={"model": "english-rnn"})
+    st.caption("The previous *output*, not the hidden state, is fed back.")
+    st.page_link("pages/jordan.py", label="Jordan and Elman side by side", icon=":material/sync_alt:")
 with right:
     st.subheader("GRU")
     st.latex(r"""\begin{aligned}
