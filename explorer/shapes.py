@@ -18,6 +18,7 @@ from . import tasks
 from .models import RNNModel
 from .tasks import sentiment as sentiment_task
 from .tasks.count import BLANK, countdown
+from .tasks.series import SeriesTask
 from .trace import GATE_NAMES, Trace, trace
 
 
@@ -213,13 +214,13 @@ SERIES_SOURCES = ("synthetic", "airline")
 
 @dataclass
 class Series:
-    """A series as a forecaster reads it: normalised with its own training split's mean and std."""
+    """A series as a forecaster reads it: `task` turns raw windows into model inputs and outputs
+    back into the series' units, the way the model was trained (normalised or relative windows)."""
 
     source: str
     values: np.ndarray  # [N] in the series' own units
-    normalised: torch.Tensor  # (N,) float32: what the model reads
-    mean: float
-    std: float
+    task: SeriesTask  # encode_window / decode_forecast of the model's own task settings
+    std: float  # the train split's std: the scale of the normalised MSE the zoo reports
     time_labels: list[str]  # step index (synthetic) or month (airline)
     bounds: dict[str, tuple[int, int]]  # split -> [start, end) by time
     unit: str  # the values' unit, for axis titles
@@ -230,19 +231,24 @@ def training_window(model: RNNModel) -> int:
     return int(((getattr(model, "meta", {}) or {}).get("task_config") or {}).get("window", 12))
 
 
+def trained_source(meta: dict) -> str:
+    """The series a forecaster was trained on, from its metadata (SeriesTask's default: synthetic)."""
+    return (meta.get("task_config") or {}).get("source", "synthetic")
+
+
 def load_series(model: RNNModel, source: str) -> Series:
-    """The model's own synthetic series (its task settings) or the airline passengers table,
-    normalised the way SeriesTask does it (train-split statistics, so no future leaks in)."""
+    """The model's own synthetic series (its task settings) or the airline passengers table, read
+    the way the model's task reads it (train-split statistics only, so no future leaks in)."""
     if source not in SERIES_SOURCES:
         raise ValueError(f"unknown series source {source!r}; choose {' or '.join(SERIES_SOURCES)}")
     config = dict((getattr(model, "meta", {}) or {}).get("task_config") or {})
     if source == "synthetic":
         task = tasks.get("series", **{**config, "source": "synthetic"})
-    else:  # window and horizon do not change the normalisation; the smallest ones always fit
-        task = tasks.get("series", source="airline", window=1, horizon=1)
+    else:  # window and horizon change neither the normalisation nor the relative scale; the smallest always fit
+        task = tasks.get("series", source="airline", window=1, horizon=1, relative=bool(config.get("relative")))
     unit = "thousand passengers" if source == "airline" else "value"
-    return Series(source=source, values=task.values.numpy(), normalised=task.normalised, mean=task.mean,
-                  std=task.std, time_labels=list(task.time_labels), bounds=dict(task.bounds), unit=unit)
+    return Series(source=source, values=task.values.numpy(), task=task, std=task.std,
+                  time_labels=list(task.time_labels), bounds=dict(task.bounds), unit=unit)
 
 
 def check_window(series: Series, window: int, horizon: int) -> None:
@@ -255,21 +261,23 @@ def check_window(series: Series, window: int, horizon: int) -> None:
 
 @torch.no_grad()
 def forecast(model: RNNModel, series: Series, starts, window: int, horizon: int) -> np.ndarray:
-    """[B, horizon] forecasts (normalised) from the windows series[s : s + window], s in `starts`.
+    """[B, horizon] forecasts in the series' own units from the windows series[s : s + window], s in `starts`.
 
     Up to the model's own output width the forecasts are its direct outputs; beyond it they are
     iterated: the forecasts are appended to the window and the model reads the last `window`
-    values again, so later forecasts rest on earlier ones."""
+    values again, so later forecasts rest on earlier ones. The loop runs on raw values, so a
+    relative model re-reads each new window against its own new last value."""
     check_window(series, window, horizon)
     starts = torch.as_tensor(np.asarray(starts), dtype=torch.long)  # (B,)
-    inputs = series.normalised[starts[:, None] + torch.arange(window)]  # (B, W)
+    raw = torch.as_tensor(series.values)[starts[:, None] + torch.arange(window)]  # (B, W) float64
     parts, have = [], 0
     while have < horizon:
-        out, _ = model(inputs[..., None])  # (B, O): the next O values at once
-        parts.append(out)
-        have += out.shape[-1]
-        inputs = torch.cat([inputs, out], 1)[:, -window:]  # (B, W): slide over the forecasts
-    return torch.cat(parts, 1)[:, :horizon].double().numpy()
+        out, _ = model(series.task.encode_window(raw)[..., None])  # (B, O): the next O values at once
+        predicted = series.task.decode_forecast(out, raw)  # (B, O) in the series' units
+        parts.append(predicted)
+        have += predicted.shape[-1]
+        raw = torch.cat([raw, predicted], 1)[:, -window:]  # (B, W): slide over the forecasts
+    return torch.cat(parts, 1)[:, :horizon].numpy()
 
 
 def stretch_starts(series: Series, split: str, window: int, horizon: int) -> np.ndarray:
@@ -312,7 +320,7 @@ def evaluate_stretch(model: RNNModel, series: Series, split: str, window: int, h
     """The model against the last-value baseline on every window of a stretch (default view: test)."""
     starts = stretch_starts(series, split, window, horizon)
     ahead = starts[:, None] + window + np.arange(horizon)  # [B, h] the steps forecast
-    predicted = forecast(model, series, starts, window, horizon) * series.std + series.mean
+    predicted = forecast(model, series, starts, window, horizon)
     truth = series.values[ahead]
     naive = np.repeat(series.values[starts + window - 1][:, None], horizon, 1)
     scores, per_step = score(predicted, truth, naive, series.std)
@@ -324,7 +332,8 @@ def trace_window(model: RNNModel, series: Series, start: int, window: int) -> Tr
     """Every hidden state and gate while the model reads one window."""
     if window < 1 or not 0 <= start <= len(series.values) - window:
         raise ValueError(f"a window of {window} starting at {start} runs past the series' end")
-    return trace(model, series.normalised[start:start + window, None])  # (W, 1) real values
+    raw = torch.as_tensor(series.values[start:start + window])  # (W,) in the series' units
+    return trace(model, series.task.encode_window(raw)[:, None])  # (W, 1): what the model reads
 
 
 @dataclass
@@ -343,7 +352,7 @@ def window_forecast(model: RNNModel, series: Series, start: int, window: int, ho
     """The forecast from the window series[start : start + window] (it may run past the series' end)."""
     if not 0 <= start <= len(series.values) - window:
         raise ValueError(f"a window of {window} starting at {start} runs past the series' end")
-    predicted = forecast(model, series, [start], window, horizon)[0] * series.std + series.mean
+    predicted = forecast(model, series, [start], window, horizon)[0]
     steps = start + window + np.arange(horizon)
     return WindowForecast(window_steps=np.arange(start, start + window),
                           window_values=series.values[start:start + window], steps=steps, forecast=predicted,

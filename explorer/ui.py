@@ -14,7 +14,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from . import analysis, figures, zoo
+from . import analysis, figures, intervene, zoo
 from .generate import Generated, sample
 from .grads import bptt
 from .trace import Trace, trace
@@ -410,3 +410,32 @@ def step_window(steps: int, hidden_size: int, *, key: str, label: str, help: str
     if stop <= start:
         stop = min(steps, start + 1)
     return start, stop
+
+
+def quantity_choice(quantities: list[str], default: list[str], *, key: str = "heatmaps") -> list[str]:
+    """Which states and gates to draw, from ?KEY=hidden,f or `default`, without any this model lacks
+    (a choice remembered from another model). Call before the URL is written; draw with quantity_pills."""
+    param_default(key, default, parse=lambda v: [q for q in v.split(",") if q],
+                  valid=lambda v: all(q in quantities for q in v),
+                  what="a comma-separated list of " + ", ".join(quantities))
+    st.session_state[key] = [q for q in st.session_state[key] if q in quantities]
+    return st.session_state[key]
+
+
+def quantity_pills(quantities: list[str], *, key: str = "heatmaps", label: str = "Heatmaps") -> list[str]:
+    """The pills that pick the states and gates drawn (bound to `key`, set up by quantity_choice)."""
+    return st.pills(label, quantities, selection_mode="multi", key=key, persist_state="session",
+                    format_func=figures.quantity_name)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)  # a 2,000-step comparison pickles to about 20 MB
+def _compare(name: str, directory: str, text: str, changes: tuple) -> intervene.Comparison:
+    return intervene.compare(_load(name, directory), text, changes)
+
+
+def intervene_compare(name: str, text: str, changes) -> intervene.Comparison:
+    """intervene.compare, cached per (pretrained model, text, changes): the changes are frozen
+    dataclasses, so they key the cache. This session's own models are run directly (never cached)."""
+    if is_user_model(name):
+        return intervene.compare(_user_model(name), text, changes)
+    return _compare(name, _directory_key(), text, tuple(changes))

@@ -116,7 +116,7 @@ try:
         change = intervene.Ablate(units=intervene.parse_units(units_text, size), layer=layer, start=start, stop=stop)
     else:
         change = intervene.Edit(position=int(position), char=char)
-    cmp = intervene.compare(model, read, [change])
+    cmp = ui.intervene_compare(name, read, [change])
 except ValueError as err:
     ui.set_url(**url_view)
     message = str(err)

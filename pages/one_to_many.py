@@ -25,17 +25,13 @@ ui.param_default("start", "7" if "7" in starts else starts[-1], valid=lambda v: 
                  what="one of " + ", ".join(starts))
 ui.param_default("steps", trained, parse=int, valid=lambda v: 2 <= v <= 64, what="2 to 64")
 quantities = shapes.quantities(model)
-ui.param_default("heatmaps", ["cell", "f"] if "cell" in quantities else ["hidden"],
-                 parse=lambda v: [q for q in v.split(",") if q],
-                 valid=lambda v: all(q in quantities for q in v), what="a comma-separated list of "
-                 + ", ".join(quantities))
-st.session_state["heatmaps"] = [q for q in st.session_state["heatmaps"] if q in quantities]
+chosen = ui.quantity_choice(quantities, ["cell", "f"] if "cell" in quantities else ["hidden"])
 cols = st.columns([3, 2])
 start = cols[0].segmented_control("The single input", starts, key="start", persist_state="session", required=True)
 steps = cols[1].slider("Steps to run", 2, 64, key="steps", persist_state="session",
                        help=f"The model was trained on {trained} steps: enough for 9, 8, …, 0 and end. "
                             "Run it longer to see whether it stays stopped.")
-ui.set_url(start=start, steps=steps, heatmaps=",".join(st.session_state["heatmaps"]))
+ui.set_url(start=start, steps=steps, heatmaps=",".join(chosen))
 unrolled = shapes.unroll(model, start, steps)
 tr = unrolled.trace
 
@@ -68,8 +64,7 @@ st.plotly_chart(diagram.unrolled(model.config, steps=drawn, tokens=tr.tokens,
                                        f"{diagram.describe(model.config)}"), key="diagram")
 st.caption("The digit goes in at step 0 and a blank “_” at every step after it; "
            "the output y at each step can only differ because the recurrence carries the state along.")
-shown = st.pills("Heatmaps", quantities, selection_mode="multi", key="heatmaps", persist_state="session",
-                 format_func=figures.quantity_name)
+shown = ui.quantity_pills(quantities)
 boundary = len(unrolled.emitted) if unrolled.stopped and len(unrolled.emitted) < steps else None
 for quantity in shown:
     fig = figures.state_heatmap(values=shapes.last_layer(tr, quantity), tokens=unrolled.greedy_all,

@@ -23,15 +23,12 @@ model = ui.load_model(name)
 
 ui.param_default("sentence", DEFAULT_SENTENCE)
 quantities = shapes.quantities(model)
-ui.param_default("heatmaps", ["hidden", "z"], parse=lambda v: [q for q in v.split(",") if q],
-                 valid=lambda v: all(q in quantities for q in v), what="a comma-separated list of "
-                 + ", ".join(quantities))
-st.session_state["heatmaps"] = [q for q in st.session_state["heatmaps"] if q in quantities]
+chosen = ui.quantity_choice(quantities, ["hidden", "z"])
 sentence = st.text_input("Sentence", key="sentence", persist_state="session",
                          help="The training grammar: “the movie / film / plot / acting … was / is [not / never] "
                               "[very …] good / bad …”, joined by “, but” or “although”. Lower case.")
 view = {"sentence": sentence if len(sentence) <= ui.MAX_URL_TEXT else None,
-        "heatmaps": ",".join(st.session_state["heatmaps"])}
+        "heatmaps": ",".join(chosen)}
 ui.set_url(**view)
 if not sentence.strip():
     st.info("Type a sentence above, for example “the film was not good, but the music was wonderful”.")
@@ -91,8 +88,7 @@ padding = f"the {run.offset} padding characters and then " if run.offset else ""
 st.caption(f"It reads {padding}all {len(run.sentence)} characters of your sentence this way; its head (y) reads only "
            "the state after the last one. This page also applies the head after every character, for the running "
            "prediction above.")
-shown = st.pills("Heatmaps", quantities, selection_mode="multi", key="heatmaps", persist_state="session",
-                 format_func=figures.quantity_name)
+shown = ui.quantity_pills(quantities)
 for quantity in shown:
     st.plotly_chart(figures.state_heatmap(
         values=run.states(quantity), tokens=run.sentence, quantity=quantity,

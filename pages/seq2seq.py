@@ -110,13 +110,8 @@ st.graphviz_chart(figures_seq2seq.dataflow_dot(
 
 # -- which states and gates --
 quantities = ["hidden"] + (["cell"] if tr.encoder.cell is not None else []) + list(tr.encoder.gates)
-default_show = ["hidden", "f" if "f" in quantities else "z"]
-ui.param_default("show", default_show, parse=lambda v: [q for q in v.split(",") if q],
-                 valid=lambda v: all(q in quantities for q in v), what="a comma-separated list of "
-                 + ", ".join(quantities))
-st.session_state["show"] = [q for q in st.session_state["show"] if q in quantities]
-show = st.pills("States and gates (encoder and decoder)", quantities, selection_mode="multi", key="show",
-                persist_state="session", format_func=figures.quantity_name)
+ui.quantity_choice(quantities, ["hidden", "f" if "f" in quantities else "z"], key="show")
+show = ui.quantity_pills(quantities, key="show", label="States and gates (encoder and decoder)")
 
 
 def values(trace, quantity):

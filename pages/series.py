@@ -7,6 +7,7 @@ from explorer import diagram, figures, figures_shapes, shapes, ui
 ui.require_frame("pages/series.py")
 
 DIAGRAM_STEPS = 5  # the unrolled diagram's columns: enough to show the recurrence, narrow enough to read
+SHOWN = "_series_shown"  # session_state: (source, model) of the last run, to reset the knobs on a switch
 
 st.title("Time series")
 st.caption("An LSTM reads a window of past values and forecasts the next ones. Slide the window along the series, "
@@ -17,38 +18,43 @@ names = shapes.models_of_task(ui.available(), ui.info, "series")
 if not names:
     st.warning(ui.NO_MODELS)
     st.stop()
-name = names[0]
-model = ui.load_model(name)
-trained_window, direct = shapes.training_window(model), model.config.output_size
 
 ui.param_default("source", "synthetic", valid=lambda v: v in shapes.SERIES_SOURCES,
                  what=" or ".join(shapes.SERIES_SOURCES))
 source = st.sidebar.radio("Series", shapes.SERIES_SOURCES, key="source", persist_state="session",
-                          format_func={"synthetic": "synthetic (what it was trained on)",
-                                       "airline": "airline passengers, 1949–1960"}.get)
-series = shapes.load_series(model, source)
+                          format_func={"synthetic": "synthetic", "airline": "airline passengers, 1949–1960"}.get)
+# the forecaster trained on this series (series-lstm, airline-lstm), else the first one there is
+name = next((n for n in names if shapes.trained_source(ui.info(n)) == source), names[0])
+model = ui.load_model(name)
+trained_source = shapes.trained_source(ui.info(name))
+trained_window, direct = shapes.training_window(model), model.config.output_size
+try:
+    series = shapes.load_series(model, source)
+except ValueError as err:  # a relative forecaster cannot read a series with values at or below 0
+    st.error(f"{name} cannot read the {source} series: {err}")
+    st.stop()
 length = len(series.values)
+test_start = series.bounds["test"][0]
+if st.session_state.get(SHOWN, (source, name)) != (source, name):  # switched here: that model's defaults;
+    # a link's own values still win below
+    st.session_state.update(win=trained_window, horizon=direct, at=max(0, test_start - trained_window))
+st.session_state[SHOWN] = (source, name)
 ui.param_default("win", trained_window, parse=int, valid=lambda v: 2 <= v <= 96, what="2 to 96")
 ui.param_default("horizon", direct, parse=int, valid=lambda v: 1 <= v <= 48, what="1 to 48")
 quantities = shapes.quantities(model)
-ui.param_default("heatmaps", ["hidden", "f"] if "f" in quantities else ["hidden"],
-                 parse=lambda v: [q for q in v.split(",") if q],
-                 valid=lambda v: all(q in quantities for q in v), what="a comma-separated list of "
-                 + ", ".join(quantities))
-st.session_state["heatmaps"] = [q for q in st.session_state["heatmaps"] if q in quantities]
+chosen = ui.quantity_choice(quantities, ["hidden", "f"] if "f" in quantities else ["hidden"])
 cols = st.columns(3)
 window = cols[0].slider("Window length (values read)", 2, 96, key="win", persist_state="session",
                         help=f"{name} was trained on windows of {trained_window}; it runs on any length.")
 horizon = cols[1].slider("Horizon (steps forecast)", 1, 48, key="horizon", persist_state="session",
                          help=f"The model outputs the next {direct} values at once; further ones are iterated "
                               "(its own forecasts are fed back as if they were data).")
-test_start = series.bounds["test"][0]
 ui.param_default("at", test_start - window, parse=int, valid=lambda v: 0 <= v <= length - window,
                  what=f"0 to {length - window}")
 if not 0 <= st.session_state["at"] <= length - window:
     st.session_state["at"] = min(max(0, test_start - window), length - window)
 at = cols[2].slider("Window starts at step", 0, length - window, key="at", persist_state="session")
-ui.set_url(source=source, win=window, horizon=horizon, at=at, heatmaps=",".join(st.session_state["heatmaps"]))
+ui.set_url(source=source, win=window, horizon=horizon, at=at, heatmaps=",".join(chosen))
 
 notes = []
 if window != trained_window:
@@ -65,10 +71,9 @@ except ValueError as err:
     st.error(f"Cannot score this setting: {err}. Choose a shorter horizon.")  # windows may reach back before it
     st.stop()
 scores = stretch.scores
-if source != "synthetic":
-    st.warning(f"{name} was trained on the synthetic series only. The airline test years lie far above anything "
-               f"it saw (normalised with airline's own training years), so it "
-               f"{'loses to' if scores['model_mse'] > scores['naive_mse'] else 'beats'} the naive forecast here.")
+if source != trained_source:
+    st.warning(f"{name} was trained on the {trained_source} series only, so it reads a series it never saw here: "
+               f"it {'loses to' if scores['model_mse'] > scores['naive_mse'] else 'beats'} the naive forecast.")
 
 # -- the score on the test stretch --
 st.subheader(f"Test stretch: {len(stretch.starts)} windows, {horizon} step{'s' * (horizon > 1)} ahead each")
@@ -79,8 +84,8 @@ cols[2].metric(f"Model MAE ({series.unit})", f"{scores['model_mae']:.4g}")
 cols[3].metric(f"Naive MAE ({series.unit})", f"{scores['naive_mae']:.4g}")
 ratio = scores["model_mse"] / scores["naive_mse"] if scores["naive_mse"] > 0 else float("nan")
 st.caption(f"Model MSE / naive MSE = {ratio:.2f} (below 1: the model beats repeating the last value). MSE on the "
-           "normalised scale the zoo reports; MAE in the series' own units (airline: thousands of passengers a "
-           "month).")
+           "normalised scale (errors over the training years' standard deviation); MAE in the series' own units "
+           "(airline: thousands of passengers a month).")
 
 # -- the window the model reads and its forecast --
 ahead = shapes.window_forecast(model, series, at, window, horizon)
@@ -115,10 +120,11 @@ drawn = min(window, DIAGRAM_STEPS)
 st.plotly_chart(diagram.unrolled(model.config, steps=drawn, tokens=[f"{v:.2f}" for v in ahead.window_values],
                                  title=f"{name} unrolled over the first {drawn} values of the window: "
                                        f"{diagram.describe(model.config)}"), key="diagram")
-st.caption(f"All {window} values of the window are read this way, one per step; the head (y) reads the state "
-           f"after the last one and writes the next {direct} values at once.")
-shown = st.pills("Heatmaps", quantities, selection_mode="multi", key="heatmaps", persist_state="session",
-                 format_func=figures.quantity_name)
+reading = ("as log(value / the window's last value), in units of a typical step-to-step change in training"
+           if series.task.relative else "normalised with the training years' mean and standard deviation")
+st.caption(f"All {window} values of the window are read this way, one per step, {reading}; the head (y) reads "
+           f"the state after the last one and writes the next {direct} values at once.")
+shown = ui.quantity_pills(quantities)
 read = [f"{v:.2f}" for v in series.values]  # the value read at each step labels its column
 for quantity in shown:
     fig = figures.state_heatmap(values=shapes.last_layer(tr, quantity), tokens=read, quantity=quantity, start=at,

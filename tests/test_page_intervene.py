@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from page_helpers import CORPUS, chart_specs, open_page, save_tiny_model
 
-from explorer import Vocab
+from explorer import Vocab, intervene, ui
 from explorer.intervene import Clamp, compare
 
 PAGE = "pages/intervene.py"
@@ -161,3 +161,27 @@ def test_a_link_with_a_value_that_is_not_a_number_falls_back(app):
     at = open_page(app, PAGE, value="nan")
     assert [w.value for w in at.warning] == ["The link's value='nan' is not valid (a number); showing 0.0 instead."]
     assert not at.error and at.number_input(key="value").value == 0.0
+
+
+def test_comparisons_of_pretrained_models_are_cached_and_the_users_own_are_not(app, monkeypatch):
+    calls = []
+
+    def counted(model, text, changes, **kwargs):
+        calls.append(tuple(changes))
+        return compare(model, text, changes, **kwargs)
+
+    monkeypatch.setattr(intervene, "compare", counted)
+    ui._compare.clear()
+    at = open_page(app, PAGE)
+    assert len(calls) == 1
+    at.number_input(key="value").set_value(0.5).run()
+    at.number_input(key="value").set_value(0.0).run()  # back to the first view: from the cache
+    at.run()
+    assert len(calls) == 2 and not at.error
+    assert calls[1] == (Clamp(gate="f", units=calls[0][0].units, value=0.5, layer=0, start=20, stop=None),)
+    at.session_state[ui.USER_MODELS] = {"mine": pytest.tiny_models["english-gru"]}
+    at.run()  # the picker now offers it
+    assert len(calls) == 2
+    at.selectbox(key="model").set_value(ui.YOURS + "mine").run()
+    at.run()
+    assert not at.exception and not at.error and len(calls) == 4  # run afresh every time: never cached

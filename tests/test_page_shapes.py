@@ -238,6 +238,31 @@ def test_real_count_and_series(real_app):
     assert float(got["Model MSE (normalised)"]) < 0.5 * float(got["Naive MSE (normalised)"])
 
 
+def test_real_airline_uses_airline_lstm_and_beats_the_naive_forecast(real_app):
+    at = open_page(real_app, "pages/series.py")  # synthetic: series-lstm, 24 values in, 6 out
+    assert at.slider(key="win").value == 24 and at.slider(key="horizon").value == 6
+    at.sidebar.radio[0].set_value("airline").run()
+    assert not at.exception and not at.warning and not at.info  # its own series, window and horizon
+    assert dict(at.query_params) == {"source": "airline", "win": "12", "horizon": "1", "at": "110",
+                                     "heatmaps": "hidden,f"}
+    assert any(t.startswith("airline-lstm unrolled") for t in titles(at))
+    assert "log(value / the window's last value)" in texts(at.caption)
+    model = zoo.load("airline-lstm")
+    series = shapes.load_series(model, "airline")
+    shown = {}
+    for horizon in (1, 6):
+        at.slider(key="horizon").set_value(horizon).run()
+        scores = shapes.evaluate_stretch(model, series, "test", 12, horizon).scores
+        shown[horizon] = got = metrics(at)
+        assert got == {"Model MSE (normalised)": f"{scores['model_mse']:.4f}",
+                       "Naive MSE (normalised)": f"{scores['naive_mse']:.4f}",
+                       "Model MAE (thousand passengers)": f"{scores['model_mae']:.4g}",
+                       "Naive MAE (thousand passengers)": f"{scores['naive_mae']:.4g}"}
+        assert float(got["Model MSE (normalised)"]) < 0.25 * float(got["Naive MSE (normalised)"])
+    assert [shown[1]["Model MSE (normalised)"], shown[1]["Naive MSE (normalised)"]] == ["0.1005", "0.5240"]
+    assert list(shown[6].values()) == ["0.0813", "1.9465", "17.6", "84.99"]  # 6 months ahead, iterated
+
+
 def test_real_count_too_few_steps_says_so(real_app):
     at = open_page(real_app, "pages/one_to_many.py", start="9", steps="5")
     assert "It did not say “end” within 5 steps." in texts(at.markdown)

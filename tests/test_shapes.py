@@ -1,6 +1,6 @@
 """explorer/shapes.py: the numbers behind the Sentiment, One-to-many and Time-series views.
 
-The real pretrained models (sentiment-gru, count-lstm, series-lstm) load in well under a second;
+The real pretrained models (sentiment-gru, count-lstm, series-lstm, airline-lstm) load in well under a second;
 the tests about their behaviour use them, the ones about arithmetic use hand-made inputs."""
 import random
 
@@ -27,6 +27,11 @@ def count():
 @pytest.fixture(scope="module")
 def forecaster():
     return zoo.load("series-lstm")
+
+
+@pytest.fixture(scope="module")
+def airline():
+    return zoo.load("airline-lstm")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,16 +154,43 @@ def test_unknown_start_is_refused(count):
 
 def test_forecast_equals_the_model_on_the_window_then_iterates(forecaster):
     series = shapes.load_series(forecaster, "synthetic")
-    x = series.normalised[100:124]  # (24,)
+    raw = torch.as_tensor(series.values[100:124])  # (24,)
+    x = ((raw - series.task.mean) / series.task.std).float()  # normalised with the training years' statistics
     with torch.no_grad():
         direct, _ = forecaster(x[:, None])  # (6,)
         again, _ = forecaster(torch.cat([x, direct])[-24:, None])  # (6,): the window slid over the forecasts
-    out = shapes.forecast(forecaster, series, [100], 24, 12)[0]
-    np.testing.assert_allclose(out[:6], direct.numpy(), atol=1e-6)
-    np.testing.assert_allclose(out[6:], again.numpy(), atol=1e-6)
+    out = shapes.forecast(forecaster, series, [100], 24, 12)[0]  # in the series' units
+    np.testing.assert_allclose(out[:6], direct.double().numpy() * series.std + series.task.mean, atol=1e-5)
+    np.testing.assert_allclose(out[6:], again.double().numpy() * series.std + series.task.mean, atol=1e-5)
     single = shapes.window_forecast(forecaster, series, 100, 24, 6)
-    np.testing.assert_allclose(single.forecast, direct.double().numpy() * series.std + series.mean, atol=1e-5)
+    np.testing.assert_allclose(single.forecast, out[:6], atol=1e-12)
     assert single.naive == series.values[123] and list(single.steps) == list(range(124, 130))
+
+
+def test_relative_forecast_rereads_each_window_against_its_last_value(airline):
+    series = shapes.load_series(airline, "airline")
+    assert series.task.relative and series.task.source == "airline"
+    raw = torch.as_tensor(series.values[100:112])  # (12,) thousand passengers
+    step = series.task.log_step
+    with torch.no_grad():
+        first, _ = airline(((raw.log() - raw[-1].log()) / step).float()[:, None])  # (1,)
+        one = raw[-1] * torch.exp(first.double() * step)  # the 13th month in passengers
+        slid = torch.cat([raw, one])[-12:]
+        second, _ = airline(((slid.log() - slid[-1].log()) / step).float()[:, None])
+    out = shapes.forecast(airline, series, [100], 12, 2)[0]
+    np.testing.assert_allclose(out, [float(one), float(one * torch.exp(second.double() * step))], rtol=1e-6)
+    tr = shapes.trace_window(airline, series, 100, 12)
+    np.testing.assert_allclose(tr.inputs[:, 0], ((raw.log() - raw[-1].log()) / step).numpy(), atol=1e-6)
+    assert tr.inputs[-1, 0] == 0  # the last month read is the reference
+
+
+@pytest.mark.parametrize("horizon, model_mse, naive_mse", [(1, 0.100, 0.524), (6, 0.081, 1.946)])
+def test_airline_lstm_beats_the_naive_forecast_on_the_test_years(airline, horizon, model_mse, naive_mse):
+    stretch = shapes.evaluate_stretch(airline, shapes.load_series(airline, "airline"), "test", 12, horizon)
+    assert stretch.scores["model_mse"] == pytest.approx(model_mse, abs=5e-4)
+    assert stretch.scores["naive_mse"] == pytest.approx(naive_mse, abs=5e-4)
+    assert stretch.scores["model_mse"] < 0.25 * stretch.scores["naive_mse"]
+    assert stretch.scores["model_mae"] < 0.5 * stretch.scores["naive_mae"]  # 6 ahead: 17.6 against 85.0 thousand
 
 
 def test_a_window_at_the_end_forecasts_past_the_data(forecaster):
@@ -172,8 +204,7 @@ def test_a_window_at_the_end_forecasts_past_the_data(forecaster):
 
 def _tiny_series() -> shapes.Series:
     values = np.array([1, 3, 2, 5, 4, 6, 8, 7, 9, 10], dtype=np.float64)
-    normalised = torch.tensor((values - 5) / 2, dtype=torch.float32)
-    return shapes.Series(source="synthetic", values=values, normalised=normalised, mean=5.0, std=2.0,
+    return shapes.Series(source="synthetic", values=values, task=None, std=2.0,  # task: never read here
                          time_labels=[str(t) for t in range(10)],
                          bounds={"train": (0, 4), "val": (4, 6), "test": (6, 10)}, unit="value")
 
@@ -206,7 +237,8 @@ def test_evaluate_stretch_uses_the_same_windows_for_model_and_baseline(forecaste
 def test_airline_is_normalised_with_its_own_training_years(forecaster):
     series = shapes.load_series(forecaster, "airline")
     train = series.values[slice(*series.bounds["train"])]
-    assert series.mean == pytest.approx(train.mean()) and series.unit == "thousand passengers"
+    assert series.task.mean == pytest.approx(train.mean()) and series.std == pytest.approx(train.std(ddof=1))
+    assert series.unit == "thousand passengers" and not series.task.relative  # series-lstm reads normalised values
     assert len(series.values) == 144 and series.time_labels[0] == "1949-01"
 
 
@@ -225,9 +257,10 @@ def test_bad_series_settings_say_what_is_wrong(forecaster):
 def test_trace_window_reads_the_window(forecaster):
     series = shapes.load_series(forecaster, "synthetic")
     tr = shapes.trace_window(forecaster, series, 50, 24)
-    np.testing.assert_allclose(tr.inputs[:, 0], series.normalised[50:74].numpy())
+    x = torch.as_tensor((series.values[50:74] - series.task.mean) / series.task.std, dtype=torch.float32)
+    np.testing.assert_allclose(tr.inputs[:, 0], x.numpy(), atol=1e-6)
     with torch.no_grad():
-        out, _ = forecaster(series.normalised[50:74, None])
+        out, _ = forecaster(x[:, None])
     np.testing.assert_allclose(tr.final_output, out.numpy(), atol=1e-6)
     assert shapes.quantities(forecaster) == ["hidden", "cell", "i", "f", "g", "o"]
     assert set(shapes.quantities(forecaster)[2:]) == set(tr.gates)
