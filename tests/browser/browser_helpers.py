@@ -36,3 +36,13 @@ def plot_count(page) -> int:
 def plot_texts(page) -> str:
     """All text plotly drew (titles, tick labels, annotations)."""
     return " ".join(page.locator(".js-plotly-plot").all_inner_texts())
+
+
+SLOW = 60_000  # ms: a cold server loads torch and the zoo (and traces what a page needs) first
+# True when some plotly x tick label reads exactly `text` (the characters or words a figure was drawn for)
+TICKS = "(text) => [...document.querySelectorAll('.js-plotly-plot .xtick text')].some(t => t.textContent === text)"
+
+
+def plots(page):
+    """Every plotly chart on the page."""
+    return page.locator(".js-plotly-plot")

@@ -3,15 +3,10 @@ Stacked & bidirectional, One-hot vs embedding."""
 import re
 
 import pytest
-from browser_helpers import assert_no_exception, open_page, plot_texts, wait_idle
+from browser_helpers import SLOW, assert_no_exception, open_page, plot_texts, plots, wait_idle
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
-SLOW = 60_000  # ms; a cold server loads torch and the zoo first
-
-
-def plots(page):
-    return page.locator(".js-plotly-plot")
 
 
 def test_jordan_vs_elman_typing_brackets_redraws_both_nets(page, app_url):

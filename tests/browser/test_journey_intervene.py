@@ -3,11 +3,10 @@ typing units redraws the comparison with the new changed run."""
 import re
 
 import pytest
-from browser_helpers import assert_no_exception, open_page, wait_idle
+from browser_helpers import SLOW, assert_no_exception, open_page, wait_idle
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
-SLOW = 60_000  # ms; a cold server loads torch and the zoo first
 CHANGED_LOSS = """() => {
   const plot = [...document.querySelectorAll('.js-plotly-plot')]
     .find(p => p.layout && p.layout.title && p.layout.title.text.includes('Surprise per character'));

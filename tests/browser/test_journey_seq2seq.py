@@ -4,16 +4,10 @@ forcing is one click, and a date in digits gets one sentence."""
 import re
 
 import pytest
-from browser_helpers import assert_no_exception, open_page, wait_idle
+from browser_helpers import SLOW, TICKS, assert_no_exception, open_page, plots, wait_idle
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
-SLOW = 60_000  # ms; a cold server loads torch and the zoo first
-TICKS = "(text) => [...document.querySelectorAll('.js-plotly-plot .xtick text')].some(t => t.textContent === text)"
-
-
-def plots(page):
-    return page.locator(".js-plotly-plot")
 
 
 def metric(page, label):

@@ -1,15 +1,10 @@
 """The Find units journey in a real browser: open the page (the pretrained python-lstm), see the
 ranking table and the top unit as coloured text, change the feature, see the ranking redraw."""
 import pytest
-from browser_helpers import assert_no_exception, open_page, wait_idle
+from browser_helpers import SLOW, assert_no_exception, open_page, plots, wait_idle
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
-SLOW = 60_000  # ms; a cold server loads torch, the zoo and traces the corpus sample first
-
-
-def plots(page):
-    return page.locator(".js-plotly-plot")
 
 
 def test_find_units_ranks_units_and_follows_a_new_feature(page, app_url):

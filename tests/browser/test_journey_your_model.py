@@ -3,11 +3,10 @@ architecture, use it, and see it read text on Inspect."""
 import pytest
 from playwright.sync_api import expect
 
-from browser_helpers import assert_no_exception, open_page, wait_idle
+from browser_helpers import SLOW, assert_no_exception, open_page, wait_idle
 from explorer import byom
 
 pytestmark = pytest.mark.browser
-SLOW = 60_000  # ms; a cold server loads torch and the zoo first
 
 
 def test_upload_confirm_and_inspect_your_model(page, app_url, tmp_path):
