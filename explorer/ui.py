@@ -28,7 +28,7 @@ WRITTEN = "_url_written"  # session_state: the query parameters this app last wr
 NO_MODELS = "No pretrained models found; build them with `python -m explorer.zoo build --all`."
 DEFAULT_TEXT = {
     "english": "And he said unto them, Behold (the everlasting covenant) is with Mahershalalhashbaz; fear not.",
-    "python": 'def scale(values, factor=2):\n    return [factor * (v + 1) for v in values]  # "twice"',
+    "python": 'def scale(values, factor=2):\n    label = "scaled"\n    return [factor * (v + 1) for v in values]',
 }
 DEFAULT_PROMPT = {"english": "And he said, ", "python": "def "}
 
@@ -88,6 +88,15 @@ def load_model(name: str):
 
 def default_text(name: str) -> str:
     return DEFAULT_TEXT.get(model_info(name).get("task"), DEFAULT_TEXT["english"])
+
+
+def model_text(names: list[str], name: str, *, label: str, height: int = 100, key: str = "text") -> str:
+    """A page's text box, bound to ?text=; a model's default sentence follows the model while it is untouched."""
+    defaults = {default_text(n) for n in names}
+    param_default(key, default_text(name))
+    if st.session_state[key] in defaults:
+        st.session_state[key] = default_text(name)
+    return st.text_area(label, key=key, persist_state="session", height=height)
 
 
 def default_prompt(name: str) -> str:

@@ -24,12 +24,8 @@ if not names:
     st.stop()
 name = ui.model_picker(names)
 
-# -- the text (a model's default sentence follows the model while it is untouched) --
-defaults = {ui.default_text(n) for n in names}
-ui.param_default("text", ui.default_text(name))
-if st.session_state["text"] in defaults:
-    st.session_state["text"] = ui.default_text(name)
-text = st.text_area(f"Text (up to {MAX_STEPS:,} characters are read)", key="text", persist_state="session", height=90)
+# -- the text --
+text = ui.model_text(names, name, label=f"Text (up to {MAX_STEPS:,} characters are read)", height=90)
 url_text = text if len(text) <= ui.MAX_URL_TEXT else None
 if not text:
     ui.set_url(model=name, text=url_text)

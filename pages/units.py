@@ -29,12 +29,7 @@ if "model" not in st.session_state and "model" not in st.query_params and "pytho
 name = ui.model_picker(names)
 task = ui.model_info(name).get("task")
 
-defaults = {ui.default_text(n) for n in names}
-ui.param_default("text", ui.default_text(name))
-if st.session_state["text"] in defaults:
-    st.session_state["text"] = ui.default_text(name)
-text = st.text_area(f"Text (up to {ui.MAX_TEXT:,} characters are traced)", key="text", persist_state="session",
-                    height=90)
+text = ui.model_text(names, name, label=f"Text (up to {ui.MAX_TEXT:,} characters are traced)", height=90)
 ui.param_default("view", "probe", valid=lambda v: v in VIEWS, what=", ".join(VIEWS))
 view = st.radio("View", list(VIEWS), key="view", persist_state="session", horizontal=True, format_func=VIEWS.get)
 url = {"model": name, "text": text if len(text) <= ui.MAX_URL_TEXT else None, "view": view}

@@ -76,13 +76,13 @@ def test_switching_model_reranks_on_its_corpus(app):
 
 def test_match_view_highlights_the_stretch_and_finds_matches(app):
     at = open_page(app, PAGE, view="match", threshold="-1")
-    assert at.slider(key="stretch").value == (9, 26)  # the first bracketed part of the default text
+    assert at.slider(key="stretch").value == (41, 48)  # the first string of the default text, "scaled"
     text = markdown(at)
     assert "Your selection" in text and text.count("16 of 16 units on") == 5  # at -1 every unit is on
     at.slider(key="threshold").set_value(1.0).run()
     assert not at.exception
     assert any("No hidden state h unit is on" in i.value for i in at.info)
-    assert at.query_params["stretch"] == "9-26" and at.query_params["threshold"] == "1.0"
+    assert at.query_params["stretch"] == "41-48" and at.query_params["threshold"] == "1.0"
 
 
 def test_clusters_view(app):
