@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from explorer import analysis, figures, ui
+from explorer import analysis, diagram, figures, ui
 
 ui.require_frame("pages/inspect.py")
 
@@ -141,6 +141,12 @@ if gates:
     st.caption("Karpathy, Johnson & Fei-Fei (2015), fig. 3: units near the top left are almost always open "
                "(they remember); near the bottom right, almost always shut.")
 
+# -- the network unrolled over the first steps (drawn only when asked: one more chart to draw) --
+ui.param_default("unrolled", False, parse=lambda v: bool(["0", "1"].index(v)), what="0 or 1")
+if st.toggle("Show the network unrolled over the first steps of this text", key="unrolled",
+             persist_state="session"):
+    st.plotly_chart(diagram.unrolled(model.config, steps=min(tr.steps, 4), tokens=tr.tokens), key="diagram")
+
 # -- the equations at one step --
 st.subheader("The step equation, with its numbers")
 ui.param_default("step", min(steps - 1, 5), parse=int, valid=lambda v: 0 <= v < steps, what=f"0 to {steps - 1}")
@@ -163,7 +169,7 @@ except ValueError as err:
     st.info(str(err))
 
 ui.set_url(model=name, text=url_view["text"], layer=layer, dir=direction, unit=unit, order=order_by,
-           color=color_by, show=",".join(show), step=step,
+           color=color_by, show=",".join(show), step=step, unrolled=int(st.session_state["unrolled"]) or None,
            flow=",".join(map(str, st.session_state["flow"])) if tr.cell is not None else None)
 if url_view["text"] is None:
     st.caption(f"This text is longer than {ui.MAX_URL_TEXT:,} characters, so a link to this view does not carry it.")

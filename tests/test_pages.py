@@ -56,6 +56,21 @@ def test_inspect_default_view(app):
     assert at.query_params["model"] == "english-lstm" and at.query_params["text"].startswith("And he said")
 
 
+def test_unrolled_network_is_drawn_only_when_asked(app):
+    at = open_page(app, "pages/inspect.py")
+    assert not any("unrolled" in s["layout"]["title"]["text"] for s in chart_specs(at))
+    assert "unrolled" not in at.query_params
+    at.toggle(key="unrolled").set_value(True).run()
+    assert not at.exception
+    titles = [s["layout"]["title"]["text"] for s in chart_specs(at)]
+    assert any("unrolled over 4 steps" in t and "LSTM" in t for t in titles), titles
+    assert at.query_params["unrolled"] == "1"
+    link = open_page(AppTest.from_file(APP, default_timeout=60), "pages/inspect.py", unrolled="1")
+    assert link.toggle(key="unrolled").value and not link.warning
+    bad = open_page(AppTest.from_file(APP, default_timeout=60), "pages/inspect.py", unrolled="yes")
+    assert "unrolled='yes' is not valid (0 or 1)" in texts(bad.warning)
+
+
 def test_typing_changes_the_figures(app):
     at = open_page(app, "pages/inspect.py")
     before = chart_specs(at)[-3]  # a heatmap
