@@ -240,6 +240,8 @@ def main():
             p95 = statistics.quantiles(redraws, n=20)[-1] if len(redraws) >= 20 else max(redraws, default=float("nan"))
             print(f"load: {sessions} sessions training + typing for {args.train_seconds:.0f} s: {len(redraws)} redraws, "
                   f"p95 {p95:.2f} s (target < 2 s), {len(errors)} errors, {exceptions} exception boxes", flush=True)
+            for error in errors[:10]:
+                print(f"  error: {error}", flush=True)
             print(f"server RSS: {before:.0f} MB before, {after:.0f} MB after {sessions} training sessions = "
                   f"{(after - before) / sessions:.0f} MB each (target < 150 MB)", flush=True)
             for p in train_tabs:  # best effort: a saturated machine may not answer in time
