@@ -69,7 +69,7 @@ def quantity_name(quantity: str) -> str:
     return QUANTITY_NAMES.get(quantity, quantity)
 
 
-def _step_labels(tokens, start: int, steps: int) -> list[str]:
+def step_labels(tokens, start: int, steps: int) -> list[str]:
     chars = list(tokens[start:start + steps]) if tokens is not None else ["?"] * steps
     return [char_label(c) for c in chars]
 
@@ -161,7 +161,7 @@ def state_heatmap(*, values: np.ndarray, tokens, quantity: str, title: str | Non
     order = np.arange(size) if unit_order is None else np.asarray(unit_order)
     scale = color_scale(quantity, values)
     columns = min(max_columns, max(1, max_cells // max(size, 1)))
-    labels = _step_labels(tokens, start, steps)
+    labels = step_labels(tokens, start, steps)
     ordered = values[:, order]  # [T, H] in display order
     width = max(1, math.ceil(steps / columns))  # steps per column
     if width > 1:
@@ -187,7 +187,7 @@ def state_heatmap(*, values: np.ndarray, tokens, quantity: str, title: str | Non
         yaxis=dict(title="unit", autorange="reversed", type="category"),
         height=height or max(220, min(900, 14 * size + 120)), margin=dict(l=60, r=20, t=50, b=50),
     )
-    _category_ticks(fig, categories, tick_labels)
+    category_ticks(fig, categories, tick_labels)
     if boundary is not None and start <= boundary <= start + steps:
         position = (boundary - start) / width - 0.5  # category i spans [i - 0.5, i + 0.5]
         fig.add_vline(x=position, line=dict(color="black", width=2, dash="dash"))
@@ -196,7 +196,7 @@ def state_heatmap(*, values: np.ndarray, tokens, quantity: str, title: str | Non
     return fig
 
 
-def _category_ticks(fig: go.Figure, categories: list[str], tick_labels: list[str], axis: str = "xaxis",
+def category_ticks(fig: go.Figure, categories: list[str], tick_labels: list[str], axis: str = "xaxis",
                     title: str = "step (character read)"):
     n = len(categories)
     every = max(1, math.ceil(n / 80))
@@ -206,7 +206,7 @@ def _category_ticks(fig: go.Figure, categories: list[str], tick_labels: list[str
                                   ticktext=text, tickangle=0, title=title)})
 
 
-def _entity(ch: str) -> str:
+def entity(ch: str) -> str:
     """A character safe both as HTML and inside st.markdown: letters, digits and spaces as they
     are, everything else as a numeric entity (so <, &, *, _, $, \\ are never markup)."""
     return ch if ch.isalnum() or ch == " " else f"&#{ord(ch)};"
@@ -228,8 +228,8 @@ def colored_text_html(*, tokens, values: np.ndarray, quantity: str, unit: int, s
         r, g, b = palette[int(np.clip(round(fraction * 63), 0, 63))] if np.isfinite(value) else (0.5, 0.5, 0.5)
         r, g, b = (float(c) / 255 if c > 1 else float(c) for c in (r, g, b))
         ink = "#000" if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else "#fff"
-        shown = "↵<br>" if ch == "\n" else _entity(ch)  # a plain space: lines may wrap there
-        tip = "".join(_entity(c) for c in f"step {start + t} '{ch}': unit {unit} {quantity} = {value:.3f}")
+        shown = "↵<br>" if ch == "\n" else entity(ch)  # a plain space: lines may wrap there
+        tip = "".join(entity(c) for c in f"step {start + t} '{ch}': unit {unit} {quantity} = {value:.3f}")
         spans.append(f'<span title="{tip}" style="background:rgb({r * 255:.0f},{g * 255:.0f},{b * 255:.0f});'
                      f'color:{ink}">{shown}</span>')
     return ('<div style="font-family:monospace;font-size:1.05rem;line-height:1.9;white-space:pre-wrap;'
@@ -242,7 +242,7 @@ def topk_figure(*, tokens, topk_labels, topk_probs: np.ndarray, start: int = 0, 
     character written in the cell, its probability as colour (sequential scale, [0, 1])."""
     probs = np.asarray(topk_probs, dtype=np.float32)  # [T, k]
     steps, k = probs.shape
-    labels = _step_labels(tokens, start, steps)
+    labels = step_labels(tokens, start, steps)
     categories = [f"step {start + t} “{labels[t]}”" for t in range(steps)]
     guesses = np.array([[char_label(c) for c in row] for row in topk_labels], dtype=object).T  # [k, T]
     show_text = steps <= 120
@@ -254,7 +254,7 @@ def topk_figure(*, tokens, topk_labels, topk_probs: np.ndarray, start: int = 0, 
     fig.update_layout(title=dict(text=title or f"Top-{k} guesses for the next character"),
                       yaxis=dict(title="rank", autorange="reversed"),
                       height=90 + 28 * k, margin=dict(l=60, r=20, t=50, b=40))
-    _category_ticks(fig, categories, labels)
+    category_ticks(fig, categories, labels)
     if boundary is not None and start <= boundary <= start + steps:
         fig.add_vline(x=boundary - start - 0.5, line=dict(color="black", width=2, dash="dash"))
     return fig
@@ -268,7 +268,7 @@ def loss_strip(*, tokens, loss: np.ndarray, start: int = 0, title: str | None = 
     `max_bits` fixes the y range, so strips of several models share one scale."""
     bits = np.asarray(loss, dtype=np.float64) / LN2
     steps = bits.shape[0]
-    labels = _step_labels(tokens, start, steps)
+    labels = step_labels(tokens, start, steps)
     nxt = [char_label(tokens[start + t + 1]) if start + t + 1 < len(tokens) else "" for t in range(steps)]
     categories = [f"step {start + t} “{labels[t]}”" for t in range(steps)]
     fig = go.Figure(go.Scatter(
@@ -280,7 +280,7 @@ def loss_strip(*, tokens, loss: np.ndarray, start: int = 0, title: str | None = 
     fig.update_layout(title=dict(text=title or "Surprise: bits spent on each next character"),
                       yaxis=dict(title="bits (−log₂ p)", range=[0, top]), height=220,
                       margin=dict(l=60, r=20, t=50, b=40), showlegend=False)
-    _category_ticks(fig, categories, labels)
+    category_ticks(fig, categories, labels)
     return fig
 
 
@@ -289,7 +289,7 @@ def cell_flow_figure(*, flow: dict[str, np.ndarray], units, tokens, start: int =
     """c_t of chosen units split into kept (f⊙c_{t-1}) and written (i⊙g), with what the output
     gate lets out (o⊙tanh c_t = h_t). `flow` as from Trace.cell_flow, each [T, H]."""
     steps = flow["cell"].shape[0]
-    labels = _step_labels(tokens, start, steps)
+    labels = step_labels(tokens, start, steps)
     categories = [f"step {start + t} “{labels[t]}”" for t in range(steps)]
     styles = {"cell": dict(width=3), "kept": dict(dash="dot"), "written": dict(dash="dash"),
               "emitted": dict(dash="dashdot")}
@@ -307,7 +307,7 @@ def cell_flow_figure(*, flow: dict[str, np.ndarray], units, tokens, start: int =
                                       "c_t = kept + written"),
                       yaxis=dict(title="value"), height=360, margin=dict(l=60, r=20, t=50, b=40),
                       hovermode="closest")
-    _category_ticks(fig, categories, labels)
+    category_ticks(fig, categories, labels)
     return fig
 
 
@@ -392,7 +392,7 @@ def log_heatmap(*, values: np.ndarray, tokens, title: str, value_name: str, star
     magnitude = np.abs(np.asarray(values, dtype=np.float64))
     steps, size = magnitude.shape
     columns = min(max_columns, max(1, max_cells // max(size, 1)))
-    labels = _step_labels(tokens, start, steps)
+    labels = step_labels(tokens, start, steps)
     width = max(1, math.ceil(steps / columns))
     if width > 1:
         binned, edges = bin_columns(magnitude, columns)
@@ -418,7 +418,7 @@ def log_heatmap(*, values: np.ndarray, tokens, title: str, value_name: str, star
     note = f" (mean over {width} steps per column)" if width > 1 else ""
     fig.update_layout(title=dict(text=title + note), yaxis=dict(title="unit", autorange="reversed", type="category"),
                       height=height or max(220, min(700, 4 * size + 140)), margin=dict(l=70, r=20, t=50, b=45))
-    _category_ticks(fig, categories, tick_labels)
+    category_ticks(fig, categories, tick_labels)
     return fig
 
 
@@ -466,18 +466,18 @@ def saliency_html(*, tokens, saliency: np.ndarray, step: int, label: str = "", s
         r, g, b = palette[int(np.clip(round(fraction * 63), 0, 63))]
         r, g, b = (float(c) / 255 if c > 1 else float(c) for c in (r, g, b))
         ink = "#000" if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else "#fff"
-        shown = "↵<br>" if ch == "\n" else _entity(ch)
+        shown = "↵<br>" if ch == "\n" else entity(ch)
         outline = "outline:3px solid #56B4E9;" if t == step else ""
-        tip = "".join(_entity(c) for c in f"step {t} '{ch}': ||dloss/dx|| = {value:.3e} ({share:.1%} of the largest)")
+        tip = "".join(entity(c) for c in f"step {t} '{ch}': ||dloss/dx|| = {value:.3e} ({share:.1%} of the largest)")
         spans.append(f'<span title="{tip}" style="background:rgb({r * 255:.0f},{g * 255:.0f},{b * 255:.0f});'
                      f'color:{ink};{outline}">{shown}</span>')
-    head = f'<div style="font-size:0.85rem;margin-bottom:2px"><b>{_escape_all(label)}</b></div>' if label else ""
+    head = f'<div style="font-size:0.85rem;margin-bottom:2px"><b>{escape_all(label)}</b></div>' if label else ""
     return (head + '<div style="font-family:monospace;font-size:1.05rem;line-height:1.9;white-space:pre-wrap;'
             'overflow-wrap:anywhere">' + "".join(spans) + "</div>")
 
 
-def _escape_all(text: str) -> str:
-    return "".join(_entity(c) for c in text)
+def escape_all(text: str) -> str:
+    return "".join(entity(c) for c in text)
 
 
 def clipping_figure(*, result: dict) -> go.Figure:

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .family import CHAR_CLASSES
-from .figures import MODEL_COLORS, _category_ticks, _step_labels, char_label
+from .figures import MODEL_COLORS, category_ticks, step_labels, char_label
 
 CLASS_COLORS = dict(zip(CHAR_CLASSES, ["#D55E00", "#0072B2", "#CC79A7", "#009E73", "#7F7F7F", "#E69F00"]))
 DIRECTION_COLORS = {"forward": "#0072B2", "backward": "#D55E00"}  # as in the diagram: blue →, vermillion ←
@@ -47,7 +47,7 @@ def predictions_figure(*, tokens, targets, predictions: dict[str, np.ndarray], t
     """Each model's predicted class at every step against the true one (a step line per model);
     the hover names model, step, character and value."""
     steps = len(targets)
-    labels = _step_labels(tokens, 0, steps)
+    labels = step_labels(tokens, 0, steps)
     categories = [f"step {t} “{labels[t]}”" for t in range(steps)]
     fig = go.Figure(go.Scatter(x=categories, y=list(targets), mode="lines", name="true",
                                line=dict(color="black", width=5, shape="hv"), opacity=0.25,
@@ -60,7 +60,7 @@ def predictions_figure(*, tokens, targets, predictions: dict[str, np.ndarray], t
             hovertemplate=f"{html.escape(name)}<br>after %{{x}}<br>predicted {y_title} %{{y}}<extra></extra>"))
     fig.update_layout(title=dict(text=title), yaxis=dict(title=y_title, rangemode="tozero"), height=320,
                       margin=dict(l=60, r=20, t=50, b=40), legend=dict(orientation="h", y=-0.25), hovermode="closest")
-    _category_ticks(fig, categories, labels)
+    category_ticks(fig, categories, labels)
     return fig
 
 
@@ -71,7 +71,7 @@ def contributions_figure(*, forward: np.ndarray, backward: np.ndarray, tokens, r
     plus the bias). For a many-to-one head the two points it actually reads, the forward state at
     the last step and the backward state at step 0, are ringed."""
     steps = forward.shape[0]
-    labels = _step_labels(tokens, 0, steps)
+    labels = step_labels(tokens, 0, steps)
     categories = [f"step {t} “{labels[t]}”" for t in range(steps)]
     fig = go.Figure()
     for name, values, read_at in (("forward h→_t (read x_0…x_t)", forward, read[0] if read else None),
@@ -91,5 +91,5 @@ def contributions_figure(*, forward: np.ndarray, backward: np.ndarray, tokens, r
     fig.update_layout(title=dict(text=f"Where the directions meet: each one's share of the {score_name}{total_note}"),
                       yaxis=dict(title=score_name), height=340, margin=dict(l=60, r=20, t=50, b=40),
                       legend=dict(orientation="h", y=-0.25), hovermode="closest")
-    _category_ticks(fig, categories, labels)
+    category_ticks(fig, categories, labels)
     return fig

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .figures import LAYER_DASHES, LN2, MODEL_COLORS, _category_ticks, char_label, state_heatmap
+from .figures import LAYER_DASHES, LN2, MODEL_COLORS, category_ticks, char_label, state_heatmap
 
 ORIGINAL, CHANGED = MODEL_COLORS[0], MODEL_COLORS[1]  # blue, vermillion
 HEIGHT = 320
@@ -54,7 +54,7 @@ def loss_comparison_figure(*, tokens, changed_tokens, loss_original: np.ndarray,
                       yaxis=dict(title="bits (−log₂ p)", rangemode="tozero"), height=HEIGHT, margin=MARGIN,
                       hovermode="x unified", legend=dict(orientation="h", y=1.02, x=1, xanchor="right",
                                                          yanchor="bottom"))
-    _category_ticks(fig, categories, labels)
+    category_ticks(fig, categories, labels)
     return fig
 
 
@@ -74,7 +74,7 @@ def change_norm_figure(*, norms: np.ndarray, tokens, changed_tokens, first_step:
     fig.update_layout(title=dict(text=title or "How far the hidden state moved: ‖h(changed) − h(original)‖ per step"),
                       yaxis=dict(title="‖Δh_t‖ (L2 over units)", rangemode="tozero"), height=HEIGHT, margin=MARGIN,
                       showlegend=norms.shape[0] > 1)
-    _category_ticks(fig, categories, labels)
+    category_ticks(fig, categories, labels)
     return fig
 
 

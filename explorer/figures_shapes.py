@@ -11,7 +11,7 @@ import html
 import numpy as np
 import plotly.graph_objects as go
 
-from .figures import MODEL_COLORS, SEQUENTIAL, _escape_all, char_label
+from .figures import MODEL_COLORS, SEQUENTIAL, escape_all, char_label
 
 MODEL, TRUTH, NAIVE, WINDOW = MODEL_COLORS[1], "#000000", "#999999", MODEL_COLORS[0]
 SPLIT_SHADES = {"train": "rgba(0,114,178,0.06)", "val": "rgba(230,159,0,0.10)", "test": "rgba(0,158,115,0.10)"}
@@ -59,7 +59,7 @@ def verdict_line(clauses: list[tuple[str, int, float]]) -> str:
     """Markdown: the verdict after each clause, “A”: positive (0.98) → “but B”: negative (0.01).
     The clauses are the user's text, so every character that Markdown or HTML would act on is
     written as an entity."""
-    return " → ".join(f"after “{_escape_all(c)}”: **{'positive' if p > 0.5 else 'negative'}** ({p:.2f})"
+    return " → ".join(f"after “{escape_all(c)}”: **{'positive' if p > 0.5 else 'negative'}** ({p:.2f})"
                       for c, _, p in clauses)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from .figures import DIVERGING, MODEL_COLORS, _entity, char_label, quantity_name
+from .figures import DIVERGING, MODEL_COLORS, entity, char_label, quantity_name
 
 HIGHLIGHT = "#E69F00"  # Okabe-Ito orange: a selected or matched stretch
 
@@ -61,10 +61,10 @@ def stretch_html(*, tokens, start: int, stop: int, context: int = 0, label: str 
     spans = []
     for t in range(first, last):
         ch = tokens[t]
-        shown = "↵<br>" if ch == "\n" else _entity(ch)
+        shown = "↵<br>" if ch == "\n" else entity(ch)
         style = f' style="background:{HIGHLIGHT};color:#000"' if start <= t < stop else ""
         spans.append(f'<span title="step {t}"{style}>{shown}</span>')
-    head = f'<div style="font-size:0.85rem"><b>{"".join(_entity(c) for c in label)}</b></div>' if label else ""
+    head = f'<div style="font-size:0.85rem"><b>{"".join(entity(c) for c in label)}</b></div>' if label else ""
     return (head + '<div style="font-family:monospace;font-size:1.0rem;line-height:1.8;white-space:pre-wrap;'
             'overflow-wrap:anywhere;margin-bottom:0.6rem">' + ("…" if first else "") + "".join(spans)
             + ("…" if last < len(tokens) else "") + "</div>")
