@@ -28,11 +28,11 @@ PAGES = [
     ("pages/units.py", "Find units", "which units track quotes, brackets or your own pattern"),
     ("pages/intervene.py", "Intervene", "clamp a gate, ablate units or edit a character, and see what changes"),
 ]
-cols = st.columns(3)
-for i, (path, title, what) in enumerate(PAGES):
-    with cols[i % 3]:
-        st.page_link(path, label=title)
-        st.caption(what)
+for row in range(0, len(PAGES), 3):  # one row of columns at a time, so each row lines up
+    for col, (path, title, what) in zip(st.columns(3), PAGES[row:row + 3]):
+        with col:
+            st.page_link(path, label=title)
+            st.caption(what)
 
 st.header("Pretrained models")
 rows = ui.summary_rows()
