@@ -396,6 +396,17 @@ def resume_page() -> None:
         st.switch_page(page, query_params=params)
 
 
+def text_to_read(text: str, limit: int = MAX_TEXT, *, url: dict, what: str) -> str:
+    """The part of a page's text that is read: an empty box stops the page with a request to type
+    (the view still goes into the URL), whitespace and over-long text get their notes."""
+    if not text:
+        set_url(**url)
+        st.info(f"Type some text above to see {what}.")
+        st.stop()
+    note_whitespace(text)
+    return limited_text(text, limit)
+
+
 def note_whitespace(text: str) -> None:
     """Only spaces and line breaks: the model reads them, but the user probably meant to type."""
     if text and not text.strip():

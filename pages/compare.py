@@ -29,12 +29,7 @@ if not names:
     ui.set_url(**url)
     st.info("Pick at least one model in the sidebar.")
     st.stop()
-if not text:
-    ui.set_url(**url)
-    st.info("Type some text above to see the models read it.")
-    st.stop()
-ui.note_whitespace(text)
-used = ui.limited_text(text, MAX_COMPARE_TEXT)
+used = ui.text_to_read(text, MAX_COMPARE_TEXT, url=url, what="the models read it")
 
 traces, models = {}, {}
 for name in names:

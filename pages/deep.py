@@ -63,12 +63,7 @@ for n in siblings:
 st.dataframe(rows, hide_index=True)
 st.caption("Held-out figures were measured on the test split when each model was built.")
 
-if not text:
-    ui.set_url(**url_view)
-    st.info("Type some text above to see every layer read it.")
-    st.stop()
-ui.note_whitespace(text)
-text = ui.limited_text(text, MAX_CHARS)
+text = ui.text_to_read(text, MAX_CHARS, url=url_view, what="every layer read it")
 try:
     model = ui.load_model(name)
     tr = ui.trace_text(name, text)

@@ -25,12 +25,7 @@ text = st.text_area(f"Text (up to {ui.MAX_TEXT:,} characters are traced)", key="
                     height=100)
 
 url_view = {"model": name, "text": text if len(text) <= ui.MAX_URL_TEXT else None}
-if not text:
-    ui.set_url(**url_view)
-    st.info("Type some text above to see the model read it.")
-    st.stop()
-ui.note_whitespace(text)
-traced_text = ui.limited_text(text)
+traced_text = ui.text_to_read(text, url=url_view, what="the model read it")
 try:
     model = ui.get_model(name)
     tr = ui.trace_any(name, traced_text)

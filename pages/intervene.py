@@ -27,12 +27,7 @@ name = ui.model_picker(names)
 # -- the text --
 text = ui.model_text(names, name, label=f"Text (up to {MAX_STEPS:,} characters are read)", height=90)
 url_text = text if len(text) <= ui.MAX_URL_TEXT else None
-if not text:
-    ui.set_url(model=name, text=url_text)
-    st.info("Type some text above to see the model read it.")
-    st.stop()
-ui.note_whitespace(text)
-read = ui.limited_text(text, MAX_STEPS)
+read = ui.text_to_read(text, MAX_STEPS, url=dict(model=name, text=url_text), what="the model read it")
 steps = len(read)
 if steps < 2:
     ui.set_url(model=name, text=url_text)
