@@ -124,6 +124,37 @@ def equation_latex(values: dict) -> list[str]:
             rf"h_t = {act}(a_t) = {act}({values['pre']['pre']:.3f}) = {values['h']:.3f}"]
 
 
+# ---------------------------------------------------------------------------------------------
+# the house look: one template for every figure, in the app and in exports
+
+INK = "#31333F"  # Streamlit's text colour; the app pins its light theme (.streamlit/config.toml)
+FAINT = "#808495"
+GRID = "#E6EAF1"
+FONT = '"Source Sans", "Source Sans Pro", -apple-system, "Segoe UI", Roboto, sans-serif'
+HOUSE = go.layout.Template(layout=dict(
+    font=dict(family=FONT, size=12, color=INK),
+    title=dict(font=dict(size=16, color=INK, weight="bold"), x=0, xanchor="left", pad=dict(l=4)),
+    paper_bgcolor="white", plot_bgcolor="white",
+    colorway=["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"],
+    xaxis=dict(showgrid=False, zeroline=False, gridcolor=GRID, linecolor=GRID, tickcolor=GRID,
+               tickfont=dict(color=FAINT), title=dict(font=dict(size=13, color=INK))),
+    yaxis=dict(gridcolor=GRID, zerolinecolor=GRID, linecolor=GRID, tickcolor=GRID,
+               tickfont=dict(color=FAINT), title=dict(font=dict(size=13, color=INK))),
+    legend=dict(font=dict(color=INK), bgcolor="rgba(255,255,255,0)"),
+    hoverlabel=dict(bgcolor="white", bordercolor=GRID, font=dict(family=FONT, size=12, color=INK)),
+    coloraxis=dict(colorbar=dict(outlinewidth=0, thickness=14, tickfont=dict(color=FAINT))),
+))
+HOUSE.data.heatmap = [go.Heatmap(colorbar=dict(outlinewidth=0, thickness=14, tickfont=dict(color=FAINT)))]
+
+
+def house_style(fig: go.Figure) -> go.Figure:
+    """The figure in the house look (replacing plotly's default template), in place; returns it.
+    The app sends figures in this look instead of Streamlit's chart theme, which the browser
+    would apply to a copy of every figure and then draw each chart a second time."""
+    fig.layout.template = HOUSE
+    return fig
+
+
 def can_export_png() -> bool:
     """Whether plotly can write PNGs here: it needs the kaleido package and a Chrome or Chromium
     on the machine (kaleido drives it; it never downloads one for us)."""
@@ -134,12 +165,12 @@ def can_export_png() -> bool:
 
 
 def figure_png(fig: go.Figure) -> bytes:
-    return fig.to_image(format="png", scale=2)
+    return house_style(go.Figure(fig)).to_image(format="png", scale=2)
 
 
 def figure_html(fig: go.Figure) -> bytes:
     """A standalone HTML file for a figure, plotly.js included, so it opens offline in class."""
-    return fig.to_html(include_plotlyjs=True, full_html=True).encode("utf-8")  # works offline
+    return house_style(go.Figure(fig)).to_html(include_plotlyjs=True, full_html=True).encode("utf-8")  # offline
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,9 +9,11 @@ folder of tiny random ones); by default it reads pretrained/.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
+import plotly.io as pio
 import streamlit as st
 
 from . import analysis, figures, intervene, zoo
@@ -459,3 +461,15 @@ def intervene_compare(name: str, text: str, changes) -> intervene.Comparison:
     if is_user_model(name):
         return intervene.compare(_user_model(name), text, changes)
     return _compare(name, _directory_key(), text, tuple(changes))
+
+
+def plot(fig, *, key: str, where=None, **kwargs) -> None:
+    """Draw a figure in the house look (figures.house_style), in `where` (a column or container;
+    default the page). Streamlit's own chart theme is turned off: the browser would apply it to a
+    copy of every figure and then draw the chart twice. `layout.datarevision` is a digest of
+    the figure, so redrawing an unchanged figure is one cheap comparison in plotly.js."""
+    figures.house_style(fig)
+    fig.layout.datarevision = None
+    digest = hashlib.blake2b(pio.to_json(fig, validate=False).encode(), digest_size=8).hexdigest()
+    fig.layout.datarevision = digest
+    (where or st).plotly_chart(fig, key=key, theme=None, **kwargs)

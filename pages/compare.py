@@ -84,7 +84,7 @@ for name, tr in traces.items():
     fig = figures.state_heatmap(values=hidden, tokens=tokens, quantity="hidden", start=start, height=360,
                                 unit_order=analysis.order_units(hidden, order_by),
                                 title=f"{ui.describe_model(name)}: hidden state h, {layer_name(tr)}")
-    st.plotly_chart(figures.aligned(fig), key=f"hidden-{name}")
+    ui.plot(figures.aligned(fig), key=f"hidden-{name}")
 st.caption(f"Units ordered by {order_by} of each model's own hidden state; blue negative, red positive.")
 
 if all(tr.loss is not None for tr in traces.values()):
@@ -93,7 +93,7 @@ if all(tr.loss is not None for tr in traces.values()):
     for name, tr in traces.items():
         fig = figures.loss_strip(tokens=tokens, loss=tr.loss[start:stop], start=start, max_bits=max(1.0, top * 1.05),
                                  title=f"{ui.describe_model(name)}: bits spent on each next character")  # one scale
-        st.plotly_chart(figures.aligned(fig), key=f"loss-{name}")
+        ui.plot(figures.aligned(fig), key=f"loss-{name}")
 
 if all(tr.topk_labels is not None for tr in traces.values()):
     st.header("Top-1 guess for the next character")
@@ -103,7 +103,7 @@ if all(tr.topk_labels is not None for tr in traces.values()):
                                   title=f"{ui.describe_model(name)}: most likely next character (colour: p)")
         fig.update_layout(height=160)
         fig.update_yaxes(type="category")  # one rank: "#1", not a numeric axis
-        st.plotly_chart(figures.aligned(fig), key=f"top1-{name}")
+        ui.plot(figures.aligned(fig), key=f"top1-{name}")
 
 st.header("Gate saturation")
 st.caption("Karpathy, Johnson & Fei-Fei (2015), fig. 3, over the steps shown: a gate unit near the top left is "
@@ -112,7 +112,7 @@ cols = st.columns(len(traces))
 for col, (name, tr) in zip(cols, traces.items()):
     gates = {k: v[-1, 0, start:stop] for k, v in tr.gates.items() if k in ("i", "f", "o", "r", "z")}
     if gates:
-        col.plotly_chart(figures.saturation_figure(gates=gates, title=ui.describe_model(name)), key=f"sat-{name}")
+        ui.plot(figures.saturation_figure(gates=gates, title=ui.describe_model(name)), key=f"sat-{name}", where=col)
     else:
         col.info(f"{ui.describe_model(name)}: no gates to saturate; its only nonlinearity is tanh.")
 

@@ -81,7 +81,7 @@ if task == "sentiment":
     st.caption("In training every sentence was left-padded with “_” to 89 characters; type underscores in front "
                "to read it exactly as the models were taught.")
 
-st.plotly_chart(diagram.unrolled(config, steps=min(tr.steps, 5), tokens=tr.tokens,
+ui.plot(diagram.unrolled(config, steps=min(tr.steps, 5), tokens=tr.tokens,
                                  title=f"{name} unrolled over its first {min(tr.steps, 5)} steps: "
                                        f"{diagram.describe(config)}"), key="diagram")
 if config.head == "last_step" and tr.steps > 5:
@@ -101,9 +101,9 @@ for layer in reversed(range(tr.num_layers)):  # the top layer first, as in the d
     for direction, column in enumerate(columns):
         where = f"layer {layer}" + ((" backward ← (reads right to left)" if direction else " forward →")
                                     if tr.num_directions == 2 else "")
-        column.plotly_chart(figures.state_heatmap(values=values[layer, direction], tokens=tr.tokens, quantity=quantity,
+        ui.plot(figures.state_heatmap(values=values[layer, direction], tokens=tr.tokens, quantity=quantity,
                                                   title=f"{figures.quantity_name(quantity)}, {where}", height=340),
-                            key=f"grid-{layer}-{direction}")
+                            key=f"grid-{layer}-{direction}", where=column)
 ui.set_url(**url_view, state=quantity)
 
 # -- where the directions meet --
@@ -117,14 +117,14 @@ meeting = figures.state_heatmap(values=family.meeting_states(tr), tokens=tr.toke
                                 title=f"[h→_t ; h←_t] of the top layer: units 0–{size - 1} forward, "
                                       f"{size}–{2 * size - 1} backward")
 meeting.add_hline(y=size - 0.5, line=dict(color="black", width=2))
-st.plotly_chart(meeting, key="meeting")
+ui.plot(meeting, key="meeting")
 contributions = family.direction_contributions(model, tr)
 shares = family.score_shares(contributions, labels)
 read = contributions["read"]
 total = None
 if read is not None:
     total = float(shares["forward"][read[0]] + shares["backward"][read[1]] + shares["bias"])
-st.plotly_chart(figures_family.contributions_figure(forward=shares["forward"], backward=shares["backward"],
+ui.plot(figures_family.contributions_figure(forward=shares["forward"], backward=shares["backward"],
                                                     tokens=tr.tokens, read=read, score_name=shares["name"],
                                                     total=total), key="contributions")
 if read is not None:

@@ -61,7 +61,7 @@ for column, (n, model) in zip(columns, models.items()):
     source = ("columns of weight_ih_l0" if model.config.input_mode == "onehot" else
               "rows of embedding.weight" if what == "encoding" else "weight_ih_l0 · rows of embedding.weight")
     with column:
-        st.plotly_chart(figures_family.embedding_scatter(
+        ui.plot(figures_family.embedding_scatter(
             coords=coords, chars=names, classes=[family.char_class(c) for c in names], explained=explained,
             highlight=char, title=f"{n}<br><sup>{source}: {vectors.shape[1]} numbers → 2 by PCA</sup>"),
             key=f"scatter-{n}")
@@ -75,6 +75,6 @@ st.caption("Points are coloured by class: vowels, consonants, capitals, digits, 
 st.subheader("The two input stages, unrolled")
 columns = st.columns(2)
 for column, (n, model) in zip(columns, models.items()):
-    column.plotly_chart(diagram.unrolled(model.config, steps=3, tokens="And",
+    ui.plot(diagram.unrolled(model.config, steps=3, tokens="And",
                                          title=f"{n}<br><sup>{diagram.describe(model.config)}</sup>"),
-                        key=f"diagram-{n}")
+                        key=f"diagram-{n}", where=column)

@@ -66,9 +66,9 @@ shown = st.selectbox("Show", quantities, key="quantity", persist_state="session"
 ui.set_url(model=name, prompt=url_prompt, length=length, temp=round(temperature, 2), seed=seed, quantity=shown)
 layer = 0
 array = tr.gates[shown] if shown in tr.gates else (tr.cell if shown == "cell" else tr.hidden)
-st.plotly_chart(figures.state_heatmap(
+ui.plot(figures.state_heatmap(
     values=array[layer, 0], tokens=tr.tokens, quantity=shown, boundary=len(prompt),
     title=f"{figures.quantity_name(shown)}, layer {layer}: prompt | generated"), key="gen-heat")
-st.plotly_chart(figures.topk_figure(
+ui.plot(figures.topk_figure(
     tokens=tr.tokens, topk_labels=out.topk_labels, topk_probs=out.topk_probs, start=len(prompt) - 1,
     title="What the model expected before each character it wrote (temperature 1)"), key="gen-topk")

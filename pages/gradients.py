@@ -42,7 +42,7 @@ def clipping_section():
                 "adding problem: one with clipping, one without. The defaults make the unclipped one explode.")
         return
     result = lab["result"]
-    st.plotly_chart(figures.clipping_figure(result=result), key="clip-chart")
+    ui.plot(figures.clipping_figure(result=result), key="clip-chart")
     for key, label in (("unclipped", "Without clipping"), ("clipped", f"Clipped at {result['threshold']:g}")):
         rows = result[key]["rows"]
         events = sum(bool(r.get("clipped")) for r in rows)
@@ -138,7 +138,7 @@ described = first.loss_description
 norm_fig = figures.log_curves_figure(
     series=curves(lambda r: r["grads"].grad_norm_per_step), tokens=tokens,
     title=f"Gradient norm reaching h_t, for {described}", y_title="‖dL/dh_t‖₂ (log scale)", value_name="‖dL/dh_t‖")
-st.plotly_chart(norm_fig, key="grad-norms")
+ui.plot(norm_fig, key="grad-norms")
 st.caption(f"The loss: {described}. Each curve is the Euclidean norm of the total gradient reaching the hidden "
            "state at step t, through every later step (explorer.bptt, exact). A straight fall on this log axis is "
            "exponential vanishing. Gaps are exact zeros: the gradient underflowed below float32's smallest number.")
@@ -157,11 +157,11 @@ for name, r in results.items():
     at = min(layer, g.dh.shape[0] - 1)
     fig = figures.log_heatmap(values=g.dh[at, 0], tokens=tokens, value_name="|dL/dh|", max_columns=columns,
                               title=f"{ui.describe_model(name)}: |dL/dh_t|, layer {at}", height=320)
-    st.plotly_chart(figures.aligned(fig), key=f"dh-{name}")
+    ui.plot(figures.aligned(fig), key=f"dh-{name}")
     if g.dc is not None:
         fig = figures.log_heatmap(values=g.dc[at, 0], tokens=tokens, value_name="|dL/dc|", max_columns=columns,
                                   title=f"{ui.describe_model(name)}: |dL/dc_t| (cell state), layer {at}", height=320)
-        st.plotly_chart(figures.aligned(fig), key=f"dc-{name}")
+        ui.plot(figures.aligned(fig), key=f"dc-{name}")
 st.caption("Log colour scale (powers of ten). The LSTM's cell state is a \"constant error carousel\" "
            "(Hochreiter & Schmidhuber 1997): dL/dc_{t-1} = f_t ⊙ dL/dc_t + …, so where the forget gate stays "
            "near 1 the gradient flows back along c with little loss; the hidden state's gradient has to pass "
@@ -173,7 +173,7 @@ jac_fig = figures.log_curves_figure(
     series=curves(lambda r: r["jacobian"], lambda r: r["jacobian_start"]), tokens=tokens,
     title="Jacobian norm ‖∂h_T/∂h_t‖_F (Frobenius) within each layer",
     y_title="‖∂h_T/∂h_t‖_F, Frobenius (log scale)", value_name="‖∂h_T/∂h_t‖_F (Frobenius)")
-st.plotly_chart(jac_fig, key="jacobian")
+ui.plot(jac_fig, key="jacobian")
 inexact = [name for name, r in results.items() if not r["jacobian_exact"]]
 window_note = (f"over the last {JACOBIAN_CHARS} characters only (steps {steps - JACOBIAN_CHARS}–{steps - 1}; the "
                "states before them are carried in exactly"
@@ -195,8 +195,8 @@ for col, (name, model) in zip(spec_cols, models.items()):
     if name not in results:
         continue
     rows = recurrent_spectrum(model.rnn)
-    col.plotly_chart(figures.spectrum_figure(rows=rows, title=f"Singular values: {ui.describe_model(name)}"),
-                     key=f"spectrum-{name}")
+    ui.plot(figures.spectrum_figure(rows=rows, title=f"Singular values: {ui.describe_model(name)}"),
+                     key=f"spectrum-{name}", where=col)
     bounded = [r for r in rows if "must_vanish" in r]
     for r in bounded:
         verdict = ("below it: the gradient must vanish" if r["must_vanish"] else

@@ -71,7 +71,7 @@ start, stop = ui.step_window(steps, size, key="window", label="Steps shown at fu
 if (start, stop) != (0, steps):
     overview = figures.state_heatmap(values=values["hidden"], tokens=tr.tokens, quantity="hidden", max_columns=250,
                                      title=f"Overview: {figures.quantity_name('hidden')}, the whole text")
-    st.plotly_chart(overview, key="overview")
+    ui.plot(overview, key="overview")
 window_values = {k: v[start:stop] for k, v in values.items()}
 
 # -- the text, coloured by one unit --
@@ -86,10 +86,10 @@ figs = {}
 if tr.topk_labels is not None:
     figs["top guesses"] = figures.topk_figure(tokens=tr.tokens, topk_labels=tr.topk_labels[start:stop],
                                               topk_probs=tr.topk_probs[start:stop], start=start)
-    st.plotly_chart(figs["top guesses"], key="topk")
+    ui.plot(figs["top guesses"], key="topk")
 if tr.loss is not None:
     figs["surprise"] = figures.loss_strip(tokens=tr.tokens, loss=tr.loss[start:stop], start=start)
-    st.plotly_chart(figs["surprise"], key="loss")
+    ui.plot(figs["surprise"], key="loss")
 
 # -- heatmaps (only the chosen ones are drawn: each is up to ~1 MB for the browser) --
 st.subheader("States and gates")
@@ -106,7 +106,7 @@ for quantity in show:
     figs[quantity] = figures.state_heatmap(
         values=window_values[quantity], tokens=tr.tokens, quantity=quantity, unit_order=unit_order, start=start,
         title=f"{figures.quantity_name(quantity)}, layer {layer}{' backward' if direction else ''}")
-    st.plotly_chart(figs[quantity], key=f"heat-{quantity}")
+    ui.plot(figs[quantity], key=f"heat-{quantity}")
 if show:
     st.caption(f"Units ordered by {order_by} of the hidden state (the same order in every heatmap).")
 else:
@@ -124,7 +124,7 @@ if tr.cell is not None:
         flow = {k: v[start:stop] for k, v in tr.cell_flow(layer, direction).items()}
         figs["cell flow"] = figures.cell_flow_figure(flow=flow, units=flow_units, tokens=tr.tokens, start=start,
                                                      layer=layer, direction=direction)
-        st.plotly_chart(figs["cell flow"], key="flow-chart")
+        ui.plot(figs["cell flow"], key="flow-chart")
     else:
         st.info("Pick at least one unit to see its cell state.")
 gates = {k: v for k, v in values.items() if k in ("i", "f", "o", "r", "z")}
@@ -132,7 +132,7 @@ if gates:
     st.subheader("Gate saturation")
     figs["saturation"] = figures.saturation_figure(
         gates=gates, title=f"Gate saturation over this text ({steps} steps), layer {layer}")
-    st.plotly_chart(figs["saturation"], key="saturation")
+    ui.plot(figs["saturation"], key="saturation")
     st.caption("Karpathy, Johnson & Fei-Fei (2015), fig. 3: units near the top left are almost always open "
                "(they remember); near the bottom right, almost always shut.")
 
@@ -140,7 +140,7 @@ if gates:
 ui.param_default("unrolled", False, parse=lambda v: bool(["0", "1"].index(v)), what="0 or 1")
 if st.toggle("Show the network unrolled over the first steps of this text", key="unrolled",
              persist_state="session"):
-    st.plotly_chart(diagram.unrolled(model.config, steps=min(tr.steps, 4), tokens=tr.tokens), key="diagram")
+    ui.plot(diagram.unrolled(model.config, steps=min(tr.steps, 4), tokens=tr.tokens), key="diagram")
 
 # -- the equations at one step --
 st.subheader("The step equation, with its numbers")

@@ -132,14 +132,14 @@ if kind == "edit":
 
 tokens, changed_tokens = cmp.original.tokens, cmp.changed.tokens
 if cmp.has_guesses:
-    st.plotly_chart(figures_intervene.loss_comparison_figure(
+    ui.plot(figures_intervene.loss_comparison_figure(
         tokens=tokens, changed_tokens=changed_tokens, loss_original=cmp.original.loss, loss_changed=cmp.changed.loss,
         first_step=first_changed), key="loss")
-st.plotly_chart(figures_intervene.change_norm_figure(norms=cmp.hidden_change_norm, tokens=tokens,
+ui.plot(figures_intervene.change_norm_figure(norms=cmp.hidden_change_norm, tokens=tokens,
                                                      changed_tokens=changed_tokens, first_step=first_changed),
                 key="norm")
 shown_layer = layer if kind != "edit" else 0
-st.plotly_chart(figures_intervene.change_heatmap(difference=cmp.hidden_change(shown_layer),
+ui.plot(figures_intervene.change_heatmap(difference=cmp.hidden_change(shown_layer),
                                                  changed_tokens=changed_tokens, layer=shown_layer), key="heat")
 st.caption("Blue: the unit's state went down; red: up. Steps before the first change are exactly 0 "
            "(the forward direction cannot see the future).")
@@ -154,7 +154,7 @@ if cmp.has_guesses:
     at = st.slider("Guesses after step", 0, steps - 1, key="after", persist_state="session",
                    help="Starts at the step whose loss changed most.") if steps > 1 else 0
     guesses = cmp.guesses(at)
-    st.plotly_chart(figures_intervene.guesses_figure(
+    ui.plot(figures_intervene.guesses_figure(
         chars=guesses["chars"], original=guesses["original"], changed=guesses["changed"], step=at,
         char_read=changed_tokens[at], next_chars=guesses["next"]), key="guesses")
     url_view["after"] = at

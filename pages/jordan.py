@@ -61,7 +61,7 @@ st.dataframe([{"model": n, "feeds back": feeds[n], "parameters": metas[n].get("p
 st.caption("Held-out figures were measured on the test split when each model was built (strings of 64 characters, "
            "and twice as long to see whether counting generalises); the baseline always guesses the commonest depth.")
 
-st.plotly_chart(figures_family.predictions_figure(
+ui.plot(figures_family.predictions_figure(
     tokens=traces[ELMAN].tokens, targets=depths, predictions={n: predictions[n] for n in present},
     title="Predicted depth after each character, against the true depth"), key="predictions")
 
@@ -72,12 +72,12 @@ for column, name in zip(columns, present):
     tr, model = traces[name], models[name]
     with column:
         st.markdown(f"**{name}** feeds back {feeds[name]}")
-        st.plotly_chart(diagram.unrolled(model.config, steps=steps, tokens=tr.tokens,
+        ui.plot(diagram.unrolled(model.config, steps=steps, tokens=tr.tokens,
                                          title=f"{name}, unrolled over the first {steps} steps"), key=f"diagram-{name}")
-        st.plotly_chart(figures.state_heatmap(values=tr.hidden[0, 0], tokens=tr.tokens, quantity="hidden",
+        ui.plot(figures.state_heatmap(values=tr.hidden[0, 0], tokens=tr.tokens, quantity="hidden",
                                               title=f"{name}: hidden state h", height=360), key=f"hidden-{name}")
         values, what = family.fed_back(model, tr)
-        st.plotly_chart(figures.state_heatmap(values=values, tokens=tr.tokens, quantity=what,
+        ui.plot(figures.state_heatmap(values=values, tokens=tr.tokens, quantity=what,
                                               title=f"{name}: step t reads back {what}", height=360),
                         key=f"fed-{name}")
 st.caption(f"For the Jordan net a row of the lower heatmap is one output, the score of one depth (row k: depth k), "

@@ -51,7 +51,7 @@ cols[0].metric("Outputs before “end”", len(unrolled.emitted) - 1 if unrolled
 cols[1].metric("Lowest p of an emitted class", f"{unrolled.p_emitted.min():.3f}")
 cols[2].metric("Right?", "yes" if unrolled.correct else "no")
 
-st.plotly_chart(figures_shapes.output_distribution_figure(
+ui.plot(figures_shapes.output_distribution_figure(
     probs=tr.probs, labels=unrolled.labels, emitted=unrolled.emitted,
     title=f"{name}: the output distribution at each generated step (cell text: p of the class emitted)"),
     key="distribution")
@@ -59,7 +59,7 @@ st.plotly_chart(figures_shapes.output_distribution_figure(
 # -- the state that carries the count --
 st.subheader("Hidden state, cell state and gates per generated step")
 drawn = min(steps, DIAGRAM_STEPS)
-st.plotly_chart(diagram.unrolled(model.config, steps=drawn, tokens=tr.tokens,
+ui.plot(diagram.unrolled(model.config, steps=drawn, tokens=tr.tokens,
                                  title=f"{name} unrolled over its first {drawn} steps: "
                                        f"{diagram.describe(model.config)}"), key="diagram")
 st.caption("The digit goes in at step 0 and a blank “_” at every step after it; "
@@ -70,7 +70,7 @@ for quantity in shown:
     fig = figures.state_heatmap(values=shapes.last_layer(tr, quantity), tokens=unrolled.greedy_all,
                                 quantity=quantity, boundary=boundary, boundary_label="after end →",
                                 title=f"{figures.quantity_name(quantity)} at each generated step")
-    st.plotly_chart(figures_shapes.relabel_steps(fig, "generated step (the class emitted there)"),
+    ui.plot(figures_shapes.relabel_steps(fig, "generated step (the class emitted there)"),
                     key=f"heat-{quantity}")
 if not shown:
     st.info("Pick a state or gate above to draw its heatmap.")

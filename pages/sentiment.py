@@ -73,7 +73,7 @@ if plain is not None:  # the same sentence read without "not" / "never": what th
 fig = figures_shapes.running_prediction_figure(
     sentence=run.sentence, p_positive=run.p_positive, word_ends=run.word_ends,
     title=f"Running prediction of {name}: p(positive) after each word")
-st.plotly_chart(fig, key="running")
+ui.plot(fig, key="running")
 st.caption("Only the last step was trained. Mid-clause the verdict swings (half a clause has no sentiment). At the "
            "end of “A, but” it holds A's verdict and the clause after “but” overturns it; once it has read "
            "“although”, it has learnt that the clause it introduces will not count.")
@@ -81,7 +81,7 @@ st.caption("Only the last step was trained. Mid-clause the verdict swings (half 
 # -- the state behind it --
 st.subheader("Hidden state and gates while reading")
 drawn = min(len(run.sentence), DIAGRAM_STEPS)
-st.plotly_chart(diagram.unrolled(model.config, steps=drawn, tokens=run.sentence,
+ui.plot(diagram.unrolled(model.config, steps=drawn, tokens=run.sentence,
                                  title=f"{name} unrolled over the first {drawn} characters: "
                                        f"{diagram.describe(model.config)}"), key="diagram")
 padding = f"the {run.offset} padding characters and then " if run.offset else ""
@@ -90,7 +90,7 @@ st.caption(f"It reads {padding}all {len(run.sentence)} characters of your senten
            "prediction above.")
 shown = ui.quantity_pills(quantities)
 for quantity in shown:
-    st.plotly_chart(figures.state_heatmap(
+    ui.plot(figures.state_heatmap(
         values=run.states(quantity), tokens=run.sentence, quantity=quantity,
         title=f"{figures.quantity_name(quantity)} over the sentence"), key=f"heat-{quantity}")
 if not shown:

@@ -129,7 +129,7 @@ for quantity in show:
     figs[f"encoder {quantity}"] = figures.state_heatmap(
         values=values(tr.encoder, quantity), tokens=tr.source, quantity=quantity,
         title=f"Encoder: {figures.quantity_name(quantity)} at each source character", height=HEAT_HEIGHT)
-    st.plotly_chart(figs[f"encoder {quantity}"], key=f"encoder-{quantity}")
+    ui.plot(figs[f"encoder {quantity}"], key=f"encoder-{quantity}")
 if not show:
     st.info("Pick a state or gate above to see the encoder and decoder heatmaps.")
 
@@ -138,17 +138,17 @@ st.caption("The encoder's state after the last character is the decoder's starti
            "decoder learns about the source passes through these numbers.")
 figs["handed over"] = figures_seq2seq.handover_figure(hidden=tr.handed_hidden[0], cell=(
     tr.handed_cell[0] if tr.handed_cell is not None else None))
-st.plotly_chart(figs["handed over"], key="handed-over")
+ui.plot(figs["handed over"], key="handed-over")
 
 st.subheader("3. The decoder writes")
 figs["guesses"] = figures_seq2seq.decoder_topk_figure(written=tr.written, topk_labels=tr.topk_labels,
                                                       topk_probs=tr.topk_probs)
-st.plotly_chart(figs["guesses"], key="decoder-topk")
+ui.plot(figs["guesses"], key="decoder-topk")
 for quantity in show:
     figs[f"decoder {quantity}"] = figures_seq2seq.decoder_heatmap(
         values=values(tr.decoder, quantity), written=tr.written, quantity=quantity,
         title=f"Decoder: {figures.quantity_name(quantity)} at each character it writes", height=HEAT_HEIGHT)
-    st.plotly_chart(figs[f"decoder {quantity}"], key=f"decoder-{quantity}")
+    ui.plot(figs[f"decoder {quantity}"], key=f"decoder-{quantity}")
 st.caption("Step 0 reads the start token and the handed-over state; each later step reads the character "
            f"before it ({'the true one' if forced else 'its own'}). Gates run from 0 (dark) to 1 (yellow); "
            "signed values from blue (negative) through white to red (positive).")

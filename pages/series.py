@@ -89,11 +89,11 @@ st.caption(f"Model MSE / naive MSE = {ratio:.2f} (below 1: the model beats repea
 
 # -- the window the model reads and its forecast --
 ahead = shapes.window_forecast(model, series, at, window, horizon)
-st.plotly_chart(figures_shapes.series_figure(
+ui.plot(figures_shapes.series_figure(
     values=series.values, time_labels=series.time_labels, bounds=series.bounds, window=(at, at + window),
     forecast_steps=ahead.steps, forecast=ahead.forecast, unit=series.unit,
     title=f"The {source} series, the window read (steps {at}–{at + window - 1}) and the forecast"), key="series")
-st.plotly_chart(figures_shapes.window_forecast_figure(
+ui.plot(figures_shapes.window_forecast_figure(
     window_steps=ahead.window_steps, window_values=ahead.window_values, forecast_steps=ahead.steps,
     forecast=ahead.forecast, truth=ahead.truth, naive=ahead.naive, direct=direct, unit=series.unit,
     title=f"Close up: {window} values read, {horizon} forecast (filled: direct outputs, open: iterated)"),
@@ -106,10 +106,10 @@ if horizon > 1:
     curves.append((f"model, {horizon} steps ahead", first + horizon - 1, stretch.model[:, -1]))
 curves.append(("naive, 1 step ahead", first, stretch.naive[:, 0]))
 low, high = series.bounds["test"]
-st.plotly_chart(figures_shapes.stretch_figure(
+ui.plot(figures_shapes.stretch_figure(
     steps=np.arange(low, high), truth=series.values[low:high], curves=curves, unit=series.unit,
     title="Forecasts along the test stretch against the truth"), key="stretch")
-st.plotly_chart(figures_shapes.error_by_horizon_figure(
+ui.plot(figures_shapes.error_by_horizon_figure(
     model_mse=stretch.per_step["model_mse"], naive_mse=stretch.per_step["naive_mse"], direct=direct,
     title="Error by steps ahead on the test stretch: model against the last value"), key="by-horizon")
 
@@ -117,7 +117,7 @@ st.plotly_chart(figures_shapes.error_by_horizon_figure(
 st.subheader("Hidden state and gates along the window")
 tr = shapes.trace_window(model, series, at, window)
 drawn = min(window, DIAGRAM_STEPS)
-st.plotly_chart(diagram.unrolled(model.config, steps=drawn, tokens=[f"{v:.2f}" for v in ahead.window_values],
+ui.plot(diagram.unrolled(model.config, steps=drawn, tokens=[f"{v:.2f}" for v in ahead.window_values],
                                  title=f"{name} unrolled over the first {drawn} values of the window: "
                                        f"{diagram.describe(model.config)}"), key="diagram")
 reading = ("as log(value / the window's last value), in units of a typical step-to-step change in training"
@@ -129,7 +129,7 @@ read = [f"{v:.2f}" for v in series.values]  # the value read at each step labels
 for quantity in shown:
     fig = figures.state_heatmap(values=shapes.last_layer(tr, quantity), tokens=read, quantity=quantity, start=at,
                                 title=f"{figures.quantity_name(quantity)} while reading steps {at}–{at + window - 1}")
-    st.plotly_chart(figures_shapes.relabel_steps(fig, "time step (the value read there)"), key=f"heat-{quantity}")
+    ui.plot(figures_shapes.relabel_steps(fig, "time step (the value read there)"), key=f"heat-{quantity}")
 if not shown:
     st.info("Pick a state or gate above to draw its heatmap.")
 ui.set_url(source=source, win=window, horizon=horizon, at=at, heatmaps=",".join(shown))

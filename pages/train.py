@@ -227,11 +227,11 @@ def _divergence_messages(pg):
 
 def _curves(figures):
     left, right = st.columns(2)
-    left.plotly_chart(figures["loss"], key="train_fig_loss")
-    right.plotly_chart(figures["metric"], key="train_fig_metric")
+    ui.plot(figures["loss"], key="train_fig_loss", where=left)
+    ui.plot(figures["metric"], key="train_fig_metric", where=right)
     left, right = st.columns(2)
-    left.plotly_chart(figures["grad"], key="train_fig_grad")
-    right.plotly_chart(figures["groups"], key="train_fig_groups")
+    ui.plot(figures["grad"], key="train_fig_grad", where=left)
+    ui.plot(figures["groups"], key="train_fig_groups", where=right)
 
 
 def _sample(pg):
@@ -244,7 +244,7 @@ def _sample(pg):
     st.markdown("**Sample output**: the models on probe sequences they never trained on")
     st.dataframe(pd.DataFrame(out["rows"]).set_index("example"), key="train_sample_table")
     if "scatter" in out:
-        st.plotly_chart(prediction_scatter(points=out["scatter"]), key="train_fig_scatter")
+        ui.plot(prediction_scatter(points=out["scatter"]), key="train_fig_scatter")
 
 
 def _probe(pg, figures):
@@ -253,7 +253,7 @@ def _probe(pg, figures):
     columns = st.columns(len(pg.runs))  # side by side: the same probe, the same scale, one model each
     for column, run in zip(columns, pg.runs):
         if f"probe:{run.label}" in figures:
-            column.plotly_chart(figures[f"probe:{run.label}"], key=f"train_fig_probe_{run.label}")
+            ui.plot(figures[f"probe:{run.label}"], key=f"train_fig_probe_{run.label}", where=column)
 
 
 def _scrubber(pg):
@@ -282,9 +282,9 @@ def _scrubber(pg):
                         format_func=lambda q: {"hidden": "hidden state", "cell": "cell state"}.get(q, f"gate {q}"))
     heat, saturation = scrub_figures(pg, run, index, quantity)
     left, right = st.columns([3, 2])
-    left.plotly_chart(heat, key="train_fig_scrub")
+    ui.plot(heat, key="train_fig_scrub", where=left)
     if saturation is not None:
-        right.plotly_chart(saturation, key="train_fig_scrub_saturation")
+        ui.plot(saturation, key="train_fig_scrub_saturation", where=right)
     else:
         right.caption(f"A {run.label} has no sigmoid gates; its pre-activation is on the heatmap's menu.")
 
@@ -326,7 +326,7 @@ def live():
     _curves(figures)
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(figures["saturation"], key="train_fig_saturation")
+        ui.plot(figures["saturation"], key="train_fig_saturation")
     with right:
         _sample(pg)
     _probe(pg, figures)

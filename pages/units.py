@@ -145,10 +145,10 @@ if view == "probe":
     st.markdown(figures.colored_text_html(tokens=sample[:SHOWN_SAMPLE], values=series.values[:SHOWN_SAMPLE, column],
                                           quantity=quantity, unit=unit, scale_values=series.values[:, column]),
                 unsafe_allow_html=True)
-    st.plotly_chart(figures_units.probe_figure(
+    ui.plot(figures_units.probe_figure(
         tokens=sample, unit_values=series.values[:, column], feature=values, unit_name=series.name(column),
         feature_name=label, r=float(ranking.r[column])), key="probe-curve")
-    st.plotly_chart(figures_units.ranking_figure(r=ranking.r, labels=[series.name(c) for c in ranking.order[:TOP]],
+    ui.plot(figures_units.ranking_figure(r=ranking.r, labels=[series.name(c) for c in ranking.order[:TOP]],
                                                  top=TOP, feature_name=label), key="probe-ranking")
     same = [int(series.unit[c]) for c in ranking.order[:TOP]
             if series.quantity[c] == quantity and series.layer[c] == layer and series.direction[c] == direction]
@@ -211,7 +211,7 @@ elif view == "clusters":
               else units.cluster_units(chosen.values, sample, k, seed=0))
     frequent = units.frequent_chars(sample, 30)
     labels = [f"cluster {n + 1} ({g['size']})" for n, g in enumerate(groups)]
-    st.plotly_chart(figures_units.cluster_figure(matrix=units.char_profile_matrix(groups, sample, frequent),
+    ui.plot(figures_units.cluster_figure(matrix=units.char_profile_matrix(groups, sample, frequent),
                                                  cluster_labels=labels, chars=frequent, quantity=quantity),
                     key="clusters")
     st.dataframe(pd.DataFrame([{
@@ -241,7 +241,7 @@ else:
         coords, ratio = units.pca(tr.hidden[layer, direction], dims)
     except ProbeError as err:
         finish(str(err))
-    st.plotly_chart(figures_units.trajectory_figure(
+    ui.plot(figures_units.trajectory_figure(
         coords=coords, ratio=ratio, tokens=tokens,
         title=f"Hidden state of layer {layer}{' backward' if direction else ''} over your text, "
               f"principal components ({ratio.sum():.0%} of the variance)"), key="trajectory")

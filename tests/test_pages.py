@@ -56,6 +56,26 @@ def test_inspect_default_view(app):
     assert at.query_params["model"] == "english-lstm" and at.query_params["text"].startswith("And he said")
 
 
+def test_charts_go_out_in_the_house_look_drawn_once(app):
+    """Streamlit's chart theme is off (it makes the browser draw every chart twice); the figures carry
+    the house template instead, and a revision that changes exactly when the figure does."""
+    at = open_page(app, "pages/inspect.py")
+    charts = at.get("plotly_chart")
+    assert charts
+    for chart in charts:
+        spec = json.loads(chart.proto.spec)
+        assert chart.proto.theme == "", "theme=None: no second draw in the browser"
+        assert "Source Sans" in spec["layout"]["template"]["layout"]["font"]["family"]
+        assert spec["layout"]["template"]["layout"]["paper_bgcolor"] == "white"
+        assert len(spec["layout"]["datarevision"]) == 16
+    revisions = [json.loads(c.proto.spec)["layout"]["datarevision"] for c in charts]
+    at.number_input(key="step").set_value(3).run()  # the figures do not depend on the step
+    assert [json.loads(c.proto.spec)["layout"]["datarevision"] for c in at.get("plotly_chart")] == revisions
+    at.text_area(key="text").input("Another sentence (with brackets)").run()
+    changed = [json.loads(c.proto.spec)["layout"]["datarevision"] for c in at.get("plotly_chart")]
+    assert len(set(changed) & set(revisions)) == 0
+
+
 def test_unrolled_network_is_drawn_only_when_asked(app):
     at = open_page(app, "pages/inspect.py")
     assert not any("unrolled" in s["layout"]["title"]["text"] for s in chart_specs(at))
