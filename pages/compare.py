@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from explorer import analysis, figures, ui
+from explorer import analysis, figures, panels, ui
 
 ui.require_frame("pages/compare.py")
 
@@ -78,32 +78,36 @@ def layer_name(tr):
     return f"layer {tr.num_layers - 1}" + (" (the top)" if tr.num_layers > 1 else "")
 
 
+# each section is one figure of stacked panels on one time axis: zoom one model, see them all
 st.header("Hidden state h")
+heatmaps = []
 for name, tr in traces.items():
     hidden = tr.hidden[-1, 0, start:stop]  # the top layer, forward direction: what the head reads
-    fig = figures.state_heatmap(values=hidden, tokens=tokens, quantity="hidden", start=start, height=360,
-                                unit_order=analysis.order_units(hidden, order_by),
-                                title=f"{ui.describe_model(name)}: hidden state h, {layer_name(tr)}")
-    ui.plot(figures.aligned(fig), key=f"hidden-{name}")
+    heatmaps.append(figures.state_heatmap(values=hidden, tokens=tokens, quantity="hidden", start=start, height=360,
+                                          unit_order=analysis.order_units(hidden, order_by),
+                                          title=f"{ui.describe_model(name)}: hidden state h, {layer_name(tr)}"))
+ui.plot(panels.stack(heatmaps), key="hidden")
 st.caption(f"Units ordered by {order_by} of each model's own hidden state; blue negative, red positive.")
 
 if all(tr.loss is not None for tr in traces.values()):
     st.header("Surprise at each character")
     top = max(float(np.nanmax(tr.loss[start:stop], initial=0.0)) for tr in traces.values()) / figures.LN2  # bits
-    for name, tr in traces.items():
-        fig = figures.loss_strip(tokens=tokens, loss=tr.loss[start:stop], start=start, max_bits=max(1.0, top * 1.05),
+    strips = [figures.loss_strip(tokens=tokens, loss=tr.loss[start:stop], start=start, max_bits=max(1.0, top * 1.05),
                                  title=f"{ui.describe_model(name)}: bits spent on each next character")  # one scale
-        ui.plot(figures.aligned(fig), key=f"loss-{name}")
+              for name, tr in traces.items()]
+    ui.plot(panels.stack(strips), key="loss")
 
 if all(tr.topk_labels is not None for tr in traces.values()):
     st.header("Top-1 guess for the next character")
+    guesses = []
     for name, tr in traces.items():
         fig = figures.topk_figure(tokens=tokens, topk_labels=[row[:1] for row in tr.topk_labels[start:stop]],
                                   topk_probs=tr.topk_probs[start:stop, :1], start=start,
                                   title=f"{ui.describe_model(name)}: most likely next character (colour: p)")
         fig.update_layout(height=160)
         fig.update_yaxes(type="category")  # one rank: "#1", not a numeric axis
-        ui.plot(figures.aligned(fig), key=f"top1-{name}")
+        guesses.append(fig)
+    ui.plot(panels.stack(guesses), key="top1")
 
 st.header("Gate saturation")
 st.caption("Karpathy, Johnson & Fei-Fei (2015), fig. 3, over the steps shown: a gate unit near the top left is "

@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from explorer import figures, ui
+from explorer import figures, panels, ui
 from explorer.analysis import JACOBIAN_CHARS
 from explorer.clipping import clipping_lab
 from explorer.grads import recurrent_spectrum
@@ -152,16 +152,17 @@ ui.keep_in_range("layer", range(max_layers), max_layers - 1)
 layer = st.selectbox("Layer", range(max_layers), key="layer", persist_state="session", disabled=max_layers == 1)
 max_size = max(r["grads"].dh.shape[-1] for r in results.values())
 columns = figures.full_resolution_steps(max_size)  # the same binning for every model: columns line up
+heatmaps = []
 for name, r in results.items():
     g = r["grads"]
     at = min(layer, g.dh.shape[0] - 1)
-    fig = figures.log_heatmap(values=g.dh[at, 0], tokens=tokens, value_name="|dL/dh|", max_columns=columns,
-                              title=f"{ui.describe_model(name)}: |dL/dh_t|, layer {at}", height=320)
-    ui.plot(figures.aligned(fig), key=f"dh-{name}")
+    heatmaps.append(figures.log_heatmap(values=g.dh[at, 0], tokens=tokens, value_name="|dL/dh|", max_columns=columns,
+                                        title=f"{ui.describe_model(name)}: |dL/dh_t|, layer {at}", height=320))
     if g.dc is not None:
-        fig = figures.log_heatmap(values=g.dc[at, 0], tokens=tokens, value_name="|dL/dc|", max_columns=columns,
-                                  title=f"{ui.describe_model(name)}: |dL/dc_t| (cell state), layer {at}", height=320)
-        ui.plot(figures.aligned(fig), key=f"dc-{name}")
+        heatmaps.append(figures.log_heatmap(values=g.dc[at, 0], tokens=tokens, value_name="|dL/dc|",
+                                            max_columns=columns, height=320,
+                                            title=f"{ui.describe_model(name)}: |dL/dc_t| (cell state), layer {at}"))
+ui.plot(panels.stack(heatmaps), key="per-unit")  # one figure, one time axis: zoom one model, see them all
 st.caption("Log colour scale (powers of ten). The LSTM's cell state is a \"constant error carousel\" "
            "(Hochreiter & Schmidhuber 1997): dL/dc_{t-1} = f_t ⊙ dL/dc_t + …, so where the forget gate stays "
            "near 1 the gradient flows back along c with little loss; the hidden state's gradient has to pass "

@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from explorer import analysis, diagram, figures, ui
+from explorer import analysis, diagram, figures, panels, ui
 
 ui.require_frame("pages/inspect.py")
 
@@ -82,51 +82,52 @@ st.markdown(figures.colored_text_html(tokens=tr.tokens, values=window_values[col
 st.caption("Hover a character for its step and value. Gates run from 0 (dark) to 1 (yellow); "
            "signed values from blue (negative) through white to red (positive).")
 
-figs = {}
-if tr.topk_labels is not None:
-    figs["top guesses"] = figures.topk_figure(tokens=tr.tokens, topk_labels=tr.topk_labels[start:stop],
-                                              topk_probs=tr.topk_probs[start:stop], start=start)
-    ui.plot(figs["top guesses"], key="topk")
-if tr.loss is not None:
-    figs["surprise"] = figures.loss_strip(tokens=tr.tokens, loss=tr.loss[start:stop], start=start)
-    ui.plot(figs["surprise"], key="loss")
-
-# -- heatmaps (only the chosen ones are drawn: each is up to ~1 MB for the browser) --
-st.subheader("States and gates")
+# -- step by step: guesses, surprise, the chosen heatmaps and the cell-state flow, on one time axis --
+st.subheader("Step by step")
 second = "cell" if "cell" in values else [q for q in values if q != "hidden"][0] if len(values) > 1 else "hidden"
 ui.param_default("show", ["hidden", second] if second != "hidden" else ["hidden"],
                  parse=lambda v: [q for q in v.split(",") if q],
                  valid=lambda v: bool(v) and all(q in values for q in v), what="a comma-separated list of "
                  + ", ".join(values))
 st.session_state["show"] = [q for q in st.session_state["show"] if q in values]
-show = st.pills("Heatmaps", list(values), selection_mode="multi", key="show", persist_state="session",
-                format_func=figures.quantity_name)
+pick = st.columns([3, 2]) if tr.cell is not None else [st.container()]
+show = pick[0].pills("Heatmaps", list(values), selection_mode="multi", key="show", persist_state="session",
+                     format_func=figures.quantity_name)
+flow_units = []
+if tr.cell is not None:
+    ui.param_default("flow", [unit], parse=lambda v: [int(u) for u in v.split(",") if u],
+                     valid=lambda v: 0 < len(v) <= 6 and all(0 <= u < size for u in v),
+                     what=f"up to 6 comma-separated units from 0 to {size - 1}")
+    st.session_state["flow"] = [u for u in st.session_state["flow"] if u < size] or [unit]
+    flow_units = pick[1].multiselect("Cell-state flow of units", list(range(size)), key="flow",
+                                     persist_state="session", max_selections=6,
+                                     help="c_t split into what the forget gate kept and the input gate wrote")
+
+figs = {}
+if tr.topk_labels is not None:
+    figs["top guesses"] = figures.topk_figure(tokens=tr.tokens, topk_labels=tr.topk_labels[start:stop],
+                                              topk_probs=tr.topk_probs[start:stop], start=start)
+if tr.loss is not None:
+    figs["surprise"] = figures.loss_strip(tokens=tr.tokens, loss=tr.loss[start:stop], start=start)
 unit_order = analysis.order_units(window_values["hidden"], order_by)
 for quantity in show:
     figs[quantity] = figures.state_heatmap(
         values=window_values[quantity], tokens=tr.tokens, quantity=quantity, unit_order=unit_order, start=start,
         title=f"{figures.quantity_name(quantity)}, layer {layer}{' backward' if direction else ''}")
-    ui.plot(figs[quantity], key=f"heat-{quantity}")
-if show:
-    st.caption(f"Units ordered by {order_by} of the hidden state (the same order in every heatmap).")
-else:
-    st.info("Pick a state or gate above to draw its heatmap.")
+if flow_units:
+    flow = {k: v[start:stop] for k, v in tr.cell_flow(layer, direction).items()}
+    figs["cell flow"] = figures.cell_flow_figure(flow=flow, units=flow_units, tokens=tr.tokens, start=start,
+                                                 layer=layer, direction=direction)
+# one figure: the browser draws it in one pass, and zooming one panel zooms them all
+stacked = panels.stack(list(figs.values())) if figs else None
+if stacked is not None:
+    ui.plot(stacked, key="stack")
+notes = [f"Units ordered by {order_by} of the hidden state (the same order in every heatmap)." if show else
+         "Pick a state or gate above to draw its heatmap."]
+if tr.cell is not None and not flow_units:
+    notes.append("Pick a unit above to see its cell state flow.")
+st.caption(" ".join(notes) + " Drag to zoom into steps; double-click to zoom out.")
 
-# -- LSTM cell-state flow, gate saturation --
-if tr.cell is not None:
-    st.subheader("Cell-state flow")
-    ui.param_default("flow", [unit], parse=lambda v: [int(u) for u in v.split(",") if u],
-                     valid=lambda v: 0 < len(v) <= 6 and all(0 <= u < size for u in v),
-                     what=f"up to 6 comma-separated units from 0 to {size - 1}")
-    st.session_state["flow"] = [u for u in st.session_state["flow"] if u < size] or [unit]
-    flow_units = st.multiselect("Units", list(range(size)), key="flow", persist_state="session", max_selections=6)
-    if flow_units:
-        flow = {k: v[start:stop] for k, v in tr.cell_flow(layer, direction).items()}
-        figs["cell flow"] = figures.cell_flow_figure(flow=flow, units=flow_units, tokens=tr.tokens, start=start,
-                                                     layer=layer, direction=direction)
-        ui.plot(figs["cell flow"], key="flow-chart")
-    else:
-        st.info("Pick at least one unit to see its cell state.")
 gates = {k: v for k, v in values.items() if k in ("i", "f", "o", "r", "z")}
 if gates:
     st.subheader("Gate saturation")
@@ -179,6 +180,8 @@ dl[1].download_button(f"Layer {layer} as CSV (long format)",
                       file_name=f"{name}-layer{layer}.csv",
                       mime="text/csv", on_click="ignore",
                       help="layer, direction, step, char, unit, quantity, value; at most 500,000 rows")
+if stacked is not None:
+    figs["step by step (all panels)"] = stacked
 chosen = dl[2].selectbox("Figure", list(figs), key="download_figure", label_visibility="collapsed")
 if chosen:
     stem = f"{name}-{chosen}".replace(" ", "-").replace(":", "").replace("·", "")

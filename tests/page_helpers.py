@@ -37,3 +37,36 @@ def open_page(at, page, **params):
 def chart_specs(at):
     """Every plotly figure the page drew, as the JSON spec the browser receives."""
     return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def chart_titles(at) -> list[str]:
+    """The title of every figure the page drew and of every panel in a stacked one (explorer.panels)."""
+    titles = []
+    for spec in chart_specs(at):
+        titles.append((spec["layout"].get("title") or {}).get("text") or "")
+        titles += [a["text"] for a in spec["layout"].get("annotations", []) if a.get("name") == "panel title"]
+    return titles
+
+
+def figures_and_panels(at) -> list[dict]:
+    """Every figure the page drew, and every panel of a stacked one as a spec of its own
+    ({"data": its traces, "layout": {"title": {"text": its title}, "yaxis": its y axis}})."""
+    out = []
+    for spec in chart_specs(at):
+        spec["layout"].setdefault("title", {}).setdefault("text", "")
+        out.append(spec)
+        notes = [a for a in spec["layout"].get("annotations", []) if a.get("name") == "panel title"]
+        for index, note in enumerate(notes, start=1):
+            axis = "y" if index == 1 else f"y{index}"
+            out.append({"data": [t for t in spec["data"] if t.get("yaxis", "y") == axis],
+                        "layout": {"title": {"text": note["text"]},
+                                   "yaxis": spec["layout"]["yaxis" if index == 1 else f"yaxis{index}"]}})
+    return out
+
+
+def panel_traces(spec: dict, title_part: str) -> list[dict]:
+    """The traces of the panel of a stacked figure whose title contains `title_part`."""
+    notes = [a for a in spec["layout"].get("annotations", []) if a.get("name") == "panel title"]
+    index = next(i for i, a in enumerate(notes, start=1) if title_part in a["text"])
+    axis = "y" if index == 1 else f"y{index}"
+    return [t for t in spec["data"] if t.get("yaxis", "y") == axis]

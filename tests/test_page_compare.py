@@ -10,7 +10,7 @@ import numpy as np
 import page_helpers
 import pytest
 import torch
-from page_helpers import APP, CORPUS, chart_specs, save_tiny_model
+from page_helpers import APP, CORPUS, chart_specs, figures_and_panels, save_tiny_model
 from streamlit.testing.v1 import AppTest
 
 from explorer import ModelConfig, RNNModel, Vocab, trace, zoo
@@ -41,7 +41,7 @@ def open_page(at, page=PAGE, **params):
 
 
 def titled(at, part):
-    return [s for s in chart_specs(at) if part in s["layout"]["title"]["text"]]
+    return [s for s in figures_and_panels(at) if part in s["layout"]["title"]["text"]]
 
 
 def texts(elements):
@@ -82,7 +82,7 @@ def test_defaults_draw_the_traces(app, tiny_zoo):
         top1 = titled(at, f"{name} (")[2]
         assert "most likely next character" in top1["layout"]["title"]["text"]
         np.testing.assert_allclose(as_array(top1["data"][0]["z"])[0], tr.topk_probs[:, 0], rtol=1e-5)
-    saturation = [s for s in chart_specs(at) if s["layout"]["title"]["text"] in ("english-gru (GRU, 16 units)",
+    saturation = [s for s in figures_and_panels(at) if s["layout"]["title"]["text"] in ("english-gru (GRU, 16 units)",
                                                                           "english-lstm (LSTM, 16 units)")]
     assert [len(s["data"]) for s in saturation] == [2, 3]  # GRU r z; LSTM i f o
     assert "no gates" in texts(at.info)  # the SimpleRNN
@@ -90,13 +90,17 @@ def test_defaults_draw_the_traces(app, tiny_zoo):
 
 
 def test_figures_line_up(app):
+    """Hidden states, surprise and top-1 guesses: three figures of one panel per model, every panel on
+    the same steps, and the three figures with the same fixed margins, so step t is in one column."""
     at = open_page(app)
-    stacked = [s for s in chart_specs(at) if s["layout"].get("margin", {}).get("r") == 130]
-    assert len(stacked) == 9  # hidden, surprise and top-1 for each of three models
-    categories = {tuple(s["data"][0]["x"]) for s in stacked}
-    assert len(categories) == 1, "every stacked figure puts step t in the same column"
-    assert {(s["layout"]["margin"]["l"], s["layout"]["margin"]["r"]) for s in stacked} == {(70, 130)}
-    assert all(s["layout"]["yaxis"].get("automargin") is False for s in stacked)
+    stacked = [s for s in chart_specs(at) if any(a.get("name") == "panel title" for a in s["layout"].get("annotations", []))]
+    assert len(stacked) == 3
+    for spec in stacked:
+        assert len(spec["data"]) == 3  # one panel per model
+        assert len({tuple(t["x"]) for t in spec["data"]}) == 1, "every panel puts step t in the same column"
+        assert all(spec["layout"][f"xaxis{i}"]["matches"] == "x" for i in (2, 3)), "zoom one, zoom all"
+        assert all(spec["layout"][k].get("automargin") is False for k in spec["layout"] if k.startswith("yaxis"))
+    assert len({(s["layout"]["margin"]["l"], s["layout"]["margin"]["r"]) for s in stacked}) == 1
 
 
 def test_matched_set_and_text_redraw(app):
@@ -200,7 +204,7 @@ def test_user_models_are_listed_after_the_pretrained_ones(app):
     assert picker.options[-1] == "GRU · english · step 25 (yours, GRU, 8 units)"
     picker.select_index(len(picker.options) - 1).run()  # (AppTest formats .select()'s value outside the session)
     assert not at.exception and not at.error
-    heat = [s for s in chart_specs(at) if "hidden state" in s["layout"]["title"]["text"]][0]
+    heat = [s for s in figures_and_panels(at) if "hidden state" in s["layout"]["title"]["text"]][0]
     np.testing.assert_allclose(as_array(heat["data"][0]["z"]), trace(mine, DEFAULT_TEXT["english"]).hidden[0, 0].T,
                                atol=1e-6)
     assert at.query_params["model"] == "yours: GRU · english · step 25"
@@ -216,7 +220,7 @@ def test_user_models_are_listed_after_the_pretrained_ones(app):
 
     at.switch_page("pages/gradients.py").run()
     assert not at.exception and not at.error
-    norms = [s for s in chart_specs(at) if "Gradient norm" in s["layout"]["title"]["text"]][0]
+    norms = [s for s in figures_and_panels(at) if "Gradient norm" in s["layout"]["title"]["text"]][0]
     assert any("(yours" in t["name"] for t in norms["data"])
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import page_helpers
 import pytest
 import torch
-from page_helpers import APP, CORPUS, chart_specs, save_tiny_model
+from page_helpers import APP, CORPUS, chart_specs, figures_and_panels, save_tiny_model
 from streamlit.testing.v1 import AppTest
 
 from explorer import ModelConfig, RNNModel, Vocab, bptt, zoo
@@ -42,7 +42,7 @@ def open_page(at, **params):
 
 
 def chart(at, title_part):
-    found = [s for s in chart_specs(at) if title_part in s["layout"]["title"]["text"]]
+    found = [s for s in figures_and_panels(at) if title_part in s["layout"]["title"]["text"]]
     assert found, f"no chart titled with {title_part!r}"
     return found[0]
 
@@ -93,7 +93,7 @@ def test_defaults_draw_bptt_numbers(app, tiny_zoo):
         magnitude = np.abs(expected.dh[0, 0]).T  # [H, T]
         nonzero = magnitude > magnitude.max() * 1e-6
         np.testing.assert_allclose(z[nonzero], np.log10(magnitude[nonzero]), atol=1e-5)
-    assert "|dL/dc_t|" in " ".join(s["layout"]["title"]["text"] for s in chart_specs(at))  # the LSTM's cell state
+    assert "|dL/dc_t|" in " ".join(s["layout"]["title"]["text"] for s in figures_and_panels(at))  # LSTM's cell
     assert at.query_params["set"] == "same" and at.query_params["loss"] == "last"
 
 
@@ -169,7 +169,7 @@ def test_empty_text_asks_for_text(app):
     at.text_area(key="text").input("").run()
     assert not at.exception and not at.error
     assert "Type some text" in texts(at.info)
-    assert not any("Gradient norm" in s["layout"]["title"]["text"] for s in chart_specs(at))
+    assert not any("Gradient norm" in s["layout"]["title"]["text"] for s in figures_and_panels(at))
 
 
 def test_unknown_characters_are_named(app):

@@ -5,7 +5,7 @@ import pickle
 
 import pytest
 import torch
-from page_helpers import CORPUS, chart_specs, open_page, save_tiny_model
+from page_helpers import CORPUS, chart_specs, chart_titles, open_page, save_tiny_model
 from safetensors.torch import save as save_safetensors
 from torch import nn
 
@@ -28,7 +28,7 @@ def texts(elements) -> str:
 
 
 def titles(at) -> list[str]:
-    return [s["layout"]["title"]["text"] for s in chart_specs(at)]
+    return chart_titles(at)
 
 
 def upload(at, filename: str, raw: bytes, key: str = "byom_weights"):

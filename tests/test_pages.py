@@ -7,7 +7,7 @@ exists.
 import json
 
 import pytest
-from page_helpers import APP, CORPUS, chart_specs, open_page, save_tiny_model
+from page_helpers import APP, CORPUS, chart_specs, chart_titles, open_page, panel_traces, save_tiny_model
 from streamlit.testing.v1 import AppTest
 
 from explorer import Vocab, zoo
@@ -42,14 +42,13 @@ def test_home_lists_models_and_equations(app):
 def test_inspect_default_view(app):
     at = open_page(app, "pages/inspect.py")
     assert at.text_area(key="text").value.startswith("And he said")
-    specs = chart_specs(at)
-    titles = [s["layout"]["title"]["text"] for s in specs]
+    titles = chart_titles(at)
     assert any("hidden state" in t for t in titles) and any("cell state" in t for t in titles)
     assert any("Cell-state flow" in t for t in titles) and any("saturation" in t for t in titles)
     assert any("Top-5" in t for t in titles) and any("Surprise" in t for t in titles)
     assert "<span" in at.markdown[0].value
     at.pills(key="show").set_value(["f", "o"]).run()
-    titles = [s["layout"]["title"]["text"] for s in chart_specs(at)]
+    titles = chart_titles(at)
     assert any("forget gate" in t for t in titles) and not any("cell state" in t for t in titles)
     assert at.query_params["show"] == "f,o"
     assert len(at.latex) >= 5  # the LSTM's step equations with numbers
@@ -78,11 +77,11 @@ def test_charts_go_out_in_the_house_look_drawn_once(app):
 
 def test_unrolled_network_is_drawn_only_when_asked(app):
     at = open_page(app, "pages/inspect.py")
-    assert not any("unrolled" in s["layout"]["title"]["text"] for s in chart_specs(at))
+    assert not any("unrolled" in t for t in chart_titles(at))
     assert "unrolled" not in at.query_params
     at.toggle(key="unrolled").set_value(True).run()
     assert not at.exception
-    titles = [s["layout"]["title"]["text"] for s in chart_specs(at)]
+    titles = chart_titles(at)
     assert any("unrolled over 4 steps" in t and "LSTM" in t for t in titles), titles
     assert at.query_params["unrolled"] == "1"
     link = open_page(AppTest.from_file(APP, default_timeout=60), "pages/inspect.py", unrolled="1")
@@ -93,12 +92,12 @@ def test_unrolled_network_is_drawn_only_when_asked(app):
 
 def test_typing_changes_the_figures(app):
     at = open_page(app, "pages/inspect.py")
-    before = chart_specs(at)[-3]  # a heatmap
+    before = panel_traces(chart_specs(at)[0], "hidden state")[0]  # the heatmap
     at.text_area(key="text").input("Tell me (now) what you saw").run()
     assert not at.exception
-    after = chart_specs(at)[-3]
-    assert before["data"][0]["x"] != after["data"][0]["x"]
-    assert after["data"][0]["x"][0] == "step 0 “T”"
+    after = panel_traces(chart_specs(at)[0], "hidden state")[0]
+    assert after["type"] == "heatmap" and before["x"] != after["x"]
+    assert after["x"][0] == "step 0 “T”"
     assert at.query_params["text"] == "Tell me (now) what you saw"
 
 
@@ -138,7 +137,7 @@ def test_url_restores_the_view(app):
     assert at.text_area(key="text").value == "Hello (world)"
     assert at.number_input(key="unit").value == 3
     assert at.radio(key="order").value == "activity"
-    titles = [s["layout"]["title"]["text"] for s in chart_specs(at)]
+    titles = chart_titles(at)
     assert any("update gate" in t for t in titles) and not any("Cell-state" in t for t in titles)
     assert "unit 3 z" in at.markdown[0].value
 

@@ -41,9 +41,13 @@ def test_inspect_typing_redraws_heatmaps_with_the_typed_characters(page, app_url
                            ".some(t => t.textContent === 'Z')", timeout=SLOW)
     wait_idle(page)
     assert "Mahershalalhashbaz" not in plot_texts(page)
-    heatmap = plots(page).filter(has_text="hidden state").first
-    heatmap.scroll_into_view_if_needed()
-    area = heatmap.locator(".nsewdrag").first.bounding_box()
+    heatmap = plots(page).filter(has_text="hidden state").first  # one figure, a panel per view
+    subplot = heatmap.evaluate("el => { const i = el.layout.annotations.filter(a => a.name === 'panel title')"
+                               ".findIndex(a => a.text.includes('hidden state')) + 1;"
+                               " return i === 1 ? 'xy' : `x${i}y${i}`; }")
+    panel = heatmap.locator(f".nsewdrag[data-subplot='{subplot}']")
+    panel.scroll_into_view_if_needed()
+    area = panel.bounding_box()
     page.mouse.move(area["x"] + area["width"] * 0.1, area["y"] + area["height"] * 0.5)
     page.mouse.move(area["x"] + area["width"] * 0.1 + 2, area["y"] + area["height"] * 0.5 + 2)
     hover = heatmap.locator(".hoverlayer")

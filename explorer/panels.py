@@ -1,0 +1,133 @@
+"""Several figures drawn as one: panels stacked on a shared time axis, or set side by side.
+
+A page that shows six charts pays the browser's fixed cost of a chart six times (in Streamlit
+1.67, about 100-150 ms each on these 2-core machines, more than most charts cost to draw). One
+figure with six panels pays it once. Stacked panels also share their x axis: step t sits at the
+same place in every panel, and zooming or panning one moves them all.
+
+Each panel is an ordinary figure from the builders in explorer/figures.py; it keeps its traces,
+y axis, colour bar, legend, lines and notes, and its title is written above it. Pure functions:
+figures in, a new figure out (the panels are not changed).
+"""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+TITLE_SPACE = 34  # pixels above each panel for its title
+LEGEND_ROW = 20  # more above a panel whose traces have a legend: pixels per row of entries
+LEGEND_PER_ROW = 4  # entries in a row of a horizontal legend at the usual width
+SIDE_MARGIN = dict(l=80, r=140, t=60, b=50)  # fixed: no automargin passes; colour bars sit in the right margin
+PANEL_HEIGHT = 300  # a panel whose figure has no height of its own
+
+
+def _axis_name(kind: str, index: int) -> str:
+    return kind if index == 1 else f"{kind}{index}"
+
+
+def _ref(kind: str, index: int) -> str:
+    return kind[0] if index == 1 else f"{kind[0]}{index}"
+
+
+def _plot_height(fig: go.Figure) -> float:
+    margin = fig.layout.margin
+    total = fig.layout.height or PANEL_HEIGHT + 100
+    return max(60.0, total - (margin.t if margin.t is not None else 50) - (margin.b if margin.b is not None else 45))
+
+
+def _legend_space(fig: go.Figure) -> int:
+    """Pixels the panel's horizontal legend needs above it (0 for a panel without one). Plotly lays
+    out a grouped legend one group per column, so its rows are the largest group's entries."""
+    shown = [t for t in fig.data if t.showlegend is not False]
+    visible = bool(fig.layout.showlegend) if fig.layout.showlegend is not None else len(shown) > 1
+    if not (visible and shown):
+        return 0
+    groups: dict = {}
+    for t in shown:
+        groups[t.legendgroup] = groups.get(t.legendgroup, 0) + 1
+    rows = max(groups.values()) if None not in groups else -(-len(shown) // LEGEND_PER_ROW)
+    return LEGEND_ROW * rows + 10
+
+
+def _remap_refs(item: dict, index: int) -> dict:
+    """A shape's or annotation's axis references, moved from panel axes (x, y, paper) to panel `index`."""
+    for key, kind in (("xref", "xaxis"), ("yref", "yaxis")):
+        ref = item.get(key, "x" if key == "xref" else "y")
+        if ref == "paper":
+            ref = f"{_ref(kind, index)} domain"
+        elif ref.startswith(kind[0]):
+            ref = ref.replace(kind[0], _ref(kind, index), 1) if not ref[1:2].isdigit() else ref
+        item[key] = ref
+    return item
+
+
+def stack(panels: list[go.Figure], *, title: str | None = None, gap: int = 28) -> go.Figure:
+    """`panels` one above the other, sharing one x axis (their x values must be the same kind: the
+    same category labels, or numbers). Heights follow each panel's own height; tick labels are
+    kept on every panel (the characters stay readable in a tall stack). ValueError if empty."""
+    if not panels:
+        raise ValueError("Nothing to stack.")
+    heights = [_plot_height(p) for p in panels]
+    legends = [_legend_space(p) for p in panels]
+    above = [TITLE_SPACE + space for space in legends]
+    margin = dict(SIDE_MARGIN, t=SIDE_MARGIN["t"] if title else 20)
+    total = sum(heights) + sum(above) + gap * (len(panels) - 1) + margin["t"] + margin["b"]
+    area = total - margin["t"] - margin["b"]
+
+    fig = go.Figure()
+    layout: dict = {}
+    top = area  # pixels from the bottom of the plotting area
+    any_legend = False
+    for i, (panel, height, space, legend_space) in enumerate(zip(panels, heights, above, legends), start=1):
+        top -= space
+        domain = [(top - height) / area, top / area]
+        top -= height + gap
+        xname, yname = _axis_name("xaxis", i), _axis_name("yaxis", i)
+        xaxis = panel.layout.xaxis.to_plotly_json()
+        yaxis = panel.layout.yaxis.to_plotly_json()
+        if i < len(panels):
+            xaxis.pop("title", None)  # the bottom panel names the axis
+        xaxis.update(anchor=_ref("yaxis", i), automargin=False, showticklabels=True)
+        if i > 1:
+            xaxis["matches"] = "x"
+        yaxis.update(domain=domain, anchor=_ref("xaxis", i), automargin=False)
+        layout[xname], layout[yname] = xaxis, yaxis
+
+        legend = legend_space > 0
+        any_legend |= legend
+        legend_name = _axis_name("legend", i)
+        if legend:
+            layout[legend_name] = dict(orientation="h", x=0, xanchor="left", y=domain[1], yanchor="bottom",
+                                       yref="paper", font=dict(size=11))
+        for trace in panel.data:
+            copy = trace.to_plotly_json()
+            copy.update(xaxis=_ref("xaxis", i), yaxis=_ref("yaxis", i))
+            if legend:
+                copy["legend"] = legend_name
+                copy.setdefault("legendgroup", f"panel {i}")
+            else:
+                copy["showlegend"] = False
+            if copy.get("type") == "heatmap" and copy.get("showscale", True) is not False:
+                colorbar = dict(copy.get("colorbar") or {})
+                colorbar.update(x=1.01, xanchor="left", thickness=14, y=(domain[0] + domain[1]) / 2,
+                                yanchor="middle", len=max(0.05, domain[1] - domain[0]), lenmode="fraction")
+                copy["colorbar"] = colorbar
+            fig.add_trace(copy)
+        for shape in panel.layout.shapes:
+            fig.add_shape(_remap_refs(shape.to_plotly_json(), i))
+        for note in panel.layout.annotations:
+            fig.add_annotation(_remap_refs(note.to_plotly_json(), i))
+        label = panel.layout.title.text
+        if label:
+            fig.add_annotation(text=label, x=0, xref="paper", xanchor="left", y=domain[1], yref="paper",
+                               yanchor="bottom", yshift=legend_space + 2, showarrow=False,
+                               font=dict(size=14, weight="bold"), name="panel title")
+
+    fig.update_layout(layout)
+    fig.update_layout(height=round(total), margin=margin, hovermode="closest", showlegend=any_legend,
+                      title=dict(text=title) if title else None)
+    return fig
+
+
+def panel_titles(fig: go.Figure) -> list[str]:
+    """The titles written above the panels of a stacked figure, top to bottom."""
+    return [a.text for a in fig.layout.annotations if a.name == "panel title"]

@@ -1,0 +1,82 @@
+"""explorer.panels: several figures drawn as one, each panel keeping what it showed."""
+import numpy as np
+import pytest
+import torch
+
+import explorer
+from explorer import ModelConfig, RNNModel, Vocab, figures, panels
+
+TEXT = 'And he said, "Behold (the) everlasting covenant" unto them.'
+
+
+@pytest.fixture(scope="module")
+def parts():
+    vocab = Vocab.from_text(TEXT)
+    torch.manual_seed(0)
+    model = RNNModel(ModelConfig(cell="lstm", input_size=len(vocab), output_size=len(vocab), hidden_size=8),
+                     vocab).eval()
+    tr = explorer.trace(model, TEXT, k=5)
+    return [
+        figures.topk_figure(tokens=tr.tokens, topk_labels=tr.topk_labels, topk_probs=tr.topk_probs),
+        figures.loss_strip(tokens=tr.tokens, loss=tr.loss),
+        figures.state_heatmap(values=tr.hidden[0, 0], tokens=tr.tokens, quantity="hidden", boundary=10),
+        figures.state_heatmap(values=tr.gates["f"][0, 0], tokens=tr.tokens, quantity="f"),
+        figures.cell_flow_figure(flow=tr.cell_flow(0, 0), units=[0, 3], tokens=tr.tokens),
+    ]
+
+
+def panel_of(fig, trace) -> int:
+    axis = trace.yaxis or "y"
+    return 1 if axis == "y" else int(axis[1:])
+
+
+def test_every_panel_keeps_its_traces_values_and_title(parts):
+    fig = panels.stack(parts)
+    assert panels.panel_titles(fig) == [p.layout.title.text for p in parts]
+    assert len(fig.data) == sum(len(p.data) for p in parts)
+    by_panel = {}
+    for trace in fig.data:
+        by_panel.setdefault(panel_of(fig, trace), []).append(trace)
+    assert sorted(by_panel) == [1, 2, 3, 4, 5]
+    for i, part in enumerate(parts, start=1):
+        for mine, theirs in zip(by_panel[i], part.data):
+            assert mine.type == theirs.type and mine.hovertemplate == theirs.hovertemplate
+            values = "z" if mine.type == "heatmap" else "y"
+            np.testing.assert_array_equal(np.asarray(getattr(mine, values), dtype=float),
+                                          np.asarray(getattr(theirs, values), dtype=float))
+            assert list(mine.x) == list(theirs.x)
+
+
+def test_panels_share_one_x_axis_and_do_not_overlap(parts):
+    fig = panels.stack(parts)
+    layout = fig.layout
+    domains = [layout[f"yaxis{'' if i == 1 else i}"].domain for i in range(1, 6)]
+    assert all(0 <= low < high <= 1 for low, high in domains)
+    assert all(below[1] < above[0] for above, below in zip(domains, domains[1:])), "top to bottom, apart"
+    assert all(layout[f"xaxis{i}"].matches == "x" for i in range(2, 6))
+    assert layout.yaxis3.autorange == "reversed" and layout.yaxis3.type == "category"  # the heatmap's own y
+    assert layout.xaxis5.title.text and not layout.xaxis.title.text  # the bottom panel names the axis
+    # each heatmap's colour bar sits beside its own panel
+    heatmaps = [t for t in fig.data if t.type == "heatmap"]
+    assert [panel_of(fig, t) for t in heatmaps] == [1, 3, 4]
+    for trace in heatmaps:
+        low, high = domains[panel_of(fig, trace) - 1]
+        assert low <= trace.colorbar.y <= high and trace.colorbar.len == pytest.approx(high - low)
+
+
+def test_lines_and_legends_move_with_their_panel(parts):
+    fig = panels.stack(parts)
+    boundary = [s for s in fig.layout.shapes if s.type == "line"]
+    assert boundary and all(s.xref == "x3" and s.yref == "y3 domain" for s in boundary)
+    flow = [t for t in fig.data if panel_of(fig, t) == 5]
+    assert all(t.legend == "legend5" and t.showlegend is not False for t in flow)
+    assert all(t.showlegend is False for t in fig.data if panel_of(fig, t) != 5)
+    assert fig.layout.legend5.y == pytest.approx(fig.layout.yaxis5.domain[1])
+
+
+def test_stacking_leaves_the_panels_as_they_were_and_needs_one(parts):
+    before = [p.to_json() for p in parts]
+    panels.stack(parts)
+    assert [p.to_json() for p in parts] == before
+    with pytest.raises(ValueError, match="Nothing to stack"):
+        panels.stack([])
