@@ -34,9 +34,9 @@ def _plot_height(fig: go.Figure) -> float:
     return max(60.0, total - (margin.t if margin.t is not None else 50) - (margin.b if margin.b is not None else 45))
 
 
-def _legend_space(fig: go.Figure) -> int:
-    """Pixels the panel's horizontal legend needs above it (0 for a panel without one). Plotly lays
-    out a grouped legend one group per column, so its rows are the largest group's entries."""
+def _legend_rows(fig: go.Figure, per_row: int = LEGEND_PER_ROW) -> int:
+    """Rows of the panel's horizontal legend (0 for a panel without one). Plotly lays out a grouped
+    legend one group per column, so its rows are the largest group's entries."""
     shown = [t for t in fig.data if t.showlegend is not False]
     visible = bool(fig.layout.showlegend) if fig.layout.showlegend is not None else len(shown) > 1
     if not (visible and shown):
@@ -44,8 +44,13 @@ def _legend_space(fig: go.Figure) -> int:
     groups: dict = {}
     for t in shown:
         groups[t.legendgroup] = groups.get(t.legendgroup, 0) + 1
-    rows = max(groups.values()) if None not in groups else -(-len(shown) // LEGEND_PER_ROW)
-    return LEGEND_ROW * rows + 10
+    return max(groups.values()) if None not in groups else -(-len(shown) // per_row)
+
+
+def _legend_space(fig: go.Figure) -> int:
+    """Pixels the panel's legend needs above it: 0 for a panel without one."""
+    rows = _legend_rows(fig)
+    return LEGEND_ROW * rows + 10 if rows else 0
 
 
 def _remap_refs(item: dict, index: int) -> dict:
@@ -73,8 +78,8 @@ def stack(panels: list[go.Figure], *, title: str | None = None, gap: int = 28) -
     total = sum(heights) + sum(above) + gap * (len(panels) - 1) + margin["t"] + margin["b"]
     area = total - margin["t"] - margin["b"]
 
-    fig = go.Figure()
-    layout: dict = {}
+    data: list[dict] = []
+    layout: dict = {"shapes": [], "annotations": []}
     top = area  # pixels from the bottom of the plotting area
     any_legend = False
     for i, (panel, height, space, legend_space) in enumerate(zip(panels, heights, above, legends), start=1):
@@ -111,21 +116,61 @@ def stack(panels: list[go.Figure], *, title: str | None = None, gap: int = 28) -
                 colorbar.update(x=1.01, xanchor="left", thickness=14, y=(domain[0] + domain[1]) / 2,
                                 yanchor="middle", len=max(0.05, domain[1] - domain[0]), lenmode="fraction")
                 copy["colorbar"] = colorbar
-            fig.add_trace(copy)
-        for shape in panel.layout.shapes:
-            fig.add_shape(_remap_refs(shape.to_plotly_json(), i))
-        for note in panel.layout.annotations:
-            fig.add_annotation(_remap_refs(note.to_plotly_json(), i))
+            data.append(copy)
+        layout["shapes"] += [_remap_refs(shape.to_plotly_json(), i) for shape in panel.layout.shapes]
+        layout["annotations"] += [_remap_refs(note.to_plotly_json(), i) for note in panel.layout.annotations]
         label = panel.layout.title.text
         if label:
-            fig.add_annotation(text=label, x=0, xref="paper", xanchor="left", y=domain[1], yref="paper",
-                               yanchor="bottom", yshift=legend_space + 2, showarrow=False,
-                               font=dict(size=14, weight="bold"), name="panel title")
+            layout["annotations"].append(dict(
+                text=label, x=0, xref="paper", xanchor="left", y=domain[1], yref="paper", yanchor="bottom",
+                yshift=legend_space + 2, showarrow=False, font=dict(size=14, weight="bold"), name="panel title"))
 
-    fig.update_layout(layout)
-    fig.update_layout(height=round(total), margin=margin, hovermode="closest", showlegend=any_legend,
-                      title=dict(text=title) if title else None)
-    return fig
+    layout.update(height=round(total), margin=margin, hovermode="closest", showlegend=any_legend)
+    if title:
+        layout["title"] = dict(text=title)
+    return go.Figure(data=data, layout=layout)  # built once: adding panel by panel costs twice as much
+
+
+def side_by_side(panels: list[go.Figure], *, gap: float = 0.07) -> go.Figure:
+    """`panels` in a row, each with its own axes (nothing shared), its title above it and its legend
+    inside its top right corner (empty in the figures set side by side here: falling spectra, the
+    saturation scatter); as tall as the tallest. ValueError if empty."""
+    if not panels:
+        raise ValueError("Nothing to set side by side.")
+    width = (1 - gap * (len(panels) - 1)) / len(panels)
+    margin = dict(SIDE_MARGIN, r=20, t=TITLE_SPACE + 10)
+    height = max(_plot_height(p) for p in panels) + margin["t"] + margin["b"]
+    data: list[dict] = []
+    layout: dict = {"shapes": [], "annotations": []}
+    for i, panel in enumerate(panels, start=1):
+        domain = [(i - 1) * (width + gap), (i - 1) * (width + gap) + width]
+        xaxis = panel.layout.xaxis.to_plotly_json()
+        yaxis = panel.layout.yaxis.to_plotly_json()
+        xaxis.update(domain=domain, anchor=_ref("yaxis", i), automargin=False)
+        yaxis.update(anchor=_ref("xaxis", i), automargin=False)
+        layout[_axis_name("xaxis", i)], layout[_axis_name("yaxis", i)] = xaxis, yaxis
+        legend = _legend_rows(panel) > 0
+        legend_name = _axis_name("legend", i)
+        if legend:
+            layout[legend_name] = dict(x=domain[1], xanchor="right", y=1, yanchor="top", font=dict(size=11),
+                                       bgcolor="rgba(255,255,255,0.8)")
+        for trace in panel.data:
+            copy = trace.to_plotly_json()
+            copy.update(xaxis=_ref("xaxis", i), yaxis=_ref("yaxis", i))
+            if legend:
+                copy["legend"] = legend_name
+            else:
+                copy["showlegend"] = False
+            data.append(copy)
+        layout["shapes"] += [_remap_refs(shape.to_plotly_json(), i) for shape in panel.layout.shapes]
+        layout["annotations"] += [_remap_refs(note.to_plotly_json(), i) for note in panel.layout.annotations]
+        if panel.layout.title.text:
+            layout["annotations"].append(dict(
+                text=panel.layout.title.text, x=domain[0], xref="paper", xanchor="left", y=1, yref="paper",
+                yanchor="bottom", yshift=8, showarrow=False, font=dict(size=14, weight="bold"), name="panel title"))
+    layout.update(height=round(height), margin=margin, hovermode="closest",
+                  showlegend=any(_legend_rows(p) for p in panels))
+    return go.Figure(data=data, layout=layout)
 
 
 def panel_titles(fig: go.Figure) -> list[str]:

@@ -112,13 +112,15 @@ if all(tr.topk_labels is not None for tr in traces.values()):
 st.header("Gate saturation")
 st.caption("Karpathy, Johnson & Fei-Fei (2015), fig. 3, over the steps shown: a gate unit near the top left is "
            "almost always open, near the bottom right almost always shut. A SimpleRNN has no gates.")
-cols = st.columns(len(traces))
-for col, (name, tr) in zip(cols, traces.items()):
+saturation = {}
+for name, tr in traces.items():
     gates = {k: v[-1, 0, start:stop] for k, v in tr.gates.items() if k in ("i", "f", "o", "r", "z")}
     if gates:
-        ui.plot(figures.saturation_figure(gates=gates, title=ui.describe_model(name)), key=f"sat-{name}", where=col)
+        saturation[name] = figures.saturation_figure(gates=gates, title=ui.describe_model(name))
     else:
-        col.info(f"{ui.describe_model(name)}: no gates to saturate; its only nonlinearity is tanh.")
+        st.info(f"{ui.describe_model(name)}: no gates to saturate; its only nonlinearity is tanh.")
+if saturation:
+    ui.plot(panels.side_by_side(list(saturation.values())), key="saturation")
 
 ui.set_url(**url, order=order_by)
 if url["text"] is None:

@@ -191,13 +191,10 @@ st.caption("Pascanu, Mikolov & Bengio (2013): for h_t = tanh(W_hh h_{t-1} + …)
            "vanish or explode. LSTM and GRU blocks are shown per gate, but the bound does not apply directly: "
            "the gates multiply the path (the forget gate scales the cell's own path, the update gate mixes "
            "in h_{t-1} unchanged), so no single matrix decides the product.")
-spec_cols = st.columns(len(results))
-for col, (name, model) in zip(spec_cols, models.items()):
-    if name not in results:
-        continue
-    rows = recurrent_spectrum(model.rnn)
-    ui.plot(figures.spectrum_figure(rows=rows, title=f"Singular values: {ui.describe_model(name)}"),
-                     key=f"spectrum-{name}", where=col)
+spectra = {name: recurrent_spectrum(model.rnn) for name, model in models.items() if name in results}
+ui.plot(panels.side_by_side([figures.spectrum_figure(rows=rows, title=f"Singular values: {ui.describe_model(name)}")
+                             for name, rows in spectra.items()]), key="spectra")
+for col, (name, rows) in zip(st.columns(len(spectra)), spectra.items()):
     bounded = [r for r in rows if "must_vanish" in r]
     for r in bounded:
         verdict = ("below it: the gradient must vanish" if r["must_vanish"] else

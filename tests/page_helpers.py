@@ -49,8 +49,8 @@ def chart_titles(at) -> list[str]:
 
 
 def figures_and_panels(at) -> list[dict]:
-    """Every figure the page drew, and every panel of a stacked one as a spec of its own
-    ({"data": its traces, "layout": {"title": {"text": its title}, "yaxis": its y axis}})."""
+    """Every figure the page drew, and every panel of a combined one (explorer.panels) as a spec of its
+    own ({"data": its traces, "layout": {"title": {"text": its title}, "yaxis": its y axis, "shapes": its lines}})."""
     out = []
     for spec in chart_specs(at):
         spec["layout"].setdefault("title", {}).setdefault("text", "")
@@ -60,7 +60,9 @@ def figures_and_panels(at) -> list[dict]:
             axis = "y" if index == 1 else f"y{index}"
             out.append({"data": [t for t in spec["data"] if t.get("yaxis", "y") == axis],
                         "layout": {"title": {"text": note["text"]},
-                                   "yaxis": spec["layout"]["yaxis" if index == 1 else f"yaxis{index}"]}})
+                                   "yaxis": spec["layout"]["yaxis" if index == 1 else f"yaxis{index}"],
+                                   "shapes": [s for s in spec["layout"].get("shapes", [])
+                                              if s.get("yref", "y").split(" ")[0] == axis]}})
     return out
 
 

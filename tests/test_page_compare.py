@@ -93,7 +93,7 @@ def test_figures_line_up(app):
     """Hidden states, surprise and top-1 guesses: three figures of one panel per model, every panel on
     the same steps, and the three figures with the same fixed margins, so step t is in one column."""
     at = open_page(app)
-    stacked = [s for s in chart_specs(at) if any(a.get("name") == "panel title" for a in s["layout"].get("annotations", []))]
+    stacked = [s for s in chart_specs(at) if s["layout"].get("xaxis2", {}).get("matches") == "x"]
     assert len(stacked) == 3
     for spec in stacked:
         assert len(spec["data"]) == 3  # one panel per model

@@ -80,3 +80,23 @@ def test_stacking_leaves_the_panels_as_they_were_and_needs_one(parts):
     assert [p.to_json() for p in parts] == before
     with pytest.raises(ValueError, match="Nothing to stack"):
         panels.stack([])
+
+
+def test_side_by_side_keeps_each_panel_in_its_own_column():
+    rows = [{"singular_values": np.array([2.0, 1.0, 0.5]), "layer": 0, "direction": 0, "block": "hh",
+             "vanishing_bound": 1.0}]
+    gated = [dict(rows[0], block=b, vanishing_bound=None) for b in "ifgo"]
+    parts = [figures.spectrum_figure(rows=rows, title="Elman"), figures.spectrum_figure(rows=gated, title="LSTM")]
+    fig = panels.side_by_side(parts)
+    assert panels.panel_titles(fig) == ["Elman", "LSTM"]
+    left, right = fig.layout.xaxis.domain, fig.layout.xaxis2.domain
+    assert 0 <= left[0] < left[1] < right[0] < right[1] <= 1
+    assert fig.layout.xaxis2.matches is None, "nothing shared"
+    bound = [s for s in fig.layout.shapes if s.type == "line"]
+    assert len(bound) == 1 and bound[0].xref == "x domain" and bound[0].yref == "y"  # the Elman panel's 1/γ line
+    lstm = [t for t in fig.data if t.xaxis == "x2"]
+    assert [t.name.split(",")[0] for t in lstm] == list("ifgo") and all(t.legend == "legend2" for t in lstm)
+    assert fig.layout.legend2.x == pytest.approx(right[1]), "the legend in its own column's corner"
+    assert all(t.showlegend is False for t in fig.data if t.xaxis == "x")  # one curve needs no legend
+    with pytest.raises(ValueError):
+        panels.side_by_side([])
