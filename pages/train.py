@@ -3,17 +3,20 @@
 Widgets -> explorer.playground (build, apply_settings, tick) -> explorer.figures_train. Training
 advances one chunk per tick of an st.fragment(run_every=...) while playing; everything lives in
 this session's st.session_state (keys start with "train_"), so two people never share a model.
+Each chunk takes a turn on the server (explorer.turns.TRAINING), so a few chunks run at once across
+all sessions and someone typing on another page always finds a free core.
 """
 import dataclasses
 import os
 import re
+import time
 
 import pandas as pd
 import streamlit as st
 import torch
 
 from explorer import playground as play
-from explorer import tasks, ui, zoo
+from explorer import tasks, turns, ui, zoo
 from explorer.figures_train import dashboard, prediction_scatter, probe_quantities, scrub_figures
 from explorer.train import OPTIMIZERS
 
@@ -21,6 +24,7 @@ ui.require_frame("pages/train.py")
 
 PG, PLAYING, STEP, RESET = "train_playground", "train_playing", "train_step_requested", "train_reset_requested"
 DOWNLOADS, USER_MODELS = "train_downloads", ui.USER_MODELS
+WAITING = "train_waiting_since"  # when this session joined the server's line for a turn: kept, it keeps its place
 TICK_SECONDS = 0.3  # between the end of one chunk and the start of the next: the page stays responsive
 NEW = "new models (the cells below)"
 # torch threads, as app.py sets them. Set again here because a fragment rerun does not run app.py,
@@ -208,14 +212,14 @@ controls[4].caption(f"Models: {', '.join(run.label for run in pg.runs)} on **{pg
 # the live part: one chunk per tick while playing
 
 
-def _status(pg):
+def _status(pg, waiting: bool = False):
     steps = {run.label: run.step for run in pg.runs}
     cols = st.columns(4)
     step_text = str(pg.step) if len(set(steps.values())) == 1 else " / ".join(f"{s}" for s in steps.values())
     cols[0].metric("Step", step_text, help="Optimizer steps applied per model.")
     cols[1].metric("Steps per second", f"{pg.steps_per_second:.1f}", help="Per model, over the last chunk, drawing included.")
     cols[2].metric("Training time", f"{pg.elapsed:.1f} s", help="Time spent in chunks; pauses do not count.")
-    state = "diverged" if pg.diverged else ("playing" if st.session_state[PLAYING] else "paused")
+    state = "waiting" if waiting else "diverged" if pg.diverged else ("playing" if st.session_state[PLAYING] else "paused")
     cols[3].metric("Status", state)
 
 
@@ -289,29 +293,76 @@ def _scrubber(pg):
         right.caption(f"A {run.label} has no sigmoid gates; its pre-activation is on the heatmap's menu.")
 
 
-@st.fragment(run_every=TICK_SECONDS if st.session_state[PLAYING] else None)
+def _waiting_sentence(ahead: int, busy: int) -> str:
+    return (f"Waiting for a turn: {ahead} training chunk{'' if ahead == 1 else 's'} ahead of yours "
+            f"({busy} sessions are training on this server, {turns.TRAINING.slots} at a time).")
+
+
+def _train_in_turn(pg, note, status_box) -> bool:
+    """One chunk in this session's turn on the server (explorer.turns.TRAINING); False when no turn
+    came within turns.PATIENCE_SECONDS (the place in the line is kept for the next tick)."""
+    def waiting(ahead, busy=None):  # a Streamlit call: Pause, Step and Reset interrupt the wait here
+        note.info(_waiting_sentence(ahead, turns.TRAINING.busy if busy is None else busy))
+        with status_box.container():
+            _status(pg, waiting=True)
+
+    since = st.session_state.setdefault(WAITING, time.monotonic())
+    try:
+        with turns.TRAINING.turn(on_wait=waiting, since=since, patience=turns.PATIENCE_SECONDS) as turn:
+            steps = turns.slice_steps(pg.settings.steps_per_tick, pg.steps_per_second, contended=turn.contended)
+            share = "" if steps == pg.settings.steps_per_tick else " (a shorter chunk: other sessions are waiting)"
+            bar = note.progress(0.0, text="Training…")
+            every = max(1, steps * len(pg.runs) // 10)
+
+            def on_step(done, total):
+                if done % every == 0 or done == total:
+                    bar.progress(done / total, text=f"Training: {done} of {total} steps in this chunk{share}")
+
+            report = play.tick(pg, steps=steps, on_step=on_step)
+    except turns.NoTurn as no_turn:
+        waiting(no_turn.ahead, no_turn.busy)
+        return False
+    st.session_state.pop(WAITING, None)  # trained: the next chunk queues behind those waiting now
+    note.empty()
+    if report.diverged and st.session_state[PLAYING]:
+        st.session_state[PLAYING] = False
+        st.rerun(scope="app")  # stop the timer; the page then says what happened
+    return True
+
+
+# The fragment reruns itself while playing, and while a step waits for its turn.
+TIMED = st.session_state[PLAYING] or WAITING in st.session_state
+
+
+@st.fragment(run_every=TICK_SECONDS if TIMED else None)
 def live():
     torch.set_num_threads(THREADS)  # see THREADS
     pg = st.session_state[PG]
-    step_now = st.session_state[STEP]
-    st.session_state[STEP] = False
-    if (st.session_state[PLAYING] or step_now) and len(pg.diverged) < len(pg.runs):
-        bar = st.progress(0.0, text="Training…")
-        every = max(1, pg.settings.steps_per_tick * len(pg.runs) // 10)
-
-        def on_step(done, total):
-            if done % every == 0 or done == total:
-                bar.progress(done / total, text=f"Training: {done} of {total} steps in this chunk")
-
-        report = play.tick(pg, on_step=on_step)
-        bar.empty()
-        if report.diverged and st.session_state[PLAYING]:
+    note, status_box = st.empty(), st.empty()
+    with status_box.container():  # as it stands, so the row stays in place during the chunk; redrawn after it
+        _status(pg)
+    wants = st.session_state[PLAYING] or st.session_state[STEP]
+    if wants and len(pg.diverged) < len(pg.runs):
+        if not _train_in_turn(pg, note, status_box):
+            if not TIMED:
+                st.rerun(scope="app")  # start the timer that goes on waiting
+            _dashboard(pg)
+            return
+        st.session_state[STEP] = False
+        if TIMED and not st.session_state[PLAYING]:
+            st.rerun(scope="app")  # a step that waited is done: stop the timer
+    else:
+        st.session_state[STEP] = False
+        st.session_state.pop(WAITING, None)  # out of the line: a later Play queues behind those waiting then
+        if st.session_state[PLAYING]:  # every model diverged: nothing left to train until Play resumes them
             st.session_state[PLAYING] = False
-            st.rerun(scope="app")  # stop the timer; the page then says what happened
-    elif st.session_state[PLAYING]:  # every model diverged: nothing left to train until Play resumes them
-        st.session_state[PLAYING] = False
-        st.rerun(scope="app")
-    _status(pg)
+            st.rerun(scope="app")
+    with status_box.container():
+        _status(pg)
+    _dashboard(pg)
+
+
+def _dashboard(pg):
     _divergence_messages(pg)
     options = sorted({q for run in pg.runs if run.probe is not None for q in probe_quantities(run.probe)},
                      key=["hidden", "cell", "i", "f", "g", "o", "r", "z", "n", "pre"].index)

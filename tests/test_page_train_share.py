@@ -1,0 +1,109 @@
+"""The Train live page under the server-wide share of training time (explorer.turns.TRAINING):
+while another session holds the only turn, Step says why it waits and trains nothing; once the
+turn is free, the same Step trains, and Pause takes the session out of the line."""
+import pytest
+import torch
+from page_helpers import open_page
+from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext
+
+from explorer import turns
+from explorer.turns import Turnstile
+
+torch.set_num_threads(1)
+
+PAGE = "pages/train.py"
+TINY = {"train_task": "count", "train_hidden": 16, "train_batch": 16, "train_steps_per_tick": 15}
+WAITING = "Waiting for a turn: 1 training chunk ahead of yours (2 sessions are training on this server, 1 at a time)."
+
+
+@pytest.fixture(scope="module")
+def tiny_zoo(tmp_path_factory):
+    return tmp_path_factory.mktemp("share_zoo")  # the page trains new models: no pretrained one is needed
+
+
+@pytest.fixture
+def one_slot(monkeypatch):
+    """The server's turnstile with one slot, and a short patience so a run that waits ends soon."""
+    gate = Turnstile(1, poll=0.05)
+    monkeypatch.setattr(turns, "TRAINING", gate)
+    monkeypatch.setattr(turns, "PATIENCE_SECONDS", 0.5)
+    return gate
+
+
+@pytest.fixture
+def timer(monkeypatch):
+    """Whether the last script run left the live fragment's run_every timer on (the browser
+    reruns it every TICK_SECONDS then): the auto_rerun messages after each full run, which
+    starts with app.py's st.navigation message."""
+    runs = []
+    enqueue = ScriptRunContext.enqueue
+
+    def spy(self, msg):
+        if msg.HasField("navigation"):
+            runs.append([])
+        elif msg.HasField("auto_rerun") and runs:
+            runs[-1].append(msg.auto_rerun.interval)
+        return enqueue(self, msg)
+
+    monkeypatch.setattr(ScriptRunContext, "enqueue", spy)
+    return lambda: bool(runs and runs[-1])
+
+
+def _train_page(app):
+    at = open_page(app, PAGE)
+    for key, value in TINY.items():
+        at.session_state[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _status(at) -> str:
+    return next(m.value for m in at.metric if m.label == "Status")
+
+
+def _click(at, key):
+    at.button(key=key).click().run()
+    assert not at.exception, at.exception
+
+
+def test_step_waits_for_the_turn_another_session_holds_then_trains(app, one_slot, timer):
+    at = _train_page(app)
+    assert at.session_state["train_playground"].task.name == "count"
+    other = one_slot.turn()  # another session's chunk, running
+    other.__enter__()
+    assert not timer()
+    _click(at, "train_step")
+    pg = at.session_state["train_playground"]
+    assert pg.step == 0 and _status(at) == "waiting" and timer()  # the browser goes on waiting
+    assert [i.value for i in at.info] == [WAITING]
+    assert len(at.get("plotly_chart")) >= 5  # the charts stay on screen while it waits
+    at.run()  # the next tick waits on, in the same place
+    assert pg.step == 0 and one_slot.busy == 1  # an ended run leaves no ticket behind
+    other.__exit__(None, None, None)
+    at.run()
+    assert not at.exception, at.exception
+    assert pg.step == 15 and _status(at) == "paused" and not at.info and not timer()
+    at.run()  # one step is one chunk: the timer that waited has stopped
+    assert pg.step == 15 and one_slot.busy == 0
+
+
+def test_pause_during_a_wait_leaves_the_line(app, one_slot):
+    at = _train_page(app)
+    other = one_slot.turn()
+    other.__enter__()
+    _click(at, "train_play")
+    assert _status(at) == "waiting" and [i.value for i in at.info] == [WAITING]
+    _click(at, "train_pause")
+    assert _status(at) == "paused" and not at.info
+    assert "train_waiting_since" not in at.session_state and one_slot.busy == 1
+    other.__exit__(None, None, None)
+    at.run()
+    assert at.session_state["train_playground"].step == 0  # paused: nothing trains
+
+
+def test_alone_a_chunk_is_the_full_chunk(app, one_slot, timer):
+    at = _train_page(app)
+    _click(at, "train_step")
+    assert at.session_state["train_playground"].step == 15 and _status(at) == "paused" and not timer()
+    assert one_slot.busy == 0 and not at.info
