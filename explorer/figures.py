@@ -35,6 +35,7 @@ QUANTITY_NAMES = {
     "pre": "pre-activation a",
 }
 LN2 = math.log(2.0)
+UNIT_TICKS = 16  # at most this many unit labels down a heatmap (each costs the browser time; the hover names every unit)
 
 
 def full_resolution_steps(hidden_size: int) -> int:
@@ -215,7 +216,7 @@ def state_heatmap(*, values: np.ndarray, tokens, quantity: str, title: str | Non
     note = f" (mean over {width} steps per column)" if width > 1 else ""
     fig.update_layout(
         title=dict(text=(title or f"{name}, units × steps") + note),
-        yaxis=dict(title="unit", autorange="reversed", type="category"),
+        yaxis=dict(title="unit", autorange="reversed", type="category", nticks=UNIT_TICKS),
         height=height or max(220, min(900, 14 * size + 120)), margin=dict(l=60, r=20, t=50, b=50),
     )
     category_ticks(fig, categories, tick_labels)
@@ -447,7 +448,8 @@ def log_heatmap(*, values: np.ndarray, tokens, title: str, value_name: str, star
         colorbar=dict(title=dict(text="|value|"), tickvals=ticks, ticktext=[f"1e{k}" for k in ticks]),
         hovertemplate="%{x}<br>%{y}<br>log₁₀ " + value_name + mean + " = %{z:.2f}<extra></extra>"))
     note = f" (mean over {width} steps per column)" if width > 1 else ""
-    fig.update_layout(title=dict(text=title + note), yaxis=dict(title="unit", autorange="reversed", type="category"),
+    fig.update_layout(title=dict(text=title + note),
+                      yaxis=dict(title="unit", autorange="reversed", type="category", nticks=UNIT_TICKS),
                       height=height or max(220, min(700, 4 * size + 140)), margin=dict(l=70, r=20, t=50, b=45))
     category_ticks(fig, categories, tick_labels)
     return fig

@@ -56,6 +56,8 @@ def test_panels_share_one_x_axis_and_do_not_overlap(parts):
     assert all(layout[f"xaxis{i}"].matches == "x" for i in range(2, 6))
     assert layout.yaxis3.autorange == "reversed" and layout.yaxis3.type == "category"  # the heatmap's own y
     assert layout.xaxis5.title.text and not layout.xaxis.title.text  # the bottom panel names the axis
+    ticks = [layout[f"xaxis{'' if i == 1 else i}"].showticklabels for i in range(1, 6)]
+    assert ticks == [True, False, False, False, True], "characters under the first and the last panel"
     # each heatmap's colour bar sits beside its own panel
     heatmaps = [t for t in fig.data if t.type == "heatmap"]
     assert [panel_of(fig, t) for t in heatmaps] == [1, 3, 4]
