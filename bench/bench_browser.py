@@ -18,6 +18,7 @@ The reference in the same run is the bare library call the page makes (trace / b
 """
 import argparse
 import os
+import re
 import statistics
 import sys
 import threading
@@ -178,7 +179,6 @@ def train_for(page, url, seconds: float) -> int:
     page.get_by_role("button", name="Pause").first.click()
     page.wait_for_timeout(1000)
     text = page.locator("[data-testid='stMain']").inner_text()
-    import re
     found = re.search(r"[Ss]tep[s]?\D{0,3}([\d,]+)", text)
     return int(found.group(1).replace(",", "")) if found else -1
 
@@ -242,6 +242,7 @@ def main():
                     train_tabs.append(p)
                 except Exception as err:  # noqa: BLE001
                     errors.append(f"session {n} did not start training: {err.__class__.__name__}")
+            print(f"  ({len(train_tabs)} sessions training after {time.perf_counter() - start:.0f} s)", flush=True)
             inspect_tabs = [c.new_page() for c in contexts]
             for n, p in enumerate(inspect_tabs):
                 p.finished_runs = watch_runs(p)
@@ -249,8 +250,9 @@ def main():
                     open_and_wait(p, f"{url}/inspect", ".js-plotly-plot", timeout=120_000)
                 except Exception as err:  # noqa: BLE001
                     errors.append(f"session {n} Inspect did not open: {err.__class__.__name__}")
+            print(f"  (Inspect open in every session after {time.perf_counter() - start:.0f} s)", flush=True)
             deadline = time.perf_counter() + args.train_seconds
-            i = 0
+            i, last_tag = 0, {}
             while time.perf_counter() < deadline:
                 p = inspect_tabs[i % sessions]
                 tag = f"Load{i}q"
@@ -258,9 +260,25 @@ def main():
                     t = time_redraw(p, text_of_length(200, tag), tag, timeout=30_000)
                     with lock:
                         redraws.append(t)
+                    last_tag[i % sessions] = tag
                 except Exception as err:  # noqa: BLE001 - a benchmark reports, it does not stop
-                    errors.append(f"redraw {i}: {err.__class__.__name__}")
+                    errors.append(f"redraw {i}: {err.__class__.__name__}: {str(err).splitlines()[0][:120]}")
                 i += 1
+            # every session's state is its own: each Inspect tab shows the text it typed last and no
+            # other session's; each Train tab trained its own models
+            mixed = 0
+            for n, p in enumerate(inspect_tabs):
+                if n in last_tag:
+                    shown = p.locator("[data-testid='stMain']").inner_text()
+                    others = [t for k, t in last_tag.items() if k != n]
+                    mixed += last_tag[n] not in shown or any(t in shown for t in others)
+            trained = []
+            for p in train_tabs:
+                try:
+                    trained.append(int(re.findall(r"\d[\d,]*", p.locator("[data-testid='stMetric']").first.inner_text())[0]
+                                       .replace(",", "")))
+                except Exception:  # noqa: BLE001
+                    trained.append(-1)
             after = rss_mb(server.pid)
             exceptions = sum(p.locator("[data-testid='stException']").count() for p in train_tabs + inspect_tabs)
             p95 = statistics.quantiles(redraws, n=20)[-1] if len(redraws) >= 20 else max(redraws, default=float("nan"))
@@ -268,6 +286,8 @@ def main():
                   f"p95 {p95:.2f} s (target < 2 s), {len(errors)} errors, {exceptions} exception boxes", flush=True)
             for error in errors[:10]:
                 print(f"  error: {error}", flush=True)
+            print(f"sessions: {len(last_tag) - mixed} of {len(last_tag)} Inspect tabs show their own text and no other's; "
+                  f"steps trained per Train tab: {trained}", flush=True)
             print(f"server RSS: {before:.0f} MB before, {after:.0f} MB after {sessions} training sessions = "
                   f"{(after - before) / sessions:.0f} MB each (target < 150 MB)", flush=True)
             for p in train_tabs:  # best effort: a saturated machine may not answer in time
