@@ -3,8 +3,9 @@
     streamlit run app.py
 
 RNN_EXPLORER_THREADS sets torch's threads per server process (default 1: batch-1 traces gain
-nothing from a second thread, and sessions share the cores smoothly); RNN_EXPLORER_ZOO_DIR
-points at another folder of pretrained models.
+nothing from a second thread, and sessions share the cores smoothly); RNN_EXPLORER_TRAINING_SLOTS
+sets how many Train live chunks run at once across all sessions (default half the cores, at least
+one; explorer/turns.py); RNN_EXPLORER_ZOO_DIR points at another folder of pretrained models.
 """
 import os
 

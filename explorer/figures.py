@@ -70,6 +70,12 @@ def quantity_name(quantity: str) -> str:
     return QUANTITY_NAMES.get(quantity, quantity)
 
 
+def strings(values) -> np.ndarray:
+    """Labels for a figure as a numpy object array: plotly checks a Python list item by item, a numpy
+    array at once (for 2,000 labels, ~0.1 s against ~1 ms)."""
+    return np.array(list(values), dtype=object)
+
+
 def step_labels(tokens, start: int, steps: int) -> list[str]:
     chars = list(tokens[start:start + steps]) if tokens is not None else ["?"] * steps
     return [char_label(c) for c in chars]
@@ -211,7 +217,7 @@ def state_heatmap(*, values: np.ndarray, tokens, quantity: str, title: str | Non
     # x and y are categories ("step 12 “a”", "unit 37"): the hover names character, step and
     # unit from one label per column and per row, not from a per-cell text array (megabytes).
     fig = go.Figure(go.Heatmap(
-        z=z, x=categories, y=[f"unit {u}" for u in order], colorbar=dict(title=dict(text=quantity)),
+        z=z, x=strings(categories), y=strings(f"unit {u}" for u in order), colorbar=dict(title=dict(text=quantity)),
         hovertemplate="%{x}<br>%{y}<br>" + name + mean + " = %{z:.3f}<extra></extra>", **scale))
     note = f" (mean over {width} steps per column)" if width > 1 else ""
     fig.update_layout(
@@ -279,7 +285,7 @@ def topk_figure(*, tokens, topk_labels, topk_probs: np.ndarray, start: int = 0, 
     guesses = np.array([[char_label(c) for c in row] for row in topk_labels], dtype=object).T  # [k, T]
     show_text = steps <= 120
     fig = go.Figure(go.Heatmap(
-        z=probs.T, x=categories, y=[f"#{r + 1}" for r in range(k)], text=guesses,
+        z=probs.T, x=strings(categories), y=[f"#{r + 1}" for r in range(k)], text=guesses,
         texttemplate="%{text}" if show_text else None, colorscale=SEQUENTIAL, zmin=0, zmax=1,
         colorbar=dict(title=dict(text="p")),
         hovertemplate="after %{x}<br>guess %{y}: “%{text}”<br>p = %{z:.3f}<extra></extra>"))
@@ -304,7 +310,7 @@ def loss_strip(*, tokens, loss: np.ndarray, start: int = 0, title: str | None = 
     nxt = [char_label(tokens[start + t + 1]) if start + t + 1 < len(tokens) else "" for t in range(steps)]
     categories = [f"step {start + t} “{labels[t]}”" for t in range(steps)]
     fig = go.Figure(go.Scatter(
-        x=categories, y=[float(b) if np.isfinite(b) else None for b in bits], customdata=nxt,
+        x=strings(categories), y=np.where(np.isfinite(bits), bits, np.nan), customdata=strings(nxt),
         mode="lines", line=dict(shape="hvh", width=1.5, color="#440154"), fill="tozeroy",
         fillcolor="rgba(68, 1, 84, 0.35)", connectgaps=False,
         hovertemplate="after %{x}, the next character “%{customdata}” cost %{y:.2f} bits<extra></extra>"))
@@ -332,7 +338,7 @@ def cell_flow_figure(*, flow: dict[str, np.ndarray], units, tokens, start: int =
         color = palette[k % len(palette)]
         for part in ("cell", "kept", "written", "emitted"):
             fig.add_trace(go.Scatter(
-                x=categories, y=flow[part][:, unit], mode="lines", name=f"unit {unit}: {names[part]}",
+                x=strings(categories), y=flow[part][:, unit], mode="lines", name=f"unit {unit}: {names[part]}",
                 legendgroup=f"unit {unit}", line=dict(color=color, **styles[part]),
                 hovertemplate=f"%{{x}}<br>unit {unit} {names[part]} = %{{y:.3f}}<extra></extra>"))
     fig.update_layout(title=dict(text=f"Cell-state flow, layer {layer}{' backward' if direction else ''}: "
@@ -397,22 +403,24 @@ def log_curves_figure(*, series: list[dict], tokens, start: int = 0, title: str,
     `series`: dicts with label, values [T'] (aligned with tokens[offset:]), and optional offset,
     color, dash. Zeros are left as gaps (a log axis cannot show them); the hover names model,
     step, character and value."""
-    fig = go.Figure()
+    labels = [char_label(c) for c in tokens] if tokens is not None else []
+    data = []
     for s in series:
-        values = np.asarray(s["values"])
+        values = np.asarray(s["values"], dtype=np.float64)
         offset = s.get("offset", 0)
         steps = start + offset + np.arange(values.shape[0])
-        chars = [char_label(tokens[t]) if tokens is not None and t < len(tokens) else "" for t in steps]
-        fig.add_trace(go.Scatter(
-            x=steps, y=_positive_or_gap(values), customdata=chars, mode="lines", name=s["label"],
+        chars = [labels[t] if t < len(labels) else "" for t in steps]
+        # numpy in, typed arrays out: validating and sending Python lists of 2,000 floats cost ~0.1 s per curve
+        gaps = np.where(np.isfinite(values) & (values > 0), values, np.nan)
+        data.append(go.Scatter(
+            x=steps, y=gaps, customdata=strings(chars), mode="lines", name=s["label"],
             line=dict(color=s.get("color"), dash=s.get("dash", "solid"), width=2), connectgaps=False,
             hovertemplate=f"{html.escape(s['label'])}<br>step %{{x}} “%{{customdata}}”<br>{value_name} = "
                           "%{y:.3e}<extra></extra>"))
-    fig.update_layout(title=dict(text=title), height=height, hovermode="closest",
-                      xaxis=dict(title="step t (character read)"),
-                      yaxis=dict(title=y_title, type="log", exponentformat="power"),
-                      margin=dict(l=70, r=20, t=50, b=45), legend=dict(orientation="h", y=-0.2))
-    return fig
+    return go.Figure(data=data, layout=dict(
+        title=dict(text=title), height=height, hovermode="closest", xaxis=dict(title="step t (character read)"),
+        yaxis=dict(title=y_title, type="log", exponentformat="power"),
+        margin=dict(l=70, r=20, t=50, b=45), legend=dict(orientation="h", y=-0.2)))
 
 
 def log_heatmap(*, values: np.ndarray, tokens, title: str, value_name: str, start: int = 0,
@@ -444,7 +452,8 @@ def log_heatmap(*, values: np.ndarray, tokens, title: str, value_name: str, star
     ticks = list(range(low, high + 1, max(1, (high - low) // 6)))
     mean = " (mean)" if width > 1 else ""
     fig = go.Figure(go.Heatmap(
-        z=logs, x=categories, y=[f"unit {u}" for u in range(size)], colorscale=GRADIENT, zmin=low, zmax=high,
+        z=logs, x=strings(categories), y=strings(f"unit {u}" for u in range(size)), colorscale=GRADIENT,
+        zmin=low, zmax=high,
         colorbar=dict(title=dict(text="|value|"), tickvals=ticks, ticktext=[f"1e{k}" for k in ticks]),
         hovertemplate="%{x}<br>%{y}<br>log₁₀ " + value_name + mean + " = %{z:.2f}<extra></extra>"))
     note = f" (mean over {width} steps per column)" if width > 1 else ""

@@ -118,7 +118,7 @@ def test_long_text_uses_the_jacobian_window(app, tiny_zoo):
     jac = chart(at, "Jacobian norm")
     trace = curve(jac, "english-lstm")
     expected = bptt(zoo.load("english-lstm", tiny_zoo), text, jacobian=True).jacobian[0, 0, -JACOBIAN_CHARS:]
-    assert as_array(trace["x"])[0] == len(text) - JACOBIAN_CHARS and len(trace["y"]) == JACOBIAN_CHARS
+    assert as_array(trace["x"])[0] == len(text) - JACOBIAN_CHARS and len(as_array(trace["y"])) == JACOBIAN_CHARS
     drawn = as_array(trace["y"])
     assert np.array_equal(np.isnan(drawn), expected <= 0)
     np.testing.assert_allclose(drawn[expected > 0], expected[expected > 0], rtol=1e-4)
@@ -135,7 +135,7 @@ def test_model_set_and_text_redraw(app):
     assert at.query_params["set"] == "matched"
     at.text_area(key="text").input("Tell me (now)").run()
     assert not at.exception
-    assert len(chart(at, "Gradient norm")["data"][0]["y"]) == len("Tell me (now)")
+    assert len(as_array(chart(at, "Gradient norm")["data"][0]["y"])) == len("Tell me (now)")
     assert at.query_params["text"] == "Tell me (now)"
 
 
@@ -188,7 +188,7 @@ def test_over_long_text_is_truncated_but_kept(app):
     assert not at.exception and not at.error
     assert "2,000" in texts(at.warning)
     assert at.text_area(key="text").value == long_text
-    assert len(chart(at, "Gradient norm")["data"][0]["y"]) == 2000
+    assert len(as_array(chart(at, "Gradient norm")["data"][0]["y"])) == 2000
     for spec in chart_specs(at):
         assert len(json.dumps(spec)) < 2_000_000
 
