@@ -192,7 +192,8 @@ st.caption("Pascanu, Mikolov & Bengio (2013): for h_t = tanh(W_hh h_{t-1} + …)
            "the gates multiply the path (the forget gate scales the cell's own path, the update gate mixes "
            "in h_{t-1} unchanged), so no single matrix decides the product.")
 spectra = {name: recurrent_spectrum(model.rnn) for name, model in models.items() if name in results}
-ui.plot(panels.side_by_side([figures.spectrum_figure(rows=rows, title=f"Singular values: {ui.describe_model(name)}")
+# each panel titled by its model alone: a third of the width has no room for more
+ui.plot(panels.side_by_side([figures.spectrum_figure(rows=rows, title=ui.describe_model(name))
                              for name, rows in spectra.items()]), key="spectra")
 for col, (name, rows) in zip(st.columns(len(spectra)), spectra.items()):
     bounded = [r for r in rows if "must_vanish" in r]

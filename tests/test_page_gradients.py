@@ -157,10 +157,11 @@ def test_saliency_is_bptt_at_the_chosen_step(app, tiny_zoo):
 
 def test_spectral_panel_marks_the_bound(app):
     at = open_page(app)
-    rnn = chart(at, "Singular values: english-rnn (")
+    spectra = {s["layout"]["title"]["text"]: s for s in figures_and_panels(at)}
+    rnn = spectra["english-rnn (RNN, 16 units)"]
     assert rnn["layout"]["shapes"], "the 1/gamma line"
     assert "σ_max" in texts(at.caption) and "multiply the path" in texts(at.caption)
-    lstm = chart(at, "Singular values: english-lstm (")
+    lstm = spectra["english-lstm (LSTM, 16 units)"]
     assert {t["name"].split(",")[0] for t in lstm["data"]} == {"i", "f", "g", "o"}
 
 
