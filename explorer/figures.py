@@ -376,19 +376,8 @@ def saturation_figure(*, gates: dict[str, np.ndarray], title: str | None = None)
 GRADIENT = "Plasma"  # gradient magnitudes (log scale): sequential, colour-blind safe, distinct from the gates
 # (not Inferno: plotly.js draws its first stop, #000004, as pink)
 SALIENCY_DECADES = 4  # the coloured text spans this many powers of ten below the largest value
-ALIGNED_MARGIN = dict(l=70, r=130, t=50, b=45)  # fixed margins: figures stacked in one column share their x axis
 MODEL_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]  # Okabe-Ito, one per model
 LAYER_DASHES = ["solid", "dash", "dot", "dashdot"]
-
-
-def aligned(fig: go.Figure) -> go.Figure:
-    """Fixed margins (no automargin), so figures drawn under each other at the same width put step t
-    at the same horizontal position; colour bars sit inside the right margin."""
-    fig.update_layout(margin=ALIGNED_MARGIN)
-    fig.update_yaxes(automargin=False)
-    fig.update_xaxes(automargin=False)
-    fig.update_traces(colorbar=dict(x=1.01, xanchor="left", thickness=14, len=1.0), selector=dict(type="heatmap"))
-    return fig
 
 
 def _positive_or_gap(values) -> list:
