@@ -65,6 +65,29 @@ def _remap_refs(item: dict, index: int) -> dict:
     return item
 
 
+def _moved(panel: go.Figure, index: int, legend: str | None) -> tuple[list[dict], list[dict], list[dict]]:
+    """The panel's traces, shapes and annotations, moved onto the axes of panel `index`; its traces
+    shown in `legend`, or in no legend when it is None."""
+    traces = []
+    for trace in panel.data:
+        copy = trace.to_plotly_json()
+        copy.update(xaxis=_ref("xaxis", index), yaxis=_ref("yaxis", index))
+        if legend:
+            copy["legend"] = legend
+        else:
+            copy["showlegend"] = False
+        traces.append(copy)
+    shapes = [_remap_refs(shape.to_plotly_json(), index) for shape in panel.layout.shapes]
+    notes = [_remap_refs(note.to_plotly_json(), index) for note in panel.layout.annotations]
+    return traces, shapes, notes
+
+
+def _title_note(text: str, *, x: float, y: float, yshift: float) -> dict:
+    """A panel's title, written above it (found again by `panel_titles`)."""
+    return dict(text=text, x=x, xref="paper", xanchor="left", y=y, yref="paper", yanchor="bottom", yshift=yshift,
+                showarrow=False, font=dict(size=14, weight="bold"), name="panel title")
+
+
 def stack(panels: list[go.Figure], *, title: str | None = None, gap: int = 28) -> go.Figure:
     """`panels` one above the other, sharing one x axis (their x values must be the same kind: the
     same category labels, or numbers). Heights follow each panel's own height; the x tick labels
@@ -105,27 +128,21 @@ def stack(panels: list[go.Figure], *, title: str | None = None, gap: int = 28) -
         if legend:
             layout[legend_name] = dict(orientation="h", x=0, xanchor="left", y=domain[1], yanchor="bottom",
                                        yref="paper", font=dict(size=11))
-        for trace in panel.data:
-            copy = trace.to_plotly_json()
-            copy.update(xaxis=_ref("xaxis", i), yaxis=_ref("yaxis", i))
+        traces, shapes, notes = _moved(panel, i, legend_name if legend else None)
+        for copy in traces:
             if legend:
-                copy["legend"] = legend_name
                 copy.setdefault("legendgroup", f"panel {i}")
-            else:
-                copy["showlegend"] = False
             if copy.get("type") == "heatmap" and copy.get("showscale", True) is not False:
                 colorbar = dict(copy.get("colorbar") or {})
                 colorbar.update(x=1.01, xanchor="left", thickness=14, y=(domain[0] + domain[1]) / 2,
                                 yanchor="middle", len=max(0.05, domain[1] - domain[0]), lenmode="fraction")
                 copy["colorbar"] = colorbar
-            data.append(copy)
-        layout["shapes"] += [_remap_refs(shape.to_plotly_json(), i) for shape in panel.layout.shapes]
-        layout["annotations"] += [_remap_refs(note.to_plotly_json(), i) for note in panel.layout.annotations]
-        label = panel.layout.title.text
-        if label:
-            layout["annotations"].append(dict(
-                text=label, x=0, xref="paper", xanchor="left", y=domain[1], yref="paper", yanchor="bottom",
-                yshift=legend_space + 2, showarrow=False, font=dict(size=14, weight="bold"), name="panel title"))
+        data += traces
+        layout["shapes"] += shapes
+        layout["annotations"] += notes
+        if panel.layout.title.text:
+            layout["annotations"].append(_title_note(panel.layout.title.text, x=0, y=domain[1],
+                                                     yshift=legend_space + 2))
 
     layout.update(height=round(total), margin=margin, hovermode="closest", showlegend=any_legend)
     if title:
@@ -156,20 +173,12 @@ def side_by_side(panels: list[go.Figure], *, gap: float = 0.07) -> go.Figure:
         if legend:
             layout[legend_name] = dict(x=domain[1], xanchor="right", y=1, yanchor="top", font=dict(size=11),
                                        bgcolor="rgba(255,255,255,0.8)")
-        for trace in panel.data:
-            copy = trace.to_plotly_json()
-            copy.update(xaxis=_ref("xaxis", i), yaxis=_ref("yaxis", i))
-            if legend:
-                copy["legend"] = legend_name
-            else:
-                copy["showlegend"] = False
-            data.append(copy)
-        layout["shapes"] += [_remap_refs(shape.to_plotly_json(), i) for shape in panel.layout.shapes]
-        layout["annotations"] += [_remap_refs(note.to_plotly_json(), i) for note in panel.layout.annotations]
+        traces, shapes, notes = _moved(panel, i, legend_name if legend else None)
+        data += traces
+        layout["shapes"] += shapes
+        layout["annotations"] += notes
         if panel.layout.title.text:
-            layout["annotations"].append(dict(
-                text=panel.layout.title.text, x=domain[0], xref="paper", xanchor="left", y=1, yref="paper",
-                yanchor="bottom", yshift=8, showarrow=False, font=dict(size=14, weight="bold"), name="panel title"))
+            layout["annotations"].append(_title_note(panel.layout.title.text, x=domain[0], y=1, yshift=8))
     layout.update(height=round(height), margin=margin, hovermode="closest",
                   showlegend=any(_legend_rows(p) for p in panels))
     return go.Figure(data=data, layout=layout)
