@@ -5,14 +5,15 @@
 RNN_EXPLORER_THREADS sets torch's threads per server process (default 1: batch-1 traces gain
 nothing from a second thread, and sessions share the cores smoothly); RNN_EXPLORER_TRAINING_SLOTS
 sets how many Train live chunks run at once across all sessions (default half the cores, at least
-one; explorer/turns.py); RNN_EXPLORER_ZOO_DIR points at another folder of pretrained models.
+one; explorer/turns.py, where training also gives way to the page runs users wait for);
+RNN_EXPLORER_ZOO_DIR points at another folder of pretrained models.
 """
 import os
 
 import streamlit as st
 import torch
 
-from explorer import ui
+from explorer import turns, ui
 
 torch.set_num_threads(int(os.environ.get("RNN_EXPLORER_THREADS", 1)))
 st.set_page_config(page_title="RNN Explorer", page_icon=":material/cycle:", layout="wide")
@@ -44,4 +45,5 @@ page = st.navigation({
 ui.mark_framed()
 ui.resume_page()  # a direct link that arrived before the server knew st.navigation goes on to its page
 st.sidebar.caption("RNN Explorer: every hidden state, gate and cell state, computed exactly from the real network.")
-page.run()
+with turns.FOREGROUND.running():  # training in other sessions gives way to a page a user is waiting for
+    page.run()

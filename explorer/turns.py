@@ -1,4 +1,5 @@
-"""A server-wide fair share of training time: at most K training chunks run at once.
+"""A server-wide fair share of training time: at most K training chunks run at once, and
+interactive page runs go first (`FOREGROUND`).
 
     with TRAINING.turn(on_wait=lambda ahead: print(ahead, "ahead")) as turn:
         steps = slice_steps(requested, pg.steps_per_second, contended=turn.contended)
@@ -171,3 +172,82 @@ def slots_from_env() -> int:
 
 
 TRAINING = Turnstile(slots_from_env())
+
+
+@dataclass(eq=False)
+class Foreground:
+    """Interactive page runs in progress on this server; background work (training) gives way.
+
+        with FOREGROUND.running():   # app.py, around every page run a user started
+            page.run()
+        FOREGROUND.give_way(limit=1.0)   # between two training steps
+
+    A user who types on Inspect while other sessions train waits for the CPU the training holds:
+    in Python the two share one interpreter lock, and in the browser the new training charts
+    compete with the typed text's. `give_way` blocks while a page run of another thread is in
+    progress, and for `grace` seconds after the last one ended (the browser is drawing what it
+    sent), but never more than `limit` seconds: training slows down under typing, it never stops.
+    Like the turnstile it holds no user data: only the threads running now."""
+
+    grace: float = 0.5
+    _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
+    _running: dict = field(default_factory=dict, repr=False)  # thread ident -> runs in progress
+    _ended: dict = field(default_factory=dict, repr=False)  # thread ident -> when its last run ended (recent ones)
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        me = threading.get_ident()
+        with self._cond:
+            self._running[me] = self._running.get(me, 0) + 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._running[me] -= 1
+                if not self._running[me]:
+                    del self._running[me]
+                now = time.monotonic()
+                self._ended = {t: e for t, e in self._ended.items() if now - e < self.grace}
+                self._ended[me] = now
+                self._cond.notify_all()
+
+    @contextmanager
+    def aside(self) -> Iterator[None]:
+        """Within a page run, a stretch that is background work (a Train chunk, which may wait for
+        its turn for seconds): other training does not give way to it."""
+        me = threading.get_ident()
+        with self._cond:
+            held = self._running.pop(me, 0)
+            self._cond.notify_all()
+        try:
+            yield
+        finally:
+            if held:
+                with self._cond:
+                    self._running[me] = self._running.get(me, 0) + held
+
+    @property
+    def busy(self) -> int:
+        """Page runs in progress now."""
+        with self._cond:
+            return sum(self._running.values())
+
+    def give_way(self, limit: float = 1.0) -> float:
+        """Wait while another thread's page run is in progress or ended less than `grace` seconds
+        ago, at most `limit` seconds; returns the seconds waited. The caller's own run (a page
+        that trains inside its own run) does not count."""
+        me = threading.get_ident()
+        began = time.monotonic()
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                others = any(ident != me for ident in self._running)
+                ended = max((e for t, e in self._ended.items() if t != me), default=-math.inf)
+                quiet_in = 0.0 if others else ended + self.grace - now
+                left = began + limit - now
+                if not others and quiet_in <= 0 or left <= 0:
+                    return now - began
+                self._cond.wait(min(left, quiet_in) if not others else left)
+
+
+FOREGROUND = Foreground()

@@ -188,3 +188,87 @@ def test_a_chunk_is_cut_to_a_time_slice_only_while_others_wait():
 def test_a_turnstile_needs_a_slot():
     with pytest.raises(ValueError, match="at least one slot"):
         Turnstile(0)
+
+
+# -- interactive page runs go first (turns.Foreground) --
+
+
+def _run_elsewhere(fg, seconds):
+    """Another session's page run of `seconds`, in its own thread; returns once it is in progress."""
+    started = threading.Event()
+
+    def page():
+        with fg.running():
+            started.set()
+            time.sleep(seconds)
+
+    thread = threading.Thread(target=page)
+    thread.start()
+    started.wait(5)
+    return thread
+
+
+def test_training_does_not_wait_when_no_page_is_running():
+    fg = turns.Foreground(grace=0.2)
+    assert fg.give_way(limit=5) < 0.05 and fg.busy == 0
+
+
+def test_training_waits_for_another_page_run_and_its_grace():
+    fg = turns.Foreground(grace=0.2)
+    thread = _run_elsewhere(fg, 0.3)
+    assert fg.busy == 1
+    waited = fg.give_way(limit=5)
+    thread.join()
+    assert 0.3 + 0.2 - 0.05 < waited < 1.5 and fg.busy == 0  # the run, then the browser's time to draw it
+
+
+def test_training_waits_no_longer_than_its_limit():
+    fg = turns.Foreground(grace=0.2)
+    thread = _run_elsewhere(fg, 1.5)
+    waited = fg.give_way(limit=0.3)
+    assert 0.25 < waited < 0.9 and fg.busy == 1  # slowed down, never stopped
+    thread.join()
+
+
+def test_a_page_that_trains_inside_its_own_run_does_not_wait_for_itself():
+    fg = turns.Foreground(grace=0.5)
+    with fg.running():
+        assert fg.give_way(limit=5) < 0.05
+    assert fg.give_way(limit=5) < 0.05  # nor for the grace after its own run
+
+
+def test_a_page_run_that_raises_still_ends():
+    fg = turns.Foreground(grace=0.0)
+
+    def page():
+        with fg.running():
+            raise RuntimeError("interrupted")  # Streamlit stops a run with an exception
+
+    thread = threading.Thread(target=lambda: pytest.raises(RuntimeError, page))
+    thread.start()
+    thread.join()
+    assert fg.busy == 0 and fg.give_way(limit=5) < 0.05
+
+
+def test_training_inside_a_page_run_is_background_work():
+    fg = turns.Foreground(grace=0.0)
+    phase = {name: threading.Event() for name in ("aside", "back", "next", "end")}
+
+    def page_that_trains():
+        with fg.running():
+            with fg.aside():  # its chunk, which may wait seconds for a turn
+                phase["aside"].set()
+                phase["next"].wait(5)
+            phase["back"].set()  # its charts: a page run again
+            phase["end"].wait(5)
+
+    thread = threading.Thread(target=page_that_trains)
+    thread.start()
+    phase["aside"].wait(5)
+    assert fg.busy == 0 and fg.give_way(limit=5) < 0.05  # others train on meanwhile
+    phase["next"].set()
+    phase["back"].wait(5)
+    assert fg.busy == 1 and fg.give_way(limit=0.2) > 0.15
+    phase["end"].set()
+    thread.join()
+    assert fg.busy == 0
