@@ -1,8 +1,10 @@
 """What the AppTest page tests share: the app's path, tiny random models saved as a zoo,
 opening a page, and reading back the figures a page drew."""
+import base64
 import json
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from explorer import ModelConfig, RNNModel, zoo
@@ -72,3 +74,13 @@ def panel_traces(spec: dict, title_part: str) -> list[dict]:
     index = next(i for i, a in enumerate(notes, start=1) if title_part in a["text"])
     axis = "y" if index == 1 else f"y{index}"
     return [t for t in spec["data"] if t.get("yaxis", "y") == axis]
+
+
+def as_array(values) -> np.ndarray:
+    """A figure's array as the browser gets it: plotly sends numpy arrays as typed arrays (base64
+    bytes), lists as lists (None for a gap, read as NaN)."""
+    if isinstance(values, dict):
+        flat = np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
+        shape = [int(n) for n in str(values.get("shape", len(flat))).split(",")]
+        return flat.reshape(shape).astype(np.float64)
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)

@@ -2,7 +2,6 @@
 
 What the figures draw must be explorer.trace's numbers on the same text; figures stacked under
 each other must share their x axis and margins so that step t lines up."""
-import base64
 import json
 import math
 
@@ -10,7 +9,7 @@ import numpy as np
 import page_helpers
 import pytest
 import torch
-from page_helpers import APP, CORPUS, chart_specs, figures_and_panels, save_tiny_model
+from page_helpers import APP, CORPUS, as_array, chart_specs, figures_and_panels, save_tiny_model
 from streamlit.testing.v1 import AppTest
 
 from explorer import ModelConfig, RNNModel, Vocab, trace, zoo
@@ -48,12 +47,6 @@ def texts(elements):
     return " ".join(str(e.value) for e in elements)
 
 
-def as_array(values):
-    if isinstance(values, dict):  # plotly's typed array: base64 numpy bytes
-        flat = np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
-        shape = [int(n) for n in str(values.get("shape", len(flat))).split(",")]
-        return flat.reshape(shape).astype(np.float64)
-    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
 
 def summary(at):

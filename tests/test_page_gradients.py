@@ -2,7 +2,6 @@
 
 The numbers drawn must be explorer.bptt's on the same input: the tests read them back from the
 figures' data and compare."""
-import base64
 import html
 import json
 import re
@@ -11,7 +10,7 @@ import numpy as np
 import page_helpers
 import pytest
 import torch
-from page_helpers import APP, CORPUS, chart_specs, figures_and_panels, save_tiny_model
+from page_helpers import APP, CORPUS, as_array, chart_specs, figures_and_panels, save_tiny_model
 from streamlit.testing.v1 import AppTest
 
 from explorer import ModelConfig, RNNModel, Vocab, bptt, zoo
@@ -57,13 +56,6 @@ def curve(spec, model_name):
     return traces[0]
 
 
-def as_array(values):
-    """Figure data back to numpy: plotly sends numpy arrays as typed arrays (base64), lists as lists."""
-    if isinstance(values, dict):
-        flat = np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
-        shape = [int(n) for n in str(values.get("shape", len(flat))).split(",")]
-        return flat.reshape(shape).astype(np.float64)
-    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
 
 def assert_same_curve(drawn, expected):

@@ -2,12 +2,11 @@
 
 Most tests run on tiny random models of the three tasks (RNN_EXPLORER_ZOO_DIR); the last ones open
 the real pretrained models, where the test is about what those models really do."""
-import base64
 
 import numpy as np
 import pytest
 import torch
-from page_helpers import APP, chart_specs, open_page
+from page_helpers import APP, as_array, chart_specs, open_page
 from streamlit.testing.v1 import AppTest
 
 from explorer import ModelConfig, RNNModel, diagram, shapes, tasks, zoo
@@ -48,13 +47,6 @@ def titles(at):
     return [s["layout"]["title"]["text"] for s in chart_specs(at)]
 
 
-def as_array(values) -> np.ndarray:
-    """A figure's array as the browser gets it (plotly sends numpy arrays as base64 typed arrays)."""
-    if isinstance(values, dict):
-        flat = np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
-        shape = [int(n) for n in str(values.get("shape", len(flat))).split(",")]
-        return flat.reshape(shape).astype(np.float64)
-    return np.asarray(values, dtype=np.float64)
 
 
 def metrics(at):
