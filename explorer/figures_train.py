@@ -16,7 +16,16 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from .figures import MAX_CELLS, MAX_COLUMNS, char_label, color_scale, quantity_name, saturation_figure, state_heatmap
+from .figures import (
+    MAX_CELLS,
+    MAX_COLUMNS,
+    UNIT_TICKS,
+    char_label,
+    color_scale,
+    quantity_name,
+    saturation_figure,
+    state_heatmap,
+)
 from .trace import SIGMOID_GATES, Trace
 
 MODEL_COLORS = ("#0072B2", "#D55E00", "#009E73")  # Okabe-Ito blue, vermillion, bluish green
@@ -258,7 +267,7 @@ def probe_heatmap(*, trace: Trace, quantity: str, labels: list[str], layer: int 
     layout = dict(title=dict(text=title), height=height or max(220, min(600, 10 * size + 120)), margin=MARGIN,
                   xaxis=dict(title=dict(text="step of the probe input (what it read)"), type="category",
                              tickmode="array", tickvals=x[::every], ticktext=shown[::every]),
-                  yaxis=dict(title=dict(text="unit"), autorange="reversed", type="category"))
+                  yaxis=dict(title=dict(text="unit"), autorange="reversed", type="category", nticks=UNIT_TICKS))
     return go.Figure(data=[heat], layout=layout)
 
 

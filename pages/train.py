@@ -16,7 +16,7 @@ import streamlit as st
 import torch
 
 from explorer import playground as play
-from explorer import tasks, turns, ui, zoo
+from explorer import panels, tasks, turns, ui, zoo
 from explorer.figures_train import dashboard, prediction_scatter, probe_quantities, scrub_figures
 from explorer.train import OPTIMIZERS
 
@@ -26,6 +26,9 @@ PG, PLAYING, STEP, RESET = "train_playground", "train_playing", "train_step_requ
 DOWNLOADS, USER_MODELS = "train_downloads", ui.USER_MODELS
 WAITING = "train_waiting_since"  # when this session joined the server's line for a turn: kept, it keeps its place
 TICK_SECONDS = 0.3  # between the end of one chunk and the start of the next: the page stays responsive
+GIVE_WAY_SECONDS = 1.0  # at most this long per training step, and before a redraw, while other pages run
+CHART_SECONDS = 2.0  # while playing, charts wait this long per other session training here before a redraw
+CHARTS = "train_charts"  # the charts as last built (see _charts)
 NEW = "new models (the cells below)"
 # torch threads, as app.py sets them. Set again here because a fragment rerun does not run app.py,
 # and the first visit to a fresh server through a link to this page runs the page without app.py
@@ -229,17 +232,39 @@ def _divergence_messages(pg):
                  "with the settings above.")
 
 
-def _curves(figures):
-    left, right = st.columns(2)
-    ui.plot(figures["loss"], key="train_fig_loss", where=left)
-    ui.plot(figures["metric"], key="train_fig_metric", where=right)
-    left, right = st.columns(2)
-    ui.plot(figures["grad"], key="train_fig_grad", where=left)
-    ui.plot(figures["groups"], key="train_fig_groups", where=right)
+def _charts(pg, quantity: str, layer: int) -> dict:
+    """What the charts show now: built afresh, or, while playing on a server where other sessions
+    train too, those built last if they are younger than CHART_SECONDS per other session. An
+    unchanged figure costs the browser nothing (Streamlit does not redraw it); a changed one
+    costs it ~0.1-0.2 s, and eight tabs redrawing every chunk took both cores (measured)."""
+    view = (id(pg), quantity, layer, True)  # True: built while playing (Play draws its first chunk at once)
+    kept = st.session_state.get(CHARTS)
+    every = CHART_SECONDS * turns.TRAINING.busy  # this session's chunk is over: the others
+    if (kept is not None and kept["view"] == view and st.session_state[PLAYING]
+            and time.monotonic() - kept["at"] < every):
+        return kept
+    figures = dashboard(pg, quantity=quantity, layer=layer)
+    probes = [figures[f"probe:{run.label}"] for run in pg.runs if f"probe:{run.label}" in figures]
+    # panels on a shared step axis (zoom one, the others follow): each chart costs the browser a fixed ~0.1 s
+    charts = {"view": view[:3] + (st.session_state[PLAYING],), "at": time.monotonic(), "step": pg.step,
+              "progress": panels.stack([figures["loss"], figures["metric"]]),
+              "gradients": panels.stack([figures["grad"], figures["groups"]]),
+              "saturation": figures["saturation"],
+              "probes": panels.stack(probes) if probes else None,
+              "sample": play.sample_output(pg)}
+    charts["scatter"] = prediction_scatter(points=charts["sample"]["scatter"]) if "scatter" in charts["sample"] else None
+    st.session_state[CHARTS] = charts
+    return charts
 
 
-def _sample(pg):
-    out = play.sample_output(pg)
+def _curves(charts):
+    left, right = st.columns(2)
+    ui.plot(charts["progress"], key="train_fig_progress", where=left)
+    ui.plot(charts["gradients"], key="train_fig_gradients", where=right)
+
+
+def _sample(charts):
+    out = charts["sample"]
     if out["kind"] == "text":
         st.markdown(f"**Sample output** (prompt from the probe text, temperature {play.SAMPLE_TEMPERATURE}, seed 0):")
         for label, text in out["samples"].items():
@@ -247,17 +272,16 @@ def _sample(pg):
         return
     st.markdown("**Sample output**: the models on probe sequences they never trained on")
     st.dataframe(pd.DataFrame(out["rows"]).set_index("example"), key="train_sample_table")
-    if "scatter" in out:
-        ui.plot(prediction_scatter(points=out["scatter"]), key="train_fig_scatter")
+    if charts["scatter"] is not None:
+        ui.plot(charts["scatter"], key="train_fig_scatter")
 
 
-def _probe(pg, figures):
+def _probe(charts):
     st.subheader("Inside the models, on a fixed probe input")
-    st.caption("The same validation sequence, traced with explorer.trace after every chunk.")
-    columns = st.columns(len(pg.runs))  # side by side: the same probe, the same scale, one model each
-    for column, run in zip(columns, pg.runs):
-        if f"probe:{run.label}" in figures:
-            ui.plot(figures[f"probe:{run.label}"], key=f"train_fig_probe_{run.label}", where=column)
+    st.caption("The same validation sequence, traced with explorer.trace after every chunk: one panel per model, "
+               "on the same steps and the same colour scale.")
+    if charts["probes"] is not None:
+        ui.plot(charts["probes"], key="train_fig_probes")
 
 
 def _scrubber(pg):
@@ -301,20 +325,30 @@ def _waiting_sentence(ahead: int, busy: int) -> str:
 def _train_in_turn(pg, note, status_box) -> bool:
     """One chunk in this session's turn on the server (explorer.turns.TRAINING); False when no turn
     came within turns.PATIENCE_SECONDS (the place in the line is kept for the next tick)."""
-    def waiting(ahead, busy=None):  # a Streamlit call: Pause, Step and Reset interrupt the wait here
-        note.info(_waiting_sentence(ahead, turns.TRAINING.busy if busy is None else busy))
-        with status_box.container():
-            _status(pg, waiting=True)
+    shown = []  # the sentence on screen: redrawn only when it changes (eight waiting tabs redrew ~20 times a second)
+
+    def waiting(ahead, busy=None):
+        st.session_state.get(PLAYING)  # reading session state lets Pause, Step and Reset interrupt the wait here
+        sentence = _waiting_sentence(ahead, turns.TRAINING.busy if busy is None else busy)
+        if shown != [sentence]:
+            note.info(sentence)
+            if not shown:
+                with status_box.container():
+                    _status(pg, waiting=True)
+            shown[:] = [sentence]
 
     since = st.session_state.setdefault(WAITING, time.monotonic())
     try:
-        with turns.TRAINING.turn(on_wait=waiting, since=since, patience=turns.PATIENCE_SECONDS) as turn:
+        # a chunk is background work even inside the run that Play started: training elsewhere goes on meanwhile
+        with turns.FOREGROUND.aside(), \
+                turns.TRAINING.turn(on_wait=waiting, since=since, patience=turns.PATIENCE_SECONDS) as turn:
             steps = turns.slice_steps(pg.settings.steps_per_tick, pg.steps_per_second, contended=turn.contended)
             share = "" if steps == pg.settings.steps_per_tick else " (a shorter chunk: other sessions are waiting)"
             bar = note.progress(0.0, text="Training…")
             every = max(1, steps * len(pg.runs) // 10)
 
             def on_step(done, total):
+                turns.FOREGROUND.give_way(limit=GIVE_WAY_SECONDS)  # a page another user waits for goes first
                 if done % every == 0 or done == total:
                     bar.progress(done / total, text=f"Training: {done} of {total} steps in this chunk{share}")
 
@@ -363,6 +397,7 @@ def live():
 
 
 def _dashboard(pg):
+    turns.FOREGROUND.give_way(limit=GIVE_WAY_SECONDS)  # the charts below cost the server and the browser
     _divergence_messages(pg)
     options = sorted({q for run in pg.runs if run.probe is not None for q in probe_quantities(run.probe)},
                      key=["hidden", "cell", "i", "f", "g", "o", "r", "z", "n", "pre"].index)
@@ -373,14 +408,20 @@ def _dashboard(pg):
     if max(run.probe.num_layers for run in pg.runs if run.probe is not None) > 1:
         layer = st.number_input("Layer", min_value=0, max_value=pg.settings.num_layers - 1, value=0,
                                 key="train_probe_layer")
-    figures = dashboard(pg, quantity=quantity, layer=int(layer))
-    _curves(figures)
+    charts = _charts(pg, quantity, int(layer))
+    lag = st.empty()  # always there, written or not: elements below keep their place, and an unchanged chart is not redrawn
+    if charts["step"] != pg.step:
+        others = turns.TRAINING.busy
+        lag.caption(f"The charts show step {charts['step']}: while {others + 1} sessions train on this server, they "
+                   f"are redrawn about every {CHART_SECONDS * others:.0f} s (the step count above is live). Pause to "
+                   "see the newest at once.")
+    _curves(charts)
     left, right = st.columns(2)
     with left:
-        ui.plot(figures["saturation"], key="train_fig_saturation")
+        ui.plot(charts["saturation"], key="train_fig_saturation")
     with right:
-        _sample(pg)
-    _probe(pg, figures)
+        _sample(charts)
+    _probe(charts)
     _scrubber(pg)
 
 

@@ -3,12 +3,12 @@
 Runs against a folder holding one tiny pretrained model (RNN_EXPLORER_ZOO_DIR), so it passes
 whether or not the real zoo has been built.
 """
-import json
 from pathlib import Path
 
 import pytest
 import torch
 from streamlit.runtime.media_file_manager import MediaFileManager
+from page_helpers import chart_titles
 from streamlit.testing.v1 import AppTest
 
 from explorer import playground as play
@@ -86,7 +86,7 @@ def test_default_page_shows_the_adding_problem(page):
     assert step_count(at) == "0" and not at.error
     labels = [m.label for m in at.metric]
     assert labels == ["Step", "Steps per second", "Training time", "Status"]
-    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    titles = chart_titles(at)
     assert any(t.startswith("Training loss") for t in titles) and any("baseline" in t for t in titles)
     assert any("Gradient norm, before and after" in t for t in titles)
     assert any("per parameter group" in t for t in titles) and any("saturation" in t for t in titles)

@@ -1,9 +1,10 @@
 """The Train live page under the server-wide share of training time (explorer.turns.TRAINING):
 while another session holds the only turn, Step says why it waits and trains nothing; once the
 turn is free, the same Step trains, and Pause takes the session out of the line."""
+import numpy as np
 import pytest
 import torch
-from page_helpers import open_page
+from page_helpers import as_array, chart_specs, open_page
 from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext
 
 from explorer import turns
@@ -107,3 +108,37 @@ def test_alone_a_chunk_is_the_full_chunk(app, one_slot, timer):
     _click(at, "train_step")
     assert at.session_state["train_playground"].step == 15 and _status(at) == "paused" and not timer()
     assert one_slot.busy == 0 and not at.info
+
+
+def _loss_steps(at) -> float:
+    """The last training step on the loss panel that the page sends."""
+    spec = next(s for s in chart_specs(at) if any("Training loss" in t for t in
+                                                   [a.get("text", "") for a in s["layout"].get("annotations", [])]))
+    loss = [t for t in spec["data"] if t.get("xaxis", "x") == "x" and t.get("name") != "baseline"]  # the top panel
+    return max(float(np.nanmax(as_array(t["x"]))) for t in loss if len(as_array(t["x"])))
+
+
+def test_charts_are_redrawn_less_often_while_other_sessions_train(app, monkeypatch):
+    gate = Turnstile(2, poll=0.05)
+    monkeypatch.setattr(turns, "TRAINING", gate)
+    at = _train_page(app)
+    other = gate.turn()  # another session's chunk, running beside ours
+    other.__enter__()
+    _click(at, "train_play")
+    pg = at.session_state["train_playground"]
+    assert pg.step == 15 and _loss_steps(at) == 15  # the first chunk is drawn at once
+    at.run()  # the next chunk trains, but the charts wait CHART_SECONDS for each other session
+    assert not at.exception, at.exception
+    assert pg.step == 30 and _loss_steps(at) == 15
+    assert any("The charts show step 15: while 2 sessions train" in c.value for c in at.caption)
+    _click(at, "train_pause")  # paused: the newest at once
+    assert _loss_steps(at) == 30 and not any("The charts show step" in c.value for c in at.caption)
+    other.__exit__(None, None, None)
+
+
+def test_alone_on_the_server_every_chunk_is_drawn(app, monkeypatch):
+    monkeypatch.setattr(turns, "TRAINING", Turnstile(2, poll=0.05))
+    at = _train_page(app)
+    _click(at, "train_play")
+    at.run()
+    assert at.session_state["train_playground"].step == 30 and _loss_steps(at) == 30
