@@ -70,6 +70,30 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
+def cpu_seconds(*pids: int) -> float:
+    """CPU time (user + system) used so far by these processes, in seconds (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def browser_pids() -> list[int]:
+    """Every Chromium process on the machine (the browser, its renderers, GPU and utility processes)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and "chrom" in (entry / "comm").read_text():
+                pids.append(int(entry.name))
+        except OSError:
+            pass
+    return pids
+
+
 def open_and_wait(page, url, selector, timeout=90_000):
     page.goto(url)
     page.wait_for_selector(selector, timeout=timeout)
@@ -232,17 +256,17 @@ def main():
             pages = [c.new_page() for c in contexts]
             for p in pages:
                 p.on("pageerror", lambda err: errors.append(str(err)))
-            # Playwright's sync API is single-threaded: drive the contexts round-robin. Each
-            # presses Play on Train, then types on Inspect in a second tab while it trains.
+            # Playwright's sync API is single-threaded: drive the contexts round-robin. Every session
+            # opens Train and, in a second tab, Inspect; then each presses Play and they all type on
+            # Inspect in turn while they train.
             train_tabs = []
             for n, (p, c) in enumerate(zip(pages, contexts)):
                 try:  # on a saturated machine a session may not come up in time: count it, go on
                     open_and_wait(p, f"{url}/train", "[data-testid='stMain']")
-                    p.get_by_role("button", name="Play").first.click(timeout=90_000)
+                    p.get_by_role("button", name="Play").first.wait_for(timeout=90_000)
                     train_tabs.append(p)
                 except Exception as err:  # noqa: BLE001
-                    errors.append(f"session {n} did not start training: {err.__class__.__name__}")
-            print(f"  ({len(train_tabs)} sessions training after {time.perf_counter() - start:.0f} s)", flush=True)
+                    errors.append(f"session {n} did not open Train: {err.__class__.__name__}")
             inspect_tabs = [c.new_page() for c in contexts]
             for n, p in enumerate(inspect_tabs):
                 p.finished_runs = watch_runs(p)
@@ -250,7 +274,16 @@ def main():
                     open_and_wait(p, f"{url}/inspect", ".js-plotly-plot", timeout=120_000)
                 except Exception as err:  # noqa: BLE001
                     errors.append(f"session {n} Inspect did not open: {err.__class__.__name__}")
-            print(f"  (Inspect open in every session after {time.perf_counter() - start:.0f} s)", flush=True)
+            for n, p in enumerate(list(train_tabs)):
+                try:
+                    p.get_by_role("button", name="Play").first.click(timeout=90_000)
+                except Exception as err:  # noqa: BLE001
+                    train_tabs.remove(p)
+                    errors.append(f"session {n} did not start training: {err.__class__.__name__}")
+            print(f"  ({len(train_tabs)} sessions training, Inspect open in each, after "
+                  f"{time.perf_counter() - start:.0f} s)", flush=True)
+            cpu_before = cpu_seconds(server.pid), cpu_seconds(*browser_pids())
+            window = time.perf_counter()
             deadline = time.perf_counter() + args.train_seconds
             i, last_tag = 0, {}
             while time.perf_counter() < deadline:
@@ -264,6 +297,9 @@ def main():
                 except Exception as err:  # noqa: BLE001 - a benchmark reports, it does not stop
                     errors.append(f"redraw {i}: {err.__class__.__name__}: {str(err).splitlines()[0][:120]}")
                 i += 1
+            window = time.perf_counter() - window
+            busy = [100 * (after - before) / window for before, after in
+                    zip(cpu_before, (cpu_seconds(server.pid), cpu_seconds(*browser_pids())))]
             # every session's state is its own: each Inspect tab shows the text it typed last and no
             # other session's; each Train tab trained its own models
             mixed = 0
@@ -284,6 +320,8 @@ def main():
             p95 = statistics.quantiles(redraws, n=20)[-1] if len(redraws) >= 20 else max(redraws, default=float("nan"))
             print(f"load: {sessions} sessions training + typing for {args.train_seconds:.0f} s: {len(redraws)} redraws, "
                   f"p95 {p95:.2f} s (target < 2 s), {len(errors)} errors, {exceptions} exception boxes", flush=True)
+            print(f"  CPU while it ran (2 cores = 200%): server {busy[0]:.0f}%, Chromium {busy[1]:.0f}% "
+                  "(16 tabs of 8 users in one browser on the server's machine)", flush=True)
             for error in errors[:10]:
                 print(f"  error: {error}", flush=True)
             print(f"sessions: {len(last_tag) - mixed} of {len(last_tag)} Inspect tabs show their own text and no other's; "

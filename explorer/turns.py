@@ -189,7 +189,7 @@ class Foreground:
     sent), but never more than `limit` seconds: training slows down under typing, it never stops.
     Like the turnstile it holds no user data: only the threads running now."""
 
-    grace: float = 0.5
+    grace: float = 1.5
     _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
     _running: dict = field(default_factory=dict, repr=False)  # thread ident -> runs in progress
     _ended: dict = field(default_factory=dict, repr=False)  # thread ident -> when its last run ended (recent ones)
