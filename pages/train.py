@@ -27,8 +27,8 @@ DOWNLOADS, USER_MODELS = "train_downloads", ui.USER_MODELS
 WAITING = "train_waiting_since"  # when this session joined the server's line for a turn: kept, it keeps its place
 TICK_SECONDS = 0.3  # between the end of one chunk and the start of the next: the page stays responsive
 GIVE_WAY_SECONDS = 1.0  # at most this long per training step, and before a redraw, while other pages run
-CHART_SECONDS = 2.0  # while playing, charts wait this long per other session training here before a redraw
-CHARTS = "train_charts"  # the charts as last built (see _charts)
+CHART_SECONDS = 2.0  # while playing, the charts' own timer: this long per other session training here (1 s alone)
+CHART_EVERY = "train_chart_seconds"  # the charts' timer as the last full run set it
 NEW = "new models (the cells below)"
 # torch threads, as app.py sets them. Set again here because a fragment rerun does not run app.py,
 # and the first visit to a fresh server through a link to this page runs the page without app.py
@@ -233,28 +233,24 @@ def _divergence_messages(pg):
 
 
 def _charts(pg, quantity: str, layer: int) -> dict:
-    """What the charts show now: built afresh, or, while playing on a server where other sessions
-    train too, those built last if they are younger than CHART_SECONDS per other session. An
-    unchanged figure costs the browser nothing (Streamlit does not redraw it); a changed one
-    costs it ~0.1-0.2 s, and eight tabs redrawing every chunk took both cores (measured)."""
-    view = (id(pg), quantity, layer, True)  # True: built while playing (Play draws its first chunk at once)
-    kept = st.session_state.get(CHARTS)
-    every = CHART_SECONDS * turns.TRAINING.busy  # this session's chunk is over: the others
-    if (kept is not None and kept["view"] == view and st.session_state[PLAYING]
-            and time.monotonic() - kept["at"] < every):
-        return kept
+    """Everything the charts part draws, from the playground as it is now."""
     figures = dashboard(pg, quantity=quantity, layer=layer)
     probes = [figures[f"probe:{run.label}"] for run in pg.runs if f"probe:{run.label}" in figures]
     # panels on a shared step axis (zoom one, the others follow): each chart costs the browser a fixed ~0.1 s
-    charts = {"view": view[:3] + (st.session_state[PLAYING],), "at": time.monotonic(), "step": pg.step,
-              "progress": panels.stack([figures["loss"], figures["metric"]]),
-              "gradients": panels.stack([figures["grad"], figures["groups"]]),
-              "saturation": figures["saturation"],
-              "probes": panels.stack(probes) if probes else None,
-              "sample": play.sample_output(pg)}
-    charts["scatter"] = prediction_scatter(points=charts["sample"]["scatter"]) if "scatter" in charts["sample"] else None
-    st.session_state[CHARTS] = charts
-    return charts
+    sample = play.sample_output(pg)
+    return {"progress": panels.stack([figures["loss"], figures["metric"]]),
+            "gradients": panels.stack([figures["grad"], figures["groups"]]),
+            "saturation": figures["saturation"],
+            "probes": panels.stack(probes) if probes else None,
+            "sample": sample,
+            "scatter": prediction_scatter(points=sample["scatter"]) if "scatter" in sample else None}
+
+
+def chart_seconds(others: int) -> float:
+    """The charts' timer while playing: 1 s alone, CHART_SECONDS for each other session training on
+    this server. Every element a tick sends costs each browser tab a re-render, and a changed chart
+    ~0.1-0.2 s more; eight tabs redrawing all of it after every chunk took both cores (measured)."""
+    return max(1.0, CHART_SECONDS * others)
 
 
 def _curves(charts):
@@ -380,11 +376,13 @@ def live():
         if not _train_in_turn(pg, note, status_box):
             if not TIMED:
                 st.rerun(scope="app")  # start the timer that goes on waiting
-            _dashboard(pg)
             return
         st.session_state[STEP] = False
         if TIMED and not st.session_state[PLAYING]:
-            st.rerun(scope="app")  # a step that waited is done: stop the timer
+            st.rerun(scope="app")  # a step that waited is done: stop the timer (and draw the charts)
+        wanted, timer = chart_seconds(turns.TRAINING.busy), st.session_state.get(CHART_EVERY)
+        if st.session_state[PLAYING] and timer and not timer / 2 <= wanted <= timer * 2:
+            st.rerun(scope="app")  # sessions came or went: set the charts' timer again
     else:
         st.session_state[STEP] = False
         st.session_state.pop(WAITING, None)  # out of the line: a later Play queues behind those waiting then
@@ -393,7 +391,16 @@ def live():
             st.rerun(scope="app")
     with status_box.container():
         _status(pg)
-    _dashboard(pg)
+
+
+# The charts have a timer of their own while playing (chart_seconds): a training tick sends only the
+# status row above. Paused, they are drawn by every run of the page.
+st.session_state[CHART_EVERY] = chart_seconds(turns.TRAINING.busy) if st.session_state[PLAYING] else None
+
+
+@st.fragment(run_every=st.session_state[CHART_EVERY])
+def charts_part():
+    _dashboard(st.session_state[PG])
 
 
 def _dashboard(pg):
@@ -409,12 +416,10 @@ def _dashboard(pg):
         layer = st.number_input("Layer", min_value=0, max_value=pg.settings.num_layers - 1, value=0,
                                 key="train_probe_layer")
     charts = _charts(pg, quantity, int(layer))
-    lag = st.empty()  # always there, written or not: elements below keep their place, and an unchanged chart is not redrawn
-    if charts["step"] != pg.step:
-        others = turns.TRAINING.busy
-        lag.caption(f"The charts show step {charts['step']}: while {others + 1} sessions train on this server, they "
-                   f"are redrawn about every {CHART_SECONDS * others:.0f} s (the step count above is live). Pause to "
-                   "see the newest at once.")
+    every = st.session_state[CHART_EVERY]
+    if every and every > 1:
+        st.caption(f"The charts show step {pg.step}. While other sessions train on this server too, they are redrawn "
+                   f"every {every:.0f} s (the step count above is live); pause to see the newest at once.")
     _curves(charts)
     left, right = st.columns(2)
     with left:
@@ -426,6 +431,7 @@ def _dashboard(pg):
 
 
 live()
+charts_part()
 
 # ------------------------------------------------------------------------------------------------
 # keeping the result

@@ -118,27 +118,47 @@ def _loss_steps(at) -> float:
     return max(float(np.nanmax(as_array(t["x"]))) for t in loss if len(as_array(t["x"])))
 
 
-def test_charts_are_redrawn_less_often_while_other_sessions_train(app, monkeypatch):
-    gate = Turnstile(2, poll=0.05)
-    monkeypatch.setattr(turns, "TRAINING", gate)
-    at = _train_page(app)
-    other = gate.turn()  # another session's chunk, running beside ours
-    other.__enter__()
-    _click(at, "train_play")
-    pg = at.session_state["train_playground"]
-    assert pg.step == 15 and _loss_steps(at) == 15  # the first chunk is drawn at once
-    at.run()  # the next chunk trains, but the charts wait CHART_SECONDS for each other session
-    assert not at.exception, at.exception
-    assert pg.step == 30 and _loss_steps(at) == 15
-    assert any("The charts show step 15: while 2 sessions train" in c.value for c in at.caption)
-    _click(at, "train_pause")  # paused: the newest at once
-    assert _loss_steps(at) == 30 and not any("The charts show step" in c.value for c in at.caption)
-    other.__exit__(None, None, None)
+@pytest.fixture
+def timers(monkeypatch):
+    """The run_every timers (seconds) that the last full script run left on, sorted."""
+    runs = []
+    enqueue = ScriptRunContext.enqueue
+
+    def spy(self, msg):
+        if msg.HasField("navigation"):
+            runs.append([])
+        elif msg.HasField("auto_rerun") and runs:
+            runs[-1].append(round(msg.auto_rerun.interval, 3))
+        return enqueue(self, msg)
+
+    monkeypatch.setattr(ScriptRunContext, "enqueue", spy)
+    return lambda: sorted(runs[-1]) if runs else []
 
 
-def test_alone_on_the_server_every_chunk_is_drawn(app, monkeypatch):
+def test_alone_the_charts_are_redrawn_every_second_while_training_ticks(app, monkeypatch, timers):
     monkeypatch.setattr(turns, "TRAINING", Turnstile(2, poll=0.05))
     at = _train_page(app)
     _click(at, "train_play")
-    at.run()
-    assert at.session_state["train_playground"].step == 30 and _loss_steps(at) == 30
+    assert timers() == [0.3, 1.0]  # the training tick, the charts' own timer
+    assert at.session_state["train_playground"].step == 15 and _loss_steps(at) == 15
+    assert not any("redrawn every" in c.value for c in at.caption)
+
+
+def test_the_charts_wait_longer_while_other_sessions_train(app, monkeypatch, timers):
+    gate = Turnstile(4, poll=0.05)
+    monkeypatch.setattr(turns, "TRAINING", gate)
+    at = _train_page(app)
+    others = [gate.turn() for _ in range(3)]  # three other sessions' chunks, running beside ours
+    others[0].__enter__()
+    _click(at, "train_play")
+    assert timers() == [0.3, 2.0]  # 2 s for each other session training here
+    assert any("redrawn every 2 s" in c.value for c in at.caption)
+    for other in others[1:]:
+        other.__enter__()
+    at.run()  # a tick after sessions came: the page sets the charts' timer again
+    assert not at.exception, at.exception
+    assert timers() == [0.3, 6.0] and any("redrawn every 6 s" in c.value for c in at.caption)
+    _click(at, "train_pause")
+    assert timers() == [] and _loss_steps(at) == at.session_state["train_playground"].step
+    for other in others:
+        other.__exit__(None, None, None)
