@@ -236,11 +236,9 @@ def _charts(pg, quantity: str, layer: int) -> dict:
     """Everything the charts part draws, from the playground as it is now."""
     figures = dashboard(pg, quantity=quantity, layer=layer)
     probes = [figures[f"probe:{run.label}"] for run in pg.runs if f"probe:{run.label}" in figures]
-    # panels on a shared step axis (zoom one, the others follow): each chart costs the browser a fixed ~0.1 s
     sample = play.sample_output(pg)
-    return {"progress": panels.stack([figures["loss"], figures["metric"]]),
-            "gradients": panels.stack([figures["grad"], figures["groups"]]),
-            "saturation": figures["saturation"],
+    # the probes share their steps: one figure, a panel per model (each chart costs the browser a fixed ~0.1 s)
+    return {**{k: figures[k] for k in ("loss", "metric", "grad", "groups", "saturation")},
             "probes": panels.stack(probes) if probes else None,
             "sample": sample,
             "scatter": prediction_scatter(points=sample["scatter"]) if "scatter" in sample else None}
@@ -255,8 +253,11 @@ def chart_seconds(others: int) -> float:
 
 def _curves(charts):
     left, right = st.columns(2)
-    ui.plot(charts["progress"], key="train_fig_progress", where=left)
-    ui.plot(charts["gradients"], key="train_fig_gradients", where=right)
+    ui.plot(charts["loss"], key="train_fig_loss", where=left)
+    ui.plot(charts["metric"], key="train_fig_metric", where=right)
+    left, right = st.columns(2)
+    ui.plot(charts["grad"], key="train_fig_grad", where=left)
+    ui.plot(charts["groups"], key="train_fig_groups", where=right)
 
 
 def _sample(charts):

@@ -112,9 +112,8 @@ def test_alone_a_chunk_is_the_full_chunk(app, one_slot, timer):
 
 def _loss_steps(at) -> float:
     """The last training step on the loss panel that the page sends."""
-    spec = next(s for s in chart_specs(at) if any("Training loss" in t for t in
-                                                   [a.get("text", "") for a in s["layout"].get("annotations", [])]))
-    loss = [t for t in spec["data"] if t.get("xaxis", "x") == "x" and t.get("name") != "baseline"]  # the top panel
+    spec = next(s for s in chart_specs(at) if s["layout"]["title"]["text"].startswith("Training loss"))
+    loss = [t for t in spec["data"] if t.get("name") != "baseline"]
     return max(float(np.nanmax(as_array(t["x"]))) for t in loss if len(as_array(t["x"])))
 
 
