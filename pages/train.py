@@ -232,18 +232,6 @@ def _divergence_messages(pg):
                  "with the settings above.")
 
 
-def _charts(pg, quantity: str, layer: int) -> dict:
-    """Everything the charts part draws, from the playground as it is now."""
-    figures = dashboard(pg, quantity=quantity, layer=layer)
-    probes = [figures[f"probe:{run.label}"] for run in pg.runs if f"probe:{run.label}" in figures]
-    sample = play.sample_output(pg)
-    # the probes share their steps: one figure, a panel per model (each chart costs the browser a fixed ~0.1 s)
-    return {**{k: figures[k] for k in ("loss", "metric", "grad", "groups", "saturation")},
-            "probes": panels.stack(probes) if probes else None,
-            "sample": sample,
-            "scatter": prediction_scatter(points=sample["scatter"]) if "scatter" in sample else None}
-
-
 def chart_seconds(others: int) -> float:
     """The charts' timer while playing: 1 s alone, CHART_SECONDS for each other session training on
     this server. Every element a tick sends costs each browser tab a re-render, and a changed chart
@@ -251,17 +239,17 @@ def chart_seconds(others: int) -> float:
     return max(1.0, CHART_SECONDS * others)
 
 
-def _curves(charts):
+def _curves(figures):
     left, right = st.columns(2)
-    ui.plot(charts["loss"], key="train_fig_loss", where=left)
-    ui.plot(charts["metric"], key="train_fig_metric", where=right)
+    ui.plot(figures["loss"], key="train_fig_loss", where=left)
+    ui.plot(figures["metric"], key="train_fig_metric", where=right)
     left, right = st.columns(2)
-    ui.plot(charts["grad"], key="train_fig_grad", where=left)
-    ui.plot(charts["groups"], key="train_fig_groups", where=right)
+    ui.plot(figures["grad"], key="train_fig_grad", where=left)
+    ui.plot(figures["groups"], key="train_fig_groups", where=right)
 
 
-def _sample(charts):
-    out = charts["sample"]
+def _sample(pg):
+    out = play.sample_output(pg)
     if out["kind"] == "text":
         st.markdown(f"**Sample output** (prompt from the probe text, temperature {play.SAMPLE_TEMPERATURE}, seed 0):")
         for label, text in out["samples"].items():
@@ -269,16 +257,17 @@ def _sample(charts):
         return
     st.markdown("**Sample output**: the models on probe sequences they never trained on")
     st.dataframe(pd.DataFrame(out["rows"]).set_index("example"), key="train_sample_table")
-    if charts["scatter"] is not None:
-        ui.plot(charts["scatter"], key="train_fig_scatter")
+    if "scatter" in out:
+        ui.plot(prediction_scatter(points=out["scatter"]), key="train_fig_scatter")
 
 
-def _probe(charts):
+def _probe(pg, figures):
     st.subheader("Inside the models, on a fixed probe input")
     st.caption("The same validation sequence, traced with explorer.trace after every chunk: one panel per model, "
                "on the same steps and the same colour scale.")
-    if charts["probes"] is not None:
-        ui.plot(charts["probes"], key="train_fig_probes")
+    probes = [figures[f"probe:{run.label}"] for run in pg.runs if f"probe:{run.label}" in figures]
+    if probes:  # one figure, a panel per model on the same steps: each chart costs the browser a fixed ~0.1 s
+        ui.plot(panels.stack(probes), key="train_fig_probes")
 
 
 def _scrubber(pg):
@@ -416,18 +405,18 @@ def _dashboard(pg):
     if max(run.probe.num_layers for run in pg.runs if run.probe is not None) > 1:
         layer = st.number_input("Layer", min_value=0, max_value=pg.settings.num_layers - 1, value=0,
                                 key="train_probe_layer")
-    charts = _charts(pg, quantity, int(layer))
+    figures = dashboard(pg, quantity=quantity, layer=int(layer))
     every = st.session_state[CHART_EVERY]
     if every and every > 1:
         st.caption(f"The charts show step {pg.step}. While other sessions train on this server too, they are redrawn "
                    f"every {every:.0f} s (the step count above is live); pause to see the newest at once.")
-    _curves(charts)
+    _curves(figures)
     left, right = st.columns(2)
     with left:
-        ui.plot(charts["saturation"], key="train_fig_saturation")
+        ui.plot(figures["saturation"], key="train_fig_saturation")
     with right:
-        _sample(charts)
-    _probe(charts)
+        _sample(pg)
+    _probe(pg, figures)
     _scrubber(pg)
 
 

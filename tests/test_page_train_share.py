@@ -32,10 +32,9 @@ def one_slot(monkeypatch):
 
 
 @pytest.fixture
-def timer(monkeypatch):
-    """Whether the last script run left the live fragment's run_every timer on (the browser
-    reruns it every TICK_SECONDS then): the auto_rerun messages after each full run, which
-    starts with app.py's st.navigation message."""
+def timers(monkeypatch):
+    """The run_every timers (seconds) that the last full script run left on, sorted: the auto_rerun
+    messages after each full run, which starts with app.py's st.navigation message."""
     runs = []
     enqueue = ScriptRunContext.enqueue
 
@@ -43,11 +42,17 @@ def timer(monkeypatch):
         if msg.HasField("navigation"):
             runs.append([])
         elif msg.HasField("auto_rerun") and runs:
-            runs[-1].append(msg.auto_rerun.interval)
+            runs[-1].append(round(msg.auto_rerun.interval, 3))
         return enqueue(self, msg)
 
     monkeypatch.setattr(ScriptRunContext, "enqueue", spy)
-    return lambda: bool(runs and runs[-1])
+    return lambda: sorted(runs[-1]) if runs else []
+
+
+@pytest.fixture
+def timer(timers):
+    """Whether the last full run left a fragment's timer on (the browser reruns it then)."""
+    return lambda: bool(timers())
 
 
 def _train_page(app):
@@ -116,22 +121,6 @@ def _loss_steps(at) -> float:
     loss = [t for t in spec["data"] if t.get("name") != "baseline"]
     return max(float(np.nanmax(as_array(t["x"]))) for t in loss if len(as_array(t["x"])))
 
-
-@pytest.fixture
-def timers(monkeypatch):
-    """The run_every timers (seconds) that the last full script run left on, sorted."""
-    runs = []
-    enqueue = ScriptRunContext.enqueue
-
-    def spy(self, msg):
-        if msg.HasField("navigation"):
-            runs.append([])
-        elif msg.HasField("auto_rerun") and runs:
-            runs[-1].append(round(msg.auto_rerun.interval, 3))
-        return enqueue(self, msg)
-
-    monkeypatch.setattr(ScriptRunContext, "enqueue", spy)
-    return lambda: sorted(runs[-1]) if runs else []
 
 
 def test_alone_the_charts_are_redrawn_every_second_while_training_ticks(app, monkeypatch, timers):
