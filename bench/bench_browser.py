@@ -2,6 +2,7 @@
 
     python bench/bench_browser.py            # everything (a few minutes)
     python bench/bench_browser.py --quick    # cold start and the Inspect redraws only
+    python bench/bench_browser.py --no-load  # everything but the eight-session load
 
 Prints:
 - cold start: `streamlit run` to the Home page usable (target < 10 s);
@@ -212,6 +213,7 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--train-seconds", type=float, default=60.0)
     parser.add_argument("--load-only", action="store_true", help="skip the single-user redraw timings")
+    parser.add_argument("--no-load", action="store_true", help="stop after the single-user redraw timings")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -249,6 +251,8 @@ def main():
                 print(f"gradients redraw {n} chars: {gradients[n]:.2f} s (target < {target} s); "
                       f"bare bptt x3 models {reference[n][1] * 1000:.0f} ms", flush=True)
             context.close()
+            if args.no_load:
+                return
 
             before = rss_mb(server.pid)
             sessions, errors, redraws, lock = 8, [], [], threading.Lock()

@@ -251,3 +251,29 @@ class Foreground:
 
 
 FOREGROUND = Foreground()
+
+
+class Throttle:
+    """Says yes at most once every `seconds`: for redraws that cost every open tab a re-render of
+    its page (a progress bar, a waiting note). The first yes comes at once, or only after `seconds`
+    when `wait_first` (a short chunk then draws no progress bar at all).
+
+        due = Throttle(0.5, wait_first=True)
+        for step in range(n):
+            ...
+            if due():
+                bar.progress(step / n)
+    """
+
+    def __init__(self, seconds: float, *, wait_first: bool = False, clock: Callable[[], float] = time.monotonic):
+        if not seconds >= 0:
+            raise ValueError(f"seconds must be 0 or more; got {seconds!r}")
+        self.seconds, self.clock = seconds, clock
+        self.last = clock() if wait_first else None
+
+    def __call__(self) -> bool:
+        now = self.clock()
+        if self.last is not None and now - self.last < self.seconds:
+            return False
+        self.last = now
+        return True

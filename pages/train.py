@@ -26,6 +26,11 @@ PG, PLAYING, STEP, RESET = "train_playground", "train_playing", "train_step_requ
 DOWNLOADS, USER_MODELS = "train_downloads", ui.USER_MODELS
 WAITING = "train_waiting_since"  # when this session joined the server's line for a turn: kept, it keeps its place
 TICK_SECONDS = 0.3  # between the end of one chunk and the start of the next: the page stays responsive
+PROGRESS_SECONDS = 0.5  # a chunk's progress bar: first shown, then redrawn, after this long (each redraw costs every
+# tab a re-render of the page: drawn every 10% of a half-second chunk, it was a third of a playing tab's browser CPU)
+RUNNING_INDICATOR = '[data-testid="stStatusWidget"]'  # Streamlit's "Running…" widget, hidden while playing
+NOTE_SECONDS = 2.0  # the waiting sentence is rewritten when the line moves, at most this often (every message costs
+# each tab a re-render of the page: eight waiting tabs rewriting it as the line moved kept Chromium busy)
 GIVE_WAY_SECONDS = 1.0  # at most this long per training step, and before a redraw, while other pages run
 CHART_SECONDS = 2.0  # while playing, the charts' own timer: this long per other session training here (1 s alone)
 CHART_EVERY = "train_chart_seconds"  # the charts' timer as the last full run set it
@@ -308,17 +313,19 @@ def _waiting_sentence(ahead: int, busy: int) -> str:
             f"({busy} sessions are training on this server, {turns.TRAINING.slots} at a time).")
 
 
-def _train_in_turn(pg, note, status_box) -> bool:
+def _train_in_turn(pg, note, status_box, in_line: bool) -> bool:
     """One chunk in this session's turn on the server (explorer.turns.TRAINING); False when no turn
-    came within turns.PATIENCE_SECONDS (the place in the line is kept for the next tick)."""
-    shown = []  # the sentence on screen: redrawn only when it changes (eight waiting tabs redrew ~20 times a second)
+    came within turns.PATIENCE_SECONDS (the place in the line is kept for the next tick). `in_line`:
+    the status row already says "waiting"."""
+    shown = []  # what the note above the status row shows: nothing, the waiting sentence or the progress bar
+    note_due = turns.Throttle(NOTE_SECONDS)  # the sentence is rewritten as the line moves, at most this often
 
     def waiting(ahead, busy=None):
         st.session_state.get(PLAYING)  # reading session state lets Pause, Step and Reset interrupt the wait here
         sentence = _waiting_sentence(ahead, turns.TRAINING.busy if busy is None else busy)
-        if shown != [sentence]:
+        if shown != [sentence] and note_due():
             note.info(sentence)
-            if not shown:
+            if not shown and not in_line:
                 with status_box.container():
                     _status(pg, waiting=True)
             shown[:] = [sentence]
@@ -330,20 +337,24 @@ def _train_in_turn(pg, note, status_box) -> bool:
                 turns.TRAINING.turn(on_wait=waiting, since=since, patience=turns.PATIENCE_SECONDS) as turn:
             steps = turns.slice_steps(pg.settings.steps_per_tick, pg.steps_per_second, contended=turn.contended)
             share = "" if steps == pg.settings.steps_per_tick else " (a shorter chunk: other sessions are waiting)"
-            bar = note.progress(0.0, text="Training…")
-            every = max(1, steps * len(pg.runs) // 10)
+            if shown:  # the turn came: the waiting sentence goes
+                note.empty()
+                shown.clear()
+            progress_due = turns.Throttle(PROGRESS_SECONDS, wait_first=True)
 
             def on_step(done, total):
                 turns.FOREGROUND.give_way(limit=GIVE_WAY_SECONDS)  # a page another user waits for goes first
-                if done % every == 0 or done == total:
-                    bar.progress(done / total, text=f"Training: {done} of {total} steps in this chunk{share}")
+                if done < total and progress_due():
+                    note.progress(done / total, text=f"Training: {done} of {total} steps in this chunk{share}")
+                    shown[:] = ["progress"]
 
             report = play.tick(pg, steps=steps, on_step=on_step)
     except turns.NoTurn as no_turn:
         waiting(no_turn.ahead, no_turn.busy)
         return False
     st.session_state.pop(WAITING, None)  # trained: the next chunk queues behind those waiting now
-    note.empty()
+    if shown:
+        note.empty()
     if report.diverged and st.session_state[PLAYING]:
         st.session_state[PLAYING] = False
         st.rerun(scope="app")  # stop the timer; the page then says what happened
@@ -352,6 +363,11 @@ def _train_in_turn(pg, note, status_box) -> bool:
 
 # The fragment reruns itself while playing, and while a step waits for its turn.
 TIMED = st.session_state[PLAYING] or WAITING in st.session_state
+if TIMED:
+    # Streamlit's running indicator (top right) would be on nearly all the time, and its animation redraws the
+    # tab many times a second: eight playing tabs spent a fifth of Chromium's CPU on it (measured). The Status
+    # metric below says what is going on instead. The style goes when the page stops playing or is left.
+    st.html(f"<style>{RUNNING_INDICATOR} {{display: none}}</style>")
 
 
 @st.fragment(run_every=TICK_SECONDS if TIMED else None)
@@ -359,11 +375,12 @@ def live():
     torch.set_num_threads(THREADS)  # see THREADS
     pg = st.session_state[PG]
     note, status_box = st.empty(), st.empty()
+    in_line = WAITING in st.session_state
     with status_box.container():  # as it stands, so the row stays in place during the chunk; redrawn after it
-        _status(pg)
+        _status(pg, waiting=in_line)
     wants = st.session_state[PLAYING] or st.session_state[STEP]
     if wants and len(pg.diverged) < len(pg.runs):
-        if not _train_in_turn(pg, note, status_box):
+        if not _train_in_turn(pg, note, status_box, in_line):
             if not TIMED:
                 st.rerun(scope="app")  # start the timer that goes on waiting
             return

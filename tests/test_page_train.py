@@ -108,11 +108,18 @@ def test_play_trains_and_the_loss_falls(page):
         assert sum(losses[-15:]) / 15 < 0.8 * sum(losses[:15]) / 15, run.label
 
 
+def running_indicator_hidden(at) -> bool:
+    return any('[data-testid="stStatusWidget"] {display: none}' in h.proto.body for h in at.get("html"))
+
+
 def test_pause_stops_step_advances_one_chunk_reset_goes_to_zero(page):
     at = page(**TINY)
+    assert not running_indicator_hidden(at)
     click(at, "train_play")
     at.run()
+    assert running_indicator_hidden(at)  # the Status metric says "playing" instead; its animation cost every tab
     click(at, "train_pause")
+    assert not running_indicator_hidden(at)
     paused_at = at.session_state["train_playground"].step
     at.run()
     at.run()

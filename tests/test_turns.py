@@ -272,3 +272,34 @@ def test_training_inside_a_page_run_is_background_work():
     phase["end"].set()
     thread.join()
     assert fg.busy == 0
+
+
+def test_throttle_says_yes_at_most_once_per_period():
+    now = [100.0]
+    due = turns.Throttle(2.0, clock=lambda: now[0])
+    assert due() and not due()  # the first at once, then not again within 2 s
+    now[0] += 1.9
+    assert not due()
+    now[0] += 0.1
+    assert due() and not due()
+    now[0] += 5.0
+    assert due()
+
+
+def test_throttle_waiting_first_stays_quiet_for_a_short_task():
+    now = [0.0]
+    due = turns.Throttle(0.5, wait_first=True, clock=lambda: now[0])
+    now[0] = 0.4
+    assert not due()  # a chunk shorter than 0.5 s draws no progress bar
+    now[0] = 0.5
+    assert due() and not due()
+    now[0] = 0.99
+    assert not due()
+    now[0] = 1.0
+    assert due()
+
+
+@pytest.mark.parametrize("seconds", [-1.0, float("nan")])
+def test_throttle_rejects_a_negative_or_nan_period(seconds):
+    with pytest.raises(ValueError, match="seconds must be 0 or more"):
+        turns.Throttle(seconds)
