@@ -326,6 +326,7 @@ def main():
                   f"p95 {p95:.2f} s (target < 2 s), {len(errors)} errors, {exceptions} exception boxes", flush=True)
             print(f"  CPU while it ran (2 cores = 200%): server {busy[0]:.0f}%, Chromium {busy[1]:.0f}% "
                   "(16 tabs of 8 users in one browser on the server's machine)", flush=True)
+            print("  redraw times (s), in order: " + " ".join(f"{t:.1f}" for t in redraws), flush=True)
             for error in errors[:10]:
                 print(f"  error: {error}", flush=True)
             print(f"sessions: {len(last_tag) - mixed} of {len(last_tag)} Inspect tabs show their own text and no other's; "
