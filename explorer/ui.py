@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from pathlib import Path
 
+import plotly.graph_objects as go
 import plotly.io as pio
 import streamlit as st
+import torch
+from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from . import analysis, figures, intervene, zoo
+from . import analysis, figures, intervene, panels, zoo
 from .generate import Generated, sample
-from .grads import bptt
+from .grads import bptt, recurrent_spectrum
 from .trace import Trace, trace
 
 ZOO_ENV = "RNN_EXPLORER_ZOO_DIR"
@@ -355,6 +359,69 @@ def saliency(name: str, text: str, step: int):
     if is_user_model(name):
         return bptt(_user_model(name), text, loss=step).saliency
     return _saliency(name, _directory_key(), text, step)
+
+
+def each_model(work, names, *, expected=(ValueError, OSError)) -> dict:
+    """{name: work(name)} for several models at once, one thread each: torch lets go of the
+    interpreter between operations, so three models' gradients take about the slowest one's time
+    on two cores, not the sum. A model whose work raises one of `expected` maps to that error
+    (the page says so and goes on with the others); anything else is raised here."""
+    context, threads = get_script_run_ctx(), torch.get_num_threads()
+    outcome = {}
+
+    def run(name):
+        torch.set_num_threads(threads)  # a new thread would start from torch's default (every core)
+        try:
+            outcome[name] = work(name)
+        except expected as err:
+            outcome[name] = err
+        except Exception as err:  # noqa: BLE001 - carried to the caller's thread and raised there
+            outcome[name] = _Failed(err)
+
+    workers = [threading.Thread(target=run, args=(name,), daemon=True) for name in names]
+    for worker in workers:
+        add_script_run_ctx(worker, context)  # the caches and session state of this run
+        worker.start()
+    for worker in workers:
+        worker.join()
+    for value in outcome.values():
+        if isinstance(value, _Failed):
+            raise value.error
+    return {name: outcome[name] for name in names}
+
+
+class _Failed:
+    def __init__(self, error: BaseException):
+        self.error = error
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _spectrum(name: str, directory: str) -> list[dict]:
+    return recurrent_spectrum(_load(name, directory).rnn)
+
+
+def spectrum(name: str) -> list[dict]:
+    """explorer.grads.recurrent_spectrum of a model's recurrent weights, cached for pretrained models
+    (their weights never change; a model trained in this session is measured each time)."""
+    if is_user_model(name):
+        return recurrent_spectrum(_user_model(name).rnn)
+    return _spectrum(name, _directory_key())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _spectra_figure(names: tuple, titles: tuple, directory: str) -> dict:
+    return panels.side_by_side([figures.spectrum_figure(rows=_spectrum(name, directory), title=title)
+                                for name, title in zip(names, titles)]).to_dict()
+
+
+def spectra_figure(names: list[str], titles: list[str]) -> go.Figure:
+    """The models' spectra side by side, a panel each titled `titles`. It does not depend on the text,
+    so for pretrained models it is built once and kept as a dict (a figure rebuilt from its dict
+    takes a fifth of the time of building it)."""
+    if any(is_user_model(name) for name in names):
+        return panels.side_by_side([figures.spectrum_figure(rows=spectrum(name), title=title)
+                                    for name, title in zip(names, titles)])
+    return go.Figure(_spectra_figure(tuple(names), tuple(titles), _directory_key()))
 
 
 def keep_across_pages(key: str) -> None:

@@ -5,7 +5,6 @@ import streamlit as st
 from explorer import figures, panels, ui
 from explorer.analysis import JACOBIAN_CHARS
 from explorer.clipping import clipping_lab
-from explorer.grads import recurrent_spectrum
 
 ui.require_frame("pages/gradients.py")
 
@@ -96,13 +95,12 @@ if len(text) < 2:
 ui.note_whitespace(text)
 used = ui.limited_text(text, MAX_GRAD_TEXT)
 
-results, models = {}, {}
-for name in names:
-    try:
-        models[name] = ui.get_model(name)
-        results[name] = ui.gradients(name, used, loss=loss_kind)
-    except (ValueError, OSError) as err:
-        st.error(f"{name}: could not compute its gradients: {err}")
+results = {}
+for name, found in ui.each_model(lambda n: ui.gradients(n, used, loss=loss_kind), names).items():
+    if isinstance(found, Exception):
+        st.error(f"{name}: could not compute its gradients: {found}")
+    else:
+        results[name] = found
 if not results:
     ui.set_url(**url)
     clipping_section()
@@ -191,10 +189,9 @@ st.caption("Pascanu, Mikolov & Bengio (2013): for h_t = tanh(W_hh h_{t-1} + …)
            "vanish or explode. LSTM and GRU blocks are shown per gate, but the bound does not apply directly: "
            "the gates multiply the path (the forget gate scales the cell's own path, the update gate mixes "
            "in h_{t-1} unchanged), so no single matrix decides the product.")
-spectra = {name: recurrent_spectrum(model.rnn) for name, model in models.items() if name in results}
+spectra = {name: ui.spectrum(name) for name in results}
 # each panel titled by its model alone: a third of the width has no room for more
-ui.plot(panels.side_by_side([figures.spectrum_figure(rows=rows, title=ui.describe_model(name))
-                             for name, rows in spectra.items()]), key="spectra")
+ui.plot(ui.spectra_figure(list(spectra), [ui.describe_model(name) for name in spectra]), key="spectra")
 for col, (name, rows) in zip(st.columns(len(spectra)), spectra.items()):
     bounded = [r for r in rows if "must_vanish" in r]
     for r in bounded:
@@ -219,11 +216,9 @@ st.caption(f"Each character coloured by ‖∂loss/∂x_t‖, the gradient of th
            "\"connectivity\" view), shown up to the character it predicts"
            + (f", from {SALIENCY_CHARS} characters before it" if step + 1 > SALIENCY_CHARS else "")
            + ". Characters after the step cannot matter. Hover for the values.")
-for name in results:
-    try:
-        values = ui.saliency(name, used, int(step))
-    except ValueError as err:
-        st.error(f"{name}: {err}")
+for name, values in ui.each_model(lambda n: ui.saliency(n, used, int(step)), list(results)).items():
+    if isinstance(values, Exception):
+        st.error(f"{name}: {values}")
         continue
     shown_from = max(0, int(step) + 1 - SALIENCY_CHARS)
     st.markdown(figures.saliency_html(tokens=tokens, saliency=values[shown_from:step + 2], step=int(step),

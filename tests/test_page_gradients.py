@@ -217,6 +217,17 @@ def test_missing_models_are_left_out(tmp_path, monkeypatch):
     assert len(chart(at, "Gradient norm")["data"]) == 1  # the LSTM alone
 
 
+def test_a_broken_model_is_named_and_the_others_drawn(tmp_path, monkeypatch):
+    folder = make_zoo(tmp_path, ("english-rnn", "english-gru", "english-lstm"))
+    weights = next(folder.glob("english-gru*.safetensors"))
+    weights.write_bytes(weights.read_bytes()[:100])  # truncated after the page listed it
+    monkeypatch.setenv(ZOO_ENV, str(folder))
+    at = open_page(AppTest.from_file(APP, default_timeout=60))
+    assert "english-gru: could not compute its gradients" in texts(at.error)
+    drawn = {t["name"].split(" (")[0] for t in chart(at, "Gradient norm")["data"]}
+    assert drawn == {"english-rnn", "english-lstm"}
+
+
 def test_clipping_lab_runs_on_the_button(app):
     at = open_page(app)
     assert "Press the button" in texts(at.info)
