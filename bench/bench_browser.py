@@ -152,6 +152,7 @@ def time_redraw(page, text: str, marker: str, timeout=60_000) -> float:
         if time.perf_counter() - start > timeout / 1000:
             raise TimeoutError("the run did not finish")
         page.wait_for_timeout(10)  # lets Playwright deliver websocket events
+    page.server_seconds = finished[-1] - start  # until the run's end reached the driver: the server's part
     page.evaluate(TWO_FRAMES)  # the browser has drawn everything the run sent
     page.wait_for_function(REDRAWN, arg=marker, timeout=timeout)  # and it is the new text
     page.driver_seconds = time.perf_counter() - start
@@ -255,7 +256,7 @@ def main():
                 return
 
             before = rss_mb(server.pid)
-            sessions, errors, redraws, lock = 8, [], [], threading.Lock()
+            sessions, errors, redraws, server_parts, lock = 8, [], [], [], threading.Lock()
             contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(sessions)]
             pages = [c.new_page() for c in contexts]
             for p in pages:
@@ -297,6 +298,7 @@ def main():
                     t = time_redraw(p, text_of_length(200, tag), tag, timeout=30_000)
                     with lock:
                         redraws.append(t)
+                        server_parts.append(p.server_seconds)
                     last_tag[i % sessions] = tag
                 except Exception as err:  # noqa: BLE001 - a benchmark reports, it does not stop
                     errors.append(f"redraw {i}: {err.__class__.__name__}: {str(err).splitlines()[0][:120]}")
@@ -327,6 +329,8 @@ def main():
             print(f"  CPU while it ran (2 cores = 200%): server {busy[0]:.0f}%, Chromium {busy[1]:.0f}% "
                   "(16 tabs of 8 users in one browser on the server's machine)", flush=True)
             print("  redraw times (s), in order: " + " ".join(f"{t:.1f}" for t in redraws), flush=True)
+            print("  of which until the server's run had ended: " + " ".join(f"{t:.1f}" for t in server_parts),
+                  flush=True)
             for error in errors[:10]:
                 print(f"  error: {error}", flush=True)
             print(f"sessions: {len(last_tag) - mixed} of {len(last_tag)} Inspect tabs show their own text and no other's; "
