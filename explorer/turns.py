@@ -31,7 +31,9 @@ SLOTS_ENV = "RNN_EXPLORER_TRAINING_SLOTS"
 POLL_SECONDS = 0.15  # how often a waiter says how many are ahead (and checks for stale holders)
 STALE_SECONDS = 120.0  # far above any chunk (500 steps of three big models): only a vanished holder lasts this long
 SLICE_SECONDS = 0.5  # a chunk's share while others wait: about one default chunk of the Train page
-PATIENCE_SECONDS = 5.0  # how long one page run waits before it ends (and redraws); the next tick waits on in place
+PATIENCE_SECONDS = 20.0  # how long one page run waits before it ends (and redraws); the next tick waits on in
+# place. Every run costs its tab a re-render of the page at its start and end: with 5 s, eight playing tabs
+# kept Chromium at 112-121 % and the server at 58 %; with 20 s (most waits end within one run), 104-106 % and 44 %.
 
 
 class NoTurn(Exception):
