@@ -8,6 +8,7 @@ all sessions and someone typing on another page always finds a free core.
 """
 import dataclasses
 import os
+import random
 import re
 import time
 
@@ -34,6 +35,9 @@ NOTE_SECONDS = 2.0  # the waiting sentence is rewritten when the line moves, at 
 GIVE_WAY_SECONDS = 1.0  # at most this long per training step, and before a redraw, while other pages run
 CHART_SECONDS = 2.0  # while playing, the charts' own timer: this long per other session training here (1 s alone)
 CHART_EVERY = "train_chart_seconds"  # the charts' timer as the last full run set it
+CHART_SPREAD = "train_chart_spread"  # this session's factor on that timer while others train (0.8-1.2, drawn
+# once): sessions that pressed Play together would otherwise redraw their charts together, every time, and the
+# server and browsers took all eight dashboards at once (a burst of slow redraws for someone typing meanwhile)
 NEW = "new models (the cells below)"
 # torch threads, as app.py sets them. Set again here because a fragment rerun does not run app.py,
 # and the first visit to a fresh server through a link to this page runs the page without app.py
@@ -48,7 +52,8 @@ st.caption("Train recurrent nets side by side on the same data and watch them le
            "clipping, gates saturating, and every hidden state on a fixed probe input. Pick settings, press "
            "Play, and pause at any time. Everything stays in your own session.")
 
-for key, value in ((PLAYING, False), (STEP, False), (RESET, False), (DOWNLOADS, {})):
+for key, value in ((PLAYING, False), (STEP, False), (RESET, False), (DOWNLOADS, {}),
+                   (CHART_SPREAD, random.uniform(0.8, 1.2))):
     st.session_state.setdefault(key, value)
 
 # ------------------------------------------------------------------------------------------------
@@ -237,11 +242,12 @@ def _divergence_messages(pg):
                  "with the settings above.")
 
 
-def chart_seconds(others: int) -> float:
+def chart_seconds(others: int, spread: float = 1.0) -> float:
     """The charts' timer while playing: 1 s alone, CHART_SECONDS for each other session training on
-    this server. Every element a tick sends costs each browser tab a re-render, and a changed chart
-    ~0.1-0.2 s more; eight tabs redrawing all of it after every chunk took both cores (measured)."""
-    return max(1.0, CHART_SECONDS * others)
+    this server, times this session's `spread`. Every element a tick sends costs each browser tab a
+    re-render, and a changed chart ~0.1-0.2 s more; eight tabs redrawing all of it after every chunk
+    took both cores (measured)."""
+    return max(1.0, CHART_SECONDS * others * spread)
 
 
 def _curves(figures):
@@ -387,7 +393,8 @@ def live():
         st.session_state[STEP] = False
         if TIMED and not st.session_state[PLAYING]:
             st.rerun(scope="app")  # a step that waited is done: stop the timer (and draw the charts)
-        wanted, timer = chart_seconds(turns.TRAINING.busy), st.session_state.get(CHART_EVERY)
+        wanted, timer = chart_seconds(turns.TRAINING.busy, st.session_state[CHART_SPREAD]), \
+            st.session_state.get(CHART_EVERY)
         if st.session_state[PLAYING] and timer and not timer / 2 <= wanted <= timer * 2:
             st.rerun(scope="app")  # sessions came or went: set the charts' timer again
     else:
@@ -402,7 +409,8 @@ def live():
 
 # The charts have a timer of their own while playing (chart_seconds): a training tick sends only the
 # status row above. Paused, they are drawn by every run of the page.
-st.session_state[CHART_EVERY] = chart_seconds(turns.TRAINING.busy) if st.session_state[PLAYING] else None
+st.session_state[CHART_EVERY] = (chart_seconds(turns.TRAINING.busy, st.session_state[CHART_SPREAD])
+                                 if st.session_state[PLAYING] else None)
 
 
 @st.fragment(run_every=st.session_state[CHART_EVERY])

@@ -4,7 +4,8 @@ turn is free, the same Step trains, and Pause takes the session out of the line.
 import numpy as np
 import pytest
 import torch
-from page_helpers import as_array, chart_specs, open_page
+from page_helpers import APP, as_array, chart_specs, open_page
+from streamlit.testing.v1 import AppTest
 from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext
 
 from explorer import turns
@@ -136,6 +137,7 @@ def test_the_charts_wait_longer_while_other_sessions_train(app, monkeypatch, tim
     gate = Turnstile(4, poll=0.05)
     monkeypatch.setattr(turns, "TRAINING", gate)
     at = _train_page(app)
+    at.session_state["train_chart_spread"] = 1.0  # this session's factor on the timer (see the test below)
     others = [gate.turn() for _ in range(3)]  # three other sessions' chunks, running beside ours
     others[0].__enter__()
     _click(at, "train_play")
@@ -149,4 +151,26 @@ def test_the_charts_wait_longer_while_other_sessions_train(app, monkeypatch, tim
     _click(at, "train_pause")
     assert timers() == [] and _loss_steps(at) == at.session_state["train_playground"].step
     for other in others:
+        other.__exit__(None, None, None)
+
+
+def test_sessions_spread_their_chart_redraws(app, monkeypatch, timers):
+    """Sessions that press Play together must not redraw their charts together forever after: each
+    draws a factor of 0.8-1.2 for its timer once, and keeps it."""
+    gate = Turnstile(4, poll=0.05)
+    monkeypatch.setattr(turns, "TRAINING", gate)
+    spreads = []
+    for _ in range(3):
+        at = _train_page(AppTest.from_file(APP, default_timeout=60))
+        spreads.append(at.session_state["train_chart_spread"])
+        assert 0.8 <= spreads[-1] <= 1.2
+    assert len(set(spreads)) == 3
+    other = gate.turn()
+    other.__enter__()
+    try:
+        _click(at, "train_play")
+        assert timers() == [0.3, pytest.approx(2.0 * spreads[-1], abs=1e-3)]  # one other session: 2 s, times this one's factor
+        at.run()
+        assert at.session_state["train_chart_spread"] == spreads[-1]
+    finally:
         other.__exit__(None, None, None)
