@@ -365,7 +365,8 @@ def each_model(work, names, *, expected=(ValueError, OSError)) -> dict:
     """{name: work(name)} for several models at once, one thread each: torch lets go of the
     interpreter between operations, so three models' gradients take about the slowest one's time
     on two cores, not the sum. A model whose work raises one of `expected` maps to that error
-    (the page says so and goes on with the others); anything else is raised here."""
+    (the page says so and goes on with the others); anything else is raised here, on the page's
+    own thread, Streamlit's stop and rerun signals included."""
     context, threads = get_script_run_ctx(), torch.get_num_threads()
     outcome = {}
 
@@ -375,7 +376,7 @@ def each_model(work, names, *, expected=(ValueError, OSError)) -> dict:
             outcome[name] = work(name)
         except expected as err:
             outcome[name] = err
-        except Exception as err:  # noqa: BLE001 - carried to the caller's thread and raised there
+        except BaseException as err:  # noqa: BLE001 - carried to the caller's thread and raised there
             outcome[name] = _Failed(err)
 
     workers = [threading.Thread(target=run, args=(name,), daemon=True) for name in names]

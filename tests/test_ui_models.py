@@ -51,6 +51,20 @@ def test_each_model_maps_an_expected_error_to_its_model_and_raises_others():
         ui.each_model(broken, NAMES)
 
 
+class Stopped(BaseException):  # like Streamlit's StopException: not an Exception
+    pass
+
+
+def test_each_model_carries_a_signal_that_is_not_an_exception_to_the_caller():
+    def work(name):
+        if name == "english-lstm":
+            raise Stopped()
+        return name
+
+    with pytest.raises(Stopped):  # neither lost in the worker thread nor a missing model afterwards
+        ui.each_model(work, NAMES)
+
+
 @pytest.fixture
 def tiny_zoo(tmp_path, monkeypatch):
     vocab = Vocab.from_text(CORPUS)
