@@ -14,7 +14,9 @@ the values inside a step's equations, exports) come from explorer/analysis.py.
 """
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import math
 
 import numpy as np
@@ -162,6 +164,20 @@ def house_style(fig: go.Figure) -> go.Figure:
     return fig
 
 
+def figure_digest(fig: go.Figure) -> str:
+    """A short digest of everything in the figure. Arrays go in as their raw bytes (numbers) or
+    their items (labels), which takes a third of the time of writing the figure's JSON."""
+    def raw(value):
+        if isinstance(value, np.ndarray):
+            numbers = value.dtype.kind in "biuf"
+            return [value.dtype.str, value.shape, value.tobytes().hex()] if numbers else value.tolist()
+        if isinstance(value, np.generic):
+            return value.item()
+        return repr(value)  # nothing else is expected; an unstable repr only costs a redraw
+    text = json.dumps(fig.to_plotly_json(), default=raw)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
 def can_export_png() -> bool:
     """Whether plotly can write PNGs here: it needs the kaleido package and a Chrome or Chromium
     on the machine (kaleido drives it; it never downloads one for us)."""
@@ -216,16 +232,15 @@ def state_heatmap(*, values: np.ndarray, tokens, quantity: str, title: str | Non
     mean = " (mean)" if width > 1 else ""
     # x and y are categories ("step 12 “a”", "unit 37"): the hover names character, step and
     # unit from one label per column and per row, not from a per-cell text array (megabytes).
-    fig = go.Figure(go.Heatmap(
-        z=z, x=strings(categories), y=strings(f"unit {u}" for u in order), colorbar=dict(title=dict(text=quantity)),
-        hovertemplate="%{x}<br>%{y}<br>" + name + mean + " = %{z:.3f}<extra></extra>", **scale))
     note = f" (mean over {width} steps per column)" if width > 1 else ""
-    fig.update_layout(
-        title=dict(text=(title or f"{name}, units × steps") + note),
-        yaxis=dict(title="unit", autorange="reversed", type="category", nticks=UNIT_TICKS),
-        height=height or max(220, min(900, 14 * size + 120)), margin=dict(l=60, r=20, t=50, b=50),
-    )
-    category_ticks(fig, categories, tick_labels)
+    fig = go.Figure(  # built in one go: each later update_layout would check the whole layout again
+        data=[dict(type="heatmap", z=z, x=strings(categories), y=strings(f"unit {u}" for u in order),
+                   colorbar=dict(title=dict(text=quantity)),
+                   hovertemplate="%{x}<br>%{y}<br>" + name + mean + " = %{z:.3f}<extra></extra>", **scale)],
+        layout=dict(title=dict(text=(title or f"{name}, units × steps") + note),
+                    xaxis=category_axis(categories, tick_labels),
+                    yaxis=dict(title=dict(text="unit"), autorange="reversed", type="category", nticks=UNIT_TICKS),
+                    height=height or max(220, min(900, 14 * size + 120)), margin=dict(l=60, r=20, t=50, b=50)))
     if boundary is not None and start <= boundary <= start + steps:
         position = (boundary - start) / width - 0.5  # category i spans [i - 0.5, i + 0.5]
         fig.add_vline(x=position, line=dict(color="black", width=2, dash="dash"))
@@ -234,14 +249,18 @@ def state_heatmap(*, values: np.ndarray, tokens, quantity: str, title: str | Non
     return fig
 
 
+def category_axis(categories: list[str], tick_labels: list[str], title: str = "step (character read)") -> dict:
+    """An axis over steps whose categories are `categories` ("step 12 “a”"); at most about 80 of
+    them are labelled, each with its entry of `tick_labels` (the character)."""
+    idx = range(0, len(categories), max(1, math.ceil(len(categories) / 80)))
+    return dict(type="category", tickmode="array", tickvals=strings(categories[i] for i in idx),
+                ticktext=strings(tick_labels[i] for i in idx), tickangle=0, title=dict(text=title))
+
+
 def category_ticks(fig: go.Figure, categories: list[str], tick_labels: list[str], axis: str = "xaxis",
                     title: str = "step (character read)"):
-    n = len(categories)
-    every = max(1, math.ceil(n / 80))
-    idx = range(0, n, every)
-    text = [tick_labels[i] for i in idx]
-    fig.update_layout({axis: dict(type="category", tickmode="array", tickvals=[categories[i] for i in idx],
-                                  ticktext=text, tickangle=0, title=title)})
+    """Set the figure's `axis` to `category_axis(categories, tick_labels, title)`, in place."""
+    fig.update_layout({axis: category_axis(categories, tick_labels, title)})
 
 
 def entity(ch: str) -> str:
@@ -284,15 +303,15 @@ def topk_figure(*, tokens, topk_labels, topk_probs: np.ndarray, start: int = 0, 
     categories = [f"step {start + t} “{labels[t]}”" for t in range(steps)]
     guesses = np.array([[char_label(c) for c in row] for row in topk_labels], dtype=object).T  # [k, T]
     show_text = steps <= 120
-    fig = go.Figure(go.Heatmap(
-        z=probs.T, x=strings(categories), y=[f"#{r + 1}" for r in range(k)], text=guesses,
-        texttemplate="%{text}" if show_text else None, colorscale=SEQUENTIAL, zmin=0, zmax=1,
-        colorbar=dict(title=dict(text="p")),
-        hovertemplate="after %{x}<br>guess %{y}: “%{text}”<br>p = %{z:.3f}<extra></extra>"))
-    fig.update_layout(title=dict(text=title or f"Top-{k} guesses for the next character"),
-                      yaxis=dict(title="rank", autorange="reversed"),
-                      height=90 + 28 * k, margin=dict(l=60, r=20, t=50, b=40))
-    category_ticks(fig, categories, labels)
+    cells = dict(type="heatmap", z=probs.T, x=strings(categories), y=[f"#{r + 1}" for r in range(k)], text=guesses,
+                 colorscale=SEQUENTIAL, zmin=0, zmax=1, colorbar=dict(title=dict(text="p")),
+                 hovertemplate="after %{x}<br>guess %{y}: “%{text}”<br>p = %{z:.3f}<extra></extra>")
+    if show_text:
+        cells["texttemplate"] = "%{text}"
+    fig = go.Figure(data=[cells], layout=dict(
+        title=dict(text=title or f"Top-{k} guesses for the next character"), xaxis=category_axis(categories, labels),
+        yaxis=dict(title=dict(text="rank"), autorange="reversed"), height=90 + 28 * k,
+        margin=dict(l=60, r=20, t=50, b=40)))
     if boundary is not None and start <= boundary <= start + steps:
         fig.add_vline(x=boundary - start - 0.5, line=dict(color="black", width=2, dash="dash"))
     return fig
@@ -309,17 +328,16 @@ def loss_strip(*, tokens, loss: np.ndarray, start: int = 0, title: str | None = 
     labels = step_labels(tokens, start, steps)
     nxt = [char_label(tokens[start + t + 1]) if start + t + 1 < len(tokens) else "" for t in range(steps)]
     categories = [f"step {start + t} “{labels[t]}”" for t in range(steps)]
-    fig = go.Figure(go.Scatter(
-        x=strings(categories), y=np.where(np.isfinite(bits), bits, np.nan), customdata=strings(nxt),
-        mode="lines", line=dict(shape="hvh", width=1.5, color="#440154"), fill="tozeroy",
-        fillcolor="rgba(68, 1, 84, 0.35)", connectgaps=False,
-        hovertemplate="after %{x}, the next character “%{customdata}” cost %{y:.2f} bits<extra></extra>"))
     top = max_bits if max_bits is not None else max(1.0, float(np.nanmax(bits)) * 1.05 if np.isfinite(bits).any() else 8.0)
-    fig.update_layout(title=dict(text=title or "Surprise: bits spent on each next character"),
-                      yaxis=dict(title="bits (−log₂ p)", range=[0, top]), height=220,
-                      margin=dict(l=60, r=20, t=50, b=40), showlegend=False)
-    category_ticks(fig, categories, labels)
-    return fig
+    return go.Figure(
+        data=[dict(type="scatter", x=strings(categories), y=np.where(np.isfinite(bits), bits, np.nan),
+                   customdata=strings(nxt), mode="lines", line=dict(shape="hvh", width=1.5, color="#440154"),
+                   fill="tozeroy", fillcolor="rgba(68, 1, 84, 0.35)", connectgaps=False,
+                   hovertemplate="after %{x}, the next character “%{customdata}” cost %{y:.2f} bits<extra></extra>")],
+        layout=dict(title=dict(text=title or "Surprise: bits spent on each next character"),
+                    xaxis=category_axis(categories, labels),
+                    yaxis=dict(title=dict(text="bits (−log₂ p)"), range=[0, top]),
+                    height=220, margin=dict(l=60, r=20, t=50, b=40), showlegend=False))
 
 
 def cell_flow_figure(*, flow: dict[str, np.ndarray], units, tokens, start: int = 0, layer: int = 0,
@@ -333,20 +351,15 @@ def cell_flow_figure(*, flow: dict[str, np.ndarray], units, tokens, start: int =
               "emitted": dict(dash="dashdot")}
     names = {"cell": "c_t", "kept": "kept f⊙c_{t-1}", "written": "written i⊙g", "emitted": "emitted o⊙tanh c_t"}
     palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]  # Okabe-Ito
-    fig = go.Figure()
-    for k, unit in enumerate(units):
-        color = palette[k % len(palette)]
-        for part in ("cell", "kept", "written", "emitted"):
-            fig.add_trace(go.Scatter(
-                x=strings(categories), y=flow[part][:, unit], mode="lines", name=f"unit {unit}: {names[part]}",
-                legendgroup=f"unit {unit}", line=dict(color=color, **styles[part]),
-                hovertemplate=f"%{{x}}<br>unit {unit} {names[part]} = %{{y:.3f}}<extra></extra>"))
-    fig.update_layout(title=dict(text=f"Cell-state flow, layer {layer}{' backward' if direction else ''}: "
-                                      "c_t = kept + written"),
-                      yaxis=dict(title="value"), height=360, margin=dict(l=60, r=20, t=50, b=40),
-                      hovermode="closest")
-    category_ticks(fig, categories, labels)
-    return fig
+    x = strings(categories)
+    lines = [dict(type="scatter", x=x, y=flow[part][:, unit], mode="lines", name=f"unit {unit}: {names[part]}",
+                  legendgroup=f"unit {unit}", line=dict(color=palette[k % len(palette)], **styles[part]),
+                  hovertemplate=f"%{{x}}<br>unit {unit} {names[part]} = %{{y:.3f}}<extra></extra>")
+             for k, unit in enumerate(units) for part in ("cell", "kept", "written", "emitted")]
+    return go.Figure(data=lines, layout=dict(
+        title=dict(text=f"Cell-state flow, layer {layer}{' backward' if direction else ''}: c_t = kept + written"),
+        xaxis=category_axis(categories, labels), yaxis=dict(title=dict(text="value")), height=360,
+        margin=dict(l=60, r=20, t=50, b=40), hovermode="closest"))
 
 
 def saturation_figure(*, gates: dict[str, np.ndarray], title: str | None = None) -> go.Figure:
@@ -354,20 +367,17 @@ def saturation_figure(*, gates: dict[str, np.ndarray], title: str | None = None)
     right-saturated (> 0.9) on y (Karpathy et al. 2015, fig. 3)."""
     fractions = gate_saturation(gates)
     colors = {"i": "#0072B2", "f": "#D55E00", "o": "#009E73", "r": "#CC79A7", "z": "#E69F00"}
-    fig = go.Figure()
-    for name, (low, high) in fractions.items():
-        units = np.arange(low.shape[0])
-        fig.add_trace(go.Scatter(
-            x=low, y=high, mode="markers", name=quantity_name(name), customdata=units,
-            marker=dict(color=colors.get(name), size=7, opacity=0.75),
-            hovertemplate=f"{quantity_name(name)}, unit %{{customdata}}<br>below 0.1: %{{x:.0%}} of steps"
-                          "<br>above 0.9: %{y:.0%} of steps<extra></extra>"))
-    fig.add_shape(type="line", x0=0, y0=1, x1=1, y1=0, line=dict(color="grey", dash="dot"))
-    fig.update_layout(title=dict(text=title or "Gate saturation over this text"),
-                      xaxis=dict(title="fraction of steps left-saturated (< 0.1)", range=[-0.02, 1.02]),
-                      yaxis=dict(title="fraction of steps right-saturated (> 0.9)", range=[-0.02, 1.02]),
-                      height=420, margin=dict(l=60, r=20, t=50, b=50))
-    return fig
+    points = [dict(type="scatter", x=low, y=high, mode="markers", name=quantity_name(name),
+                   customdata=np.arange(low.shape[0]), marker=dict(color=colors.get(name), size=7, opacity=0.75),
+                   hovertemplate=f"{quantity_name(name)}, unit %{{customdata}}<br>below 0.1: %{{x:.0%}} of steps"
+                                 "<br>above 0.9: %{y:.0%} of steps<extra></extra>")
+              for name, (low, high) in fractions.items()]
+    return go.Figure(data=points, layout=dict(
+        title=dict(text=title or "Gate saturation over this text"),
+        shapes=[dict(type="line", x0=0, y0=1, x1=1, y1=0, line=dict(color="grey", dash="dot"))],
+        xaxis=dict(title=dict(text="fraction of steps left-saturated (< 0.1)"), range=[-0.02, 1.02]),
+        yaxis=dict(title=dict(text="fraction of steps right-saturated (> 0.9)"), range=[-0.02, 1.02]),
+        height=420, margin=dict(l=60, r=20, t=50, b=50)))
 
 
 # ---------------------------------------------------------------------------------------------

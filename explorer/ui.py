@@ -9,13 +9,11 @@ folder of tiny random ones); by default it reads pretrained/.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from pathlib import Path
 
 import plotly.graph_objects as go
-import plotly.io as pio
 import streamlit as st
 import torch
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
@@ -538,6 +536,5 @@ def plot(fig, *, key: str, where=None, **kwargs) -> None:
     the figure, so redrawing an unchanged figure is one cheap comparison in plotly.js."""
     figures.house_style(fig)
     fig.layout.datarevision = None
-    digest = hashlib.blake2b(pio.to_json(fig, validate=False).encode(), digest_size=8).hexdigest()
-    fig.layout.datarevision = digest
+    fig.layout.datarevision = figures.figure_digest(fig)
     (where or st).plotly_chart(fig, key=key, theme=None, **kwargs)

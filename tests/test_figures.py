@@ -52,6 +52,29 @@ def test_builders_are_pure_and_keyword_only(lstm_trace):
         figures.state_heatmap(tr.hidden[0, 0], tr.tokens, "hidden")  # keyword-only
 
 
+def test_the_digest_names_the_figure_and_changes_with_any_of_it(lstm_trace):
+    # ui.plot sends it as layout.datarevision: plotly.js skips redrawing a figure whose digest it has drawn
+    _, tr = lstm_trace
+    hidden = tr.hidden[0, 0]
+    tokens = list(tr.tokens)
+
+    def heat(values=hidden, tokens=tokens, title=None):
+        return figures.state_heatmap(values=values, tokens=tokens, quantity="hidden", title=title)
+
+    digest = figures.figure_digest(heat())
+    assert len(digest) == 16 and figures.figure_digest(heat()) == digest  # the same figure, built again
+    nudged = hidden.copy()
+    nudged[3, 2] += 1e-6
+    assert figures.figure_digest(heat(values=nudged)) != digest  # one number
+    assert figures.figure_digest(heat(tokens=tokens[:4] + ["Q"] + tokens[5:])) != digest  # one character
+    assert figures.figure_digest(heat(title="another")) != digest  # the layout
+    digests = {figures.figure_digest(fig) for fig in all_figures(tr)}
+    assert len(digests) == len(all_figures(tr))
+    scalar = heat()
+    scalar.layout.meta = np.float32(0.5)  # numpy scalars are digested by value
+    assert figures.figure_digest(scalar) == figures.figure_digest(heat().update_layout(meta=0.5))
+
+
 def test_every_figure_is_labelled(lstm_trace):
     _, tr = lstm_trace
     for fig in all_figures(tr):

@@ -84,6 +84,21 @@ def test_stacking_leaves_the_panels_as_they_were_and_needs_one(parts):
         panels.stack([])
 
 
+def test_a_stacked_figure_is_what_plotlys_checks_make_of_it(parts):
+    # stack assembles checked panels without checking again: the result must pass those checks unchanged
+    import json
+
+    import plotly.graph_objects as go
+    import plotly.io as pio
+    for fig in (panels.stack(parts), panels.side_by_side(parts[:2])):
+        checked = go.Figure(fig.to_dict())  # raises on any property plotly does not know
+        assert json.loads(pio.to_json(fig, validate=False)) == json.loads(pio.to_json(checked))
+    broken = panels.stack(parts).to_dict()
+    broken["layout"]["xaxis2"]["notaproperty"] = 1  # the check above can fail
+    with pytest.raises(ValueError):
+        go.Figure(broken)
+
+
 def test_side_by_side_keeps_each_panel_in_its_own_column():
     rows = [{"singular_values": np.array([2.0, 1.0, 0.5]), "layer": 0, "direction": 0, "block": "hh",
              "vanishing_bound": 1.0}]
