@@ -411,14 +411,17 @@ def log_curves_figure(*, series: list[dict], tokens, start: int = 0, title: str,
         chars = [labels[t] if t < len(labels) else "" for t in steps]
         # numpy in, typed arrays out: validating and sending Python lists of 2,000 floats cost ~0.1 s per curve
         gaps = np.where(np.isfinite(values) & (values > 0), values, np.nan)
-        data.append(go.Scatter(
-            x=steps, y=gaps, customdata=strings(chars), mode="lines", name=s["label"],
-            line=dict(color=s.get("color"), dash=s.get("dash", "solid"), width=2), connectgaps=False,
-            hovertemplate=f"{html.escape(s['label'])}<br>step %{{x}} “%{{customdata}}”<br>{value_name} = "
-                          "%{y:.3e}<extra></extra>"))
-    return go.Figure(data=data, layout=dict(
-        title=dict(text=title), height=height, hovermode="closest", xaxis=dict(title="step t (character read)"),
-        yaxis=dict(title=y_title, type="log", exponentformat="power"),
+        line = dict(dash=s.get("dash", "solid"), width=2)
+        if s.get("color") is not None:
+            line["color"] = s["color"]
+        data.append(dict(
+            type="scatter", x=steps, y=gaps, customdata=strings(chars), mode="lines", name=s["label"], line=line,
+            connectgaps=False, hovertemplate=f"{html.escape(s['label'])}<br>step %{{x}} “%{{customdata}}”<br>"
+                                             f"{value_name} = %{{y:.3e}}<extra></extra>"))
+    return go.Figure(data=data, layout=dict(  # traces as dicts: go.Scatter objects would be checked twice
+        title=dict(text=title), height=height, hovermode="closest",
+        xaxis=dict(title=dict(text="step t (character read)")),
+        yaxis=dict(title=dict(text=y_title), type="log", exponentformat="power"),
         margin=dict(l=70, r=20, t=50, b=45), legend=dict(orientation="h", y=-0.2)))
 
 
@@ -450,17 +453,15 @@ def log_heatmap(*, values: np.ndarray, tokens, title: str, value_name: str, star
     high = math.ceil(math.log10(top)) if top > floor else low + 1
     ticks = list(range(low, high + 1, max(1, (high - low) // 6)))
     mean = " (mean)" if width > 1 else ""
-    fig = go.Figure(go.Heatmap(
-        z=logs, x=strings(categories), y=strings(f"unit {u}" for u in range(size)), colorscale=GRADIENT,
-        zmin=low, zmax=high,
-        colorbar=dict(title=dict(text="|value|"), tickvals=ticks, ticktext=[f"1e{k}" for k in ticks]),
-        hovertemplate="%{x}<br>%{y}<br>log₁₀ " + value_name + mean + " = %{z:.2f}<extra></extra>"))
     note = f" (mean over {width} steps per column)" if width > 1 else ""
-    fig.update_layout(title=dict(text=title + note),
-                      yaxis=dict(title="unit", autorange="reversed", type="category", nticks=UNIT_TICKS),
-                      height=height or max(220, min(700, 4 * size + 140)), margin=dict(l=70, r=20, t=50, b=45))
-    category_ticks(fig, categories, tick_labels)
-    return fig
+    return go.Figure(
+        data=[dict(type="heatmap", z=logs, x=strings(categories), y=strings(f"unit {u}" for u in range(size)),
+                   colorscale=GRADIENT, zmin=low, zmax=high,
+                   colorbar=dict(title=dict(text="|value|"), tickvals=ticks, ticktext=[f"1e{k}" for k in ticks]),
+                   hovertemplate="%{x}<br>%{y}<br>log₁₀ " + value_name + mean + " = %{z:.2f}<extra></extra>")],
+        layout=dict(title=dict(text=title + note), xaxis=category_axis(categories, tick_labels),
+                    yaxis=dict(title=dict(text="unit"), autorange="reversed", type="category", nticks=UNIT_TICKS),
+                    height=height or max(220, min(700, 4 * size + 140)), margin=dict(l=70, r=20, t=50, b=45)))
 
 
 def spectrum_figure(*, rows: list[dict], title: str, height: int = 320) -> go.Figure:
