@@ -129,9 +129,7 @@ def stack(panels: list[go.Figure], *, title: str | None = None, gap: int = 28) -
             layout[legend_name] = dict(orientation="h", x=0, xanchor="left", y=domain[1], yanchor="bottom",
                                        yref="paper", font=dict(size=11))
         traces, shapes, notes = _moved(panel, i, legend_name if legend else None)
-        for copy in traces:
-            if legend:
-                copy.setdefault("legendgroup", f"panel {i}")
+        for copy in traces:  # (ungrouped entries stay ungrouped: they share rows, as _legend_rows counts them)
             if copy.get("type") == "heatmap" and copy.get("showscale", True) is not False:
                 colorbar = dict(copy.get("colorbar") or {})
                 colorbar.update(x=1.01, xanchor="left", thickness=14, y=(domain[0] + domain[1]) / 2,

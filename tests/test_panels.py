@@ -76,6 +76,17 @@ def test_lines_and_legends_move_with_their_panel(parts):
     assert fig.layout.legend5.y == pytest.approx(fig.layout.yaxis5.domain[1])
 
 
+def test_a_legend_of_ungrouped_entries_gets_the_rows_it_is_drawn_in(parts):
+    rng = np.random.default_rng(0)
+    scatter = figures.saturation_figure(gates={g: rng.uniform(size=(30, 4)) for g in "ifo"})  # 3 entries, no groups
+    fig = panels.stack([parts[1], scatter])
+    entries = [t for t in fig.data if t.yaxis == "y2"]
+    # plotly draws a legend group as one column: grouped, the three entries would need three rows, not one
+    assert len(entries) == 3 and all(t.legendgroup is None for t in entries)
+    title = next(a for a in fig.layout.annotations if a.text == scatter.layout.title.text)
+    assert title.yshift == panels._legend_space(scatter) + 2 == panels.LEGEND_ROW + 12
+
+
 def test_stacking_leaves_the_panels_as_they_were_and_needs_one(parts):
     before = [p.to_json() for p in parts]
     panels.stack(parts)
