@@ -145,27 +145,33 @@ def bits_per_char(loss: np.ndarray | None) -> float | None:
 
 
 def gradients_through_time(model, text: str, *, loss="last", jacobian_chars: int = JACOBIAN_CHARS) -> dict:
-    """explorer.bptt of a model on text, plus the Jacobian norms ||dh_T/dh_t||_F over the last
-    `jacobian_chars` steps (all of them for shorter text).
-
-    For longer text the Jacobian pass starts from the exact states the full pass reached just before
-    that window (unidirectional models), so its numbers are those of the whole text. Returns
-    {"grads": Gradients, "jacobian": [L, D, T'] or None, "jacobian_start": first step of T',
-    "jacobian_exact": False where a bidirectional model's window had to start from zero states}."""
+    """explorer.bptt of a model on text, plus `jacobian_through_time`. Returns {"grads": Gradients,
+    "jacobian": [L, D, T'] or None, "jacobian_start": first step of T', "jacobian_exact": ...}."""
     from .grads import bptt
 
+    return {"grads": bptt(model, text, loss=loss), **jacobian_through_time(model, text, jacobian_chars=jacobian_chars)}
+
+
+def jacobian_through_time(model, text: str, *, jacobian_chars: int = JACOBIAN_CHARS) -> dict:
+    """The Jacobian norms ||dh_T/dh_t||_F of a model reading text, over the last `jacobian_chars` steps
+    (all of them for shorter text): {"jacobian": [L, D, T'], "jacobian_start": first step of T',
+    "jacobian_exact": False where a bidirectional model's window had to start from zero states}.
+
+    For longer text the window starts from the exact states the model reached just before it
+    (unidirectional models), so its numbers are those of the whole text."""
+    from .grads import jacobian
+    from .trace import trace
+
     if len(text) <= jacobian_chars:
-        grads = bptt(model, text, loss=loss, jacobian=True)
-        return {"grads": grads, "jacobian": grads.jacobian, "jacobian_start": 0, "jacobian_exact": True}
-    grads = bptt(model, text, loss=loss)
-    steps = grads.trace.steps
-    start = steps - jacobian_chars
+        return {"jacobian": jacobian(model, text), "jacobian_start": 0, "jacobian_exact": True}
+    start = len(text) - jacobian_chars
     state = None
-    if grads.trace.num_directions == 1:
-        h0 = torch.from_numpy(grads.trace.hidden[:, 0, start - 1].copy())  # [L, H]: the state before the window
-        state = h0 if grads.trace.cell is None else (h0, torch.from_numpy(grads.trace.cell[:, 0, start - 1].copy()))
-    window = bptt(model, text[start:], loss="last", jacobian=True, state=state)
-    return {"grads": grads, "jacobian": window.jacobian, "jacobian_start": start, "jacobian_exact": state is not None}
+    if not model.config.bidirectional:
+        before = trace(model, text[:start])  # the state after the text before the window
+        h0 = torch.from_numpy(before.hidden[:, 0, -1].copy())  # [L, H]
+        state = h0 if before.cell is None else (h0, torch.from_numpy(before.cell[:, 0, -1].copy()))
+    return {"jacobian": jacobian(model, text[start:], state=state), "jacobian_start": start,
+            "jacobian_exact": state is not None}
 
 
 def model_summary(model, trace: Trace) -> dict:

@@ -188,6 +188,17 @@ def jacobian_norms(rnn: nn.Module, internals: dict) -> np.ndarray:
     return torch.stack(rows).cpu().numpy()
 
 
+def jacobian(rnn: nn.Module, x, *, state=None) -> np.ndarray:
+    """[L, D, T]: ||dh_last/dh_t||_F (see `jacobian_norms`) of an RNNModel on text, ids or values, or of
+    a stock module on x (T, input_size), from `state`; the same numbers as bptt(..., jacobian=True)
+    without its gradient pass."""
+    if isinstance(rnn, RNNModel):
+        feats, core = model_inputs(rnn, x)[0], rnn.rnn
+    else:
+        feats, core = x, rnn
+    return jacobian_norms(core, forward_internals(core, feats, state))
+
+
 # ---------------------------------------------------------------------------------------------
 # the public call
 

@@ -336,15 +336,28 @@ def model_parameters(name: str) -> int | None:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _gradients(name: str, directory: str, text: str, loss, jacobian_chars: int) -> dict:
-    return analysis.gradients_through_time(_load(name, directory), text, loss=loss, jacobian_chars=jacobian_chars)
+def _gradients(name: str, directory: str, text: str, loss):
+    return bptt(_load(name, directory), text, loss=loss)
 
 
-def gradients(name: str, text: str, *, loss="last", jacobian_chars: int = analysis.JACOBIAN_CHARS) -> dict:
-    """analysis.gradients_through_time (explorer.bptt + Jacobian norms), cached for pretrained models."""
+def gradients(name: str, text: str, *, loss="last"):
+    """explorer.bptt of a model on text, cached for pretrained models."""
     if is_user_model(name):
-        return analysis.gradients_through_time(_user_model(name), text, loss=loss, jacobian_chars=jacobian_chars)
-    return _gradients(name, _directory_key(), text, loss, jacobian_chars)
+        return bptt(_user_model(name), text, loss=loss)
+    return _gradients(name, _directory_key(), text, loss)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _jacobian(name: str, directory: str, text: str, jacobian_chars: int) -> dict:
+    return analysis.jacobian_through_time(_load(name, directory), text, jacobian_chars=jacobian_chars)
+
+
+def jacobian(name: str, text: str, *, jacobian_chars: int = analysis.JACOBIAN_CHARS) -> dict:
+    """analysis.jacobian_through_time (||dh_T/dh_t||_F over the last steps), cached for pretrained models.
+    Apart from `gradients`, so a page can draw the gradients while the Jacobian (H backward passes) runs."""
+    if is_user_model(name):
+        return analysis.jacobian_through_time(_user_model(name), text, jacobian_chars=jacobian_chars)
+    return _jacobian(name, _directory_key(), text, jacobian_chars)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -100,7 +100,7 @@ for name, found in ui.each_model(lambda n: ui.gradients(n, used, loss=loss_kind)
     if isinstance(found, Exception):
         st.error(f"{name}: could not compute its gradients: {found}")
     else:
-        results[name] = found
+        results[name] = {"grads": found}
 if not results:
     ui.set_url(**url)
     clipping_section()
@@ -166,8 +166,13 @@ st.caption("Log colour scale (powers of ten). The LSTM's cell state is a \"const
            "near 1 the gradient flows back along c with little loss; the hidden state's gradient has to pass "
            "through W_hh and tanh' at every step.")
 
-# -- Jacobian --
+# -- Jacobian (computed now: the charts above are on their way to the browser meanwhile) --
 st.header("‖∂h_T/∂h_t‖: how much the last state depends on step t")
+for name, found in ui.each_model(lambda n: ui.jacobian(n, used), list(results)).items():
+    if isinstance(found, Exception):
+        st.error(f"{name}: could not compute its Jacobian: {found}")
+        found = {"jacobian": None, "jacobian_start": 0, "jacobian_exact": True}
+    results[name].update(found)
 jac_fig = figures.log_curves_figure(
     series=curves(lambda r: r["jacobian"], lambda r: r["jacobian_start"]), tokens=tokens,
     title="Jacobian norm ‖∂h_T/∂h_t‖_F (Frobenius) within each layer",

@@ -99,6 +99,36 @@ def test_jacobian_norms_equal_autograd_jacobian(kind):
         np.testing.assert_allclose(norms[layer, d], expected, atol=1e-10)
 
 
+@pytest.mark.parametrize("kind", ["rnn", "gru", "lstm"])
+def test_jacobian_alone_is_the_one_bptt_gives(kind):
+    from explorer.grads import jacobian
+    torch.manual_seed(6)
+    module = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[kind](3, 4, num_layers=2, bidirectional=True).double()
+    x = torch.randn(9, 3, dtype=torch.float64)
+    np.testing.assert_allclose(jacobian(module, x), bptt(module, x, lambda out: out.sum(), jacobian=True).jacobian,
+                               rtol=1e-12)
+    model = text_model(kind)
+    np.testing.assert_allclose(jacobian(model, "abca bc"), bptt(model, "abca bc", jacobian=True).jacobian, rtol=1e-12)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_the_jacobian_window_of_long_text_carries_the_state_before_it(bidirectional):
+    from explorer.analysis import jacobian_through_time
+    model = text_model(num_layers=2, bidirectional=bidirectional)
+    text = "abc cab bca " * 6
+    whole = bptt(model, text, jacobian=True).jacobian
+    short = jacobian_through_time(model, text[:20], jacobian_chars=30)
+    assert short["jacobian_start"] == 0 and short["jacobian_exact"]
+    np.testing.assert_allclose(short["jacobian"], bptt(model, text[:20], jacobian=True).jacobian, rtol=1e-12)
+    found = jacobian_through_time(model, text, jacobian_chars=30)
+    assert found["jacobian_start"] == len(text) - 30 and found["jacobian"].shape[-1] == 30
+    assert found["jacobian_exact"] is not bidirectional
+    if not bidirectional:  # started from the state the model had reached: the whole text's numbers
+        np.testing.assert_allclose(found["jacobian"], whole[..., -30:], rtol=1e-9)
+    else:  # the backward direction cannot know what follows the window's start: it reads the window afresh
+        np.testing.assert_allclose(found["jacobian"], bptt(model, text[-30:], jacobian=True).jacobian, rtol=1e-12)
+
+
 def text_model(cell="lstm", **kw):
     vocab = Vocab.from_chars("abc ")
     config = ModelConfig(cell=cell, input_mode="embedding", input_size=len(vocab), embedding_size=3, hidden_size=6,

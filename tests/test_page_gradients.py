@@ -228,6 +228,24 @@ def test_a_broken_model_is_named_and_the_others_drawn(tmp_path, monkeypatch):
     assert drawn == {"english-rnn", "english-lstm"}
 
 
+def test_a_model_whose_jacobian_fails_keeps_its_gradients(tmp_path, monkeypatch):
+    from explorer import analysis
+    monkeypatch.setenv(ZOO_ENV, str(make_zoo(tmp_path, ("english-rnn", "english-gru", "english-lstm"))))
+    works = analysis.jacobian_through_time
+
+    def jacobian(model, text, **kw):
+        if model.config.cell == "gru":
+            raise ValueError("out of memory for H backward passes")
+        return works(model, text, **kw)
+
+    monkeypatch.setattr(analysis, "jacobian_through_time", jacobian)
+    at = open_page(AppTest.from_file(APP, default_timeout=60))
+    assert "english-gru: could not compute its Jacobian: out of memory" in texts(at.error)
+    assert {t["name"].split(" (")[0] for t in chart(at, "Gradient norm")["data"]} == {"english-rnn", "english-gru",
+                                                                                   "english-lstm"}
+    assert {t["name"].split(" (")[0] for t in chart(at, "Jacobian norm")["data"]} == {"english-rnn", "english-lstm"}
+
+
 def test_clipping_lab_runs_on_the_button(app):
     at = open_page(app)
     assert "Press the button" in texts(at.info)
