@@ -144,14 +144,6 @@ def bits_per_char(loss: np.ndarray | None) -> float | None:
     return float(finite.mean() / np.log(2.0)) if finite.size else None
 
 
-def gradients_through_time(model, text: str, *, loss="last", jacobian_chars: int = JACOBIAN_CHARS) -> dict:
-    """explorer.bptt of a model on text, plus `jacobian_through_time`. Returns {"grads": Gradients,
-    "jacobian": [L, D, T'] or None, "jacobian_start": first step of T', "jacobian_exact": ...}."""
-    from .grads import bptt
-
-    return {"grads": bptt(model, text, loss=loss), **jacobian_through_time(model, text, jacobian_chars=jacobian_chars)}
-
-
 def jacobian_through_time(model, text: str, *, jacobian_chars: int = JACOBIAN_CHARS) -> dict:
     """The Jacobian norms ||dh_T/dh_t||_F of a model reading text, over the last `jacobian_chars` steps
     (all of them for shorter text): {"jacobian": [L, D, T'], "jacobian_start": first step of T',
