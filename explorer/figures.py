@@ -14,10 +14,13 @@ the values inside a step's equations, exports) come from explorer/analysis.py.
 """
 from __future__ import annotations
 
+import base64
+import copy
 import hashlib
 import html
 import json
 import math
+import re
 
 import numpy as np
 import plotly.graph_objects as go
@@ -156,25 +159,93 @@ HOUSE = go.layout.Template(layout=dict(
 HOUSE.data.heatmap = [go.Heatmap(colorbar=dict(outlinewidth=0, thickness=14, tickfont=dict(color=FAINT)))]
 
 
+HOUSE_LOOK = HOUSE.to_plotly_json()  # {"layout": {...}, "data": {"heatmap": [{...}]}}
+_PER_SUBPLOT = re.compile(r"(xaxis|yaxis|legend|coloraxis)\d*")  # a template entry styles each of these
+_NOT_CARTESIAN = frozenset({"pie", "table", "sankey", "parcoords", "parcats", "sunburst", "treemap", "icicle",
+                            "funnelarea", "indicator", "scatterpolar", "barpolar", "scatterternary", "scattergeo",
+                            "choropleth", "scatter3d", "surface", "mesh3d"})
+_TYPED_KEPT = frozenset({"z"})  # a heatmap's grid stays base64: plotly.js compares it by datarevision
+
+
+def _under(defaults: dict, own: dict) -> dict:
+    """`own`, with `defaults` filled in wherever it says nothing (dicts merged at every depth)."""
+    out = copy.deepcopy(defaults)
+    for key, value in own.items():
+        out[key] = _under(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _listed(value, key=None):
+    """Base64 typed arrays (what plotly.py makes of numeric numpy arrays) back to JSON lists, gaps
+    as None, except a heatmap's z; other numpy values (labels, scalars) as lists and numbers."""
+    if isinstance(value, dict):
+        if "bdata" in value and "dtype" in value:
+            if key in _TYPED_KEPT:
+                return value
+            numbers = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+            if "shape" in value:
+                numbers = numbers.reshape([int(n) for n in str(value["shape"]).split(",")])
+            if numbers.dtype.kind == "f":
+                return np.where(np.isfinite(numbers), numbers, None).tolist()
+            return numbers.tolist()
+        return {k: _listed(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_listed(v) for v in value]
+    if isinstance(value, (np.ndarray, np.generic)):  # what plotly.py leaves as it is: labels, scalars
+        return value.tolist()
+    return value
+
+
+def _subplots(layout: dict, data: list) -> set[str]:
+    """The layout keys of every axis, legend and colour axis the figure has or its traces use."""
+    keys = {key for key in layout if _PER_SUBPLOT.fullmatch(key)} | {"legend"}  # styled whenever shown
+    for trace in data:
+        if trace.get("type", "scatter") not in _NOT_CARTESIAN:
+            keys |= {"xaxis" + trace.get("xaxis", "x")[1:], "yaxis" + trace.get("yaxis", "y")[1:]}
+        keys |= {trace[k] for k in ("legend", "coloraxis") if isinstance(trace.get(k), str)}
+    return keys
+
+
+def house_spec(fig: go.Figure) -> dict:
+    """The figure as the browser should get it, a plain dict in the house look (HOUSE). Streamlit's
+    chart hands plotly.js each new figure twice (once as it mounts, once as a copy), and plotly.js
+    redraws the whole chart the second time if anything compares unequal by identity. So:
+    - the look is written into the figure rather than sent as a template, which is compared by identity;
+    - numbers go as JSON lists, not base64 typed arrays (a heatmap's z excepted, which is safe);
+    - autosize is on, so the width Streamlit fills in once the chart is measured changes nothing;
+    - layout.datarevision is a digest of all the rest, so an unchanged figure is not drawn again.
+    Each chart is then drawn once instead of twice (Inspect's step-by-step figure: ~0.1 s less)."""
+    spec = _listed(fig.to_dict())
+    layout, data = spec["layout"], spec["data"]
+    layout.pop("template", None)
+    look = HOUSE_LOOK["layout"]
+    baked = _under({k: v for k, v in look.items() if not _PER_SUBPLOT.fullmatch(k)}, layout)
+    for key in _subplots(layout, data):
+        baked[key] = _under(look.get(_PER_SUBPLOT.fullmatch(key).group(1), {}), layout.get(key, {}))
+    baked.setdefault("autosize", True)
+    baked.pop("datarevision", None)
+    traces = []
+    for trace in data:
+        defaults = HOUSE_LOOK["data"].get(trace.get("type", "scatter"))
+        traces.append(_under({k: v for k, v in defaults[0].items() if k != "type"}, trace) if defaults else trace)
+    spec = {"data": traces, "layout": baked}
+    baked["datarevision"] = figure_digest(spec)
+    return spec
+
+
 def house_style(fig: go.Figure) -> go.Figure:
-    """The figure in the house look (replacing plotly's default template), in place; returns it.
-    The app sends figures in this look instead of Streamlit's chart theme, which the browser
-    would apply to a copy of every figure and then draw each chart a second time."""
-    fig.layout.template = HOUSE
-    return fig
+    """The figure in the house look (house_spec), as a new figure; the app's charts and the exported
+    PNG and HTML files all look this way."""
+    out = go.Figure(house_spec(fig), skip_invalid=False, _validate=False)  # checked when it was built
+    out.layout.template = {}  # the look is written in; plotly.py would otherwise add its own template
+    return out
 
 
-def figure_digest(fig: go.Figure) -> str:
-    """A short digest of everything in the figure. Arrays go in as their raw bytes (numbers) or
-    their items (labels), which takes a third of the time of writing the figure's JSON."""
-    def raw(value):
-        if isinstance(value, np.ndarray):
-            numbers = value.dtype.kind in "biuf"
-            return [value.dtype.str, value.shape, value.tobytes().hex()] if numbers else value.tolist()
-        if isinstance(value, np.generic):
-            return value.item()
-        return repr(value)  # nothing else is expected; an unstable repr only costs a redraw
-    text = json.dumps(fig.to_plotly_json(), default=raw)
+def figure_digest(fig: go.Figure | dict) -> str:
+    """A short digest of everything in the figure (a go.Figure, or house_spec's dict without its
+    datarevision). Arrays go in as base64 or as lists, numpy scalars by value."""
+    spec = fig if isinstance(fig, dict) else fig.to_dict()
+    text = json.dumps(spec, sort_keys=True, default=lambda v: v.item() if isinstance(v, np.generic) else repr(v))
     return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
@@ -188,12 +259,12 @@ def can_export_png() -> bool:
 
 
 def figure_png(fig: go.Figure) -> bytes:
-    return house_style(go.Figure(fig)).to_image(format="png", scale=2)
+    return house_style(fig).to_image(format="png", scale=2)
 
 
 def figure_html(fig: go.Figure) -> bytes:
     """A standalone HTML file for a figure, plotly.js included, so it opens offline in class."""
-    return house_style(go.Figure(fig)).to_html(include_plotlyjs=True, full_html=True).encode("utf-8")  # offline
+    return house_style(fig).to_html(include_plotlyjs=True, full_html=True).encode("utf-8")  # offline
 
 
 # ---------------------------------------------------------------------------------------------

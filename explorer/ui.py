@@ -542,12 +542,20 @@ def intervene_compare(name: str, text: str, changes) -> intervene.Comparison:
     return _compare(name, _directory_key(), text, tuple(changes))
 
 
+class _Spec(go.Figure):
+    """A figure already in the form the browser gets (figures.house_spec), for st.plotly_chart, which
+    asks a go.Figure for nothing but to_dict(). Building a real go.Figure from the spec, which
+    Streamlit then copies, took a third of Inspect's server time; this hands the spec over as is."""
+
+    def __init__(self, spec: dict):  # BaseFigure.__init__ skipped on purpose: nothing else is read
+        self._spec = spec
+
+    def to_dict(self) -> dict:
+        return self._spec
+
+
 def plot(fig, *, key: str, where=None, **kwargs) -> None:
-    """Draw a figure in the house look (figures.house_style), in `where` (a column or container;
-    default the page). Streamlit's own chart theme is turned off: the browser would apply it to a
-    copy of every figure and then draw the chart twice. `layout.datarevision` is a digest of
-    the figure, so redrawing an unchanged figure is one cheap comparison in plotly.js."""
-    figures.house_style(fig)
-    fig.layout.datarevision = None
-    fig.layout.datarevision = figures.figure_digest(fig)
-    (where or st).plotly_chart(fig, key=key, theme=None, **kwargs)
+    """Draw a figure in the house look, in `where` (a column or container; default the page).
+    figures.house_spec prepares it so that the browser draws it once, not twice, and skips an
+    unchanged one; Streamlit's own chart theme is off (it would restyle a copy and draw again)."""
+    (where or st).plotly_chart(_Spec(figures.house_spec(fig)), key=key, theme=None, **kwargs)

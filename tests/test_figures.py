@@ -75,6 +75,40 @@ def test_the_digest_names_the_figure_and_changes_with_any_of_it(lstm_trace):
     assert figures.figure_digest(scalar) == figures.figure_digest(heat().update_layout(meta=0.5))
 
 
+def test_the_house_look_is_written_into_each_figure(lstm_trace):
+    """house_spec: what the browser gets. The look is in the figure itself (a template would make
+    plotly.js redraw the chart when Streamlit hands it over again), the figure's own settings win,
+    and numbers outside heatmaps are plain lists with gaps as None (typed arrays: the same redraw)."""
+    _, tr = lstm_trace
+    from explorer import panels
+    heat = figures.state_heatmap(values=tr.hidden[0, 0], tokens=tr.tokens, quantity="hidden")
+    strip = figures.loss_strip(tokens=tr.tokens, loss=tr.loss)
+    strip.update_xaxes(tickfont_color="red")
+    spec = figures.house_spec(panels.stack([heat, strip]))
+    layout, data = spec["layout"], spec["data"]
+    assert "template" not in layout and layout["autosize"] is True
+    assert layout["font"]["family"] == figures.FONT and layout["paper_bgcolor"] == "white"
+    assert set(k for k in layout if re.fullmatch(r"[xy]axis\d*", k)) == {"xaxis", "yaxis", "xaxis2", "yaxis2"}
+    assert layout["xaxis"]["tickfont"]["color"] == figures.FAINT and layout["yaxis2"]["gridcolor"] == figures.GRID
+    assert layout["xaxis2"]["tickfont"]["color"] == "red"  # the figure's own setting wins
+    assert layout["yaxis"]["autorange"] == "reversed" and layout["yaxis2"]["title"]["font"]["size"] == 13
+    heatmap, line = data
+    assert heatmap["colorbar"]["thickness"] == 14 and heatmap["colorbar"]["title"]["text"]
+    assert set(heatmap["z"]) >= {"bdata", "dtype"}  # the grid stays compact
+    assert isinstance(line["y"], list) and line["y"][-1] is None  # the last step has no next character
+    np.testing.assert_allclose(line["y"][:-1], tr.loss[:-1] / np.log(2), rtol=1e-12)
+    assert len(layout["datarevision"]) == 16 and layout["datarevision"] == figures.figure_digest(
+        {"data": data, "layout": {k: v for k, v in layout.items() if k != "datarevision"}})
+    exported = figures.house_style(panels.stack([heat, strip])).to_dict()  # PNG and HTML files look the same
+    assert exported["layout"].pop("template") == {} and exported == spec
+
+
+def test_a_figure_without_cartesian_traces_gets_no_axes():
+    spec = figures.house_spec(go.Figure(go.Pie(values=[1, 2], labels=["a", "b"])))
+    assert not any(k.startswith(("xaxis", "yaxis")) for k in spec["layout"])
+    assert spec["layout"]["legend"]["font"]["color"] == figures.INK  # its legend is in the house look
+
+
 def test_every_figure_is_labelled(lstm_trace):
     _, tr = lstm_trace
     for fig in all_figures(tr):

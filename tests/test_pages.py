@@ -10,7 +10,7 @@ import pytest
 from page_helpers import APP, CORPUS, chart_specs, chart_titles, open_page, panel_traces, save_tiny_model
 from streamlit.testing.v1 import AppTest
 
-from explorer import Vocab, zoo
+from explorer import Vocab, figures, zoo
 from explorer.ui import MAX_TEXT, ZOO_ENV
 
 
@@ -56,17 +56,25 @@ def test_inspect_default_view(app):
 
 
 def test_charts_go_out_in_the_house_look_drawn_once(app):
-    """Streamlit's chart theme is off (it makes the browser draw every chart twice); the figures carry
-    the house template instead, and a revision that changes exactly when the figure does."""
+    """Streamlit's chart theme is off (it makes the browser draw every chart twice). The house look
+    is written into each figure, not sent as a template, and numbers outside heatmaps go as lists:
+    plotly.js would redraw a chart handed a template or a typed array again. The revision changes
+    exactly when the figure does."""
     at = open_page(app, "pages/inspect.py")
     charts = at.get("plotly_chart")
     assert charts
     for chart in charts:
         spec = json.loads(chart.proto.spec)
         assert chart.proto.theme == "", "theme=None: no second draw in the browser"
-        assert "Source Sans" in spec["layout"]["template"]["layout"]["font"]["family"]
-        assert spec["layout"]["template"]["layout"]["paper_bgcolor"] == "white"
-        assert len(spec["layout"]["datarevision"]) == 16
+        layout = spec["layout"]
+        assert layout.get("template") is None and layout["autosize"] is True
+        assert "Source Sans" in layout["font"]["family"] and layout["paper_bgcolor"] == "white"
+        axes = [k for k in layout if k.startswith(("xaxis", "yaxis"))]
+        assert axes and all(layout[k]["tickfont"]["color"] == figures.FAINT for k in axes)
+        for trace in spec["data"]:
+            typed = [k for k, v in trace.items() if isinstance(v, dict) and "bdata" in v]
+            assert typed in ([], ["z"]), typed
+        assert len(layout["datarevision"]) == 16
     revisions = [json.loads(c.proto.spec)["layout"]["datarevision"] for c in charts]
     at.number_input(key="step").set_value(3).run()  # the figures do not depend on the step
     assert [json.loads(c.proto.spec)["layout"]["datarevision"] for c in at.get("plotly_chart")] == revisions
