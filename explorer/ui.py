@@ -542,6 +542,13 @@ def intervene_compare(name: str, text: str, changes) -> intervene.Comparison:
     return _compare(name, _directory_key(), text, tuple(changes))
 
 
+def coloured(markup: str, where=None) -> None:
+    """Coloured text (figures.colored_text_html and the like: spans with inline styles and hover
+    titles), put into the page as it is. st.markdown would first parse it as Markdown with HTML,
+    which for a 200-character text cost the browser more than the spans themselves."""
+    (where or st).html(markup)
+
+
 class _Spec(go.Figure):
     """A figure already in the form the browser gets (figures.house_spec), for st.plotly_chart, which
     asks a go.Figure for nothing but to_dict(). Building a real go.Figure from the spec, which

@@ -76,9 +76,8 @@ window_values = {k: v[start:stop] for k, v in values.items()}
 
 # -- the text, coloured by one unit --
 st.subheader(f"Unit {unit}: {figures.quantity_name(color_by)}")
-st.markdown(figures.colored_text_html(tokens=tr.tokens, values=window_values[color_by][:, unit], quantity=color_by,
-                                      unit=unit, start=start, scale_values=values[color_by][:, unit]),
-            unsafe_allow_html=True)
+ui.coloured(figures.colored_text_html(tokens=tr.tokens, values=window_values[color_by][:, unit], quantity=color_by,
+                                      unit=unit, start=start, scale_values=values[color_by][:, unit]))
 st.caption("Hover a character for its step and value. Gates run from 0 (dark) to 1 (yellow); "
            "signed values from blue (negative) through white to red (positive).")
 
@@ -158,9 +157,9 @@ st.caption(f"Unit {unit} of layer {layer} at step {step}, reading “{figures.ch
 if direction:
     st.caption("Backward direction: the “previous” state h_{t-1} (and c_{t-1}) is the one after reading x_{t+1}.")
 try:
-    for line in figures.equation_latex(analysis.equation_values(model, tr, layer=layer, direction=direction,
-                                                                step=step, unit=unit)):
-        st.latex(line)
+    lines = figures.equation_latex(analysis.equation_values(model, tr, layer=layer, direction=direction,
+                                                            step=step, unit=unit))
+    st.latex(r"\begin{gathered}" + r" \\[0.4em] ".join(lines) + r"\end{gathered}")  # one block: typeset once
 except ValueError as err:
     st.info(str(err))
 

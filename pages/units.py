@@ -139,12 +139,11 @@ if view == "probe":
     direction, unit = int(series.direction[column]), int(series.unit[column])
     shown = typed.values[:, typed.column(quantity, layer, direction, unit)]
     st.markdown(f"**{series.name(column)} on your text**")
-    st.markdown(figures.colored_text_html(tokens=tokens, values=shown, quantity=quantity, unit=unit,
-                                          scale_values=series.values[:, column]), unsafe_allow_html=True)
+    ui.coloured(figures.colored_text_html(tokens=tokens, values=shown, quantity=quantity, unit=unit,
+                                          scale_values=series.values[:, column]))
     st.markdown(f"**… and on the start of the corpus sample** ({SHOWN_SAMPLE} of {len(sample):,} characters)")
-    st.markdown(figures.colored_text_html(tokens=sample[:SHOWN_SAMPLE], values=series.values[:SHOWN_SAMPLE, column],
-                                          quantity=quantity, unit=unit, scale_values=series.values[:, column]),
-                unsafe_allow_html=True)
+    ui.coloured(figures.colored_text_html(tokens=sample[:SHOWN_SAMPLE], values=series.values[:SHOWN_SAMPLE, column],
+                                          quantity=quantity, unit=unit, scale_values=series.values[:, column]))
     ui.plot(figures_units.probe_figure(
         tokens=sample, unit_values=series.values[:, column], feature=values, unit_name=series.name(column),
         feature_name=label, r=float(ranking.r[column])), key="probe-curve")
@@ -177,8 +176,8 @@ elif view == "match":
     url.update(mq=quantity, threshold=threshold, stretch=f"{start}-{stop}")
     if stop <= start:
         finish("Select a stretch at least one character long.")
-    st.markdown(figures_units.stretch_html(tokens=tokens, start=start, stop=stop, context=steps, label="Your selection"),
-                unsafe_allow_html=True)
+    ui.coloured(figures_units.stretch_html(tokens=tokens, start=start, stop=stop, context=steps,
+                                           label="Your selection"))
     chosen = typed.select(quantity)
     on = units.units_on(chosen.values, start, stop, threshold)
     if not on.size:
@@ -189,10 +188,10 @@ elif view == "match":
     matches = units.match_stretches(series.select(quantity).values, on, stop - start, threshold, top=5)
     st.subheader("Where the same units are on in the corpus sample")
     for k, m in enumerate(matches, 1):
-        st.markdown(figures_units.stretch_html(
+        ui.coloured(figures_units.stretch_html(
             tokens=sample, start=m["start"], stop=m["stop"], context=40,
-            label=f"#{k}: {m['on']} of {on.size} units on ({m['share']:.0%}), steps {m['start']}–{m['stop'] - 1}"),
-            unsafe_allow_html=True)
+            label=f"#{k}: {m['on']} of {on.size} units on ({m['share']:.0%}), "
+                  f"steps {m['start']}–{m['stop'] - 1}"))
     if not matches:
         st.info("None of these units is on anywhere in the corpus sample at this threshold.")
 

@@ -76,6 +76,11 @@ def panel_traces(spec: dict, title_part: str) -> list[dict]:
     return [t for t in spec["data"] if t.get("yaxis", "y") == axis]
 
 
+def coloured_texts(at) -> list[str]:
+    """The coloured texts on the page (ui.coloured: st.html elements), as HTML."""
+    return [element.proto.body for element in at.get("html")]
+
+
 def as_array(values) -> np.ndarray:
     """A figure's array as the browser gets it: plotly sends numpy arrays as typed arrays (base64
     bytes), lists as lists (None for a gap, read as NaN)."""

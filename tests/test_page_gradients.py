@@ -10,7 +10,7 @@ import numpy as np
 import page_helpers
 import pytest
 import torch
-from page_helpers import APP, CORPUS, as_array, chart_specs, figures_and_panels, save_tiny_model
+from page_helpers import APP, CORPUS, as_array, chart_specs, coloured_texts, figures_and_panels, save_tiny_model
 from streamlit.testing.v1 import AppTest
 
 from explorer import ModelConfig, RNNModel, Vocab, bptt, zoo
@@ -135,7 +135,7 @@ def test_saliency_is_bptt_at_the_chosen_step(app, tiny_zoo):
     at = open_page(app)
     at.number_input(key="step").set_value(10).run()
     assert not at.exception
-    shown = [m.value for m in at.markdown if "dloss" in html.unescape(m.value)]
+    shown = [m for m in coloured_texts(at) if "dloss" in html.unescape(m)]
     assert len(shown) == 3
     model = zoo.load("english-rnn", tiny_zoo)
     expected = bptt(model, DEFAULT_TEXT["english"], loss=10).saliency

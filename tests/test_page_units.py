@@ -3,7 +3,7 @@ render, features and patterns change the ranking, bad patterns get their sentenc
 reproduce the view."""
 import pytest
 import torch
-from page_helpers import CORPUS, chart_specs, open_page, save_tiny_model
+from page_helpers import CORPUS, chart_specs, coloured_texts, open_page, save_tiny_model
 
 from explorer import ModelConfig, RNNModel, Vocab
 
@@ -24,7 +24,7 @@ def titles(at):
 
 
 def markdown(at):
-    return " ".join(m.value for m in at.markdown)
+    return " ".join([m.value for m in at.markdown] + coloured_texts(at))
 
 
 def test_default_view_ranks_units_for_quotes_on_python(app):

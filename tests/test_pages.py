@@ -7,7 +7,8 @@ exists.
 import json
 
 import pytest
-from page_helpers import APP, CORPUS, chart_specs, chart_titles, open_page, panel_traces, save_tiny_model
+from page_helpers import (APP, CORPUS, chart_specs, chart_titles, coloured_texts, open_page, panel_traces,
+                          save_tiny_model)
 from streamlit.testing.v1 import AppTest
 
 from explorer import Vocab, figures, zoo
@@ -46,12 +47,13 @@ def test_inspect_default_view(app):
     assert any("hidden state" in t for t in titles) and any("cell state" in t for t in titles)
     assert any("Cell-state flow" in t for t in titles) and any("saturation" in t for t in titles)
     assert any("Top-5" in t for t in titles) and any("Surprise" in t for t in titles)
-    assert "<span" in at.markdown[0].value
+    assert "<span" in coloured_texts(at)[0]
     at.pills(key="show").set_value(["f", "o"]).run()
     titles = chart_titles(at)
     assert any("forget gate" in t for t in titles) and not any("cell state" in t for t in titles)
     assert at.query_params["show"] == "f,o"
-    assert len(at.latex) >= 5  # the LSTM's step equations with numbers
+    (equations,) = at.latex  # the LSTM's step equations with numbers, typeset as one block
+    assert all(f"{name}_t" in equations.value for name in "ifgoch") and equations.value.count(r"\\") >= 6
     assert at.query_params["model"] == "english-lstm" and at.query_params["text"].startswith("And he said")
 
 
@@ -147,7 +149,7 @@ def test_url_restores_the_view(app):
     assert at.radio(key="order").value == "activity"
     titles = chart_titles(at)
     assert any("update gate" in t for t in titles) and not any("Cell-state" in t for t in titles)
-    assert "unit 3 z" in at.markdown[0].value
+    assert "unit 3 z" in coloured_texts(at)[0]
 
 
 def test_bad_url_params_fall_back_with_a_warning(app):
