@@ -433,13 +433,15 @@ def cell_flow_figure(*, flow: dict[str, np.ndarray], units, tokens, start: int =
         margin=dict(l=60, r=20, t=50, b=40), hovermode="closest"))
 
 
+GATE_COLORS = {"i": "#0072B2", "f": "#D55E00", "o": "#009E73", "r": "#CC79A7", "z": "#E69F00"}
+
+
 def saturation_figure(*, gates: dict[str, np.ndarray], title: str | None = None) -> go.Figure:
     """Each unit of each sigmoid gate as a point: fraction of steps left-saturated (< 0.1) on x,
     right-saturated (> 0.9) on y (Karpathy et al. 2015, fig. 3)."""
     fractions = gate_saturation(gates)
-    colors = {"i": "#0072B2", "f": "#D55E00", "o": "#009E73", "r": "#CC79A7", "z": "#E69F00"}
     points = [dict(type="scatter", x=low, y=high, mode="markers", name=quantity_name(name),
-                   customdata=np.arange(low.shape[0]), marker=dict(color=colors.get(name), size=7, opacity=0.75),
+                   customdata=np.arange(low.shape[0]), marker=dict(color=GATE_COLORS.get(name), size=7, opacity=0.75),
                    hovertemplate=f"{quantity_name(name)}, unit %{{customdata}}<br>below 0.1: %{{x:.0%}} of steps"
                                  "<br>above 0.9: %{y:.0%} of steps<extra></extra>")
               for name, (low, high) in fractions.items()]
@@ -449,6 +451,47 @@ def saturation_figure(*, gates: dict[str, np.ndarray], title: str | None = None)
         xaxis=dict(title=dict(text="fraction of steps left-saturated (< 0.1)"), range=[-0.02, 1.02]),
         yaxis=dict(title=dict(text="fraction of steps right-saturated (> 0.9)"), range=[-0.02, 1.02]),
         height=420, margin=dict(l=60, r=20, t=50, b=50)))
+
+
+def saturation_html(*, gates: dict[str, np.ndarray], title: str | None = None, height: int = 420) -> str:
+    """saturation_figure as static HTML in the house look, for a page redrawn at every keystroke: the
+    browser lays out these few hundred dots as plain elements in a few milliseconds, where a chart of
+    them cost it about 0.1 s (Inspect). Each dot's hover title names gate, unit and both fractions;
+    the interactive figure stays one download away. As wide as the column, up to 940 pixels."""
+    def at(v):  # percent of the plotting area, the axes running from -0.02 to 1.02
+        return (v + 0.02) / 1.04 * 100
+
+    box = "position:absolute;"
+    parts = [f'<div style="position:relative;width:100%;max-width:940px;height:{height}px;'
+             f'font-family:{html.escape(FONT)};font-size:12px;color:{INK}">',
+             f'<div style="{box}left:0;top:0;font-size:16px;font-weight:bold">'
+             f'{escape_all(title or "Gate saturation over this text")}</div>',
+             f'<div style="{box}left:0;top:{height // 2}px;transform:translate(-42%,-50%) rotate(-90deg);'
+             'font-size:13px;white-space:nowrap">fraction of steps right-saturated (&gt; 0.9)</div>',
+             f'<div style="{box}left:70px;right:190px;top:44px;bottom:56px">',
+             f'<div style="{box}left:{at(0):.2f}%;top:{100 - at(1):.2f}%;right:{100 - at(1):.2f}%;'
+             f'bottom:{at(0):.2f}%;background:linear-gradient(to top right,transparent calc(50% - 1px),#aaa 50%,'
+             'transparent calc(50% + 1px))"></div>',
+             f'<div style="{box}left:50%;top:calc(100% + 28px);transform:translateX(-50%);font-size:13px;'
+             'white-space:nowrap">fraction of steps left-saturated (&lt; 0.1)</div>']
+    for tick in np.linspace(0, 1, 6):
+        parts.append(f'<div style="{box}left:0;right:0;top:{100 - at(tick):.2f}%;border-top:1px solid {GRID}"></div>'
+                     f'<div style="{box}right:calc(100% + 8px);top:{100 - at(tick):.2f}%;transform:translateY(-50%);'
+                     f'color:{FAINT}">{tick:g}</div>'
+                     f'<div style="{box}left:{at(tick):.2f}%;top:calc(100% + 6px);transform:translateX(-50%);'
+                     f'color:{FAINT}">{tick:g}</div>')
+    legend = []
+    for row, (name, (low, high)) in enumerate(gate_saturation(gates).items()):
+        color, label = GATE_COLORS.get(name, INK), escape_all(quantity_name(name))
+        dot = f"width:7px;height:7px;border-radius:50%;background:{color};opacity:0.75"
+        for unit, (lo, hi) in enumerate(zip(low.tolist(), high.tolist())):
+            parts.append(f'<span title="{label}, unit {unit}: below 0.1 on {lo:.0%} of steps, above 0.9 on {hi:.0%}" '
+                         f'style="{box}left:{at(lo):.2f}%;top:{100 - at(hi):.2f}%;margin:-3.5px 0 0 -3.5px;{dot}">'
+                         '</span>')
+        legend.append(f'<div style="{box}left:24px;top:{20 * row}px;white-space:nowrap"><span style="{box}left:-14px;'
+                      f'top:4px;{dot}"></span>{label}</div>')
+    return "".join(parts) + '</div><div style="position:absolute;right:0;width:170px;top:44px">' + "".join(legend) \
+        + "</div></div>"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -542,11 +542,11 @@ def intervene_compare(name: str, text: str, changes) -> intervene.Comparison:
     return _compare(name, _directory_key(), text, tuple(changes))
 
 
-def coloured(markup: str, where=None) -> None:
-    """Coloured text (figures.colored_text_html and the like: spans with inline styles and hover
-    titles), put into the page as it is. st.markdown would first parse it as Markdown with HTML,
-    which for a 200-character text cost the browser more than the spans themselves."""
-    (where or st).html(markup)
+def markup(text: str, where=None) -> None:
+    """Markup made by the figure builders (coloured text: spans with inline styles and hover titles;
+    static charts: SVG), put into the page as it is. st.markdown would first parse it as Markdown
+    with HTML, which for a 200-character text cost the browser more than the spans themselves."""
+    (where or st).html(text)
 
 
 class _Spec(go.Figure):

@@ -76,7 +76,7 @@ window_values = {k: v[start:stop] for k, v in values.items()}
 
 # -- the text, coloured by one unit --
 st.subheader(f"Unit {unit}: {figures.quantity_name(color_by)}")
-ui.coloured(figures.colored_text_html(tokens=tr.tokens, values=window_values[color_by][:, unit], quantity=color_by,
+ui.markup(figures.colored_text_html(tokens=tr.tokens, values=window_values[color_by][:, unit], quantity=color_by,
                                       unit=unit, start=start, scale_values=values[color_by][:, unit]))
 st.caption("Hover a character for its step and value. Gates run from 0 (dark) to 1 (yellow); "
            "signed values from blue (negative) through white to red (positive).")
@@ -130,9 +130,9 @@ st.caption(" ".join(notes) + " Drag to zoom into steps; double-click to zoom out
 gates = {k: v for k, v in values.items() if k in ("i", "f", "o", "r", "z")}
 if gates:
     st.subheader("Gate saturation")
-    figs["saturation"] = figures.saturation_figure(
-        gates=gates, title=f"Gate saturation over this text ({steps} steps), layer {layer}")
-    ui.plot(figs["saturation"], key="saturation")
+    saturation_title = f"Gate saturation over this text ({steps} steps), layer {layer}"
+    ui.markup(figures.saturation_html(gates=gates, title=saturation_title))  # hover a dot for its unit
+    figs["saturation"] = figures.saturation_figure(gates=gates, title=saturation_title)  # for the downloads
     st.caption("Karpathy, Johnson & Fei-Fei (2015), fig. 3: units near the top left are almost always open "
                "(they remember); near the bottom right, almost always shut.")
 

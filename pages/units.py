@@ -139,10 +139,10 @@ if view == "probe":
     direction, unit = int(series.direction[column]), int(series.unit[column])
     shown = typed.values[:, typed.column(quantity, layer, direction, unit)]
     st.markdown(f"**{series.name(column)} on your text**")
-    ui.coloured(figures.colored_text_html(tokens=tokens, values=shown, quantity=quantity, unit=unit,
+    ui.markup(figures.colored_text_html(tokens=tokens, values=shown, quantity=quantity, unit=unit,
                                           scale_values=series.values[:, column]))
     st.markdown(f"**… and on the start of the corpus sample** ({SHOWN_SAMPLE} of {len(sample):,} characters)")
-    ui.coloured(figures.colored_text_html(tokens=sample[:SHOWN_SAMPLE], values=series.values[:SHOWN_SAMPLE, column],
+    ui.markup(figures.colored_text_html(tokens=sample[:SHOWN_SAMPLE], values=series.values[:SHOWN_SAMPLE, column],
                                           quantity=quantity, unit=unit, scale_values=series.values[:, column]))
     ui.plot(figures_units.probe_figure(
         tokens=sample, unit_values=series.values[:, column], feature=values, unit_name=series.name(column),
@@ -176,7 +176,7 @@ elif view == "match":
     url.update(mq=quantity, threshold=threshold, stretch=f"{start}-{stop}")
     if stop <= start:
         finish("Select a stretch at least one character long.")
-    ui.coloured(figures_units.stretch_html(tokens=tokens, start=start, stop=stop, context=steps,
+    ui.markup(figures_units.stretch_html(tokens=tokens, start=start, stop=stop, context=steps,
                                            label="Your selection"))
     chosen = typed.select(quantity)
     on = units.units_on(chosen.values, start, stop, threshold)
@@ -188,7 +188,7 @@ elif view == "match":
     matches = units.match_stretches(series.select(quantity).values, on, stop - start, threshold, top=5)
     st.subheader("Where the same units are on in the corpus sample")
     for k, m in enumerate(matches, 1):
-        ui.coloured(figures_units.stretch_html(
+        ui.markup(figures_units.stretch_html(
             tokens=sample, start=m["start"], stop=m["stop"], context=40,
             label=f"#{k}: {m['on']} of {on.size} units on ({m['share']:.0%}), "
                   f"steps {m['start']}–{m['stop'] - 1}"))

@@ -176,6 +176,26 @@ def test_unit_orders_are_permutations(lstm_trace):
         analysis.order_units(hidden, "alphabet")
 
 
+def test_saturation_as_html_places_every_unit_and_names_it():
+    rng = np.random.default_rng(0)
+    gates = {g: rng.uniform(size=(50, 6)) for g in "ifo"}
+    gates["f"][:, 2] = 0.95  # unit 2's forget gate is always open: top left
+    page = figures.saturation_html(gates=gates, title="Gate <saturation> & more")
+    assert "Gate &#60;saturation&#62; &#38; more" in page and "<saturation>" not in page
+    dots = re.findall(r'<span title="([^"]+)" style="position:absolute;left:([0-9.]+)%;top:([0-9.]+)%', page)
+    assert len(dots) == 3 * 6
+    fractions = analysis.gate_saturation(gates)
+    for name, label in (("i", "input gate i"), ("f", "forget gate f"), ("o", "output gate o")):
+        for unit in range(6):
+            low, high = fractions[name][0][unit], fractions[name][1][unit]
+            title, left, top = next(d for d in dots if d[0].startswith(f"{label}, unit {unit}:"))
+            assert f"below 0.1 on {low:.0%} of steps, above 0.9 on {high:.0%}" in title
+            assert float(left) == pytest.approx((low + 0.02) / 1.04 * 100, abs=0.01)
+            assert float(top) == pytest.approx(100 - (high + 0.02) / 1.04 * 100, abs=0.01)
+    assert page.count("<div") == page.count("</div>") and page.count("<span") == page.count("</span>")
+    assert "script" not in page
+
+
 def test_saturation_fractions():
     gates = {"f": np.array([[0.05, 0.95], [0.5, 0.99]]), "g": np.zeros((2, 2))}
     found = analysis.gate_saturation(gates)

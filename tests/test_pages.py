@@ -45,7 +45,11 @@ def test_inspect_default_view(app):
     assert at.text_area(key="text").value.startswith("And he said")
     titles = chart_titles(at)
     assert any("hidden state" in t for t in titles) and any("cell state" in t for t in titles)
-    assert any("Cell-state flow" in t for t in titles) and any("saturation" in t for t in titles)
+    assert any("Cell-state flow" in t for t in titles) and not any("saturation" in t for t in titles)
+    saturation = [m for m in coloured_texts(at) if "Gate saturation over this text" in m]
+    units = len(at.multiselect(key="flow").options)  # one option per unit
+    assert len(saturation) == 1 and saturation[0].count("<span title=") == 3 * units  # i f o of every unit, as HTML
+    assert "saturation" in at.selectbox(key="download_figure").options  # the interactive figure, to download
     assert any("Top-5" in t for t in titles) and any("Surprise" in t for t in titles)
     assert "<span" in coloured_texts(at)[0]
     at.pills(key="show").set_value(["f", "o"]).run()
