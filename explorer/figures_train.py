@@ -17,6 +17,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .figures import (
+    GATE_COLORS,
     MAX_CELLS,
     MAX_COLUMNS,
     UNIT_TICKS,
@@ -30,7 +31,7 @@ from .trace import SIGMOID_GATES, Trace
 
 MODEL_COLORS = ("#0072B2", "#D55E00", "#009E73")  # Okabe-Ito blue, vermillion, bluish green
 GROUP_COLORS = {"input": "#E69F00", "recurrent": "#CC79A7", "bias": "#56B4E9", "head": "#000000"}
-QUANTITY_COLORS = {"i": "#0072B2", "f": "#D55E00", "o": "#009E73", "r": "#CC79A7", "z": "#E69F00", "|h|": "#555555"}
+QUANTITY_COLORS = {**GATE_COLORS, "|h|": "#555555"}  # each gate as in the saturation scatter
 MAX_POINTS = 400  # per line: more than a 1000-pixel-wide plot can separate
 SMOOTHING = 0.9  # exponential moving average weight of the past: 10 steps of memory, like TensorBoard's slider
 MARGIN = dict(l=60, r=20, t=50, b=50)

@@ -18,7 +18,7 @@ import streamlit as st
 import torch
 from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
 
-from . import analysis, figures, intervene, panels, zoo
+from . import analysis, figures, house, intervene, panels, zoo
 from .generate import Generated, sample
 from .grads import bptt, recurrent_spectrum
 from .trace import Trace, trace
@@ -544,13 +544,13 @@ def intervene_compare(name: str, text: str, changes) -> intervene.Comparison:
 
 def markup(text: str, where=None) -> None:
     """Markup made by the figure builders (coloured text: spans with inline styles and hover titles;
-    static charts: SVG), put into the page as it is. st.markdown would first parse it as Markdown
+    static charts: positioned elements), put into the page as it is. st.markdown would first parse it as Markdown
     with HTML, which for a 200-character text cost the browser more than the spans themselves."""
     (where or st).html(text)
 
 
 class _Spec(go.Figure):
-    """A figure already in the form the browser gets (figures.house_spec), for st.plotly_chart, which
+    """A figure already in the form the browser gets (house.house_spec), for st.plotly_chart, which
     asks a go.Figure for nothing but to_dict(). Building a real go.Figure from the spec, which
     Streamlit then copies, took a third of Inspect's server time; this hands the spec over as is."""
 
@@ -563,6 +563,6 @@ class _Spec(go.Figure):
 
 def plot(fig, *, key: str, where=None, **kwargs) -> None:
     """Draw a figure in the house look, in `where` (a column or container; default the page).
-    figures.house_spec prepares it so that the browser draws it once, not twice, and skips an
+    house.house_spec prepares it so that the browser draws it once, not twice, and skips an
     unchanged one; Streamlit's own chart theme is off (it would restyle a copy and draw again)."""
-    (where or st).plotly_chart(_Spec(figures.house_spec(fig)), key=key, theme=None, **kwargs)
+    (where or st).plotly_chart(_Spec(house.house_spec(fig)), key=key, theme=None, **kwargs)

@@ -227,7 +227,7 @@ for name, values in ui.each_model(lambda n: ui.saliency(n, used, int(step)), lis
         continue
     shown_from = max(0, int(step) + 1 - SALIENCY_CHARS)
     ui.markup(figures.saliency_html(tokens=tokens, saliency=values[shown_from:step + 2], step=int(step),
-                                      start=shown_from, label=ui.describe_model(name)))
+                                    start=shown_from, label=ui.describe_model(name)))
 
 ui.set_url(**url, layer=layer if max_layers > 1 else None, step=step)
 if url["text"] is None:

@@ -2,7 +2,7 @@
 import numpy as np
 import streamlit as st
 
-from explorer import analysis, diagram, figures, panels, ui
+from explorer import analysis, diagram, figures, house, panels, ui
 
 ui.require_frame("pages/inspect.py")
 
@@ -77,7 +77,7 @@ window_values = {k: v[start:stop] for k, v in values.items()}
 # -- the text, coloured by one unit --
 st.subheader(f"Unit {unit}: {figures.quantity_name(color_by)}")
 ui.markup(figures.colored_text_html(tokens=tr.tokens, values=window_values[color_by][:, unit], quantity=color_by,
-                                      unit=unit, start=start, scale_values=values[color_by][:, unit]))
+                                    unit=unit, start=start, scale_values=values[color_by][:, unit]))
 st.caption("Hover a character for its step and value. Gates run from 0 (dark) to 1 (yellow); "
            "signed values from blue (negative) through white to red (positive).")
 
@@ -184,10 +184,10 @@ if stacked is not None:
 chosen = dl[2].selectbox("Figure", list(figs), key="download_figure", label_visibility="collapsed")
 if chosen:
     stem = f"{name}-{chosen}".replace(" ", "-").replace(":", "").replace("·", "")
-    if figures.can_export_png():  # made only when clicked: a PNG takes a second or two
-        dl[2].download_button(f"“{chosen}” as PNG", data=lambda: figures.figure_png(figs[chosen]),
+    if house.can_export_png():  # made only when clicked: a PNG takes a second or two
+        dl[2].download_button(f"“{chosen}” as PNG", data=lambda: house.figure_png(figs[chosen]),
                               file_name=f"{stem}.png", mime="image/png", on_click="ignore")
-    dl[2].download_button(f"“{chosen}” as HTML", data=lambda: figures.figure_html(figs[chosen]),
+    dl[2].download_button(f"“{chosen}” as HTML", data=lambda: house.figure_html(figs[chosen]),
                           file_name=f"{stem}.html", mime="text/html", on_click="ignore",
                           help="A standalone interactive page that opens offline"
-                               + ("" if figures.can_export_png() else " (PNG needs kaleido and a Chromium here)") + ".")
+                               + ("" if house.can_export_png() else " (PNG needs kaleido and a Chromium here)") + ".")

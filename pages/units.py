@@ -140,10 +140,10 @@ if view == "probe":
     shown = typed.values[:, typed.column(quantity, layer, direction, unit)]
     st.markdown(f"**{series.name(column)} on your text**")
     ui.markup(figures.colored_text_html(tokens=tokens, values=shown, quantity=quantity, unit=unit,
-                                          scale_values=series.values[:, column]))
+                                        scale_values=series.values[:, column]))
     st.markdown(f"**… and on the start of the corpus sample** ({SHOWN_SAMPLE} of {len(sample):,} characters)")
     ui.markup(figures.colored_text_html(tokens=sample[:SHOWN_SAMPLE], values=series.values[:SHOWN_SAMPLE, column],
-                                          quantity=quantity, unit=unit, scale_values=series.values[:, column]))
+                                        quantity=quantity, unit=unit, scale_values=series.values[:, column]))
     ui.plot(figures_units.probe_figure(
         tokens=sample, unit_values=series.values[:, column], feature=values, unit_name=series.name(column),
         feature_name=label, r=float(ranking.r[column])), key="probe-curve")
@@ -176,8 +176,7 @@ elif view == "match":
     url.update(mq=quantity, threshold=threshold, stretch=f"{start}-{stop}")
     if stop <= start:
         finish("Select a stretch at least one character long.")
-    ui.markup(figures_units.stretch_html(tokens=tokens, start=start, stop=stop, context=steps,
-                                           label="Your selection"))
+    ui.markup(figures_units.stretch_html(tokens=tokens, start=start, stop=stop, context=steps, label="Your selection"))
     chosen = typed.select(quantity)
     on = units.units_on(chosen.values, start, stop, threshold)
     if not on.size:

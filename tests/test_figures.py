@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import explorer
-from explorer import ModelConfig, RNNModel, Vocab, analysis, figures
+from explorer import ModelConfig, RNNModel, Vocab, analysis, figures, house, panels
 from explorer.generate import sample
 
 TEXT = 'And he said, "Behold (the) everlasting covenant" unto them.'
@@ -61,18 +61,18 @@ def test_the_digest_names_the_figure_and_changes_with_any_of_it(lstm_trace):
     def heat(values=hidden, tokens=tokens, title=None):
         return figures.state_heatmap(values=values, tokens=tokens, quantity="hidden", title=title)
 
-    digest = figures.figure_digest(heat())
-    assert len(digest) == 16 and figures.figure_digest(heat()) == digest  # the same figure, built again
+    digest = house.figure_digest(heat())
+    assert len(digest) == 16 and house.figure_digest(heat()) == digest  # the same figure, built again
     nudged = hidden.copy()
     nudged[3, 2] += 1e-6
-    assert figures.figure_digest(heat(values=nudged)) != digest  # one number
-    assert figures.figure_digest(heat(tokens=tokens[:4] + ["Q"] + tokens[5:])) != digest  # one character
-    assert figures.figure_digest(heat(title="another")) != digest  # the layout
-    digests = {figures.figure_digest(fig) for fig in all_figures(tr)}
+    assert house.figure_digest(heat(values=nudged)) != digest  # one number
+    assert house.figure_digest(heat(tokens=tokens[:4] + ["Q"] + tokens[5:])) != digest  # one character
+    assert house.figure_digest(heat(title="another")) != digest  # the layout
+    digests = {house.figure_digest(fig) for fig in all_figures(tr)}
     assert len(digests) == len(all_figures(tr))
     scalar = heat()
     scalar.layout.meta = np.float32(0.5)  # numpy scalars are digested by value
-    assert figures.figure_digest(scalar) == figures.figure_digest(heat().update_layout(meta=0.5))
+    assert house.figure_digest(scalar) == house.figure_digest(heat().update_layout(meta=0.5))
 
 
 def test_the_house_look_is_written_into_each_figure(lstm_trace):
@@ -80,11 +80,10 @@ def test_the_house_look_is_written_into_each_figure(lstm_trace):
     plotly.js redraw the chart when Streamlit hands it over again), the figure's own settings win,
     and numbers outside heatmaps are plain lists with gaps as None (typed arrays: the same redraw)."""
     _, tr = lstm_trace
-    from explorer import panels
     heat = figures.state_heatmap(values=tr.hidden[0, 0], tokens=tr.tokens, quantity="hidden")
     strip = figures.loss_strip(tokens=tr.tokens, loss=tr.loss)
     strip.update_xaxes(tickfont_color="red")
-    spec = figures.house_spec(panels.stack([heat, strip]))
+    spec = house.house_spec(panels.stack([heat, strip]))
     layout, data = spec["layout"], spec["data"]
     assert "template" not in layout and layout["autosize"] is True
     assert layout["font"]["family"] == figures.FONT and layout["paper_bgcolor"] == "white"
@@ -97,14 +96,14 @@ def test_the_house_look_is_written_into_each_figure(lstm_trace):
     assert set(heatmap["z"]) >= {"bdata", "dtype"}  # the grid stays compact
     assert isinstance(line["y"], list) and line["y"][-1] is None  # the last step has no next character
     np.testing.assert_allclose(line["y"][:-1], tr.loss[:-1] / np.log(2), rtol=1e-12)
-    assert len(layout["datarevision"]) == 16 and layout["datarevision"] == figures.figure_digest(
+    assert len(layout["datarevision"]) == 16 and layout["datarevision"] == house.figure_digest(
         {"data": data, "layout": {k: v for k, v in layout.items() if k != "datarevision"}})
-    exported = figures.house_style(panels.stack([heat, strip])).to_dict()  # PNG and HTML files look the same
+    exported = house.house_style(panels.stack([heat, strip])).to_dict()  # PNG and HTML files look the same
     assert exported["layout"].pop("template") == {} and exported == spec
 
 
 def test_a_figure_without_cartesian_traces_gets_no_axes():
-    spec = figures.house_spec(go.Figure(go.Pie(values=[1, 2], labels=["a", "b"])))
+    spec = house.house_spec(go.Figure(go.Pie(values=[1, 2], labels=["a", "b"])))
     assert not any(k.startswith(("xaxis", "yaxis")) for k in spec["layout"])
     assert spec["layout"]["legend"]["font"]["color"] == figures.INK  # its legend is in the house look
 
@@ -236,7 +235,7 @@ def test_exports(lstm_trace):
     assert len(lines) == 1 + len(TEXT) * 8 * 6  # hidden, cell, i, f, g, o
     body, truncated = analysis.trace_csv(tr, layer=0, direction=0, max_rows=100)
     assert truncated and len(body.splitlines()) <= 101
-    page = figures.figure_html(all_figures(tr)[0]).decode()
+    page = house.figure_html(all_figures(tr)[0]).decode()
     assert "<html>" in page[:100] and "plotly" in page
 
 
@@ -263,9 +262,9 @@ def test_sampling_matches_a_full_forward():
     assert np.allclose(tr.topk_probs[steps], out.topk_probs, atol=1e-5)
 
 
-@pytest.mark.skipif(not figures.can_export_png(), reason="PNG export needs kaleido and a Chromium")
+@pytest.mark.skipif(not house.can_export_png(), reason="PNG export needs kaleido and a Chromium")
 def test_figures_export_as_png():
     fig = figures.state_heatmap(values=np.random.default_rng(0).normal(size=(12, 5)), tokens=list("hello world!"),
                                 quantity="hidden")
-    png = figures.figure_png(fig)
+    png = house.figure_png(fig)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5_000

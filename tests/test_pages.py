@@ -11,7 +11,7 @@ from page_helpers import (APP, CORPUS, chart_specs, chart_titles, coloured_texts
                           save_tiny_model)
 from streamlit.testing.v1 import AppTest
 
-from explorer import Vocab, figures, zoo
+from explorer import Vocab, house, zoo
 from explorer.ui import MAX_TEXT, ZOO_ENV
 
 
@@ -76,7 +76,7 @@ def test_charts_go_out_in_the_house_look_drawn_once(app):
         assert layout.get("template") is None and layout["autosize"] is True
         assert "Source Sans" in layout["font"]["family"] and layout["paper_bgcolor"] == "white"
         axes = [k for k in layout if k.startswith(("xaxis", "yaxis"))]
-        assert axes and all(layout[k]["tickfont"]["color"] == figures.FAINT for k in axes)
+        assert axes and all(layout[k]["tickfont"]["color"] == house.FAINT for k in axes)
         for trace in spec["data"]:
             typed = [k for k, v in trace.items() if isinstance(v, dict) and "bdata" in v]
             assert typed in ([], ["z"]), typed

@@ -9,7 +9,7 @@ import pytest
 import torch
 from page_helpers import CORPUS, save_tiny_model
 
-from explorer import Vocab, figures, panels, ui, zoo
+from explorer import Vocab, figures, house, panels, ui, zoo
 from explorer.grads import recurrent_spectrum
 
 NAMES = ("english-rnn", "english-gru", "english-lstm")
@@ -78,9 +78,9 @@ def test_the_kept_spectra_figure_is_the_one_built_afresh(tiny_zoo):
     titles = [f"{name} here" for name in NAMES]
     rows = {name: recurrent_spectrum(zoo.load(name, tiny_zoo).rnn) for name in NAMES}
     fresh = panels.side_by_side([figures.spectrum_figure(rows=rows[n], title=t) for n, t in zip(NAMES, titles)])
-    drawn = json.loads(pio.to_json(figures.house_style(fresh)))  # ui.plot draws every figure in the house look
+    drawn = json.loads(pio.to_json(house.house_style(fresh)))  # ui.plot draws every figure in the house look
     for _ in range(2):  # built, then read back from the cache
-        assert json.loads(pio.to_json(figures.house_style(ui.spectra_figure(list(NAMES), titles)))) == drawn
+        assert json.loads(pio.to_json(house.house_style(ui.spectra_figure(list(NAMES), titles)))) == drawn
     kept = ui.spectrum("english-gru")
     assert len(kept) == len(rows["english-gru"]) > 0
     for mine, theirs in zip(kept, rows["english-gru"]):
