@@ -91,6 +91,8 @@ def test_the_house_look_is_written_into_each_figure(lstm_trace):
     assert layout["xaxis"]["tickfont"]["color"] == figures.FAINT and layout["yaxis2"]["gridcolor"] == figures.GRID
     assert layout["xaxis2"]["tickfont"]["color"] == "red"  # the figure's own setting wins
     assert layout["yaxis"]["autorange"] == "reversed" and layout["yaxis2"]["title"]["font"]["size"] == 13
+    # plotly.js's default ("hide past div") measures every tick label against every other at each redraw
+    assert all(layout[k]["ticklabeloverflow"] == "allow" for k in ("xaxis", "yaxis", "xaxis2", "yaxis2"))
     heatmap, line = data
     assert heatmap["colorbar"]["thickness"] == 14 and heatmap["colorbar"]["title"]["text"]
     assert set(heatmap["z"]) >= {"bdata", "dtype"}  # the grid stays compact
