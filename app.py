@@ -16,7 +16,9 @@ import torch
 from explorer import turns, ui
 
 torch.set_num_threads(int(os.environ.get("RNN_EXPLORER_THREADS", 1)))
-st.set_page_config(page_title="RNN Explorer", page_icon=":material/cycle:", layout="wide")
+# The tab's icon is an emoji, drawn by the browser itself: a Material icon (":material/...") would be fetched from
+# fonts.gstatic.com at every run, and the app makes no network calls of its own (tests/browser/conftest.py checks).
+st.set_page_config(page_title="RNN Explorer", page_icon="🔁", layout="wide")
 
 page = st.navigation({
     "Look inside": [

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -110,8 +111,9 @@ def browser():
 def page(browser, app_url, request):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
-    errors = []
+    errors, outside = [], []
     page.on("pageerror", lambda err: errors.append(str(err)))
+    page.on("request", lambda req: outside.append(req.url) if not _on_this_machine(req.url) else None)
     page.errors = errors
     yield page
     failed = getattr(request.node, "rep_call", None)
@@ -121,6 +123,14 @@ def page(browser, app_url, request):
         page.screenshot(path=str(shot), full_page=True)
         print(f"\nscreenshot of the failing page: {shot}")
     context.close()
+    # the app makes no network calls of its own: every request goes to the app's server (or is inline data)
+    assert not outside, f"the page asked for things from outside this machine: {sorted(set(outside))[:5]}"
+
+
+def _on_this_machine(url: str) -> bool:
+    if url.startswith(("data:", "blob:", "about:")):
+        return True
+    return urllib.parse.urlsplit(url).hostname in ("127.0.0.1", "localhost")
 
 
 @pytest.hookimpl(hookwrapper=True)
