@@ -33,7 +33,9 @@ RUNNING_INDICATOR = '[data-testid="stStatusWidget"]'  # Streamlit's "Running…"
 NOTE_SECONDS = 2.0  # the waiting sentence is rewritten when the line moves, at most this often (every message costs
 # each tab a re-render of the page: eight waiting tabs rewriting it as the line moved kept Chromium busy)
 GIVE_WAY_SECONDS = 1.0  # at most this long per training step, and before a redraw, while other pages run
-CHART_SECONDS = 2.0  # while playing, the charts' own timer: this long per other session training here (1 s alone)
+CHART_SECONDS = 3.0  # while playing, the charts' own timer: this long per other session training here (1 s alone).
+# A dashboard costs each tab 0.6-1.1 s of browser CPU; at 2 s, eight playing tabs took about half of Chromium's time
+# in the eight-session load (p95 3.10 and 4.74 s in two runs); at 3 s, 2.82 and 2.11 s, with more redraws timed
 CHART_EVERY = "train_chart_seconds"  # the charts' timer as the last full run set it
 CHART_SPREAD = "train_chart_spread"  # this session's factor on that timer while others train (0.8-1.2, drawn
 # once): sessions that pressed Play together would otherwise redraw their charts together, every time, and the

@@ -141,13 +141,13 @@ def test_the_charts_wait_longer_while_other_sessions_train(app, monkeypatch, tim
     others = [gate.turn() for _ in range(3)]  # three other sessions' chunks, running beside ours
     others[0].__enter__()
     _click(at, "train_play")
-    assert timers() == [0.3, 2.0]  # 2 s for each other session training here
-    assert any("redrawn every 2 s" in c.value for c in at.caption)
+    assert timers() == [0.3, 3.0]  # 3 s for each other session training here
+    assert any("redrawn every 3 s" in c.value for c in at.caption)
     for other in others[1:]:
         other.__enter__()
     at.run()  # a tick after sessions came: the page sets the charts' timer again
     assert not at.exception, at.exception
-    assert timers() == [0.3, 6.0] and any("redrawn every 6 s" in c.value for c in at.caption)
+    assert timers() == [0.3, 9.0] and any("redrawn every 9 s" in c.value for c in at.caption)
     _click(at, "train_pause")
     assert timers() == [] and _loss_steps(at) == at.session_state["train_playground"].step
     for other in others:
@@ -169,7 +169,7 @@ def test_sessions_spread_their_chart_redraws(app, monkeypatch, timers):
     other.__enter__()
     try:
         _click(at, "train_play")
-        assert timers() == [0.3, pytest.approx(2.0 * spreads[-1], abs=1e-3)]  # one other session: 2 s, times this one's factor
+        assert timers() == [0.3, pytest.approx(3.0 * spreads[-1], abs=1e-3)]  # one other session: 3 s, times this one's factor
         at.run()
         assert at.session_state["train_chart_spread"] == spreads[-1]
     finally:
