@@ -21,18 +21,19 @@ INK = "#31333F"  # Streamlit's text colour; the app pins its light theme (.strea
 FAINT = "#808495"
 GRID = "#E6EAF1"
 FONT = '"Source Sans", "Source Sans Pro", -apple-system, "Segoe UI", Roboto, sans-serif'
-# Tick labels: plotly.js's default overflow rule ("hide past div") measures every label again after placing
-# each one, a fifth of a line chart's redraw in the browser (Train's four curves: 0.52 -> 0.34 s of CPU per
-# redraw); the labels stay inside the chart's margins anyway (screenshots of every page are unchanged).
+AXIS = dict(gridcolor=GRID, linecolor=GRID, tickcolor=GRID, tickfont=dict(color=FAINT),
+            title=dict(font=dict(size=13, color=INK)),
+            # plotly.js's default overflow rule ("hide past div") measures every tick label again after placing
+            # each one, a fifth of a line chart's redraw in the browser (Train's four curves: 0.52 -> 0.34 s of
+            # CPU per redraw); the labels stay inside the chart's margins anyway (every page looks the same)
+            ticklabeloverflow="allow")
 HOUSE = go.layout.Template(layout=dict(
     font=dict(family=FONT, size=12, color=INK),
     title=dict(font=dict(size=16, color=INK, weight="bold"), x=0, xanchor="left", pad=dict(l=4)),
     paper_bgcolor="white", plot_bgcolor="white",
     colorway=["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"],
-    xaxis=dict(showgrid=False, zeroline=False, gridcolor=GRID, linecolor=GRID, tickcolor=GRID,
-               tickfont=dict(color=FAINT), title=dict(font=dict(size=13, color=INK)), ticklabeloverflow="allow"),
-    yaxis=dict(gridcolor=GRID, zerolinecolor=GRID, linecolor=GRID, tickcolor=GRID,
-               tickfont=dict(color=FAINT), title=dict(font=dict(size=13, color=INK)), ticklabeloverflow="allow"),
+    xaxis=dict(AXIS, showgrid=False, zeroline=False),
+    yaxis=dict(AXIS, zerolinecolor=GRID),
     legend=dict(font=dict(color=INK), bgcolor="rgba(255,255,255,0)"),
     hoverlabel=dict(bgcolor="white", bordercolor=GRID, font=dict(family=FONT, size=12, color=INK)),
     coloraxis=dict(colorbar=dict(outlinewidth=0, thickness=14, tickfont=dict(color=FAINT))),
