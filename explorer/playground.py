@@ -162,8 +162,9 @@ class Playground:
     probe_labels: list[str]  # one label per step of the traced probe, for heatmap ticks and hover
     max_snapshots: int
     ticks: int = 0
-    elapsed: float = 0.0  # seconds inside tick(), training and extras, summed: pauses do not count
-    last_tick_seconds: float = 0.0
+    elapsed: float = 0.0  # seconds of work inside tick(), training and extras, summed: pauses do not count, nor
+    # the time spent in on_step (a progress bar, or waiting while another user's page runs: see tick)
+    last_tick_seconds: float = 0.0  # the same, for the last tick alone
     last_tick_steps: int = 0  # steps per model in the last tick
     pretrained: str | None = None  # the zoo model the single run started from
     baseline: tuple[float, str] = (math.nan, "")  # task.baseline(), once (the brackets one draws 2000 strings)
@@ -174,7 +175,7 @@ class Playground:
 
     @property
     def steps_per_second(self) -> float:
-        """Steps per model per second over the last tick, extras included."""
+        """Steps per model per second of work over the last tick, extras included (the time in on_step is not)."""
         return self.last_tick_steps / self.last_tick_seconds if self.last_tick_seconds > 0 else 0.0
 
     @property
@@ -300,7 +301,13 @@ def tick(pg: Playground, steps: int | None = None, on_step: Callable[[int, int],
     """One chunk: `steps` (default settings.steps_per_tick) training steps for every model that has
     not diverged (a model behind the others trains up to `steps` more to catch up), snapshots every
     K steps, then the probe traces. `on_step(done, total)` is called after every step (a progress
-    bar). A model that diverges stops; the others finish the chunk."""
+    bar). A model that diverges stops; the others finish the chunk.
+
+    The time spent in on_step is not work: the report's `seconds` count it, but pg.elapsed and the
+    rate (pg.steps_per_second) do not. The Train page gives way there while another user's page runs,
+    and a rate measured with those waits in it was a fraction of the real one: turns.slice_steps then
+    cut that session to one-step chunks for as long as others waited, while a session that measured
+    its rate before the typing began kept full turns."""
     steps = pg.settings.steps_per_tick if steps is None else steps
     began = time.perf_counter()
     report = TickReport(steps={}, seconds=0.0, diverged=[])
@@ -310,16 +317,18 @@ def tick(pg: Playground, steps: int | None = None, on_step: Callable[[int, int],
     # the same step again soon without one tick blocking the page for long.
     lead = max((run.step for run in live), default=0)
     planned = {id(run): steps + min(lead - run.step, steps) for run in live}
-    total, done = sum(planned.values()), 0
+    total, done, aside = sum(planned.values()), 0, 0.0
 
     for run in sorted(live, key=lambda r: r.step):  # the one behind first: a chunk cut short never starves a model
         def callback(row, run=run):
-            nonlocal done
+            nonlocal done, aside
             done += 1
             if row["step"] % run.snapshot_every == 0:
                 _add_snapshot(pg, run, row["loss"])
             if on_step is not None:
+                called = time.perf_counter()
                 on_step(done, total)
+                aside += time.perf_counter() - called
 
         before = run.step
         try:
@@ -335,8 +344,9 @@ def tick(pg: Playground, steps: int | None = None, on_step: Callable[[int, int],
 
     pg.ticks += 1
     report.seconds = time.perf_counter() - began
-    pg.elapsed += report.seconds
-    pg.last_tick_seconds = report.seconds
+    work = max(report.seconds - aside, 0.0)
+    pg.elapsed += work
+    pg.last_tick_seconds = work
     pg.last_tick_steps = max(report.steps.values(), default=0)
     return report
 

@@ -232,8 +232,11 @@ def _status(pg, waiting: bool = False):
     cols = st.columns(4)
     step_text = str(pg.step) if len(set(steps.values())) == 1 else " / ".join(f"{s}" for s in steps.values())
     cols[0].metric("Step", step_text, help="Optimizer steps applied per model.")
-    cols[1].metric("Steps per second", f"{pg.steps_per_second:.1f}", help="Per model, over the last chunk, drawing included.")
-    cols[2].metric("Training time", f"{pg.elapsed:.1f} s", help="Time spent in chunks; pauses do not count.")
+    cols[1].metric("Steps per second", f"{pg.steps_per_second:.1f}",
+                   help="Per model, over the last chunk: training, snapshots and probe traces; "
+                        "not the time it gave way to other users' pages.")
+    cols[2].metric("Training time", f"{pg.elapsed:.1f} s",
+                   help="Time spent training in chunks; pauses, and waits while other users' pages run, do not count.")
     state = "waiting" if waiting else "diverged" if pg.diverged else ("playing" if st.session_state[PLAYING] else "paused")
     cols[3].metric("Status", state)
 

@@ -57,6 +57,24 @@ def test_progress_callback_counts_every_step():
     assert seen == [(k, 8) for k in range(1, 9)]
 
 
+def test_time_spent_in_the_callback_is_not_counted_as_work():
+    # The Train page waits in on_step while another user's page runs. Counted as work, those waits made
+    # the rate a fraction of the real one, and turns.slice_steps then cut the session to one-step chunks.
+    import time
+    from explorer.turns import slice_steps
+
+    pg = play.build(tiny(cells=("rnn",)))
+    play.tick(pg)  # warm: the first step builds what later steps reuse
+    play.tick(pg)
+    rate, elapsed = pg.steps_per_second, pg.elapsed
+    report = play.tick(pg, on_step=lambda done, total: time.sleep(0.1))
+    assert report.seconds >= 0.4  # four steps, each waiting 0.1 s: the report's wall time has the waits
+    assert pg.steps_per_second > 4 / 0.4 * 3  # the rate has not: many times what four steps in 0.4 s would give
+    assert pg.steps_per_second > rate / 5  # and it is of the order of the rate measured without waits
+    assert pg.elapsed - elapsed < 0.2  # nor does the training time
+    assert slice_steps(500, pg.steps_per_second, contended=True) > 5  # so a turn is not cut to one step
+
+
 def test_every_model_reads_the_same_data_stream(monkeypatch):
     pg = play.build(tiny(cells=("lstm", "gru")))
     drawn = []
