@@ -159,6 +159,24 @@ def slice_steps(requested: int, steps_per_second: float, *, contended: bool,
     return max(1, min(requested, int(slice_seconds * steps_per_second)))
 
 
+def retime(wanted: float, timer: float | None) -> str | None:
+    """When a playing page should set its charts' timer (`timer` seconds, None when off) again to
+    `wanted` seconds, as sessions come and go: None while the timer is within a factor of two of it;
+    "now" when it is more than twice too long (others stopped: the charts would lag behind);
+    "at the next redraw" when it is more than twice too short (others came). Setting a fragment's
+    timer takes a full run of the page, and a full run draws the whole page in the browser: done at
+    once, it came on top of the charts' own redraws, and with eight sessions pressing Play one after
+    another it was a burst of extra full pages while others typed. At the next redraw, the full run
+    takes the place of a redraw that was due anyway."""
+    if not timer:
+        return None
+    if wanted < timer / 2:
+        return "now"
+    if wanted > timer * 2:
+        return "at the next redraw"
+    return None
+
+
 def slots_from_env() -> int:
     """K from RNN_EXPLORER_TRAINING_SLOTS, else half the cores (at least one)."""
     value = os.environ.get(SLOTS_ENV, "").strip()

@@ -398,10 +398,8 @@ def live():
         st.session_state[STEP] = False
         if TIMED and not st.session_state[PLAYING]:
             st.rerun(scope="app")  # a step that waited is done: stop the timer (and draw the charts)
-        wanted, timer = chart_seconds(turns.TRAINING.busy, st.session_state[CHART_SPREAD]), \
-            st.session_state.get(CHART_EVERY)
-        if st.session_state[PLAYING] and timer and not timer / 2 <= wanted <= timer * 2:
-            st.rerun(scope="app")  # sessions came or went: set the charts' timer again
+        if st.session_state[PLAYING] and _retime() == "now":
+            st.rerun(scope="app")  # other sessions stopped: set the charts' shorter timer at once
     else:
         st.session_state[STEP] = False
         st.session_state.pop(WAITING, None)  # out of the line: a later Play queues behind those waiting then
@@ -418,8 +416,16 @@ st.session_state[CHART_EVERY] = (chart_seconds(turns.TRAINING.busy, st.session_s
                                  if st.session_state[PLAYING] else None)
 
 
+def _retime() -> str | None:
+    """Whether the charts' timer should be set again, and when: see explorer.turns.retime."""
+    wanted = chart_seconds(turns.TRAINING.busy, st.session_state[CHART_SPREAD])
+    return turns.retime(wanted, st.session_state.get(CHART_EVERY))
+
+
 @st.fragment(run_every=st.session_state[CHART_EVERY])
 def charts_part():
+    if st.session_state[PLAYING] and _retime() == "at the next redraw":
+        st.rerun(scope="app")  # more sessions train now: this redraw is a full run, which sets the longer timer
     _dashboard(st.session_state[PG])
 
 

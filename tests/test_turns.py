@@ -303,3 +303,11 @@ def test_throttle_waiting_first_stays_quiet_for_a_short_task():
 def test_throttle_rejects_a_negative_or_nan_period(seconds):
     with pytest.raises(ValueError, match="seconds must be 0 or more"):
         turns.Throttle(seconds)
+
+
+def test_retime_sets_a_longer_timer_at_the_next_redraw_and_a_shorter_one_at_once():
+    from explorer.turns import retime
+    assert retime(9.0, None) is None  # no timer: not playing
+    assert retime(9.0, 9.0) is None and retime(5.0, 9.0) is None and retime(17.0, 9.0) is None  # within 2x
+    assert retime(20.0, 9.0) == "at the next redraw"  # others came: the next redraw is a full run instead
+    assert retime(1.0, 9.0) == "now"  # others stopped: the charts would lag behind for up to 9 s
