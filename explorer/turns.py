@@ -165,9 +165,8 @@ def retime(wanted: float, timer: float | None) -> str | None:
     "now" when it is more than twice too long (others stopped: the charts would lag behind);
     "at the next redraw" when it is more than twice too short (others came). Setting a fragment's
     timer takes a full run of the page, and a full run draws the whole page in the browser: done at
-    once, it came on top of the charts' own redraws, and with eight sessions pressing Play one after
-    another it was a burst of extra full pages while others typed. At the next redraw, the full run
-    takes the place of a redraw that was due anyway."""
+    once, it comes on top of the charts' own redraws; at the next redraw, it takes the place of a
+    redraw that was due anyway. Others who stopped are not waited for: the charts would lag."""
     if not timer:
         return None
     if wanted < timer / 2:
