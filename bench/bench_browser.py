@@ -234,6 +234,9 @@ def main():
     parser.add_argument("--train-seconds", type=float, default=60.0)
     parser.add_argument("--load-only", action="store_true", help="skip the single-user redraw timings")
     parser.add_argument("--no-load", action="store_true", help="stop after the single-user redraw timings")
+    parser.add_argument("--settle", type=float, default=0.0,
+                        help="seconds between the last Play press and the first timed press in the load (default 0: "
+                             "the typing meets every session's start; more shows the load without that ramp)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -311,6 +314,9 @@ def main():
                     errors.append(f"session {n} did not start training: {err.__class__.__name__}")
             print(f"  ({len(train_tabs)} sessions training, Inspect open in each, after "
                   f"{time.perf_counter() - start:.0f} s)", flush=True)
+            if args.settle:
+                inspect_tabs[0].wait_for_timeout(args.settle * 1000)  # Playwright goes on delivering events
+                print(f"  (typing starts {args.settle:.0f} s after the last Play press)", flush=True)
             cpu_before = cpu_seconds(server.pid), cpu_seconds(*browser_pids())
             window = time.perf_counter()
             deadline = time.perf_counter() + args.train_seconds
