@@ -166,7 +166,7 @@ def retime(wanted: float, timer: float | None) -> str | None:
     "at the next redraw" when it is more than twice too short (others came). Setting a fragment's
     timer takes a full run of the page, and a full run draws the whole page in the browser: done at
     once, it comes on top of the charts' own redraws; at the next redraw, it takes the place of a
-    redraw that was due anyway. Others who stopped are not waited for: the charts would lag."""
+    redraw that was due anyway."""
     if not timer:
         return None
     if wanted < timer / 2:

@@ -412,14 +412,17 @@ def live():
 
 # The charts have a timer of their own while playing (chart_seconds): a training tick sends only the
 # status row above. Paused, they are drawn by every run of the page.
-st.session_state[CHART_EVERY] = (chart_seconds(turns.TRAINING.busy, st.session_state[CHART_SPREAD])
-                                 if st.session_state[PLAYING] else None)
+def _wanted_chart_seconds() -> float:
+    """The charts' timer for the sessions training on the server now, times this session's spread."""
+    return chart_seconds(turns.TRAINING.busy, st.session_state[CHART_SPREAD])
+
+
+st.session_state[CHART_EVERY] = _wanted_chart_seconds() if st.session_state[PLAYING] else None
 
 
 def _retime() -> str | None:
     """Whether the charts' timer should be set again, and when: see explorer.turns.retime."""
-    wanted = chart_seconds(turns.TRAINING.busy, st.session_state[CHART_SPREAD])
-    return turns.retime(wanted, st.session_state.get(CHART_EVERY))
+    return turns.retime(_wanted_chart_seconds(), st.session_state.get(CHART_EVERY))
 
 
 @st.fragment(run_every=st.session_state[CHART_EVERY])

@@ -1,5 +1,6 @@
 """The Train live page's logic without streamlit: explorer.playground and its figures."""
 import copy
+import time
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ from explorer import playground as play
 from explorer import zoo
 from explorer.figures_train import dashboard, prediction_scatter
 from explorer.train import build_model, config_for
+from explorer.turns import slice_steps
 
 torch.set_num_threads(1)
 
@@ -60,9 +62,6 @@ def test_progress_callback_counts_every_step():
 def test_time_spent_in_the_callback_is_not_counted_as_work():
     # The Train page waits in on_step while another user's page runs. Counted as work, those waits made
     # the rate a fraction of the real one, and turns.slice_steps then cut the session to one-step chunks.
-    import time
-    from explorer.turns import slice_steps
-
     pg = play.build(tiny(cells=("rnn",)))
     play.tick(pg)  # warm: the first step builds what later steps reuse
     play.tick(pg)
