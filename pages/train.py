@@ -324,9 +324,9 @@ def _waiting_sentence(ahead: int, busy: int) -> str:
             f"({busy} sessions are training on this server, {turns.TRAINING.slots} at a time).")
 
 
-def _train_in_turn(pg, note, status_box, in_line: bool) -> bool:
+def _train_in_turn(pg, note, status_box, in_line: bool, patience: float) -> bool:
     """One chunk in this session's turn on the server (explorer.turns.TRAINING); False when no turn
-    came within turns.PATIENCE_SECONDS (the place in the line is kept for the next tick). `in_line`:
+    came within `patience` seconds (the place in the line is kept for the next tick). `in_line`:
     the status row already says "waiting"."""
     shown = []  # what the note above the status row shows: nothing, the waiting sentence or the progress bar
     note_due = turns.Throttle(NOTE_SECONDS)  # the sentence is rewritten as the line moves, at most this often
@@ -345,7 +345,7 @@ def _train_in_turn(pg, note, status_box, in_line: bool) -> bool:
     try:
         # a chunk is background work even inside the run that Play started: training elsewhere goes on meanwhile
         with turns.FOREGROUND.aside(), \
-                turns.TRAINING.turn(on_wait=waiting, since=since, patience=turns.PATIENCE_SECONDS) as turn:
+                turns.TRAINING.turn(on_wait=waiting, since=since, patience=patience) as turn:
             steps = turns.slice_steps(pg.settings.steps_per_tick, pg.steps_per_second, contended=turn.contended)
             share = "" if steps == pg.settings.steps_per_tick else " (a shorter chunk: other sessions are waiting)"
             if shown:  # the turn came: the waiting sentence goes
@@ -391,7 +391,11 @@ def live():
         _status(pg, waiting=in_line)
     wants = st.session_state[PLAYING] or st.session_state[STEP]
     if wants and len(pg.diverged) < len(pg.runs):
-        if not _train_in_turn(pg, note, status_box, in_line):
+        # In a run of the whole page, the rest of the page waits for this one: it only takes a turn that is
+        # free now, and the fragment's own timer does the waiting (below it, the charts would stay greyed out
+        # as stale for as long as the wait, up to turns.PATIENCE_SECONDS, and each tab re-render them).
+        patience = 0.0 if PAGE_RUN else turns.PATIENCE_SECONDS
+        if not _train_in_turn(pg, note, status_box, in_line, patience):
             if not TIMED:
                 st.rerun(scope="app")  # start the timer that goes on waiting
             return
@@ -459,7 +463,11 @@ def _dashboard(pg):
     _scrubber(pg)
 
 
-live()
+PAGE_RUN = True  # live() is called inline by this run of the page; its timer's reruns see False
+try:
+    live()
+finally:
+    PAGE_RUN = False
 charts_part()
 
 # ------------------------------------------------------------------------------------------------

@@ -95,6 +95,26 @@ def test_step_waits_for_the_turn_another_session_holds_then_trains(app, one_slot
     assert pg.step == 15 and one_slot.busy == 0
 
 
+def test_a_run_of_the_whole_page_does_not_wait_in_line(app, one_slot, timer, monkeypatch):
+    """Play while another session holds the turn: the page's run ends at once with the charts drawn
+    (not left greyed out as stale below a run that waits); the fragment's timer does the waiting."""
+    monkeypatch.setattr(turns, "PATIENCE_SECONDS", 60.0)  # a run that waited in line would time out here
+    at = _train_page(app)
+    other = one_slot.turn()
+    other.__enter__()
+    try:
+        at.button(key="train_play").click().run(timeout=10)
+        assert not at.exception, at.exception
+        assert _status(at) == "waiting" and [i.value for i in at.info] == [WAITING] and timer()
+        assert len(at.get("plotly_chart")) >= 5
+        assert at.session_state["train_playground"].step == 0 and one_slot.busy == 1  # its place is kept
+        assert "train_waiting_since" in at.session_state
+    finally:
+        other.__exit__(None, None, None)
+    at.run()
+    assert at.session_state["train_playground"].step > 0 and _status(at) == "playing"
+
+
 def test_pause_during_a_wait_leaves_the_line(app, one_slot):
     at = _train_page(app)
     other = one_slot.turn()
