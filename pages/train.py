@@ -391,9 +391,8 @@ def live():
         _status(pg, waiting=in_line)
     wants = st.session_state[PLAYING] or st.session_state[STEP]
     if wants and len(pg.diverged) < len(pg.runs):
-        # In a run of the whole page, the rest of the page waits for this one: it only takes a turn that is
-        # free now, and the fragment's own timer does the waiting (below it, the charts would stay greyed out
-        # as stale for as long as the wait, up to turns.PATIENCE_SECONDS, and each tab re-render them).
+        # In a run of the whole page, everything below waits for this call, greyed out as stale: it takes only
+        # a turn that is free now, and the fragment's own timer does the waiting (up to turns.PATIENCE_SECONDS).
         patience = 0.0 if PAGE_RUN else turns.PATIENCE_SECONDS
         if not _train_in_turn(pg, note, status_box, in_line, patience):
             if not TIMED:
