@@ -19,7 +19,7 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 from explorer import bptt, trace  # noqa: E402
-from explorer.reference import unrolled  # noqa: E402
+from explorer.engine.reference import unrolled  # noqa: E402
 
 
 def best_of(fn, repeats):

@@ -3,7 +3,7 @@
     python bench/bench_train.py
 
 For each setting, two copies of the same model (same seed, same batches, same optimizer) are
-trained side by side: one by `explorer.train.train_steps`, one by a hand-written loop that does
+trained side by side: one by `explorer.training.train.train_steps`, one by a hand-written loop that does
 only zero_grad / forward / loss / backward / clip / step. Chunks alternate (trainer first on even
 repetitions, bare loop first on odd ones) so drift in the machine's speed hits both; the median
 of the repetitions is reported. Both copies stay in lockstep, so their losses must also be equal
@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 
 from explorer import tasks  # noqa: E402
-from explorer.train import TrainSettings, build_model, config_for, start, train_steps  # noqa: E402
+from explorer.training.train import TrainSettings, build_model, config_for, start, train_steps  # noqa: E402
 
 SETTINGS = [  # (task, cell, hidden, batch, seq_len)
     ("english", "lstm", 128, 32, 64),

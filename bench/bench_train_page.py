@@ -5,7 +5,7 @@
 
 The tick path is everything the page's fragment computes per tick except Streamlit's own
 drawing: `playground.tick` (the chunk of steps for every model, snapshots, probe traces,
-saturation), every figure of `figures_train.dashboard`, the sample output and its scatter, and the
+saturation), every figure of `figures.train.dashboard`, the sample output and its scatter, and the
 scrubber's trace and figures. A second line adds what st.plotly_chart then does to every figure
 (validate it again, write its JSON). The bare trainer is `train.train_steps(state, n)` on copies
 of the same models with the same settings, so all train on the same batches (checked bit for
@@ -27,9 +27,9 @@ import plotly.io as pio  # noqa: E402
 import plotly.tools  # noqa: E402
 import torch  # noqa: E402
 
-from explorer import playground as play  # noqa: E402
-from explorer.figures_train import dashboard, prediction_scatter, scrub_figures  # noqa: E402
-from explorer.train import start, train_steps  # noqa: E402
+from explorer.training import playground as play  # noqa: E402
+from explorer.figures.train import dashboard, prediction_scatter, scrub_figures  # noqa: E402
+from explorer.training.train import start, train_steps  # noqa: E402
 
 TARGET = 0.85
 

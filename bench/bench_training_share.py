@@ -25,8 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 
-from explorer import playground as play
-from explorer import trace, turns, zoo
+from explorer.training import playground as play
+from explorer import trace, zoo
+from explorer.training import turns
 
 SESSIONS = 8
 TICK_SECONDS = 0.3  # pages/train.py's pause between chunks

@@ -1,14 +1,16 @@
 """Stacked & bidirectional: every layer and both directions, and where the two directions meet."""
 import streamlit as st
 
-from explorer import diagram, family, figures, figures_family, ui
-
-ui.require_frame("pages/deep.py")
+from explorer import figures
+from explorer.figures import diagram
+from explorer.analysis import family
+from explorer.app import caches, catalog, draw, frame, textbox, urlstate
+frame.require_frame(__file__)
 
 TASKS = ("sentiment", "brackets", "english", "python")  # tasks whose models read characters you can type
 DEFAULT_MODEL = "sentiment-bigru"
 DEFAULT_INPUT = {"sentiment": "the plot was great, although the music was dull", "brackets": "(()(()))((()()))",
-                 **ui.DEFAULT_TEXT}
+                 **textbox.DEFAULT_TEXT}
 MAX_CHARS = 400  # layers × directions heatmaps side by side: a sentence or a paragraph, not a book
 
 st.title("Stacked & bidirectional")
@@ -19,42 +21,42 @@ st.caption("A stacked net feeds each layer's states to the layer above; a bidire
 
 def task_of(name: str) -> str | None:
     try:
-        return ui.info(name).get("task")
+        return catalog.model_info(name).get("task")
     except ValueError:
         return None  # damaged metadata: leave it out
 
 
-names = [n for n in ui.available() if task_of(n) in TASKS]
+names = [n for n in catalog.available() if task_of(n) in TASKS]
 if not names:
-    st.warning(ui.NO_MODELS)
+    st.warning(textbox.NO_MODELS)
     st.stop()
 default = DEFAULT_MODEL if DEFAULT_MODEL in names else names[0]
-ui.param_default("net", default, valid=lambda v: v in names, what="a pretrained model that reads characters")
-ui.keep_in_range("net", names, default)
+urlstate.param_default("net", default, valid=lambda v: v in names, what="a pretrained model that reads characters")
+urlstate.keep_in_range("net", names, default)
 
 
 def label(n: str) -> str:
-    config = ui.info(n)["config"]
-    return (f"{n} ({str(ui.info(n).get('cell', '')).upper()}, {config['num_layers']} layer"
+    config = catalog.model_info(n)["config"]
+    return (f"{n} ({str(catalog.model_info(n).get('cell', '')).upper()}, {config['num_layers']} layer"
             f"{'s' if config['num_layers'] > 1 else ''}{', bidirectional' if config['bidirectional'] else ''})")
 
 
 name = st.sidebar.selectbox("Model", names, key="net", persist_state="session", format_func=label)
-meta = ui.info(name)
+meta = catalog.model_info(name)
 task = meta.get("task")
 
 defaults = set(DEFAULT_INPUT.values())
-ui.param_default("input", DEFAULT_INPUT.get(task, ""))
+urlstate.param_default("input", DEFAULT_INPUT.get(task, ""))
 if st.session_state["input"] in defaults:  # an untouched default follows the model's task
     st.session_state["input"] = DEFAULT_INPUT.get(task, "")
 text = st.text_area(f"Text (up to {MAX_CHARS} characters)", key="input", persist_state="session", height=80)
-url_view = {"net": name, "input": text if len(text) <= ui.MAX_URL_TEXT else None}
+url_view = {"net": name, "input": text if len(text) <= urlstate.MAX_URL_TEXT else None}
 
 # -- how this model compares with its task's other models --
 siblings = [n for n in names if task_of(n) == task]
 rows = []
 for n in siblings:
-    m = ui.info(n)
+    m = catalog.model_info(n)
     config, test = m["config"], m.get("metrics", {}).get("test", {})
     rows.append({"model": n, "cell": str(m.get("cell", "")).upper(), "layers": config["num_layers"],
                  "directions": 2 if config["bidirectional"] else 1, "hidden": config["hidden_size"],
@@ -63,15 +65,15 @@ for n in siblings:
 st.dataframe(rows, hide_index=True)
 st.caption("Held-out figures were measured on the test split when each model was built.")
 
-text = ui.text_to_read(text, MAX_CHARS, url=url_view, what="every layer read it")
+text = textbox.text_to_read(text, MAX_CHARS, url=url_view, what="every layer read it")
 try:
-    model = ui.load_model(name)
-    tr = ui.trace_text(name, text)
+    model = catalog.get_model(name)
+    tr = caches.trace(name, text)
 except ValueError as err:
-    ui.set_url(**url_view)
+    urlstate.set_url(**url_view)
     st.error(f"Could not trace this text: {err}")
     st.stop()
-ui.warn_unknown(tr.unknown)
+textbox.warn_unknown(tr.unknown)
 config = model.config
 labels = family.class_labels(task)
 if config.head == "last_step" and config.output_kind == "classes":
@@ -81,18 +83,19 @@ if task == "sentiment":
     st.caption("In training every sentence was left-padded with “_” to 89 characters; type underscores in front "
                "to read it exactly as the models were taught.")
 
-ui.plot(diagram.unrolled(config, steps=min(tr.steps, 5), tokens=tr.tokens,
-                                 title=f"{name} unrolled over its first {min(tr.steps, 5)} steps: "
-                                       f"{diagram.describe(config)}"), key="diagram")
-if config.head == "last_step" and tr.steps > 5:
-    st.caption(f"The diagram stops after 5 steps; on your text the head reads h→ after the last character "
+drawn = min(tr.steps, diagram.DIAGRAM_STEPS)
+draw.plot(diagram.unrolled(config, steps=drawn, tokens=tr.tokens,
+                           title=f"{name} unrolled over its first {drawn} steps: {diagram.describe(config)}"),
+          key="diagram")
+if config.head == "last_step" and tr.steps > drawn:
+    st.caption(f"The diagram stops after {drawn} steps; on your text the head reads h→ after the last character "
                f"(step {tr.steps - 1}) and h← at step 0.")
 
 # -- every layer, every direction --
 st.subheader("Every layer and direction")
 quantities = ["hidden"] + (["cell"] if tr.cell is not None else []) + list(tr.gates)
-ui.param_default("state", "hidden", valid=lambda v: v in quantities, what=", ".join(quantities))
-ui.keep_in_range("state", quantities, "hidden")
+urlstate.param_default("state", "hidden", valid=lambda v: v in quantities, what=", ".join(quantities))
+urlstate.keep_in_range("state", quantities, "hidden")
 quantity = st.radio("Show", quantities, key="state", persist_state="session", horizontal=True,
                     format_func=figures.quantity_name)
 values = {"hidden": tr.hidden, "cell": tr.cell, **tr.gates}[quantity]  # [L, D, T, H]
@@ -101,10 +104,10 @@ for layer in reversed(range(tr.num_layers)):  # the top layer first, as in the d
     for direction, column in enumerate(columns):
         where = f"layer {layer}" + ((" backward ← (reads right to left)" if direction else " forward →")
                                     if tr.num_directions == 2 else "")
-        ui.plot(figures.state_heatmap(values=values[layer, direction], tokens=tr.tokens, quantity=quantity,
+        draw.plot(figures.state_heatmap(values=values[layer, direction], tokens=tr.tokens, quantity=quantity,
                                                   title=f"{figures.quantity_name(quantity)}, {where}", height=340),
                             key=f"grid-{layer}-{direction}", where=column)
-ui.set_url(**url_view, state=quantity)
+urlstate.set_url(**url_view, state=quantity)
 
 # -- where the directions meet --
 st.subheader("Where the two directions meet")
@@ -117,14 +120,14 @@ meeting = figures.state_heatmap(values=family.meeting_states(tr), tokens=tr.toke
                                 title=f"[h→_t ; h←_t] of the top layer: units 0–{size - 1} forward, "
                                       f"{size}–{2 * size - 1} backward")
 meeting.add_hline(y=size - 0.5, line=dict(color="black", width=2))
-ui.plot(meeting, key="meeting")
+draw.plot(meeting, key="meeting")
 contributions = family.direction_contributions(model, tr)
 shares = family.score_shares(contributions, labels)
 read = contributions["read"]
 total = None
 if read is not None:
     total = float(shares["forward"][read[0]] + shares["backward"][read[1]] + shares["bias"])
-ui.plot(figures_family.contributions_figure(forward=shares["forward"], backward=shares["backward"],
+draw.plot(figures.family.contributions_figure(forward=shares["forward"], backward=shares["backward"],
                                                     tokens=tr.tokens, read=read, score_name=shares["name"],
                                                     total=total), key="contributions")
 if read is not None:

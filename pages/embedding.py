@@ -1,9 +1,11 @@
 """One-hot vs embedding: the same SimpleRNN trained on one-hot characters and on a learned embedding."""
 import streamlit as st
 
-from explorer import diagram, family, figures_family, ui
-
-ui.require_frame("pages/embedding.py")
+from explorer import figures
+from explorer.figures import diagram
+from explorer.analysis import family
+from explorer.app import catalog, draw, frame, urlstate
+frame.require_frame(__file__)
 
 EMBEDDED, ONEHOT = "english-rnn", "english-rnn-onehot"  # same recipe, only the input stage differs
 VECTORS = {
@@ -17,13 +19,13 @@ st.caption("Two SimpleRNNs learned English from the same text, with the same siz
            "vector only picks a column of W_ih, so that column is what the one-hot model has learned for the "
            "character: its embedding, in effect.")
 
-present = [n for n in (EMBEDDED, ONEHOT) if n in ui.available()]
+present = [n for n in (EMBEDDED, ONEHOT) if n in catalog.available()]
 if len(present) < 2:
     missing = [n for n in (EMBEDDED, ONEHOT) if n not in present]
     st.warning(f"Not built yet: {', '.join(missing)}. Build with `python -m explorer.zoo build {' '.join(missing)}`.")
     st.stop()
 try:
-    models = {n: ui.load_model(n) for n in present}
+    models = {n: catalog.get_model(n) for n in present}
 except ValueError as err:
     st.error(f"Could not load the models: {err}")
     st.stop()
@@ -47,12 +49,12 @@ def shown(ch: str) -> str:
 
 
 default_char = "e" if "e" in chars else chars[0]
-ui.param_default("vectors", "encoding", valid=lambda v: v in VECTORS, what=", ".join(VECTORS))
-ui.param_default("near", default_char, valid=lambda v: v in chars, what="a character of the models' vocabulary")
+urlstate.param_default("vectors", "encoding", valid=lambda v: v in VECTORS, what=", ".join(VECTORS))
+urlstate.param_default("near", default_char, valid=lambda v: v in chars, what="a character of the models' vocabulary")
 left, right = st.columns([2, 1])
 what = left.radio("Vectors", list(VECTORS), key="vectors", persist_state="session", format_func=VECTORS.get)
 char = right.selectbox("Nearest neighbours of", chars, key="near", persist_state="session", format_func=shown)
-ui.set_url(vectors=what, near=char)
+urlstate.set_url(vectors=what, near=char)
 
 columns = st.columns(2)
 for column, (n, model) in zip(columns, models.items()):
@@ -61,7 +63,7 @@ for column, (n, model) in zip(columns, models.items()):
     source = ("columns of weight_ih_l0" if model.config.input_mode == "onehot" else
               "rows of embedding.weight" if what == "encoding" else "weight_ih_l0 · rows of embedding.weight")
     with column:
-        ui.plot(figures_family.embedding_scatter(
+        draw.plot(figures.family.embedding_scatter(
             coords=coords, chars=names, classes=[family.char_class(c) for c in names], explained=explained,
             highlight=char, title=f"{n}<br><sup>{source}: {vectors.shape[1]} numbers → 2 by PCA</sup>"),
             key=f"scatter-{n}")
@@ -75,6 +77,6 @@ st.caption("Points are coloured by class: vowels, consonants, capitals, digits, 
 st.subheader("The two input stages, unrolled")
 columns = st.columns(2)
 for column, (n, model) in zip(columns, models.items()):
-    ui.plot(diagram.unrolled(model.config, steps=3, tokens="And",
+    draw.plot(diagram.unrolled(model.config, steps=3, tokens="And",
                                          title=f"{n}<br><sup>{diagram.describe(model.config)}</sup>"),
                         key=f"diagram-{n}", where=column)

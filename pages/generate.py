@@ -1,34 +1,35 @@
 """Generate: a pretrained character model writes, one sampled character at a time; then we look inside."""
 import streamlit as st
 
-from explorer import figures, ui
-from explorer.generate import MAX_LENGTH
+from explorer import figures
+from explorer.app import caches, catalog, draw, frame, pickers, textbox, urlstate
+from explorer.engine.generate import MAX_LENGTH
 
-ui.require_frame("pages/generate.py")
+frame.require_frame(__file__)
 
 st.title("Generate")
 st.caption("The model reads your prompt, then writes: each character is drawn from its predicted distribution "
            "(sharpened or flattened by the temperature), fed back in, and the next one drawn. "
            "A seed makes it repeatable.")
 
-names = ui.picker_models()
+names = catalog.picker_models()
 if not names:
-    st.warning(ui.NO_MODELS)
+    st.warning(textbox.NO_MODELS)
     st.stop()
-name = ui.model_picker(names)
-if ui.headless([name]):
-    ui.note_headless([name], "it makes no next-character guesses and cannot write; Inspect and Gradients show "
+name = pickers.model_picker(names)
+if catalog.headless([name]):
+    catalog.note_headless([name], "it makes no next-character guesses and cannot write; Inspect and Gradients show "
                              "its states, gates and gradients.")
-    ui.set_url(model=name)
+    urlstate.set_url(model=name)
     st.stop()
 
-prompts = {ui.default_prompt(n) for n in names}
-ui.param_default("prompt", ui.default_prompt(name))
+prompts = {textbox.default_prompt(n) for n in names}
+urlstate.param_default("prompt", textbox.default_prompt(name))
 if st.session_state["prompt"] in prompts:  # an untouched default prompt follows the model
-    st.session_state["prompt"] = ui.default_prompt(name)
-ui.param_default("length", 200, parse=int, valid=lambda v: 1 <= v <= 1000, what="1 to 1000")
-ui.param_default("temp", 0.8, parse=float, valid=lambda v: 0.1 <= v <= 2.0, what="0.1 to 2.0")
-ui.param_default("seed", 0, parse=int, valid=lambda v: 0 <= v < 2**31, what="0 to 2147483647")
+    st.session_state["prompt"] = textbox.default_prompt(name)
+urlstate.param_default("length", 200, parse=int, valid=lambda v: 1 <= v <= 1000, what="1 to 1000")
+urlstate.param_default("temp", 0.8, parse=float, valid=lambda v: 0.1 <= v <= 2.0, what="0.1 to 2.0")
+urlstate.param_default("seed", 0, parse=int, valid=lambda v: 0 <= v < 2**31, what="0 to 2147483647")
 
 prompt = st.text_area("Prompt", key="prompt", persist_state="session", height=80)
 cols = st.columns(3)
@@ -36,21 +37,21 @@ length = cols[0].slider("Characters to write", 1, 1000, key="length", persist_st
 temperature = cols[1].slider("Temperature", 0.1, 2.0, step=0.05, key="temp", persist_state="session",
                              help="Below 1: safer, more repetitive; above 1: more surprising, more misspelt.")
 seed = cols[2].number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key="seed", persist_state="session")
-url_prompt = prompt if len(prompt) <= ui.MAX_URL_TEXT else None
-ui.set_url(model=name, prompt=url_prompt, length=length, temp=round(temperature, 2), seed=seed)
+url_prompt = prompt if len(prompt) <= urlstate.MAX_URL_TEXT else None
+urlstate.set_url(model=name, prompt=url_prompt, length=length, temp=round(temperature, 2), seed=seed)
 
 if not prompt:
     st.info("Type a prompt above for the model to continue.")
     st.stop()
-ui.note_whitespace(prompt)
-prompt = ui.limited_text(prompt, ui.MAX_TEXT - MAX_LENGTH)
+textbox.note_whitespace(prompt)
+prompt = textbox.limited_text(prompt, textbox.MAX_TEXT - MAX_LENGTH)
 try:
-    out = ui.generate_any(name, prompt, length=int(length), temperature=float(temperature), seed=int(seed))
-    tr = ui.trace_any(name, out.text)
+    out = caches.generate(name, prompt, length=int(length), temperature=float(temperature), seed=int(seed))
+    tr = caches.trace(name, out.text)
 except ValueError as err:
     st.error(f"Could not generate: {err}")
     st.stop()
-ui.warn_unknown(out.unknown)
+textbox.warn_unknown(out.unknown)
 
 st.subheader("What it wrote")
 st.code(out.text, language=None, wrap_lines=True)
@@ -60,15 +61,15 @@ st.caption(f"The first {len(prompt)} characters are your prompt; the next {len(o
 st.subheader("Inside, across prompt and continuation")
 quantities = ["hidden"] + (["cell"] if tr.cell is not None else []) + list(tr.gates)
 preferred = next((q for q in ("f", "z") if q in quantities), "hidden")  # the gate that decides what is kept
-ui.param_default("quantity", preferred, valid=lambda v: v in quantities, what=", ".join(quantities))
-ui.keep_in_range("quantity", quantities, preferred)
+urlstate.param_default("quantity", preferred, valid=lambda v: v in quantities, what=", ".join(quantities))
+urlstate.keep_in_range("quantity", quantities, preferred)
 shown = st.selectbox("Show", quantities, key="quantity", persist_state="session", format_func=figures.quantity_name)
-ui.set_url(model=name, prompt=url_prompt, length=length, temp=round(temperature, 2), seed=seed, quantity=shown)
+urlstate.set_url(model=name, prompt=url_prompt, length=length, temp=round(temperature, 2), seed=seed, quantity=shown)
 layer = 0
 array = tr.gates[shown] if shown in tr.gates else (tr.cell if shown == "cell" else tr.hidden)
-ui.plot(figures.state_heatmap(
+draw.plot(figures.state_heatmap(
     values=array[layer, 0], tokens=tr.tokens, quantity=shown, boundary=len(prompt),
     title=f"{figures.quantity_name(shown)}, layer {layer}: prompt | generated"), key="gen-heat")
-ui.plot(figures.topk_figure(
+draw.plot(figures.topk_figure(
     tokens=tr.tokens, topk_labels=out.topk_labels, topk_probs=out.topk_probs, start=len(prompt) - 1,
     title="What the model expected before each character it wrote (temperature 1)"), key="gen-topk")

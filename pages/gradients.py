@@ -2,11 +2,13 @@
 import numpy as np
 import streamlit as st
 
-from explorer import figures, panels, ui
-from explorer.analysis import JACOBIAN_CHARS
-from explorer.clipping import clipping_lab
+from explorer import figures
+from explorer.figures import panels
+from explorer.app import caches, catalog, draw, fanout, frame, pickers, textbox, urlstate
+from explorer.analysis.internals import JACOBIAN_CHARS
+from explorer.training.clipping import clipping_lab
 
-ui.require_frame("pages/gradients.py")
+frame.require_frame(__file__)
 
 MAX_GRAD_TEXT = 2000  # characters; bptt over three models stays under a second or two
 SALIENCY_CHARS = 400  # characters shown before the chosen step (later ones have no gradient)
@@ -41,7 +43,7 @@ def clipping_section():
                 "adding problem: one with clipping, one without. The defaults make the unclipped one explode.")
         return
     result = lab["result"]
-    ui.plot(figures.clipping_figure(result=result), key="clip-chart")
+    draw.plot(figures.clipping_figure(result=result), key="clip-chart")
     for key, label in (("unclipped", "Without clipping"), ("clipped", f"Clipped at {result['threshold']:g}")):
         rows = result[key]["rows"]
         events = sum(bool(r.get("clipped")) for r in rows)
@@ -61,59 +63,59 @@ st.caption("Backpropagation through time, computed exactly (`explorer.bptt`) fro
            "of the loss's gradient reaches each earlier step. A SimpleRNN's gradient fades within a few dozen "
            "characters; the LSTM's cell state carries it much further.")
 
-if not ui.picker_models():
-    st.warning(ui.NO_MODELS)
+if not catalog.picker_models():
+    st.warning(textbox.NO_MODELS)
     clipping_section()
     st.stop()
-set_name, names = ui.model_set_picker()
+set_name, names = pickers.model_set_picker()
 url = {"set": set_name, "models": ",".join(names) if set_name == "custom" else None}
-ui.note_headless(names, "its loss here is a stand-in: the sum of its top layer's outputs at the last step (or "
+catalog.note_headless(names, "its loss here is a stand-in: the sum of its top layer's outputs at the last step (or "
                         "summed over all steps), not a cross-entropy.")
 
-ui.param_default("text", ui.DEFAULT_TEXT["english"])
-ui.keep_across_pages("text")
+urlstate.param_default("text", textbox.DEFAULT_TEXT["english"])
+urlstate.keep_across_pages("text")
 text = st.text_area(f"Text (up to {MAX_GRAD_TEXT:,} characters are used)", key="text", persist_state="session",
                     height=100)
-url["text"] = text if len(text) <= ui.MAX_URL_TEXT else None
-ui.param_default("loss", "last", valid=lambda v: v in LOSSES, what=", ".join(LOSSES))
+url["text"] = text if len(text) <= urlstate.MAX_URL_TEXT else None
+urlstate.param_default("loss", "last", valid=lambda v: v in LOSSES, what=", ".join(LOSSES))
 loss_kind = st.radio("Follow the gradient of", list(LOSSES), key="loss", persist_state="session", horizontal=True,
                      format_func=LOSSES.get, help="last: the cross-entropy of the last prediction only, so every "
                      "earlier step gets gradient only through the recurrence. sum: every step's own loss too.")
 url["loss"] = loss_kind
 
 if not names:
-    ui.set_url(**url)
+    urlstate.set_url(**url)
     st.info("Pick at least one model in the sidebar.")
     clipping_section()
     st.stop()
 if len(text) < 2:
-    ui.set_url(**url)
+    urlstate.set_url(**url)
     st.info("Type some text above (at least two characters: one to read, one to predict) to follow its "
             "gradient back through time.")
     clipping_section()
     st.stop()
-ui.note_whitespace(text)
-used = ui.limited_text(text, MAX_GRAD_TEXT)
+textbox.note_whitespace(text)
+used = textbox.limited_text(text, MAX_GRAD_TEXT)
 
 results = {}
-for name, found in ui.each_model(lambda n: ui.gradients(n, used, loss=loss_kind), names).items():
+for name, found in fanout.each_model(lambda n: caches.gradients(n, used, loss=loss_kind), names).items():
     if isinstance(found, Exception):
         st.error(f"{name}: could not compute its gradients: {found}")
     else:
         results[name] = {"grads": found}
 if not results:
-    ui.set_url(**url)
+    urlstate.set_url(**url)
     clipping_section()
     st.stop()
 first = next(iter(results.values()))["grads"]
 tokens, steps = first.trace.tokens, first.trace.steps
-ui.warn_unknown(sorted({c for r in results.values() for c in r["grads"].trace.unknown}))
+textbox.warn_unknown(sorted({c for r in results.values() for c in r["grads"].trace.unknown}))
 color = {name: figures.MODEL_COLORS[k % len(figures.MODEL_COLORS)] for k, name in enumerate(results)}
 
 
 def label(name, layer, direction, layers, directions):
     where = (f" layer {layer}" if layers > 1 else "") + (" backward" if direction else "")
-    return ui.describe_model(name) + where
+    return catalog.describe_model(name) + where
 
 
 def curves(array_of, offset_of=lambda r: 0):
@@ -136,7 +138,7 @@ described = first.loss_description
 norm_fig = figures.log_curves_figure(
     series=curves(lambda r: r["grads"].grad_norm_per_step), tokens=tokens,
     title=f"Gradient norm reaching h_t, for {described}", y_title="‖dL/dh_t‖₂ (log scale)", value_name="‖dL/dh_t‖")
-ui.plot(norm_fig, key="grad-norms")
+draw.plot(norm_fig, key="grad-norms")
 st.caption(f"The loss: {described}. Each curve is the Euclidean norm of the total gradient reaching the hidden "
            "state at step t, through every later step (explorer.bptt, exact). A straight fall on this log axis is "
            "exponential vanishing. Gaps are exact zeros: the gradient underflowed below float32's smallest number.")
@@ -145,8 +147,8 @@ st.caption(f"The loss: {described}. Each curve is the Euclidean norm of the tota
 st.header("|dL/dh_t| per unit" + (" and |dL/dc_t| (LSTM)" if any(r["grads"].dc is not None for r in results.values())
                                    else ""))
 max_layers = max(r["grads"].dh.shape[0] for r in results.values())
-ui.param_default("layer", max_layers - 1, parse=int, valid=lambda v: 0 <= v < max_layers, what=f"0 to {max_layers - 1}")
-ui.keep_in_range("layer", range(max_layers), max_layers - 1)
+urlstate.param_default("layer", max_layers - 1, parse=int, valid=lambda v: 0 <= v < max_layers, what=f"0 to {max_layers - 1}")
+urlstate.keep_in_range("layer", range(max_layers), max_layers - 1)
 layer = st.selectbox("Layer", range(max_layers), key="layer", persist_state="session", disabled=max_layers == 1)
 max_size = max(r["grads"].dh.shape[-1] for r in results.values())
 columns = figures.full_resolution_steps(max_size)  # the same binning for every model: columns line up
@@ -155,12 +157,12 @@ for name, r in results.items():
     g = r["grads"]
     at = min(layer, g.dh.shape[0] - 1)
     heatmaps.append(figures.log_heatmap(values=g.dh[at, 0], tokens=tokens, value_name="|dL/dh|", max_columns=columns,
-                                        title=f"{ui.describe_model(name)}: |dL/dh_t|, layer {at}", height=320))
+                                        title=f"{catalog.describe_model(name)}: |dL/dh_t|, layer {at}", height=320))
     if g.dc is not None:
         heatmaps.append(figures.log_heatmap(values=g.dc[at, 0], tokens=tokens, value_name="|dL/dc|",
                                             max_columns=columns, height=320,
-                                            title=f"{ui.describe_model(name)}: |dL/dc_t| (cell state), layer {at}"))
-ui.plot(panels.stack(heatmaps), key="per-unit")  # one figure, one time axis: zoom one model, see them all
+                                            title=f"{catalog.describe_model(name)}: |dL/dc_t| (cell state), layer {at}"))
+draw.plot(panels.stack(heatmaps), key="per-unit")  # one figure, one time axis: zoom one model, see them all
 st.caption("Log colour scale (powers of ten). The LSTM's cell state is a \"constant error carousel\" "
            "(Hochreiter & Schmidhuber 1997): dL/dc_{t-1} = f_t ⊙ dL/dc_t + …, so where the forget gate stays "
            "near 1 the gradient flows back along c with little loss; the hidden state's gradient has to pass "
@@ -168,7 +170,7 @@ st.caption("Log colour scale (powers of ten). The LSTM's cell state is a \"const
 
 # -- Jacobian (computed now: the charts above are on their way to the browser meanwhile) --
 st.header("‖∂h_T/∂h_t‖: how much the last state depends on step t")
-for name, found in ui.each_model(lambda n: ui.jacobian(n, used), list(results)).items():
+for name, found in fanout.each_model(lambda n: caches.jacobian(n, used), list(results)).items():
     if isinstance(found, Exception):
         st.error(f"{name}: could not compute its Jacobian: {found}")
         found = {"jacobian": None, "jacobian_start": 0, "jacobian_exact": True}
@@ -177,7 +179,7 @@ jac_fig = figures.log_curves_figure(
     series=curves(lambda r: r["jacobian"], lambda r: r["jacobian_start"]), tokens=tokens,
     title="Jacobian norm ‖∂h_T/∂h_t‖_F (Frobenius) within each layer",
     y_title="‖∂h_T/∂h_t‖_F, Frobenius (log scale)", value_name="‖∂h_T/∂h_t‖_F (Frobenius)")
-ui.plot(jac_fig, key="jacobian")
+draw.plot(jac_fig, key="jacobian")
 inexact = [name for name, r in results.items() if not r["jacobian_exact"]]
 window_note = (f"over the last {JACOBIAN_CHARS} characters only (steps {steps - JACOBIAN_CHARS}–{steps - 1}; the "
                "states before them are carried in exactly"
@@ -194,9 +196,9 @@ st.caption("Pascanu, Mikolov & Bengio (2013): for h_t = tanh(W_hh h_{t-1} + …)
            "vanish or explode. LSTM and GRU blocks are shown per gate, but the bound does not apply directly: "
            "the gates multiply the path (the forget gate scales the cell's own path, the update gate mixes "
            "in h_{t-1} unchanged), so no single matrix decides the product.")
-spectra = {name: ui.spectrum(name) for name in results}
+spectra = {name: caches.spectrum(name) for name in results}
 # each panel titled by its model alone: a third of the width has no room for more
-ui.plot(ui.spectra_figure(list(spectra), [ui.describe_model(name) for name in spectra]), key="spectra")
+draw.plot(caches.spectra_figure(list(spectra), [catalog.describe_model(name) for name in spectra]), key="spectra")
 for col, (name, rows) in zip(st.columns(len(spectra)), spectra.items()):
     bounded = [r for r in rows if "must_vanish" in r]
     for r in bounded:
@@ -210,8 +212,8 @@ for col, (name, rows) in zip(st.columns(len(spectra)), spectra.items()):
 
 # -- saliency --
 st.header("Which characters a prediction used")
-ui.param_default("step", steps - 2, parse=int, valid=lambda v: 0 <= v <= steps - 2, what=f"0 to {steps - 2}")
-ui.keep_in_range("step", range(steps - 1), steps - 2)
+urlstate.param_default("step", steps - 2, parse=int, valid=lambda v: 0 <= v <= steps - 2, what=f"0 to {steps - 2}")
+urlstate.keep_in_range("step", range(steps - 1), steps - 2)
 step = st.number_input(f"Prediction made at step (0–{steps - 2})", min_value=0, max_value=steps - 2, step=1,
                        key="step", persist_state="session")
 st.caption(f"Each character coloured by ‖∂loss/∂x_t‖, the gradient of the loss of the prediction at step {step} "
@@ -221,16 +223,16 @@ st.caption(f"Each character coloured by ‖∂loss/∂x_t‖, the gradient of th
            "\"connectivity\" view), shown up to the character it predicts"
            + (f", from {SALIENCY_CHARS} characters before it" if step + 1 > SALIENCY_CHARS else "")
            + ". Characters after the step cannot matter. Hover for the values.")
-for name, values in ui.each_model(lambda n: ui.saliency(n, used, int(step)), list(results)).items():
+for name, values in fanout.each_model(lambda n: caches.saliency(n, used, int(step)), list(results)).items():
     if isinstance(values, Exception):
         st.error(f"{name}: {values}")
         continue
     shown_from = max(0, int(step) + 1 - SALIENCY_CHARS)
-    ui.markup(figures.saliency_html(tokens=tokens, saliency=values[shown_from:step + 2], step=int(step),
-                                    start=shown_from, label=ui.describe_model(name)))
+    draw.markup(figures.saliency_html(tokens=tokens, saliency=values[shown_from:step + 2], step=int(step),
+                                    start=shown_from, label=catalog.describe_model(name)))
 
-ui.set_url(**url, layer=layer if max_layers > 1 else None, step=step)
+urlstate.set_url(**url, layer=layer if max_layers > 1 else None, step=step)
 if url["text"] is None:
-    st.caption(f"This text is longer than {ui.MAX_URL_TEXT:,} characters, so a link to this view does not carry it.")
+    st.caption(f"This text is longer than {urlstate.MAX_URL_TEXT:,} characters, so a link to this view does not carry it.")
 
 clipping_section()

@@ -2,52 +2,56 @@
 import numpy as np
 import streamlit as st
 
-from explorer import analysis, diagram, figures, house, panels, ui
-
-ui.require_frame("pages/inspect.py")
+from explorer import figures
+from explorer.analysis import internals
+from explorer.figures import diagram
+from explorer.figures import house
+from explorer.figures import panels
+from explorer.app import caches, catalog, draw, frame, pickers, textbox, urlstate
+frame.require_frame(__file__)
 
 st.title("Inspect")
 st.caption("Type a sentence; the model reads it one character at a time. Time runs left to right, units top to bottom.")
 
-names = ui.picker_models()
+names = catalog.picker_models()
 if not names:
-    st.warning(ui.NO_MODELS)
+    st.warning(textbox.NO_MODELS)
     st.stop()
-name = ui.model_picker(names)
-ui.note_headless([name], "there are no next-character guesses or surprise here; its states and gates are exact.")
+name = pickers.model_picker(names)
+catalog.note_headless([name], "there are no next-character guesses or surprise here; its states and gates are exact.")
 
 # -- the text (a model's default sentence follows the model while it is untouched) --
-defaults = {ui.default_text(n) for n in names}
-ui.param_default("text", ui.default_text(name))
+defaults = {textbox.default_text(n) for n in names}
+urlstate.param_default("text", textbox.default_text(name))
 if st.session_state["text"] in defaults:
-    st.session_state["text"] = ui.default_text(name)
-text = st.text_area(f"Text (up to {ui.MAX_TEXT:,} characters are traced)", key="text", persist_state="session",
+    st.session_state["text"] = textbox.default_text(name)
+text = st.text_area(f"Text (up to {textbox.MAX_TEXT:,} characters are traced)", key="text", persist_state="session",
                     height=100)
 
-url_view = {"model": name, "text": text if len(text) <= ui.MAX_URL_TEXT else None}
-traced_text = ui.text_to_read(text, url=url_view, what="the model read it")
+url_view = {"model": name, "text": text if len(text) <= urlstate.MAX_URL_TEXT else None}
+traced_text = textbox.text_to_read(text, url=url_view, what="the model read it")
 try:
-    model = ui.get_model(name)
-    tr = ui.trace_any(name, traced_text)
+    model = catalog.get_model(name)
+    tr = caches.trace(name, traced_text)
 except ValueError as err:
-    ui.set_url(**url_view)
+    urlstate.set_url(**url_view)
     st.error(f"Could not trace this text: {err}")
     st.stop()
-ui.warn_unknown(tr.unknown)
+textbox.warn_unknown(tr.unknown)
 
 # -- which states to look at --
 layers, dirs, steps, size = tr.num_layers, tr.num_directions, tr.steps, tr.hidden_size
 quantities = ["hidden"] + (["cell"] if tr.cell is not None else []) + list(tr.gates)
 orders = ["index", "activity", "variance", "similarity"]
-ui.param_default("layer", 0, parse=int, valid=lambda v: 0 <= v < layers, what=f"0 to {layers - 1}")
-ui.param_default("dir", 0, parse=int, valid=lambda v: 0 <= v < dirs, what=f"0 to {dirs - 1}")
-ui.param_default("unit", 0, parse=int, valid=lambda v: 0 <= v < size, what=f"0 to {size - 1}")
-ui.param_default("order", "index", valid=lambda v: v in orders, what=", ".join(orders))
-ui.param_default("color", quantities[0], valid=lambda v: v in quantities, what=", ".join(quantities))
-ui.keep_in_range("layer", range(layers), 0)
-ui.keep_in_range("dir", range(dirs), 0)
-ui.keep_in_range("unit", range(size), 0)
-ui.keep_in_range("color", quantities, "hidden")
+urlstate.param_default("layer", 0, parse=int, valid=lambda v: 0 <= v < layers, what=f"0 to {layers - 1}")
+urlstate.param_default("dir", 0, parse=int, valid=lambda v: 0 <= v < dirs, what=f"0 to {dirs - 1}")
+urlstate.param_default("unit", 0, parse=int, valid=lambda v: 0 <= v < size, what=f"0 to {size - 1}")
+urlstate.param_default("order", "index", valid=lambda v: v in orders, what=", ".join(orders))
+urlstate.param_default("color", quantities[0], valid=lambda v: v in quantities, what=", ".join(quantities))
+urlstate.keep_in_range("layer", range(layers), 0)
+urlstate.keep_in_range("dir", range(dirs), 0)
+urlstate.keep_in_range("unit", range(size), 0)
+urlstate.keep_in_range("color", quantities, "hidden")
 
 cols = st.columns([1, 1, 1, 2, 1.3])
 layer = cols[0].selectbox("Layer", range(layers), key="layer", persist_state="session", disabled=layers == 1)
@@ -66,17 +70,17 @@ if tr.cell is not None:
 values.update({k: v[layer, direction] for k, v in tr.gates.items()})  # each [T, H]
 
 # -- a window at full resolution for long text --
-start, stop = ui.step_window(steps, size, key="window", label="Steps shown at full resolution",
+start, stop = pickers.step_window(steps, size, key="window", label="Steps shown at full resolution",
                              help="At most {window} steps at a time; the overview below bins the whole text.")
 if (start, stop) != (0, steps):
     overview = figures.state_heatmap(values=values["hidden"], tokens=tr.tokens, quantity="hidden", max_columns=250,
                                      title=f"Overview: {figures.quantity_name('hidden')}, the whole text")
-    ui.plot(overview, key="overview")
+    draw.plot(overview, key="overview")
 window_values = {k: v[start:stop] for k, v in values.items()}
 
 # -- the text, coloured by one unit --
 st.subheader(f"Unit {unit}: {figures.quantity_name(color_by)}")
-ui.markup(figures.colored_text_html(tokens=tr.tokens, values=window_values[color_by][:, unit], quantity=color_by,
+draw.markup(figures.colored_text_html(tokens=tr.tokens, values=window_values[color_by][:, unit], quantity=color_by,
                                     unit=unit, start=start, scale_values=values[color_by][:, unit]))
 st.caption("Hover a character for its step and value. Gates run from 0 (dark) to 1 (yellow); "
            "signed values from blue (negative) through white to red (positive).")
@@ -84,7 +88,7 @@ st.caption("Hover a character for its step and value. Gates run from 0 (dark) to
 # -- step by step: guesses, surprise, the chosen heatmaps and the cell-state flow, on one time axis --
 st.subheader("Step by step")
 second = "cell" if "cell" in values else [q for q in values if q != "hidden"][0] if len(values) > 1 else "hidden"
-ui.param_default("show", ["hidden", second] if second != "hidden" else ["hidden"],
+urlstate.param_default("show", ["hidden", second] if second != "hidden" else ["hidden"],
                  parse=lambda v: [q for q in v.split(",") if q],
                  valid=lambda v: bool(v) and all(q in values for q in v), what="a comma-separated list of "
                  + ", ".join(values))
@@ -94,7 +98,7 @@ show = pick[0].pills("Heatmaps", list(values), selection_mode="multi", key="show
                      format_func=figures.quantity_name)
 flow_units = []
 if tr.cell is not None:
-    ui.param_default("flow", [unit], parse=lambda v: [int(u) for u in v.split(",") if u],
+    urlstate.param_default("flow", [unit], parse=lambda v: [int(u) for u in v.split(",") if u],
                      valid=lambda v: 0 < len(v) <= 6 and all(0 <= u < size for u in v),
                      what=f"up to 6 comma-separated units from 0 to {size - 1}")
     st.session_state["flow"] = [u for u in st.session_state["flow"] if u < size] or [unit]
@@ -108,7 +112,7 @@ if tr.topk_labels is not None:
                                               topk_probs=tr.topk_probs[start:stop], start=start)
 if tr.loss is not None:
     figs["surprise"] = figures.loss_strip(tokens=tr.tokens, loss=tr.loss[start:stop], start=start)
-unit_order = analysis.order_units(window_values["hidden"], order_by)
+unit_order = internals.order_units(window_values["hidden"], order_by)
 for quantity in show:
     figs[quantity] = figures.state_heatmap(
         values=window_values[quantity], tokens=tr.tokens, quantity=quantity, unit_order=unit_order, start=start,
@@ -120,7 +124,7 @@ if flow_units:
 # one figure: the browser draws it in one pass, and zooming one panel zooms them all
 stacked = panels.stack(list(figs.values())) if figs else None
 if stacked is not None:
-    ui.plot(stacked, key="stack")
+    draw.plot(stacked, key="stack")
 notes = [f"Units ordered by {order_by} of the hidden state (the same order in every heatmap)." if show else
          "Pick a state or gate above to draw its heatmap."]
 if tr.cell is not None and not flow_units:
@@ -131,21 +135,21 @@ gates = {k: v for k, v in values.items() if k in ("i", "f", "o", "r", "z")}
 if gates:
     st.subheader("Gate saturation")
     saturation_title = f"Gate saturation over this text ({steps} steps), layer {layer}"
-    ui.markup(figures.saturation_html(gates=gates, title=saturation_title))  # hover a dot for its unit
+    draw.markup(figures.saturation_html(gates=gates, title=saturation_title))  # hover a dot for its unit
     figs["saturation"] = figures.saturation_figure(gates=gates, title=saturation_title)  # for the downloads
     st.caption("Karpathy, Johnson & Fei-Fei (2015), fig. 3: units near the top left are almost always open "
                "(they remember); near the bottom right, almost always shut.")
 
 # -- the network unrolled over the first steps (drawn only when asked: one more chart to draw) --
-ui.param_default("unrolled", False, parse=lambda v: bool(["0", "1"].index(v)), what="0 or 1")
+urlstate.param_default("unrolled", False, parse=lambda v: bool(["0", "1"].index(v)), what="0 or 1")
 if st.toggle("Show the network unrolled over the first steps of this text", key="unrolled",
              persist_state="session"):
-    ui.plot(diagram.unrolled(model.config, steps=min(tr.steps, 4), tokens=tr.tokens), key="diagram")
+    draw.plot(diagram.unrolled(model.config, steps=min(tr.steps, 4), tokens=tr.tokens), key="diagram")
 
 # -- the equations at one step --
 st.subheader("The step equation, with its numbers")
-ui.param_default("step", min(steps - 1, 5), parse=int, valid=lambda v: 0 <= v < steps, what=f"0 to {steps - 1}")
-ui.keep_in_range("step", range(steps), steps - 1)
+urlstate.param_default("step", min(steps - 1, 5), parse=int, valid=lambda v: 0 <= v < steps, what=f"0 to {steps - 1}")
+urlstate.keep_in_range("step", range(steps), steps - 1)
 step = st.number_input(f"Step (0–{steps - 1})", min_value=0, max_value=steps - 1, step=1, key="step",
                        persist_state="session")
 surprise = ""
@@ -157,25 +161,25 @@ st.caption(f"Unit {unit} of layer {layer} at step {step}, reading “{figures.ch
 if direction:
     st.caption("Backward direction: the “previous” state h_{t-1} (and c_{t-1}) is the one after reading x_{t+1}.")
 try:
-    lines = figures.equation_latex(analysis.equation_values(model, tr, layer=layer, direction=direction,
+    lines = figures.equation_latex(internals.equation_values(model, tr, layer=layer, direction=direction,
                                                             step=step, unit=unit))
     st.latex(r"\begin{gathered}" + r" \\[0.4em] ".join(lines) + r"\end{gathered}")  # one block: typeset once
 except ValueError as err:
     st.info(str(err))
 
-ui.set_url(model=name, text=url_view["text"], layer=layer, dir=direction, unit=unit, order=order_by,
+urlstate.set_url(model=name, text=url_view["text"], layer=layer, dir=direction, unit=unit, order=order_by,
            color=color_by, show=",".join(show), step=step, unrolled=int(st.session_state["unrolled"]) or None,
            flow=",".join(map(str, st.session_state["flow"])) if tr.cell is not None else None)
 if url_view["text"] is None:
-    st.caption(f"This text is longer than {ui.MAX_URL_TEXT:,} characters, so a link to this view does not carry it.")
+    st.caption(f"This text is longer than {urlstate.MAX_URL_TEXT:,} characters, so a link to this view does not carry it.")
 
 # -- downloads --
 st.subheader("Downloads")
 dl = st.columns(3)
-dl[0].download_button("Trace (NPZ)", data=lambda: analysis.trace_npz(tr), file_name=f"{name}-trace.npz",
+dl[0].download_button("Trace (NPZ)", data=lambda: internals.trace_npz(tr), file_name=f"{name}-trace.npz",
                       mime="application/octet-stream", on_click="ignore")
 dl[1].download_button(f"Layer {layer} as CSV (long format)",
-                      data=lambda: analysis.trace_csv(tr, layer=layer, direction=direction)[0],
+                      data=lambda: internals.trace_csv(tr, layer=layer, direction=direction)[0],
                       file_name=f"{name}-layer{layer}.csv",
                       mime="text/csv", on_click="ignore",
                       help="layer, direction, step, char, unit, quantity, value; at most 500,000 rows")

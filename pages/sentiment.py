@@ -1,12 +1,14 @@
 """Sentiment (many-to-one): the verdict of a sentence classifier after every word, and the state behind it."""
 import streamlit as st
 
-from explorer import diagram, figures, figures_shapes, shapes, ui
-
-ui.require_frame("pages/sentiment.py")
+from explorer import figures
+from explorer.figures import diagram
+from explorer.figures.diagram import DIAGRAM_STEPS
+from explorer.analysis import shapes
+from explorer.app import catalog, draw, frame, pickers, textbox, urlstate
+frame.require_frame(__file__)
 
 DEFAULT_SENTENCE = "the acting was great, but the ending was dull"
-DIAGRAM_STEPS = 5  # the unrolled diagram's columns: enough to show the recurrence, narrow enough to read
 MAX_SENTENCE = 256  # the task's longest setting; the grammar's sentences are at most 89 characters
 
 st.title("Sentiment (many-to-one)")
@@ -14,32 +16,32 @@ st.caption("A GRU reads a short review one character at a time and is trained to
            "Here its head is applied after every word too, so you watch the verdict form, and flip at “not” "
            "and “but”.")
 
-names = shapes.models_of_task(ui.available(), ui.info, "sentiment")
+names = shapes.models_of_task(catalog.available(), catalog.model_info, "sentiment")
 if not names:
-    st.warning(ui.NO_MODELS)
+    st.warning(textbox.NO_MODELS)
     st.stop()
 name = names[0]
-model = ui.load_model(name)
+model = catalog.get_model(name)
 
-ui.param_default("sentence", DEFAULT_SENTENCE)
+urlstate.param_default("sentence", DEFAULT_SENTENCE)
 quantities = shapes.quantities(model)
-chosen = ui.quantity_choice(quantities, ["hidden", "z"])
+chosen = pickers.quantity_choice(quantities, ["hidden", "z"])
 sentence = st.text_input("Sentence", key="sentence", persist_state="session",
                          help="The training grammar: “the movie / film / plot / acting … was / is [not / never] "
                               "[very …] good / bad …”, joined by “, but” or “although”. Lower case.")
-view = {"sentence": sentence if len(sentence) <= ui.MAX_URL_TEXT else None,
+view = {"sentence": sentence if len(sentence) <= urlstate.MAX_URL_TEXT else None,
         "heatmaps": ",".join(chosen)}
-ui.set_url(**view)
+urlstate.set_url(**view)
 if not sentence.strip():
     st.info("Type a sentence above, for example “the film was not good, but the music was wonderful”.")
     st.stop()
-read = ui.limited_text(sentence, MAX_SENTENCE)
+read = textbox.limited_text(sentence, MAX_SENTENCE)
 try:
     run = shapes.running_sentiment(model, read)
 except ValueError as err:
     st.error(f"Could not read this sentence: {err}")
     st.stop()
-ui.warn_unknown(run.trace.unknown)
+textbox.warn_unknown(run.trace.unknown)
 outside = shapes.words_outside_grammar(read)
 if outside:
     named = ", ".join(repr(w if len(w) <= 20 else w[:20] + "…") for w in outside[:8])
@@ -65,15 +67,15 @@ cols[2].metric("Characters read", len(run.sentence), f"after {run.offset} paddin
 clauses = shapes.clause_verdicts(run)
 plain = shapes.without_negation(run.sentence)
 if len(clauses) > 1 or plain is not None:
-    st.markdown(figures_shapes.verdict_line(clauses))
+    st.markdown(figures.shapes.verdict_line(clauses))
 if plain is not None:  # the same sentence read without "not" / "never": what the negation turned around
     unnegated = shapes.clause_verdicts(shapes.running_sentiment(model, plain))
-    st.markdown("Without the negation: " + figures_shapes.verdict_line(unnegated))
+    st.markdown("Without the negation: " + figures.shapes.verdict_line(unnegated))
 
-fig = figures_shapes.running_prediction_figure(
+fig = figures.shapes.running_prediction_figure(
     sentence=run.sentence, p_positive=run.p_positive, word_ends=run.word_ends,
     title=f"Running prediction of {name}: p(positive) after each word")
-ui.plot(fig, key="running")
+draw.plot(fig, key="running")
 st.caption("Only the last step was trained. Mid-clause the verdict swings (half a clause has no sentiment). At the "
            "end of “A, but” it holds A's verdict and the clause after “but” overturns it; once it has read "
            "“although”, it has learnt that the clause it introduces will not count.")
@@ -81,18 +83,18 @@ st.caption("Only the last step was trained. Mid-clause the verdict swings (half 
 # -- the state behind it --
 st.subheader("Hidden state and gates while reading")
 drawn = min(len(run.sentence), DIAGRAM_STEPS)
-ui.plot(diagram.unrolled(model.config, steps=drawn, tokens=run.sentence,
+draw.plot(diagram.unrolled(model.config, steps=drawn, tokens=run.sentence,
                                  title=f"{name} unrolled over the first {drawn} characters: "
                                        f"{diagram.describe(model.config)}"), key="diagram")
 padding = f"the {run.offset} padding characters and then " if run.offset else ""
 st.caption(f"It reads {padding}all {len(run.sentence)} characters of your sentence this way; its head (y) reads only "
            "the state after the last one. This page also applies the head after every character, for the running "
            "prediction above.")
-shown = ui.quantity_pills(quantities)
+shown = pickers.quantity_pills(quantities)
 for quantity in shown:
-    ui.plot(figures.state_heatmap(
+    draw.plot(figures.state_heatmap(
         values=run.states(quantity), tokens=run.sentence, quantity=quantity,
         title=f"{figures.quantity_name(quantity)} over the sentence"), key=f"heat-{quantity}")
 if not shown:
     st.info("Pick a state or gate above to draw its heatmap.")
-ui.set_url(**{**view, "heatmaps": ",".join(shown)})
+urlstate.set_url(**{**view, "heatmaps": ",".join(shown)})

@@ -2,9 +2,9 @@
 hands over, and the decoder's gates as it writes."""
 import streamlit as st
 
-from explorer import figures, figures_seq2seq, seq2seq, ui
-
-ui.require_frame("pages/seq2seq.py")
+from explorer import figures, seq2seq
+from explorer.app import catalog, draw, frame, pickers, urlstate
+frame.require_frame(__file__)
 
 MAX_SOURCE = 200  # characters; a date in words is under 70
 HEAT_HEIGHT = 560  # px per heatmap: four of them (two quantities, encoder and decoder) still fit a scroll or two
@@ -23,9 +23,9 @@ st.caption("A date in words goes in, the same date in digits comes out. The enco
            "state alone (no attention), one character per step, until it writes the end token.")
 
 names = []
-for candidate in ui.available():
+for candidate in catalog.available():
     try:
-        if ui.info(candidate).get("kind") == seq2seq.KIND:
+        if catalog.model_info(candidate).get("kind") == seq2seq.KIND:
             names.append(candidate)
     except ValueError:
         continue  # a damaged metadata file: leave it out
@@ -33,11 +33,11 @@ if not names:
     st.warning("No encoder-decoder model found; build it with `python -m explorer.zoo build dates-gru`.")
     st.stop()
 
-ui.param_default("seq_model", names[0], valid=lambda v: v in names, what="an encoder-decoder model here")
-ui.keep_in_range("seq_model", names, names[0])
+urlstate.param_default("seq_model", names[0], valid=lambda v: v in names, what="an encoder-decoder model here")
+urlstate.keep_in_range("seq_model", names, names[0])
 name = st.sidebar.selectbox("Encoder-decoder model", names, key="seq_model", persist_state="session",
                             help="Pretrained sequence-to-sequence models (their held-out scores are on the Home page).")
-model = ui.load_model(name)
+model = catalog.get_model(name)
 test = model.meta.get("metrics", {}).get("test", {})
 if test:
     st.sidebar.caption(f"{name}: {model.config.cell.upper()}, {model.config.hidden_size} units, "
@@ -52,8 +52,8 @@ def use_example() -> None:
     st.session_state["example"] = None
 
 
-ui.param_default("source", EXAMPLES[0])
-ui.param_default("mode", "free", valid=lambda v: v in MODES, what=", ".join(MODES))
+urlstate.param_default("source", EXAMPLES[0])
+urlstate.param_default("mode", "free", valid=lambda v: v in MODES, what=", ".join(MODES))
 left, right = st.columns([3, 2])
 source = left.text_input("A date in words", key="source", persist_state="session",
                          help=f"The generator writes “{seq2seq.FORM}”, in lowercase.")
@@ -66,17 +66,17 @@ mode = st.radio("At each step the decoder reads", list(MODES), key="mode", persi
 
 url_view = {"seq_model": name, "source": source if len(source) <= MAX_SOURCE else None, "mode": mode}
 if not source.strip():
-    ui.set_url(**url_view)
+    urlstate.set_url(**url_view)
     st.info(f"Type a date in words, e.g. “{EXAMPLES[0]}”.")
     st.stop()
 if len(source) > MAX_SOURCE:
-    ui.set_url(**url_view)
+    urlstate.set_url(**url_view)
     st.error(f"The text has {len(source):,} characters; a date in words has under {MAX_SOURCE}, so shorten it "
              "(your text stays in the box).")
     st.stop()
 unknown = model.vocab.encode(source).unknown
 if unknown:
-    ui.set_url(**url_view)
+    urlstate.set_url(**url_view)
     shown = ", ".join(repr(c) for c in unknown[:12])
     st.error(f"The encoder never saw {shown}: it reads lowercase letters, spaces, hyphens and commas only, "
              f"as in “{EXAMPLES[0]}”.")
@@ -104,14 +104,14 @@ if forced:
     st.caption("Teacher forcing: below, every decoder step reads the true previous character; the top guess "
                "at each step is what it would write there.")
 
-st.graphviz_chart(figures_seq2seq.dataflow_dot(
+st.graphviz_chart(figures.seq2seq.dataflow_dot(
     source=source, cell=model.config.cell, hidden_size=model.config.hidden_size, answer=tr.answer,
     lstm=tr.handed_cell is not None))
 
 # -- which states and gates --
 quantities = ["hidden"] + (["cell"] if tr.encoder.cell is not None else []) + list(tr.encoder.gates)
-ui.quantity_choice(quantities, ["hidden", "f" if "f" in quantities else "z"], key="show")
-show = ui.quantity_pills(quantities, key="show", label="States and gates (encoder and decoder)")
+pickers.quantity_choice(quantities, ["hidden", "f" if "f" in quantities else "z"], key="show")
+show = pickers.quantity_pills(quantities, key="show", label="States and gates (encoder and decoder)")
 
 
 def values(trace, quantity):
@@ -129,28 +129,28 @@ for quantity in show:
     figs[f"encoder {quantity}"] = figures.state_heatmap(
         values=values(tr.encoder, quantity), tokens=tr.source, quantity=quantity,
         title=f"Encoder: {figures.quantity_name(quantity)} at each source character", height=HEAT_HEIGHT)
-    ui.plot(figs[f"encoder {quantity}"], key=f"encoder-{quantity}")
+    draw.plot(figs[f"encoder {quantity}"], key=f"encoder-{quantity}")
 if not show:
     st.info("Pick a state or gate above to see the encoder and decoder heatmaps.")
 
 st.subheader("2. The state it hands over")
 st.caption("The encoder's state after the last character is the decoder's starting state: everything the "
            "decoder learns about the source passes through these numbers.")
-figs["handed over"] = figures_seq2seq.handover_figure(hidden=tr.handed_hidden[0], cell=(
+figs["handed over"] = figures.seq2seq.handover_figure(hidden=tr.handed_hidden[0], cell=(
     tr.handed_cell[0] if tr.handed_cell is not None else None))
-ui.plot(figs["handed over"], key="handed-over")
+draw.plot(figs["handed over"], key="handed-over")
 
 st.subheader("3. The decoder writes")
-figs["guesses"] = figures_seq2seq.decoder_topk_figure(written=tr.written, topk_labels=tr.topk_labels,
+figs["guesses"] = figures.seq2seq.decoder_topk_figure(written=tr.written, topk_labels=tr.topk_labels,
                                                       topk_probs=tr.topk_probs)
-ui.plot(figs["guesses"], key="decoder-topk")
+draw.plot(figs["guesses"], key="decoder-topk")
 for quantity in show:
-    figs[f"decoder {quantity}"] = figures_seq2seq.decoder_heatmap(
+    figs[f"decoder {quantity}"] = figures.seq2seq.decoder_heatmap(
         values=values(tr.decoder, quantity), written=tr.written, quantity=quantity,
         title=f"Decoder: {figures.quantity_name(quantity)} at each character it writes", height=HEAT_HEIGHT)
-    ui.plot(figs[f"decoder {quantity}"], key=f"decoder-{quantity}")
+    draw.plot(figs[f"decoder {quantity}"], key=f"decoder-{quantity}")
 st.caption("Step 0 reads the start token and the handed-over state; each later step reads the character "
            f"before it ({'the true one' if forced else 'its own'}). Gates run from 0 (dark) to 1 (yellow); "
            "signed values from blue (negative) through white to red (positive).")
 
-ui.set_url(**url_view, show=",".join(show))
+urlstate.set_url(**url_view, show=",".join(show))

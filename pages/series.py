@@ -2,11 +2,13 @@
 import numpy as np
 import streamlit as st
 
-from explorer import diagram, figures, figures_shapes, shapes, ui
+from explorer import figures
+from explorer.figures import diagram
+from explorer.figures.diagram import DIAGRAM_STEPS
+from explorer.analysis import shapes
+from explorer.app import catalog, draw, frame, pickers, textbox, urlstate
+frame.require_frame(__file__)
 
-ui.require_frame("pages/series.py")
-
-DIAGRAM_STEPS = 5  # the unrolled diagram's columns: enough to show the recurrence, narrow enough to read
 SHOWN = "_series_shown"  # session_state: (source, model) of the last run, to reset the knobs on a switch
 
 st.title("Time series")
@@ -14,19 +16,19 @@ st.caption("An LSTM reads a window of past values and forecasts the next ones. S
            "change its length and the horizon, and score the model against the naive forecast (repeat the last "
            "value) on the same windows of the test stretch.")
 
-names = shapes.models_of_task(ui.available(), ui.info, "series")
+names = shapes.models_of_task(catalog.available(), catalog.model_info, "series")
 if not names:
-    st.warning(ui.NO_MODELS)
+    st.warning(textbox.NO_MODELS)
     st.stop()
 
-ui.param_default("source", "synthetic", valid=lambda v: v in shapes.SERIES_SOURCES,
+urlstate.param_default("source", "synthetic", valid=lambda v: v in shapes.SERIES_SOURCES,
                  what=" or ".join(shapes.SERIES_SOURCES))
 source = st.sidebar.radio("Series", shapes.SERIES_SOURCES, key="source", persist_state="session",
                           format_func={"synthetic": "synthetic", "airline": "airline passengers, 1949–1960"}.get)
 # the forecaster trained on this series (series-lstm, airline-lstm), else the first one there is
-name = next((n for n in names if shapes.trained_source(ui.info(n)) == source), names[0])
-model = ui.load_model(name)
-trained_source = shapes.trained_source(ui.info(name))
+name = next((n for n in names if shapes.trained_source(catalog.model_info(n)) == source), names[0])
+model = catalog.get_model(name)
+trained_source = shapes.trained_source(catalog.model_info(name))
 trained_window, direct = shapes.training_window(model), model.config.output_size
 try:
     series = shapes.load_series(model, source)
@@ -39,22 +41,22 @@ if st.session_state.get(SHOWN, (source, name)) != (source, name):  # switched he
     # a link's own values still win below
     st.session_state.update(win=trained_window, horizon=direct, at=max(0, test_start - trained_window))
 st.session_state[SHOWN] = (source, name)
-ui.param_default("win", trained_window, parse=int, valid=lambda v: 2 <= v <= 96, what="2 to 96")
-ui.param_default("horizon", direct, parse=int, valid=lambda v: 1 <= v <= 48, what="1 to 48")
+urlstate.param_default("win", trained_window, parse=int, valid=lambda v: 2 <= v <= 96, what="2 to 96")
+urlstate.param_default("horizon", direct, parse=int, valid=lambda v: 1 <= v <= 48, what="1 to 48")
 quantities = shapes.quantities(model)
-chosen = ui.quantity_choice(quantities, ["hidden", "f"] if "f" in quantities else ["hidden"])
+chosen = pickers.quantity_choice(quantities, ["hidden", "f"] if "f" in quantities else ["hidden"])
 cols = st.columns(3)
 window = cols[0].slider("Window length (values read)", 2, 96, key="win", persist_state="session",
                         help=f"{name} was trained on windows of {trained_window}; it runs on any length.")
 horizon = cols[1].slider("Horizon (steps forecast)", 1, 48, key="horizon", persist_state="session",
                          help=f"The model outputs the next {direct} values at once; further ones are iterated "
                               "(its own forecasts are fed back as if they were data).")
-ui.param_default("at", test_start - window, parse=int, valid=lambda v: 0 <= v <= length - window,
+urlstate.param_default("at", test_start - window, parse=int, valid=lambda v: 0 <= v <= length - window,
                  what=f"0 to {length - window}")
 if not 0 <= st.session_state["at"] <= length - window:
     st.session_state["at"] = min(max(0, test_start - window), length - window)
 at = cols[2].slider("Window starts at step", 0, length - window, key="at", persist_state="session")
-ui.set_url(source=source, win=window, horizon=horizon, at=at, heatmaps=",".join(chosen))
+urlstate.set_url(source=source, win=window, horizon=horizon, at=at, heatmaps=",".join(chosen))
 
 notes = []
 if window != trained_window:
@@ -89,11 +91,11 @@ st.caption(f"Model MSE / naive MSE = {ratio:.2f} (below 1: the model beats repea
 
 # -- the window the model reads and its forecast --
 ahead = shapes.window_forecast(model, series, at, window, horizon)
-ui.plot(figures_shapes.series_figure(
+draw.plot(figures.shapes.series_figure(
     values=series.values, time_labels=series.time_labels, bounds=series.bounds, window=(at, at + window),
     forecast_steps=ahead.steps, forecast=ahead.forecast, unit=series.unit,
     title=f"The {source} series, the window read (steps {at}–{at + window - 1}) and the forecast"), key="series")
-ui.plot(figures_shapes.window_forecast_figure(
+draw.plot(figures.shapes.window_forecast_figure(
     window_steps=ahead.window_steps, window_values=ahead.window_values, forecast_steps=ahead.steps,
     forecast=ahead.forecast, truth=ahead.truth, naive=ahead.naive, direct=direct, unit=series.unit,
     title=f"Close up: {window} values read, {horizon} forecast (filled: direct outputs, open: iterated)"),
@@ -106,10 +108,10 @@ if horizon > 1:
     curves.append((f"model, {horizon} steps ahead", first + horizon - 1, stretch.model[:, -1]))
 curves.append(("naive, 1 step ahead", first, stretch.naive[:, 0]))
 low, high = series.bounds["test"]
-ui.plot(figures_shapes.stretch_figure(
+draw.plot(figures.shapes.stretch_figure(
     steps=np.arange(low, high), truth=series.values[low:high], curves=curves, unit=series.unit,
     title="Forecasts along the test stretch against the truth"), key="stretch")
-ui.plot(figures_shapes.error_by_horizon_figure(
+draw.plot(figures.shapes.error_by_horizon_figure(
     model_mse=stretch.per_step["model_mse"], naive_mse=stretch.per_step["naive_mse"], direct=direct,
     title="Error by steps ahead on the test stretch: model against the last value"), key="by-horizon")
 
@@ -117,19 +119,19 @@ ui.plot(figures_shapes.error_by_horizon_figure(
 st.subheader("Hidden state and gates along the window")
 tr = shapes.trace_window(model, series, at, window)
 drawn = min(window, DIAGRAM_STEPS)
-ui.plot(diagram.unrolled(model.config, steps=drawn, tokens=[f"{v:.2f}" for v in ahead.window_values],
+draw.plot(diagram.unrolled(model.config, steps=drawn, tokens=[f"{v:.2f}" for v in ahead.window_values],
                                  title=f"{name} unrolled over the first {drawn} values of the window: "
                                        f"{diagram.describe(model.config)}"), key="diagram")
 reading = ("as log(value / the window's last value), in units of a typical step-to-step change in training"
            if series.task.relative else "normalised with the training years' mean and standard deviation")
 st.caption(f"All {window} values of the window are read this way, one per step, {reading}; the head (y) reads "
            f"the state after the last one and writes the next {direct} values at once.")
-shown = ui.quantity_pills(quantities)
+shown = pickers.quantity_pills(quantities)
 read = [f"{v:.2f}" for v in series.values]  # the value read at each step labels its column
 for quantity in shown:
     fig = figures.state_heatmap(values=shapes.last_layer(tr, quantity), tokens=read, quantity=quantity, start=at,
                                 title=f"{figures.quantity_name(quantity)} while reading steps {at}–{at + window - 1}")
-    ui.plot(figures_shapes.relabel_steps(fig, "time step (the value read there)"), key=f"heat-{quantity}")
+    draw.plot(figures.shapes.relabel_steps(fig, "time step (the value read there)"), key=f"heat-{quantity}")
 if not shown:
     st.info("Pick a state or gate above to draw its heatmap.")
-ui.set_url(source=source, win=window, horizon=horizon, at=at, heatmaps=",".join(shown))
+urlstate.set_url(source=source, win=window, horizon=horizon, at=at, heatmaps=",".join(shown))

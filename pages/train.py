@@ -3,7 +3,7 @@
 Widgets -> explorer.playground (build, apply_settings, tick) -> explorer.figures_train. Training
 advances one chunk per tick of an st.fragment(run_every=...) while playing; everything lives in
 this session's st.session_state (keys start with "train_"), so two people never share a model.
-Each chunk takes a turn on the server (explorer.turns.TRAINING), so a few chunks run at once across
+Each chunk takes a turn on the server (explorer.training.turns.TRAINING), so a few chunks run at once across
 all sessions and someone typing on another page always finds a free core.
 """
 import dataclasses
@@ -16,15 +16,18 @@ import pandas as pd
 import streamlit as st
 import torch
 
-from explorer import playground as play
-from explorer import panels, tasks, turns, ui, zoo
-from explorer.figures_train import dashboard, prediction_scatter, probe_quantities, scrub_figures
-from explorer.train import OPTIMIZERS
+from explorer.training import playground as play
+from explorer import tasks, zoo
+from explorer.figures import panels
+from explorer.training import turns
+from explorer.app import catalog, draw, frame, urlstate
+from explorer.figures.train import dashboard, prediction_scatter, probe_quantities, scrub_figures
+from explorer.training.train import OPTIMIZERS
 
-ui.require_frame("pages/train.py")
+frame.require_frame(__file__)
 
 PG, PLAYING, STEP, RESET = "train_playground", "train_playing", "train_step_requested", "train_reset_requested"
-DOWNLOADS, USER_MODELS = "train_downloads", ui.USER_MODELS
+DOWNLOADS, USER_MODELS = "train_downloads", catalog.USER_MODELS
 WAITING = "train_waiting_since"  # when this session joined the server's line for a turn: kept, it keeps its place
 TICK_SECONDS = 0.3  # between the end of one chunk and the start of the next: the page stays responsive
 PROGRESS_SECONDS = 0.5  # a chunk's progress bar: first shown, then redrawn, after this long (each redraw costs every
@@ -64,9 +67,9 @@ for key, value in ((PLAYING, False), (STEP, False), (RESET, False), (DOWNLOADS, 
 
 def _pretrained_for(task_name: str) -> list[str]:
     names = []
-    for name in ui.available():
+    for name in catalog.available():
         try:
-            if ui.info(name).get("task") == task_name:
+            if catalog.model_info(name).get("task") == task_name:
                 names.append(name)
         except (ValueError, KeyError, OSError):
             continue  # damaged metadata: leave it out
@@ -105,7 +108,7 @@ with st.expander("Settings", expanded=True):
                                  help="Every task of explorer.tasks; its baseline is drawn on the metric curve.")
     task = play.get_task(task_name)
     pretrained_names = [NEW] + _pretrained_for(task_name)
-    ui.keep_in_range("train_start_from", pretrained_names, NEW)
+    urlstate.keep_in_range("train_start_from", pretrained_names, NEW)
     start_from = top[1].selectbox("Start from", pretrained_names, key="train_start_from",
                                   help="A pretrained model is copied before training: the shared one never changes.")
     fresh = start_from == NEW
@@ -116,7 +119,7 @@ with st.expander("Settings", expanded=True):
     hidden = model_cols[0].number_input("Hidden size", step=8, key="train_hidden", disabled=not fresh)
     layers = model_cols[1].number_input("Layers", step=1, key="train_layers", disabled=not fresh)
     modes = ["real"] if task.input_kind == "real" else ["embedding", "onehot"]
-    ui.keep_in_range("train_input_mode", modes, modes[0])
+    urlstate.keep_in_range("train_input_mode", modes, modes[0])
     input_mode = model_cols[2].selectbox("Input", modes, key="train_input_mode", disabled=not fresh or len(modes) == 1,
                                          help="Token tasks: a learned embedding, or one-hot vectors (every input weight readable).")
     seed = model_cols[3].number_input("Seed", step=1, key="train_seed",
@@ -146,7 +149,7 @@ pretrained_name = None if start_from == NEW else start_from
 def _build() -> bool:
     """A new playground from the widgets; on bad settings, one sentence and the old one kept."""
     try:
-        pretrained = ui.load_model(pretrained_name) if pretrained_name else None
+        pretrained = catalog.get_model(pretrained_name) if pretrained_name else None
         st.session_state[PG] = play.build(settings, pretrained=pretrained)
     except ValueError as err:
         st.error(f"These settings cannot be used: {err}")
@@ -158,7 +161,7 @@ def _build() -> bool:
 def _refused() -> bool:
     """Say, in one sentence, why the settings cannot work (without building anything)."""
     try:
-        play.check_settings(settings, ui.load_model(pretrained_name) if pretrained_name else None)
+        play.check_settings(settings, catalog.get_model(pretrained_name) if pretrained_name else None)
     except ValueError as err:
         st.error(f"These settings cannot be used: {err}")
         return True
@@ -257,11 +260,11 @@ def chart_seconds(others: int, spread: float = 1.0) -> float:
 
 def _curves(figures):
     left, right = st.columns(2)
-    ui.plot(figures["loss"], key="train_fig_loss", where=left)
-    ui.plot(figures["metric"], key="train_fig_metric", where=right)
+    draw.plot(figures["loss"], key="train_fig_loss", where=left)
+    draw.plot(figures["metric"], key="train_fig_metric", where=right)
     left, right = st.columns(2)
-    ui.plot(figures["grad"], key="train_fig_grad", where=left)
-    ui.plot(figures["groups"], key="train_fig_groups", where=right)
+    draw.plot(figures["grad"], key="train_fig_grad", where=left)
+    draw.plot(figures["groups"], key="train_fig_groups", where=right)
 
 
 def _sample(pg):
@@ -274,7 +277,7 @@ def _sample(pg):
     st.markdown("**Sample output**: the models on probe sequences they never trained on")
     st.dataframe(pd.DataFrame(out["rows"]).set_index("example"), key="train_sample_table")
     if "scatter" in out:
-        ui.plot(prediction_scatter(points=out["scatter"]), key="train_fig_scatter")
+        draw.plot(prediction_scatter(points=out["scatter"]), key="train_fig_scatter")
 
 
 def _probe(pg, figures):
@@ -283,7 +286,7 @@ def _probe(pg, figures):
                "on the same steps and the same colour scale.")
     probes = [figures[f"probe:{run.label}"] for run in pg.runs if f"probe:{run.label}" in figures]
     if probes:  # one figure, a panel per model on the same steps: each chart costs the browser a fixed ~0.1 s
-        ui.plot(panels.stack(probes), key="train_fig_probes")
+        draw.plot(panels.stack(probes), key="train_fig_probes")
 
 
 def _scrubber(pg):
@@ -292,7 +295,7 @@ def _scrubber(pg):
                "model; older ones are thinned to every other as the run grows). Slide back to see when a unit "
                "became a counter or a gate saturated.")
     labels = [run.label for run in pg.runs]
-    ui.keep_in_range("train_scrub_model", labels, labels[-1])
+    urlstate.keep_in_range("train_scrub_model", labels, labels[-1])
     cols = st.columns([2, 2, 1])
     label = cols[0].selectbox("Model", labels, key="train_scrub_model")
     run = pg.runs[labels.index(label)]
@@ -307,14 +310,14 @@ def _scrubber(pg):
         cols[1].caption(f"One snapshot so far, at step {chosen}.")
     index = steps.index(chosen)
     options = probe_quantities(run.probe if run.probe is not None else play.snapshot_trace(pg, run, index))
-    ui.keep_in_range("train_scrub_quantity", options, "f" if "f" in options else options[0])
+    urlstate.keep_in_range("train_scrub_quantity", options, "f" if "f" in options else options[0])
     quantity = st.radio("Show", options, key="train_scrub_quantity", horizontal=True,
                         format_func=lambda q: {"hidden": "hidden state", "cell": "cell state"}.get(q, f"gate {q}"))
     heat, saturation = scrub_figures(pg, run, index, quantity)
     left, right = st.columns([3, 2])
-    ui.plot(heat, key="train_fig_scrub", where=left)
+    draw.plot(heat, key="train_fig_scrub", where=left)
     if saturation is not None:
-        ui.plot(saturation, key="train_fig_scrub_saturation", where=right)
+        draw.plot(saturation, key="train_fig_scrub_saturation", where=right)
     else:
         right.caption(f"A {run.label} has no sigmoid gates; its pre-activation is on the heatmap's menu.")
 
@@ -325,7 +328,7 @@ def _waiting_sentence(ahead: int, busy: int) -> str:
 
 
 def _train_in_turn(pg, note, status_box, in_line: bool, patience: float) -> bool:
-    """One chunk in this session's turn on the server (explorer.turns.TRAINING); False when no turn
+    """One chunk in this session's turn on the server (explorer.training.turns.TRAINING); False when no turn
     came within `patience` seconds (the place in the line is kept for the next tick). `in_line`:
     the status row already says "waiting"."""
     shown = []  # what the note above the status row shows: nothing, the waiting sentence or the progress bar
@@ -440,7 +443,7 @@ def _dashboard(pg):
     _divergence_messages(pg)
     options = sorted({q for run in pg.runs if run.probe is not None for q in probe_quantities(run.probe)},
                      key=["hidden", "cell", "i", "f", "g", "o", "r", "z", "n", "pre"].index)
-    ui.keep_in_range("train_probe_quantity", options, "hidden")
+    urlstate.keep_in_range("train_probe_quantity", options, "hidden")
     quantity = st.radio("Probe heatmaps show", options, key="train_probe_quantity", horizontal=True,
                         format_func=lambda q: {"hidden": "hidden state", "cell": "cell state"}.get(q, f"gate {q}"))
     layer = 0
@@ -455,7 +458,7 @@ def _dashboard(pg):
     _curves(figures)
     left, right = st.columns(2)
     with left:
-        ui.plot(figures["saturation"], key="train_fig_saturation")
+        draw.plot(figures["saturation"], key="train_fig_saturation")
     with right:
         _sample(pg)
     _probe(pg, figures)

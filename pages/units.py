@@ -3,10 +3,13 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from explorer import figures, figures_units, probes, trace, ui, units
-from explorer.probes import FEATURES, REGEX, ProbeError
+from explorer import figures, trace
+from explorer.analysis import probes
+from explorer.app import caches, catalog, draw, frame, pickers, textbox, urlstate
+from explorer.analysis import units
+from explorer.analysis.probes import FEATURES, REGEX, ProbeError
 
-ui.require_frame("pages/units.py")
+frame.require_frame(__file__)
 
 VIEWS = {"probe": "Probe a feature", "match": "Match a stretch", "clusters": "Clusters", "trajectory": "Trajectory"}
 SAMPLE_SIZES = (1000, 3000, 10000)  # characters of held-out corpus traced once per model
@@ -20,24 +23,24 @@ st.caption("Which units track a pattern? Pick a feature of the text and every un
            "cell state and each gate) is ranked by its correlation with it over a sample of text the model never "
            "trained on; then match a stretch you select, group units into clusters, or follow the state's path.")
 
-names = ui.picker_models()
+names = catalog.picker_models()
 if not names:
-    st.warning(ui.NO_MODELS)
+    st.warning(textbox.NO_MODELS)
     st.stop()
 if "model" not in st.session_state and "model" not in st.query_params and "python-lstm" in names:
     st.session_state["model"] = "python-lstm"  # the model with quote and bracket units is the interesting start
-name = ui.model_picker(names)
-task = ui.model_info(name).get("task")
+name = pickers.model_picker(names)
+task = catalog.model_info(name).get("task")
 
-text = ui.model_text(names, name, label=f"Text (up to {ui.MAX_TEXT:,} characters are traced)", height=90)
-ui.param_default("view", "probe", valid=lambda v: v in VIEWS, what=", ".join(VIEWS))
+text = textbox.model_text(names, name, label=f"Text (up to {textbox.MAX_TEXT:,} characters are traced)", height=90)
+urlstate.param_default("view", "probe", valid=lambda v: v in VIEWS, what=", ".join(VIEWS))
 view = st.radio("View", list(VIEWS), key="view", persist_state="session", horizontal=True, format_func=VIEWS.get)
-url = {"model": name, "text": text if len(text) <= ui.MAX_URL_TEXT else None, "view": view}
+url = {"model": name, "text": text if len(text) <= urlstate.MAX_URL_TEXT else None, "view": view}
 
 # -- the corpus sample: held-out text for pretrained models, pasted text for your own --
-pretrained = not ui.is_user_model(name) and task in ui.TEXT_TASKS
+pretrained = not catalog.is_user_model(name) and task in catalog.TEXT_TASKS
 if pretrained:
-    ui.param_default("sample", 3000, parse=int, valid=lambda v: v in SAMPLE_SIZES, what=", ".join(map(str, SAMPLE_SIZES)))
+    urlstate.param_default("sample", 3000, parse=int, valid=lambda v: v in SAMPLE_SIZES, what=", ".join(map(str, SAMPLE_SIZES)))
     chars = st.sidebar.select_slider("Corpus sample (characters)", SAMPLE_SIZES, key="sample",
                                      persist_state="session",
                                      help="Held-out text of the model's corpus, traced once and kept for every view.")
@@ -53,14 +56,14 @@ else:
 def corpus_series(model_name: str, directory: str, corpus_task: str, size: int) -> tuple[str, probes.UnitSeries]:
     """A pretrained model's held-out sample and every unit's series over it; shared read-only."""
     sample = probes.corpus_sample(corpus_task, size)
-    series = probes.unit_series(trace(ui.load_model(model_name), sample, k=1))  # only the series is kept
+    series = probes.unit_series(trace(catalog.get_model(model_name), sample, k=1))  # only the series is kept
     series.values.setflags(write=False)  # shared between sessions: nobody may change it
     return sample, series
 
 
 def finish(message: str | None = None, *, error: bool = True):
     """Write the view into the URL and end the run, saying what went wrong in one sentence."""
-    ui.set_url(**url)
+    urlstate.set_url(**url)
     if message:
         (st.error if error else st.info)(message)
     st.stop()
@@ -68,17 +71,17 @@ def finish(message: str | None = None, *, error: bool = True):
 
 if not text:
     finish("Type some text above to see which units follow it.", error=False)
-ui.note_whitespace(text)
+textbox.note_whitespace(text)
 try:
-    tr = ui.trace_any(name, ui.limited_text(text), 1)
+    tr = caches.trace(name, textbox.limited_text(text), 1)
     if pretrained:
-        sample, series = corpus_series(name, str(ui.zoo_dir() or ""), task, chars)
+        sample, series = corpus_series(name, str(catalog.zoo_dir() or ""), task, chars)
     else:
-        sample = ui.limited_text(text) + "\n" + corpus[:MAX_CORPUS]
-        series = probes.unit_series(ui.trace_any(name, sample, 1))
+        sample = textbox.limited_text(text) + "\n" + corpus[:MAX_CORPUS]
+        series = probes.unit_series(caches.trace(name, sample, 1))
 except ValueError as err:
     finish(f"Could not trace this text: {err}")
-ui.warn_unknown(tr.unknown)
+textbox.warn_unknown(tr.unknown)
 typed = probes.unit_series(tr)
 tokens, steps = tr.tokens, tr.steps
 quantities = probes.quantities(tr)
@@ -99,15 +102,15 @@ def clusters_of(model_name: str, directory: str, corpus_task: str, size: int, qu
 
 
 def unit_picker(key: str, label: str, default: str = "hidden") -> str:
-    ui.param_default(key, default, valid=lambda v: v in quantities, what=", ".join(quantities))
-    ui.keep_in_range(key, quantities, default)
+    urlstate.param_default(key, default, valid=lambda v: v in quantities, what=", ".join(quantities))
+    urlstate.keep_in_range(key, quantities, default)
     return st.selectbox(label, quantities, key=key, persist_state="session", format_func=figures.quantity_name)
 
 
 # ---------------------------------------------------------------------------------------------
 if view == "probe":
     options = [*FEATURES, REGEX]
-    ui.param_default("feature", "quotes" if task == "python" else "brackets", valid=lambda v: v in options,
+    urlstate.param_default("feature", "quotes" if task == "python" else "brackets", valid=lambda v: v in options,
                      what=", ".join(options))
     cols = st.columns([2, 3])
     feature = cols[0].selectbox("Feature", options, key="feature", persist_state="session",
@@ -115,7 +118,7 @@ if view == "probe":
     url["feature"] = feature
     pattern = ""
     if feature == REGEX:
-        ui.param_default("pattern", DEFAULT_PATTERN.get(task, "the"))
+        urlstate.param_default("pattern", DEFAULT_PATTERN.get(task, "the"))
         pattern = cols[1].text_input(f"Pattern (Python re, at most {probes.MAX_PATTERN} characters)", key="pattern",
                                      persist_state="session", help="Characters inside a match read 1, the rest 0. "
                                      f"A pattern that runs longer than {probes.REGEX_TIMEOUT:g} s is stopped.")
@@ -129,8 +132,8 @@ if view == "probe":
     rows = ranking.rows(series, TOP)
     st.subheader(f"The units that follow “{label}”")
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="ranking")
-    ui.param_default("rank", 1, parse=int, valid=lambda v: 1 <= v <= TOP, what=f"1 to {TOP}")
-    ui.keep_in_range("rank", range(1, len(rows) + 1), 1)
+    urlstate.param_default("rank", 1, parse=int, valid=lambda v: 1 <= v <= TOP, what=f"1 to {TOP}")
+    urlstate.keep_in_range("rank", range(1, len(rows) + 1), 1)
     rank = st.selectbox("Unit to show", range(1, len(rows) + 1), key="rank", persist_state="session",
                         format_func=lambda k: f"#{k}: {series.name(ranking.order[k - 1])}, r = {ranking.r[ranking.order[k - 1]]:+.3f}")
     url["rank"] = rank
@@ -139,15 +142,15 @@ if view == "probe":
     direction, unit = int(series.direction[column]), int(series.unit[column])
     shown = typed.values[:, typed.column(quantity, layer, direction, unit)]
     st.markdown(f"**{series.name(column)} on your text**")
-    ui.markup(figures.colored_text_html(tokens=tokens, values=shown, quantity=quantity, unit=unit,
+    draw.markup(figures.colored_text_html(tokens=tokens, values=shown, quantity=quantity, unit=unit,
                                         scale_values=series.values[:, column]))
     st.markdown(f"**… and on the start of the corpus sample** ({SHOWN_SAMPLE} of {len(sample):,} characters)")
-    ui.markup(figures.colored_text_html(tokens=sample[:SHOWN_SAMPLE], values=series.values[:SHOWN_SAMPLE, column],
+    draw.markup(figures.colored_text_html(tokens=sample[:SHOWN_SAMPLE], values=series.values[:SHOWN_SAMPLE, column],
                                         quantity=quantity, unit=unit, scale_values=series.values[:, column]))
-    ui.plot(figures_units.probe_figure(
+    draw.plot(figures.units.probe_figure(
         tokens=sample, unit_values=series.values[:, column], feature=values, unit_name=series.name(column),
         feature_name=label, r=float(ranking.r[column])), key="probe-curve")
-    ui.plot(figures_units.ranking_figure(r=ranking.r, labels=[series.name(c) for c in ranking.order[:TOP]],
+    draw.plot(figures.units.ranking_figure(r=ranking.r, labels=[series.name(c) for c in ranking.order[:TOP]],
                                                  top=TOP, feature_name=label), key="probe-ranking")
     same = [int(series.unit[c]) for c in ranking.order[:TOP]
             if series.quantity[c] == quantity and series.layer[c] == layer and series.direction[c] == direction]
@@ -157,18 +160,18 @@ if view == "probe":
                  query_params={"model": name, "layer": layer, "units": ",".join(map(str, same[:5])),
                                "kind": "clamp" if gate else "ablate",
                                **({"gate": quantity, "value": 0} if gate else {}),
-                               **({"text": text} if len(text) <= ui.MAX_URL_TEXT else {})})
+                               **({"text": text} if len(text) <= urlstate.MAX_URL_TEXT else {})})
 
 # ---------------------------------------------------------------------------------------------
 elif view == "match":
     cols = st.columns(2)
     with cols[0]:
         quantity = unit_picker("mq", "Units of")
-    ui.param_default("threshold", 0.5, parse=float, valid=lambda v: -1 <= v <= 1, what="-1 to 1")
+    urlstate.param_default("threshold", 0.5, parse=float, valid=lambda v: -1 <= v <= 1, what="-1 to 1")
     threshold = cols[1].slider("On above", -1.0, 1.0, step=0.05, key="threshold", persist_state="session",
                                help="A unit is on over a stretch when its mean activation there is above this.")
     default = units.default_stretch(text[:steps])
-    ui.param_default("stretch", default, parse=lambda v: tuple(int(p) for p in v.split("-")),
+    urlstate.param_default("stretch", default, parse=lambda v: tuple(int(p) for p in v.split("-")),
                      valid=lambda v: len(v) == 2 and 0 <= v[0] < v[1] <= steps, what=f"a-b within 0-{steps}")
     if not 0 <= st.session_state["stretch"][0] < st.session_state["stretch"][1] <= steps:
         st.session_state["stretch"] = default
@@ -176,7 +179,7 @@ elif view == "match":
     url.update(mq=quantity, threshold=threshold, stretch=f"{start}-{stop}")
     if stop <= start:
         finish("Select a stretch at least one character long.")
-    ui.markup(figures_units.stretch_html(tokens=tokens, start=start, stop=stop, context=steps, label="Your selection"))
+    draw.markup(figures.units.stretch_html(tokens=tokens, start=start, stop=stop, context=steps, label="Your selection"))
     chosen = typed.select(quantity)
     on = units.units_on(chosen.values, start, stop, threshold)
     if not on.size:
@@ -187,7 +190,7 @@ elif view == "match":
     matches = units.match_stretches(series.select(quantity).values, on, stop - start, threshold, top=5)
     st.subheader("Where the same units are on in the corpus sample")
     for k, m in enumerate(matches, 1):
-        ui.markup(figures_units.stretch_html(
+        draw.markup(figures.units.stretch_html(
             tokens=sample, start=m["start"], stop=m["stop"], context=40,
             label=f"#{k}: {m['on']} of {on.size} units on ({m['share']:.0%}), "
                   f"steps {m['start']}–{m['stop'] - 1}"))
@@ -201,15 +204,15 @@ elif view == "clusters":
         quantity = unit_picker("cq", "Units of")
     chosen = series.select(quantity)
     most = min(16, chosen.values.shape[1])
-    ui.param_default("k", min(8, most), parse=int, valid=lambda v: 2 <= v <= most, what=f"2 to {most}")
-    ui.keep_in_range("k", range(2, most + 1), min(8, most))
+    urlstate.param_default("k", min(8, most), parse=int, valid=lambda v: 2 <= v <= most, what=f"2 to {most}")
+    urlstate.keep_in_range("k", range(2, most + 1), min(8, most))
     k = cols[1].slider("Clusters", 2, most, key="k", persist_state="session")
     url.update(cq=quantity, k=k)
-    groups = (clusters_of(name, str(ui.zoo_dir() or ""), task, chars, quantity, k) if pretrained
+    groups = (clusters_of(name, str(catalog.zoo_dir() or ""), task, chars, quantity, k) if pretrained
               else units.cluster_units(chosen.values, sample, k, seed=0))
     frequent = units.frequent_chars(sample, 30)
     labels = [f"cluster {n + 1} ({g['size']})" for n, g in enumerate(groups)]
-    ui.plot(figures_units.cluster_figure(matrix=units.char_profile_matrix(groups, sample, frequent),
+    draw.plot(figures.units.cluster_figure(matrix=units.char_profile_matrix(groups, sample, frequent),
                                                  cluster_labels=labels, chars=frequent, quantity=quantity),
                     key="clusters")
     st.dataframe(pd.DataFrame([{
@@ -225,11 +228,11 @@ elif view == "clusters":
 else:
     cols = st.columns(3)
     layers, dirs = tr.num_layers, tr.num_directions
-    ui.param_default("tlayer", 0, parse=int, valid=lambda v: 0 <= v < layers, what=f"0 to {layers - 1}")
-    ui.param_default("tdir", 0, parse=int, valid=lambda v: 0 <= v < dirs, what=f"0 to {dirs - 1}")
-    ui.param_default("dims", 2, parse=int, valid=lambda v: v in (2, 3), what="2 or 3")
-    ui.keep_in_range("tlayer", range(layers), 0)
-    ui.keep_in_range("tdir", range(dirs), 0)
+    urlstate.param_default("tlayer", 0, parse=int, valid=lambda v: 0 <= v < layers, what=f"0 to {layers - 1}")
+    urlstate.param_default("tdir", 0, parse=int, valid=lambda v: 0 <= v < dirs, what=f"0 to {dirs - 1}")
+    urlstate.param_default("dims", 2, parse=int, valid=lambda v: v in (2, 3), what="2 or 3")
+    urlstate.keep_in_range("tlayer", range(layers), 0)
+    urlstate.keep_in_range("tdir", range(dirs), 0)
     layer = cols[0].selectbox("Layer", range(layers), key="tlayer", persist_state="session", disabled=layers == 1)
     direction = cols[1].selectbox("Direction", range(dirs), key="tdir", persist_state="session", disabled=dirs == 1,
                                   format_func=lambda d: "backward" if d else "forward")
@@ -239,11 +242,11 @@ else:
         coords, ratio = units.pca(tr.hidden[layer, direction], dims)
     except ProbeError as err:
         finish(str(err))
-    ui.plot(figures_units.trajectory_figure(
+    draw.plot(figures.units.trajectory_figure(
         coords=coords, ratio=ratio, tokens=tokens,
         title=f"Hidden state of layer {layer}{' backward' if direction else ''} over your text, "
               f"principal components ({ratio.sum():.0%} of the variance)"), key="trajectory")
     st.caption("Each point is h_t after reading its character; lines join consecutive steps. Similar contexts "
                "land close together.")
 
-ui.set_url(**url)
+urlstate.set_url(**url)

@@ -4,12 +4,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from explorer import byom, ui
-from explorer.vocab import UNKNOWN
+from explorer.zoo import your_model
+from explorer.app import catalog, frame, urlstate
+from explorer.engine.vocab import UNKNOWN
 
-ui.require_frame("pages/your_model.py")
+frame.require_frame(__file__)
 
-LIMIT_MB = byom.MAX_UPLOAD_BYTES // 2**20
+LIMIT_MB = your_model.MAX_UPLOAD_BYTES // 2**20
 MAX_NAME = 40
 ADDED = "byom_added"  # session_state: the name of the model this page last put into the pickers
 NAMED_FOR = "byom_named_for"  # session_state: the weights file the name box was last filled from
@@ -24,7 +25,7 @@ def name_problem(name: str) -> str | None:
         return "Type a name for the model."
     if "," in name:
         return "A model's name cannot hold a comma (links list models separated by commas)."
-    if name in (st.session_state.get(ui.USER_MODELS) or {}):
+    if name in (st.session_state.get(catalog.USER_MODELS) or {}):
         return f"A model called {name!r} is already in this session; choose another name."
     return None
 
@@ -38,15 +39,15 @@ def go(page: str, **view) -> None:
 def show_added() -> None:
     """The model this page last put into the pickers, with a way to each page that shows it."""
     added = st.session_state.get(ADDED)
-    if not added or ui.YOURS + added not in ui.user_models():
+    if not added or catalog.YOURS + added not in catalog.user_models():
         return
-    picked = ui.YOURS + added
-    st.success(f"“{ui.describe_model(picked)}” is in the model pickers for this session.")
+    picked = catalog.YOURS + added
+    st.success(f"“{catalog.describe_model(picked)}” is in the model pickers for this session.")
     buttons = st.columns(4)
     if buttons[0].button("Inspect it", icon=":material/biotech:", key="byom_go_inspect"):
         go("pages/inspect.py", model=picked)
     if buttons[1].button("Let it write", icon=":material/edit_note:", key="byom_go_generate",
-                         disabled=bool(ui.headless([picked])), help="Needs a head with one output per token."):
+                         disabled=bool(catalog.headless([picked])), help="Needs a head with one output per token."):
         go("pages/generate.py", model=picked)
     if buttons[2].button("Compare it", icon=":material/compare:", key="byom_go_compare"):
         go("pages/compare.py", set="custom", models=[picked])
@@ -59,7 +60,7 @@ st.caption("Upload the weights of a stock `torch.nn.RNN`, `GRU` or `LSTM` (any n
            "not), with an optional embedding, head and vocabulary. The architecture is read from the parameter "
            "names and shapes; confirm it, name the model, and it appears as “yours: NAME” in the model pickers of "
            "Inspect, Generate, Compare and Gradients for the rest of this session.")
-ui.set_url()  # an upload cannot travel in a link
+urlstate.set_url()  # an upload cannot travel in a link
 
 with st.expander("How to export your model, and what is accepted"):
     st.code(RECIPE, language="python")
@@ -74,12 +75,12 @@ with st.expander("How to export your model, and what is accepted"):
         "- **Vocabulary** (optional JSON): a list of characters (index = token id), `{\"itos\": [...]}`, or "
         "`{character: index}`; as many entries as the model has input tokens.")
     cols = st.columns(2)
-    cols[0].download_button("Example weights (a small random LSTM)", data=lambda: byom.example_files()[0],
+    cols[0].download_button("Example weights (a small random LSTM)", data=lambda: your_model.example_files()[0],
                             file_name="example-lstm.safetensors", mime="application/octet-stream",
                             on_click="ignore", icon=":material/download:",
                             help="nn.Embedding(35, 16) → nn.LSTM(16, 32) → nn.Linear(32, 35), random weights (seed 0): "
                                  "its states move, its guesses are noise.")
-    cols[1].download_button("Its vocabulary (JSON)", data=lambda: byom.example_files()[1],
+    cols[1].download_button("Its vocabulary (JSON)", data=lambda: your_model.example_files()[1],
                             file_name="example-vocab.json", mime="application/json", on_click="ignore",
                             icon=":material/download:")
 
@@ -94,15 +95,15 @@ if weights is None:
     st.stop()
 
 try:
-    tensors = byom.read_tensors(weights.getvalue(), weights.name)
-    found = byom.infer(tensors)
+    tensors = your_model.read_tensors(weights.getvalue(), weights.name)
+    found = your_model.infer(tensors)
 except ValueError as err:
     st.error(str(err))
     st.stop()
 if found.config.cell == "rnn":  # torch.nn.RNN stores no trace of its nonlinearity
     activation = st.radio("Nonlinearity of this Elman RNN (the weights cannot say)", ["tanh", "relu"],
                           key="byom_nonlinearity", horizontal=True)
-    found = byom.infer(tensors, nonlinearity=activation)
+    found = your_model.infer(tensors, nonlinearity=activation)
 
 st.subheader("What the weights say")
 st.table(found.rows, hide_index=True)
@@ -110,7 +111,7 @@ st.table(found.rows, hide_index=True)
 vocab = None
 if vocab_file is not None:
     try:
-        vocab = byom.parse_vocab(vocab_file.getvalue(), found.config.input_size, vocab_file.name)
+        vocab = your_model.parse_vocab(vocab_file.getvalue(), found.config.input_size, vocab_file.name)
     except ValueError as err:
         st.error(str(err))
         st.stop()
@@ -118,7 +119,7 @@ if vocab_file is not None:
         st.caption(f"Your vocabulary has no unknown token, so characters it lacks are read as token 0 "
                    f"({vocab.itos[0]!r}).")
 else:
-    st.info(f"No vocabulary: {byom.STANDIN_NOTE}. Upload a JSON vocabulary to read real text.")
+    st.info(f"No vocabulary: {your_model.STANDIN_NOTE}. Upload a JSON vocabulary to read real text.")
 
 if st.session_state.get(NAMED_FOR) != weights.name:  # a new file suggests its own name; typing is kept otherwise
     st.session_state["byom_name"] = Path(weights.name).stem[:MAX_NAME]
@@ -129,7 +130,7 @@ if st.button("Use this model", type="primary", key="byom_use", icon=":material/c
     if problem:
         st.error(problem)
     else:
-        model = byom.build(found, vocab, source=weights.name)
-        st.session_state.setdefault(ui.USER_MODELS, {})[name] = model
+        model = your_model.build(found, vocab, source=weights.name)
+        st.session_state.setdefault(catalog.USER_MODELS, {})[name] = model
         st.session_state[ADDED] = name
 show_added()

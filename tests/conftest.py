@@ -4,7 +4,7 @@ import pytest
 from page_helpers import APP
 from streamlit.testing.v1 import AppTest
 
-from explorer.ui import ZOO_ENV
+from explorer.app.catalog import ZOO_ENV
 
 
 @pytest.fixture

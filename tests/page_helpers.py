@@ -77,7 +77,7 @@ def panel_traces(spec: dict, title_part: str) -> list[dict]:
 
 
 def coloured_texts(at) -> list[str]:
-    """The coloured texts on the page (ui.coloured: st.html elements), as HTML."""
+    """The coloured texts on the page (draw.markup: st.html elements), as HTML."""
     return [element.proto.body for element in at.get("html")]
 
 

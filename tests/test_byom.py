@@ -1,4 +1,4 @@
-"""Bring your own model (explorer/byom.py): a stock module's state_dict, uploaded as safetensors
+"""Bring your own model (explorer/zoo/your_model.py): a stock module's state_dict, uploaded as safetensors
 or .pt, comes back as a model whose trace equals the module; every broken file gets its sentence."""
 import io
 import json
@@ -11,8 +11,9 @@ from safetensors.torch import save as save_safetensors
 from torch import nn
 
 import explorer
-from explorer import byom, generate
-from explorer.vocab import UNKNOWN
+from explorer.zoo import your_model
+from explorer.engine import generate
+from explorer.engine.vocab import UNKNOWN
 
 STOCK = {"rnn": lambda **kw: nn.RNN(**kw), "relu": lambda **kw: nn.RNN(nonlinearity="relu", **kw),
          "gru": nn.GRU, "lstm": nn.LSTM}
@@ -29,8 +30,8 @@ def pt_bytes(obj) -> bytes:
 
 
 def load(raw: bytes, *, nonlinearity="tanh", vocab=None):
-    found = byom.infer(byom.read_tensors(raw, "mine"), nonlinearity=nonlinearity)
-    return found, byom.build(found, vocab)
+    found = your_model.infer(your_model.read_tensors(raw, "mine"), nonlinearity=nonlinearity)
+    return found, your_model.build(found, vocab)
 
 
 def stock(kind, *, layers=1, bidirectional=False, bias=True, input_size=6, hidden=5, seed=0):
@@ -105,7 +106,7 @@ def test_embedding_and_head_under_a_prefix_give_the_same_logits(wrap):
     if wrap == "module-prefix":  # what nn.DataParallel saves
         state = {f"module.{k}": v for k, v in state.items()}
     raw = pt_bytes({"state_dict": state, "epoch": 3}) if wrap == "state_dict-key" else safetensors_bytes(state)
-    vocab = byom.parse_vocab(json.dumps(list("abcdefgh ")).encode(), 9)
+    vocab = your_model.parse_vocab(json.dumps(list("abcdefgh ")).encode(), 9)
     found, model = load(raw, vocab=vocab)
     assert found.has_head and found.config.input_mode == "embedding" and found.config.output_size == 9
     tr = explorer.trace(model, "bad cafe")
@@ -128,7 +129,7 @@ def test_float64_weights_are_read_as_float32():
 def test_headless_gradients_follow_the_stand_in_loss():
     module = stock("lstm", layers=2)
     _, model = load(safetensors_bytes(module.state_dict()))
-    assert not byom.has_head(model) and model.meta["has_head"] is False
+    assert not your_model.has_head(model) and model.meta["has_head"] is False
     ids = torch.tensor([1, 4, 2, 0, 3])
     grads = explorer.bptt(model, ids, loss="last")
     reference = explorer.bptt(module, F.one_hot(ids, 6).float(), lambda out: out[-1].sum())
@@ -147,13 +148,13 @@ def test_stand_in_vocabulary_reads_text_as_ids():
 
 
 def test_example_files_load_into_a_character_model():
-    weights, vocab_json = byom.example_files()
-    assert byom.example_files() == (weights, vocab_json)  # seeded: the same bytes every time
-    found = byom.infer(byom.read_tensors(weights, "example"))
-    model = byom.build(found, byom.parse_vocab(vocab_json, found.config.input_size))
+    weights, vocab_json = your_model.example_files()
+    assert your_model.example_files() == (weights, vocab_json)  # seeded: the same bytes every time
+    found = your_model.infer(your_model.read_tensors(weights, "example"))
+    model = your_model.build(found, your_model.parse_vocab(vocab_json, found.config.input_size))
     assert found.config.cell == "lstm" and found.has_head
     assert "'lstm.'" in [r["inferred"] for r in found.rows if r["what"] == "key prefix"]
-    assert explorer.generate.sample(model, "the ", length=5).generated  # it can write
+    assert explorer.engine.generate.sample(model, "the ", length=5).generated  # it can write
 
 
 # ---------------------------------------------------------------------------------------------
@@ -178,7 +179,7 @@ def test_a_hostile_pickle_never_runs(tmp_path, make):
     with pytest.raises(ValueError, match=r"^evil\.pt holds Python objects other than tensors, which are never "
                                          r"unpickled here \(they could run code\); save model.state_dict\(\) "
                                          r"instead\.$"):
-        byom.read_tensors(raw, "evil.pt")
+        your_model.read_tensors(raw, "evil.pt")
     assert not target.exists()
 
 
@@ -214,13 +215,13 @@ BROKEN_FILES = {
 def test_broken_files_get_their_sentence(case):
     raw, message = BROKEN_FILES[case]
     with pytest.raises(ValueError, match=message):
-        byom.read_tensors(raw, "f")
+        your_model.read_tensors(raw, "f")
 
 
 def test_too_big_is_refused_before_reading(monkeypatch):
-    monkeypatch.setattr(byom, "MAX_UPLOAD_BYTES", 2**20)
+    monkeypatch.setattr(your_model, "MAX_UPLOAD_BYTES", 2**20)
     with pytest.raises(ValueError, match=r"^big\.pt is 2 MB; the limit is 1 MB\.$"):
-        byom.read_tensors(b"\x80" * (2 * 2**20), "big.pt")
+        your_model.read_tensors(b"\x80" * (2 * 2**20), "big.pt")
 
 
 def edited(drop=(), **changes):
@@ -263,7 +264,7 @@ WRONG_KEYS = {
 def test_wrong_keys_and_shapes_get_their_sentence(case):
     state, message = WRONG_KEYS[case]
     with pytest.raises(ValueError, match=message):
-        byom.infer(byom.read_tensors(safetensors_bytes(state), "f"))
+        your_model.infer(your_model.read_tensors(safetensors_bytes(state), "f"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,14 +273,14 @@ def test_wrong_keys_and_shapes_get_their_sentence(case):
 
 @pytest.mark.parametrize("data", [list("abc"), {"itos": list("abc")}, {"b": 1, "a": 0, "c": 2}])
 def test_vocabulary_forms(data):
-    vocab = byom.parse_vocab(json.dumps(data).encode(), 3)
+    vocab = your_model.parse_vocab(json.dumps(data).encode(), 3)
     assert vocab.itos == ("a", "b", "c")
     encoded = vocab.encode("cab?")
     assert encoded.ids.tolist() == [2, 0, 1, 0] and encoded.unknown == ("?",)  # token 0 stands in for "?"
 
 
 def test_a_vocabulary_that_starts_with_the_unknown_token_is_a_plain_vocab():
-    vocab = byom.parse_vocab(json.dumps([UNKNOWN, "x"]).encode(), 2)
+    vocab = your_model.parse_vocab(json.dumps([UNKNOWN, "x"]).encode(), 2)
     assert type(vocab) is explorer.Vocab
 
 
@@ -298,7 +299,7 @@ BAD_VOCABS = {
 def test_bad_vocabularies_get_their_sentence(case):
     raw, message = BAD_VOCABS[case]
     with pytest.raises(ValueError, match=message):
-        byom.parse_vocab(raw, 4, "v.json")
+        your_model.parse_vocab(raw, 4, "v.json")
 
 
 def test_generate_writes_token_0_when_it_is_a_real_character():
@@ -307,7 +308,7 @@ def test_generate_writes_token_0_when_it_is_a_real_character():
     with torch.no_grad():
         net.fc.bias.fill_(-20.0)
         net.fc.bias[0] = 20.0  # the model is sure the next character is token 0, "a"
-    vocab = byom.parse_vocab(json.dumps(list("abcdefgh ")).encode(), 9)
+    vocab = your_model.parse_vocab(json.dumps(list("abcdefgh ")).encode(), 9)
     _, model = load(safetensors_bytes(net.state_dict()), vocab=vocab)
     out = generate.sample(model, "bad", length=5, temperature=1.0, seed=0)
     assert out.generated == "aaaaa"

@@ -3,7 +3,8 @@ from collections import Counter
 
 import pytest
 
-from explorer import ModelConfig, diagram
+from explorer import ModelConfig
+from explorer.figures import diagram
 
 
 def nodes_of(fig) -> Counter:

@@ -5,8 +5,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from explorer import ModelConfig, RNNModel, Vocab, family, tasks, trace, zoo
-from explorer.train import evaluate
+from explorer import ModelConfig, RNNModel, Vocab, tasks, trace, zoo
+from explorer.analysis import family
+from explorer.training.train import evaluate
 
 VOCAB = Vocab.from_text("abcde fgh, XY 12.")
 

@@ -8,8 +8,11 @@ import pytest
 import torch
 
 import explorer
-from explorer import ModelConfig, RNNModel, Vocab, analysis, figures, house, panels
-from explorer.generate import sample
+from explorer import ModelConfig, RNNModel, Vocab, figures
+from explorer.analysis import internals
+from explorer.figures import house
+from explorer.figures import panels
+from explorer.engine.generate import sample
 
 TEXT = 'And he said, "Behold (the) everlasting covenant" unto them.'
 
@@ -32,7 +35,7 @@ def all_figures(tr):
     return [
         figures.state_heatmap(values=hidden, tokens=tr.tokens, quantity="hidden"),
         figures.state_heatmap(values=tr.gates["f"][0, 0], tokens=tr.tokens, quantity="f",
-                              unit_order=analysis.order_units(hidden, "similarity"), boundary=10),
+                              unit_order=internals.order_units(hidden, "similarity"), boundary=10),
         figures.topk_figure(tokens=tr.tokens, topk_labels=tr.topk_labels, topk_probs=tr.topk_probs),
         figures.loss_strip(tokens=tr.tokens, loss=tr.loss),
         figures.cell_flow_figure(flow=tr.cell_flow(0, 0), units=[0, 3], tokens=tr.tokens),
@@ -53,7 +56,7 @@ def test_builders_are_pure_and_keyword_only(lstm_trace):
 
 
 def test_the_digest_names_the_figure_and_changes_with_any_of_it(lstm_trace):
-    # ui.plot sends it as layout.datarevision: plotly.js skips redrawing a figure whose digest it has drawn
+    # draw.plot sends it as layout.datarevision: plotly.js skips redrawing a figure whose digest it has drawn
     _, tr = lstm_trace
     hidden = tr.hidden[0, 0]
     tokens = list(tr.tokens)
@@ -171,10 +174,10 @@ def test_unit_orders_are_permutations(lstm_trace):
     _, tr = lstm_trace
     hidden = tr.hidden[0, 0]
     for how in ("index", "activity", "variance", "similarity"):
-        order = analysis.order_units(hidden, how)
+        order = internals.order_units(hidden, how)
         assert sorted(order.tolist()) == list(range(hidden.shape[1]))
     with pytest.raises(ValueError):
-        analysis.order_units(hidden, "alphabet")
+        internals.order_units(hidden, "alphabet")
 
 
 def test_saturation_as_html_places_every_unit_and_names_it():
@@ -185,7 +188,7 @@ def test_saturation_as_html_places_every_unit_and_names_it():
     assert "Gate &#60;saturation&#62; &#38; more" in page and "<saturation>" not in page
     dots = re.findall(r'<span title="([^"]+)" style="position:absolute;left:([0-9.]+)%;top:([0-9.]+)%', page)
     assert len(dots) == 3 * 6
-    fractions = analysis.gate_saturation(gates)
+    fractions = internals.gate_saturation(gates)
     for name, label in (("i", "input gate i"), ("f", "forget gate f"), ("o", "output gate o")):
         for unit in range(6):
             low, high = fractions[name][0][unit], fractions[name][1][unit]
@@ -199,7 +202,7 @@ def test_saturation_as_html_places_every_unit_and_names_it():
 
 def test_saturation_fractions():
     gates = {"f": np.array([[0.05, 0.95], [0.5, 0.99]]), "g": np.zeros((2, 2))}
-    found = analysis.gate_saturation(gates)
+    found = internals.gate_saturation(gates)
     assert set(found) == {"f"}
     low, high = found["f"]
     assert np.allclose(low, [0.5, 0]) and np.allclose(high, [0, 1])
@@ -210,7 +213,7 @@ def test_equation_values_rebuild_the_trace(cell):
     model = tiny_model(cell)
     tr = explorer.trace(model, TEXT)
     for step, unit in [(0, 0), (7, 3), (len(TEXT) - 1, 7)]:
-        v = analysis.equation_values(model, tr, layer=0, direction=0, step=step, unit=unit)
+        v = internals.equation_values(model, tr, layer=0, direction=0, step=step, unit=unit)
         sig = lambda a: 1 / (1 + np.exp(-a))  # noqa: E731
         if cell == "lstm":
             assert np.isclose(sig(v["pre"]["f"]), v["gates"]["f"], atol=1e-5)
@@ -229,13 +232,13 @@ def test_equation_values_rebuild_the_trace(cell):
 def test_exports(lstm_trace):
     import io
     _, tr = lstm_trace
-    archive = np.load(io.BytesIO(analysis.trace_npz(tr)))
+    archive = np.load(io.BytesIO(internals.trace_npz(tr)))
     assert np.array_equal(archive["hidden"], tr.hidden) and "gate_f" in archive and "".join(archive["tokens"]) == TEXT
-    body, truncated = analysis.trace_csv(tr, layer=0, direction=0)
+    body, truncated = internals.trace_csv(tr, layer=0, direction=0)
     lines = body.splitlines()
     assert lines[0] == "layer,direction,step,char,unit,quantity,value" and not truncated
     assert len(lines) == 1 + len(TEXT) * 8 * 6  # hidden, cell, i, f, g, o
-    body, truncated = analysis.trace_csv(tr, layer=0, direction=0, max_rows=100)
+    body, truncated = internals.trace_csv(tr, layer=0, direction=0, max_rows=100)
     assert truncated and len(body.splitlines()) <= 101
     page = house.figure_html(all_figures(tr)[0]).decode()
     assert "<html>" in page[:100] and "plotly" in page
@@ -248,7 +251,7 @@ def test_sampling_is_seeded_and_never_unknown():
     c = sample(model, "And he", length=80, temperature=1.5, seed=4)
     assert a.text == b.text and a.text != c.text
     assert a.text.startswith("And he") and len(a.generated) == 80
-    assert explorer.vocab.UNKNOWN not in a.generated
+    assert explorer.engine.vocab.UNKNOWN not in a.generated
     assert a.topk_probs.shape == (80, 5) and len(a.topk_labels) == 80
     for bad in [dict(prompt=""), dict(prompt="x", length=0), dict(prompt="x", temperature=0.0)]:
         with pytest.raises(ValueError):

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from explorer import JordanRNN, ModelConfig, RNNModel, Vocab, bptt
-from explorer.reference import autograd_bptt, unrolled
+from explorer.engine.reference import autograd_bptt, unrolled
 
 
 def modules():
@@ -101,7 +101,7 @@ def test_jacobian_norms_equal_autograd_jacobian(kind):
 
 @pytest.mark.parametrize("kind", ["rnn", "gru", "lstm"])
 def test_jacobian_alone_is_the_one_bptt_gives(kind):
-    from explorer.grads import jacobian
+    from explorer.engine.grads import jacobian
     torch.manual_seed(6)
     module = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[kind](3, 4, num_layers=2, bidirectional=True).double()
     x = torch.randn(9, 3, dtype=torch.float64)
@@ -113,7 +113,7 @@ def test_jacobian_alone_is_the_one_bptt_gives(kind):
 
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_the_jacobian_window_of_long_text_carries_the_state_before_it(bidirectional):
-    from explorer.analysis import jacobian_through_time
+    from explorer.analysis.internals import jacobian_through_time
     model = text_model(num_layers=2, bidirectional=bidirectional)
     text = "abc cab bca " * 6
     whole = bptt(model, text, jacobian=True).jacobian

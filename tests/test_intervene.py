@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from explorer import ModelConfig, RNNModel, Vocab, trace, zoo
-from explorer import figures_intervene as fi
-from explorer.intervene import Ablate, Clamp, Edit, compare, parse_units, run
+from explorer.figures import intervene as fi
+from explorer.analysis.intervene import Ablate, Clamp, Edit, compare, parse_units, run
 
 TEXT = 'def f(x): return [x + 1, "a"]  # (b)'
 VOCAB = Vocab.from_text(TEXT + "abcdefghijklmnopqrstuvwxyz ")

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from explorer import JordanRNN, ModelConfig, RNNModel, Vocab, trace
-from explorer.vocab import UNKNOWN
+from explorer.engine.vocab import UNKNOWN
 
 
 def test_vocab_reports_unknown_characters_and_round_trips():

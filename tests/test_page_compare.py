@@ -13,7 +13,8 @@ from page_helpers import APP, CORPUS, as_array, chart_specs, figures_and_panels,
 from streamlit.testing.v1 import AppTest
 
 from explorer import ModelConfig, RNNModel, Vocab, trace, zoo
-from explorer.ui import DEFAULT_TEXT, ZOO_ENV
+from explorer.app.catalog import ZOO_ENV
+from explorer.app.textbox import DEFAULT_TEXT
 
 torch.set_num_threads(1)
 PAGE = "pages/compare.py"

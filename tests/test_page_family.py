@@ -10,8 +10,9 @@ import pytest
 import torch
 from page_helpers import CORPUS, chart_specs, open_page
 
-from explorer import ModelConfig, RNNModel, Vocab, family, tasks, trace, zoo
-from explorer.train import config_for
+from explorer import ModelConfig, RNNModel, Vocab, tasks, trace, zoo
+from explorer.analysis import family
+from explorer.training.train import config_for
 
 
 def save(folder, name, config, vocab, task, value, *, seed=0, metric="accuracy", task_config=None):
@@ -207,7 +208,7 @@ def test_embedding_page_bad_link_warns_and_falls_back(app):
 
 
 def test_family_pages_say_what_to_build_when_models_are_missing(app, tmp_path, monkeypatch):
-    from explorer.ui import ZOO_ENV
+    from explorer.app.catalog import ZOO_ENV
     monkeypatch.setenv(ZOO_ENV, str(tmp_path))
     for page, command in (("pages/jordan.py", "python -m explorer.zoo build brackets-rnn brackets-jordan"),
                           ("pages/embedding.py", "python -m explorer.zoo build english-rnn english-rnn-onehot")):

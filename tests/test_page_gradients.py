@@ -14,8 +14,9 @@ from page_helpers import APP, CORPUS, as_array, chart_specs, coloured_texts, fig
 from streamlit.testing.v1 import AppTest
 
 from explorer import ModelConfig, RNNModel, Vocab, bptt, zoo
-from explorer.analysis import JACOBIAN_CHARS
-from explorer.ui import DEFAULT_TEXT, ZOO_ENV
+from explorer.analysis.internals import JACOBIAN_CHARS
+from explorer.app.catalog import ZOO_ENV
+from explorer.app.textbox import DEFAULT_TEXT
 
 torch.set_num_threads(1)
 PAGE = "pages/gradients.py"
@@ -229,16 +230,16 @@ def test_a_broken_model_is_named_and_the_others_drawn(tmp_path, monkeypatch):
 
 
 def test_a_model_whose_jacobian_fails_keeps_its_gradients(tmp_path, monkeypatch):
-    from explorer import analysis
+    from explorer.analysis import internals
     monkeypatch.setenv(ZOO_ENV, str(make_zoo(tmp_path, ("english-rnn", "english-gru", "english-lstm"))))
-    works = analysis.jacobian_through_time
+    works = internals.jacobian_through_time
 
     def jacobian(model, text, **kw):
         if model.config.cell == "gru":
             raise ValueError("out of memory for H backward passes")
         return works(model, text, **kw)
 
-    monkeypatch.setattr(analysis, "jacobian_through_time", jacobian)
+    monkeypatch.setattr(internals, "jacobian_through_time", jacobian)
     at = open_page(AppTest.from_file(APP, default_timeout=60))
     assert "english-gru: could not compute its Jacobian: out of memory" in texts(at.error)
     assert {t["name"].split(" (")[0] for t in chart(at, "Gradient norm")["data"]} == {"english-rnn", "english-gru",

@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 from page_helpers import CORPUS, chart_specs, open_page, save_tiny_model
 
-from explorer import Vocab, intervene, ui
-from explorer.intervene import Clamp, compare
+from explorer import Vocab
+from explorer.analysis import intervene
+from explorer.app import caches, catalog
+from explorer.analysis.intervene import Clamp, compare
 
 PAGE = "pages/intervene.py"
 TITLES = ("Surprise per character", "How far the hidden state moved", "Change in the hidden state",
@@ -171,7 +173,7 @@ def test_comparisons_of_pretrained_models_are_cached_and_the_users_own_are_not(a
         return compare(model, text, changes, **kwargs)
 
     monkeypatch.setattr(intervene, "compare", counted)
-    ui._compare.clear()
+    caches._cached_compare.clear()
     at = open_page(app, PAGE)
     assert len(calls) == 1
     at.number_input(key="value").set_value(0.5).run()
@@ -179,9 +181,9 @@ def test_comparisons_of_pretrained_models_are_cached_and_the_users_own_are_not(a
     at.run()
     assert len(calls) == 2 and not at.error
     assert calls[1] == (Clamp(gate="f", units=calls[0][0].units, value=0.5, layer=0, start=20, stop=None),)
-    at.session_state[ui.USER_MODELS] = {"mine": pytest.tiny_models["english-gru"]}
+    at.session_state[catalog.USER_MODELS] = {"mine": pytest.tiny_models["english-gru"]}
     at.run()  # the picker now offers it
     assert len(calls) == 2
-    at.selectbox(key="model").set_value(ui.YOURS + "mine").run()
+    at.selectbox(key="model").set_value(catalog.YOURS + "mine").run()
     at.run()
     assert not at.exception and not at.error and len(calls) == 4  # run afresh every time: never cached

@@ -11,10 +11,10 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from page_helpers import chart_titles
 from streamlit.testing.v1 import AppTest
 
-from explorer import playground as play
+from explorer.training import playground as play
 from explorer import zoo
-from explorer.train import build_model, config_for
-from explorer.ui import ZOO_ENV
+from explorer.training.train import build_model, config_for
+from explorer.app.catalog import ZOO_ENV
 
 torch.set_num_threads(1)
 
@@ -217,14 +217,14 @@ def test_keep_then_download_then_load_gives_the_same_weights(page, monkeypatch):
 
 
 def test_starting_from_a_pretrained_model_leaves_it_untouched(page, tiny_zoo):
-    from explorer import ui
+    from explorer.app import catalog
 
     at = page(train_task="count")
     at.selectbox(key="train_start_from").set_value("count-tiny").run()
     assert not at.exception, at.exception
     pg = at.session_state["train_playground"]
     assert [run.label for run in pg.runs] == ["count-tiny (fine-tuned)"]
-    cached = ui.load_model("count-tiny")  # the object every session shares
+    cached = catalog.get_model("count-tiny")  # the object every session shares
     before = {k: v.clone() for k, v in cached.state_dict().items()}
     click(at, "train_play")
     at.run()

@@ -8,8 +8,8 @@ from page_helpers import APP, as_array, chart_specs, open_page
 from streamlit.testing.v1 import AppTest
 from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext
 
-from explorer import turns
-from explorer.turns import Turnstile
+from explorer.training import turns
+from explorer.training.turns import Turnstile
 
 torch.set_num_threads(1)
 

@@ -9,7 +9,8 @@ from page_helpers import CORPUS, chart_specs, chart_titles, open_page, save_tiny
 from safetensors.torch import save as save_safetensors
 from torch import nn
 
-from explorer import Vocab, byom
+from explorer import Vocab
+from explorer.zoo import your_model
 
 PAGE = "pages/your_model.py"
 
@@ -61,7 +62,7 @@ def test_the_page_asks_for_a_file(app):
 
 def test_upload_confirm_use_and_inspect(app):
     at = open_page(app, PAGE)
-    weights, vocab = byom.example_files()
+    weights, vocab = your_model.example_files()
     upload(at, "example-lstm.safetensors", weights)
     rows = {r["what"]: r["inferred"] for r in at.table[0].value.to_dict("records")}
     assert rows["cell"] == "LSTM (gates i f g o)" and rows["hidden units"] == "32"
@@ -90,7 +91,7 @@ def test_a_headless_model_works_where_it_can_and_says_why_elsewhere(app):
     at = upload(open_page(app, PAGE), "encoder.pt", headless_gru())
     rows = {r["what"]: r["inferred"] for r in at.table[0].value.to_dict("records")}
     assert rows["cell"] == "GRU (gates r z n)" and rows["layers"] == "2" and rows["head"].startswith("none")
-    assert f"No vocabulary: {byom.STANDIN_NOTE}." in texts(at.info)
+    assert f"No vocabulary: {your_model.STANDIN_NOTE}." in texts(at.info)
     use(at)
     assert at.button(key="byom_go_generate").disabled
     at.session_state["model"] = "yours: encoder"  # as if picked in Generate's sidebar
@@ -140,7 +141,7 @@ def test_broken_files_say_their_sentence_and_stay_uploaded(app, tmp_path):
     nan = save_safetensors({"weight_ih_l0": torch.full((4, 3), float("nan")), "weight_hh_l0": torch.zeros(4, 4)})
     upload(at, "nan.safetensors", nan)
     assert texts(at.error) == "nan.safetensors: weight_ih_l0 holds NaN or infinite values."
-    weights, _ = byom.example_files()
+    weights, _ = your_model.example_files()
     upload(at, "example.safetensors", weights)
     upload(at, "short.json", json.dumps(list("abc")).encode(), key="byom_vocab")
     assert texts(at.error) == "short.json has 3 entries but the model reads 35 tokens."

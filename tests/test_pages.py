@@ -11,8 +11,10 @@ from page_helpers import (APP, CORPUS, chart_specs, chart_titles, coloured_texts
                           save_tiny_model)
 from streamlit.testing.v1 import AppTest
 
-from explorer import Vocab, house, zoo
-from explorer.ui import MAX_TEXT, ZOO_ENV
+from explorer import Vocab, zoo
+from explorer.figures import house
+from explorer.app.catalog import ZOO_ENV
+from explorer.app.textbox import MAX_TEXT
 
 
 @pytest.fixture(scope="module")

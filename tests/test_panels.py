@@ -4,7 +4,8 @@ import pytest
 import torch
 
 import explorer
-from explorer import ModelConfig, RNNModel, Vocab, figures, panels
+from explorer import ModelConfig, RNNModel, Vocab, figures
+from explorer.figures import panels
 
 TEXT = 'And he said, "Behold (the) everlasting covenant" unto them.'
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from explorer import playground as play
+from explorer.training import playground as play
 from explorer import zoo
-from explorer.figures_train import dashboard, prediction_scatter
-from explorer.train import build_model, config_for
-from explorer.turns import slice_steps
+from explorer.figures.train import dashboard, prediction_scatter
+from explorer.training.train import build_model, config_for
+from explorer.training.turns import slice_steps
 
 torch.set_num_threads(1)
 

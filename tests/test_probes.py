@@ -9,8 +9,10 @@ import torch
 from torch import nn
 
 import explorer
-from explorer import probes, units, zoo
-from explorer.probes import ProbeError
+from explorer import zoo
+from explorer.analysis import probes
+from explorer.analysis import units
+from explorer.analysis.probes import ProbeError
 from explorer.tasks.char_corpus import corpus_text, split_bounds
 
 
@@ -190,16 +192,16 @@ def test_python_lstm_has_quote_and_bracket_units():
 
 
 def test_figures_name_step_character_unit_and_value():
-    from explorer import figures_units
+    from explorer import figures
     tokens = "a<(b)"
-    fig = figures_units.probe_figure(tokens=tokens, unit_values=np.arange(5.0), feature=probes.bracket_depth(tokens),
+    fig = figures.units.probe_figure(tokens=tokens, unit_values=np.arange(5.0), feature=probes.bracket_depth(tokens),
                                      unit_name="hidden unit 3, layer 0", feature_name="bracket depth", r=0.9)
     assert fig.layout.title.text == "hidden unit 3, layer 0 against “bracket depth” (r = +0.90)"
     assert "step %{x}" in fig.data[1].hovertemplate and "hidden unit 3" in fig.data[1].hovertemplate
     assert list(fig.data[1].customdata) == ["a", "&lt;", "(", "b", ")"]
-    html = figures_units.stretch_html(tokens=tokens, start=1, stop=3, context=5)
+    html = figures.units.stretch_html(tokens=tokens, start=1, stop=3, context=5)
     assert "<" not in html.split("</b>")[-1].replace("<span", "").replace("</span>", "").replace(
         "<div", "").replace("</div>", "") and html.count("background:") == 2
     coords, ratio = units.pca(np.random.default_rng(0).normal(size=(5, 4)), 3)
-    fig3 = figures_units.trajectory_figure(coords=coords, ratio=ratio, tokens=tokens, title="t")
+    fig3 = figures.units.trajectory_figure(coords=coords, ratio=ratio, tokens=tokens, title="t")
     assert fig3.data[0].type == "scatter3d" and fig3.layout.scene.xaxis.title.text.startswith("PC1 (")

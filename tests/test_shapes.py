@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from explorer import figures_shapes, shapes, zoo
+from explorer import figures, zoo
+from explorer.analysis import shapes
 from explorer.tasks import sentiment as sentiment_task
 
 BUT_FLIP = "the acting was great, but the ending was dull"
@@ -271,7 +272,7 @@ def test_trace_window_reads_the_window(forecaster):
 
 
 def test_running_prediction_figure_names_words_and_values():
-    fig = figures_shapes.running_prediction_figure(sentence="not <b>", p_positive=np.array([.1] * 3 + [.9] * 4),
+    fig = figures.shapes.running_prediction_figure(sentence="not <b>", p_positive=np.array([.1] * 3 + [.9] * 4),
                                                    word_ends=shapes.word_ends("not <b>"), title="t")
     assert list(fig.layout.xaxis.ticktext) == ["not", "&lt;b&gt;"]  # markup in a word is shown, not run
     assert "p(positive)" in fig.data[1].hovertemplate and "word" in fig.data[1].hovertemplate
@@ -279,14 +280,14 @@ def test_running_prediction_figure_names_words_and_values():
 
 
 def test_verdict_line_shows_markup_as_text():
-    line = figures_shapes.verdict_line([("<b>*a*</b>", 8, 0.9), ("but $b$", 16, 0.1)])
+    line = figures.shapes.verdict_line([("<b>*a*</b>", 8, 0.9), ("but $b$", 16, 0.1)])
     assert line == ("after “&#60;b&#62;&#42;a&#42;&#60;&#47;b&#62;”: **positive** (0.90) → "
                     "after “but &#36;b&#36;”: **negative** (0.10)")
 
 
 def test_output_distribution_marks_the_emitted_class_and_the_end():
     probs = np.array([[0.1, 0.8, 0.1], [0.2, 0.1, 0.7], [0.1, 0.1, 0.8]])
-    fig = figures_shapes.output_distribution_figure(probs=probs, labels=("0", "1", "end"), emitted=["1", "end"],
+    fig = figures.shapes.output_distribution_figure(probs=probs, labels=("0", "1", "end"), emitted=["1", "end"],
                                                     title="t")
     assert list(fig.data[0].x) == ["step 0 → 1", "step 1 → end", "step 2 → end (after end)"]
     assert fig.data[0].text[1][0] == "0.80" and fig.data[0].text[0][0] == ""

@@ -14,7 +14,7 @@ from explorer.tasks.char_corpus import corpus_text, split_bounds
 from explorer.tasks.count import END, countdown
 from explorer.tasks.sentiment import LONGEST_SENTENCE, PAD, generate, label_of
 from explorer.tasks.series import AIRLINE_CSV, SeriesTask, airline_passengers
-from explorer.vocab import UNKNOWN
+from explorer.engine.vocab import UNKNOWN
 
 # every registered task with its defaults, plus the real time series, plain and read relative to each window's end
 CASES = [(name, {}) for name in tasks.available()] + [("series", {"source": "airline"}),

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 from torch import nn
 
 from explorer import JordanRNN, trace
-from explorer.reference import unrolled
-from explorer.trace import GATE_NAMES, parallel_linear_scan
+from explorer.engine.reference import unrolled
+from explorer.engine.trace import GATE_NAMES, parallel_linear_scan
 
 TOLERANCE = {torch.float32: 1e-5, torch.float64: 1e-10}
 
@@ -59,7 +59,9 @@ def test_trace_equals_torch_nn(kind, layers, bidirectional, batch_first, dtype):
     x = torch.randn(17, 5, dtype=dtype)
     result = check_against_torch(module, x, TOLERANCE[dtype])
     assert result.hidden.shape == (layers, 2 if bidirectional else 1, 17, 8)
-    assert set(result.gates) == set(GATE_NAMES[kind])
+    cell, _, nonlinearity = kind.partition("_")  # rnn_tanh: an Elman net with tanh
+    assert (result.cell_type, result.nonlinearity or "") == (cell, nonlinearity)
+    assert set(result.gates) == set(GATE_NAMES[cell])
     assert (result.cell is not None) == (kind == "lstm")
 
 

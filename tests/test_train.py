@@ -1,4 +1,4 @@
-"""Tests for explorer/train.py: it learns, it is exact (seeds, chunks, copies), it clips, it survives
+"""Tests for explorer/training/train.py: it learns, it is exact (seeds, chunks, copies), it clips, it survives
 divergence, and it refuses bad settings with a sentence. Tiny models: the whole file runs in seconds."""
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from explorer import tasks
-from explorer.models import RNNModel
-from explorer.train import (
+from explorer.engine.models import RNNModel
+from explorer.training.train import (
     GROUPS, TrainingDiverged, TrainSettings, build_model, clone_for_training, config_for, evaluate,
     parameter_group, start, train_steps, update_settings,
 )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from explorer.vocab import Vocab
+from explorer.engine.vocab import Vocab
 
 SPLITS = ("train", "val", "test")
 

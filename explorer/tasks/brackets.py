@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from explorer.tasks.base import Batch, Task
-from explorer.vocab import Vocab
+from explorer.engine.vocab import Vocab
 
 
 def depths(text: str) -> list[int]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import torch
 
 from explorer.tasks.base import Batch, Task
-from explorer.vocab import Vocab
+from explorer.engine.vocab import Vocab
 
 BLANK = "_"
 END = 10  # output class after the 0; classes 0..9 are the digits themselves

@@ -16,7 +16,7 @@ import re
 import numpy as np
 import torch
 
-from explorer.vocab import Vocab
+from explorer.engine.vocab import Vocab
 
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from explorer.tasks.base import Batch, Task
-from explorer.vocab import Vocab
+from explorer.engine.vocab import Vocab
 
 SUBJECTS = ("the movie", "the film", "the plot", "the acting", "the story",
             "the music", "the ending", "the cast", "the script", "the dialogue")

@@ -6,7 +6,7 @@ import pytest
 from browser_helpers import assert_no_exception, open_page, wait_idle
 from playwright.sync_api import expect
 
-from explorer import turns
+from explorer.training import turns
 
 pytestmark = pytest.mark.browser
 SLOW = 60_000  # ms: a cold server loads torch and the zoo first; chunks share two cores here

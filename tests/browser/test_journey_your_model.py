@@ -4,13 +4,13 @@ import pytest
 from playwright.sync_api import expect
 
 from browser_helpers import SLOW, assert_no_exception, open_page, wait_idle
-from explorer import byom
+from explorer.zoo import your_model
 
 pytestmark = pytest.mark.browser
 
 
 def test_upload_confirm_and_inspect_your_model(page, app_url, tmp_path):
-    weights, vocab = byom.example_files()
+    weights, vocab = your_model.example_files()
     (tmp_path / "my-lstm.safetensors").write_bytes(weights)
     (tmp_path / "vocab.json").write_bytes(vocab)
     open_page(page, app_url, "your_model")

@@ -1,0 +1,309 @@
+"""Probes: features over a text, and every unit ranked by how well it follows one.
+
+LSTMVis asks "which units track this pattern?" and leaves the brushing to the user; here a
+feature is a pure function text -> float array [T] (one value per character, read *after*
+the character, like the hidden state h_t), and `rank_units` correlates it with every series
+(quantity x layer x direction x unit) of a trace at once.
+
+Regular expressions are the one feature a user writes: Python's `re` has no timeout and a
+pattern such as `(a+)+$` takes exponential time, so patterns and texts are capped in length and
+the match runs in a short-lived subprocess that is killed after REGEX_TIMEOUT seconds.
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from explorer.tasks.char_corpus import corpus_text, split_bounds
+from explorer.engine.trace import Trace
+
+MAX_PATTERN = 200  # characters of a regex: enough for any sensible probe
+MAX_REGEX_TEXT = 50_000  # characters a regex runs over (typed text + corpus sample)
+REGEX_TIMEOUT = 1.0  # seconds before the matching subprocess is killed
+SAMPLE_PIECE = 500  # characters per place the corpus sample is taken from: a few lines of code or verses
+PIECE_STARTS = {"python": re.compile(r"\n(?= *(?:def|class) )")}  # where a sample piece may begin
+VOWELS = frozenset("aeiouAEIOU")
+BRACKETS = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
+
+
+class ProbeError(ValueError):
+    """Bad probe input; the message is one sentence for the page."""
+
+
+# ---------------------------------------------------------------------------------------------
+# features: text -> [T] floats, value after reading each character
+
+
+def inside_quotes(text: str) -> np.ndarray:
+    """1 while a Python string literal is open after reading the character, else 0.
+    Knows ' and ", triple quotes, backslash escapes, and that # outside a string starts a comment
+    (quotes in comments do not open strings). The opening quote reads 1, the closing one 0."""
+    out = np.zeros(len(text), dtype=np.float32)
+    quote, comment, t = "", False, 0
+    while t < len(text):
+        ch = text[t]
+        if comment:
+            comment = ch != "\n"
+        elif quote:
+            if ch == "\\":  # an escape: the next character is part of the string too
+                out[t:t + 2] = 1
+                t += 2
+                continue
+            if text.startswith(quote, t):
+                t += len(quote)  # the closing quote(s) read 0: the string is over
+                quote = ""
+                continue
+            if ch == "\n" and len(quote) == 1:
+                quote = ""  # an unterminated one-line string ends with its line
+            else:
+                out[t] = 1
+        elif ch == "#":
+            comment = True
+        elif ch in "'\"":
+            quote = ch * 3 if text.startswith(ch * 3, t) else ch
+            out[t:t + len(quote)] = 1
+            t += len(quote)
+            continue
+        t += 1
+    return out
+
+
+def bracket_depth(text: str) -> np.ndarray:
+    """How many (, [ or { are open after reading the character (never below 0)."""
+    depth, out = 0, np.zeros(len(text), dtype=np.float32)
+    for t, ch in enumerate(text):
+        depth = max(0, depth + BRACKETS.get(ch, 0))
+        out[t] = depth
+    return out
+
+
+def position_in_word(text: str) -> np.ndarray:
+    """1, 2, 3 ... over the letters, digits and underscores of a word; 0 elsewhere."""
+    out, run = np.zeros(len(text), dtype=np.float32), 0
+    for t, ch in enumerate(text):
+        run = run + 1 if ch.isalnum() or ch == "_" else 0
+        out[t] = run
+    return out
+
+
+def position_in_line(text: str) -> np.ndarray:
+    """The column of the character: 0 for the first one on a line (and for the newline itself)."""
+    out, column = np.zeros(len(text), dtype=np.float32), 0
+    for t, ch in enumerate(text):
+        out[t] = 0 if ch == "\n" else column
+        column = 0 if ch == "\n" else column + 1
+    return out
+
+
+def indentation(text: str) -> np.ndarray:
+    """The current line's indentation in spaces (a tab counts 4), as far as it has been read:
+    it grows over the leading spaces and then holds for the rest of the line; 0 on the newline."""
+    out, level, leading = np.zeros(len(text), dtype=np.float32), 0, True
+    for t, ch in enumerate(text):
+        if ch == "\n":
+            level, leading = 0, True
+        elif leading and ch in " \t":
+            level += 4 if ch == "\t" else 1
+        else:
+            leading = False
+        out[t] = level
+    return out
+
+
+def is_vowel(text: str) -> np.ndarray:
+    return np.fromiter((ch in VOWELS for ch in text), dtype=np.float32, count=len(text))
+
+
+def is_whitespace(text: str) -> np.ndarray:
+    return np.fromiter((ch.isspace() for ch in text), dtype=np.float32, count=len(text))
+
+
+FEATURES: dict[str, tuple[str, Callable[[str], np.ndarray]]] = {
+    "quotes": ("inside quotes (a Python string)", inside_quotes),
+    "brackets": ("bracket depth ( [ {", bracket_depth),
+    "indent": ("indentation of the line", indentation),
+    "word": ("position in the word", position_in_word),
+    "line": ("position in the line", position_in_line),
+    "vowel": ("is a vowel", is_vowel),
+    "space": ("is whitespace", is_whitespace),
+}
+REGEX = "regex"  # the feature the user writes: 1 on characters inside a match
+
+
+# ---------------------------------------------------------------------------------------------
+# regular expressions, matched where they cannot hang the server
+
+_MATCHER = ("import json, re, sys\n"
+            "job = json.load(sys.stdin)\n"
+            "spans = [m.span() for m in re.finditer(job['pattern'], job['text'])]\n"
+            "json.dump(spans, sys.stdout)\n")
+
+
+def check_pattern(pattern: str) -> re.Pattern:
+    """Compile a user's pattern, or say in one sentence why it cannot be used."""
+    if not pattern:
+        raise ProbeError("Type a regular expression to probe for, e.g. `self` or `[0-9]+`.")
+    if len(pattern) > MAX_PATTERN:
+        raise ProbeError(f"The pattern has {len(pattern)} characters; at most {MAX_PATTERN} are allowed.")
+    try:
+        return re.compile(pattern)
+    except re.error as err:
+        raise ProbeError(f"The pattern is not a valid regular expression: {err}.") from None
+
+
+def regex_match(text: str, pattern: str, *, timeout: float = REGEX_TIMEOUT) -> np.ndarray:
+    """1 on every character inside a (non-overlapping) match of `pattern`, else 0.
+    Runs in a fresh Python process killed after `timeout` seconds, so a catastrophic
+    backtracking pattern costs a second, not the server."""
+    check_pattern(pattern)
+    if len(text) > MAX_REGEX_TEXT:
+        raise ProbeError(f"A pattern runs over at most {MAX_REGEX_TEXT:,} characters; this text has {len(text):,}.")
+    try:
+        done = subprocess.run([sys.executable, "-I", "-S", "-c", _MATCHER], input=json.dumps(
+            {"pattern": pattern, "text": text}), capture_output=True, text=True, timeout=timeout, check=True)
+    except subprocess.TimeoutExpired:  # run() kills the child before raising
+        raise ProbeError(f"The pattern took longer than {timeout:g} s and was stopped; simplify it "
+                         "(nested repeats such as (a+)+ can take exponential time).") from None
+    except subprocess.CalledProcessError as err:
+        raise ProbeError(f"The pattern could not be matched: {err.stderr.strip().splitlines()[-1]}.") from None
+    out = np.zeros(len(text), dtype=np.float32)
+    for start, stop in json.loads(done.stdout):
+        out[start:stop] = 1
+    return out
+
+
+def feature_values(name: str, text: str, pattern: str = "") -> np.ndarray:
+    """The named feature (a key of FEATURES, or REGEX with `pattern`) over `text`: [T] floats."""
+    if name == REGEX:
+        return regex_match(text, pattern)
+    if name not in FEATURES:
+        raise ProbeError(f"Unknown feature {name!r}; choose one of {', '.join([*FEATURES, REGEX])}.")
+    return FEATURES[name][1](text)
+
+
+def feature_label(name: str, pattern: str = "") -> str:
+    return f"matches /{pattern}/" if name == REGEX else FEATURES[name][0]
+
+
+# ---------------------------------------------------------------------------------------------
+# the corpus sample and every unit's series
+
+
+def corpus_sample(task: str, chars: int, *, piece: int = SAMPLE_PIECE) -> str:
+    """About `chars` characters of the task's held-out text (validation + test: text the model
+    never trained on), as pieces of whole lines from evenly spaced places, so one file's
+    peculiarity (the Python corpus's held-out part opens with codec tables) does not make the
+    whole sample. Python pieces start and end at a `def` or `class` line, where no string or
+    bracket is open, so "inside quotes" and "bracket depth" read each piece from a known state."""
+    text = corpus_text(task)
+    bounds = split_bounds(len(text))
+    start, stop = bounds["val"][0], bounds["test"][1]
+    starts = PIECE_STARTS.get(task, re.compile("\n"))
+    parts = []
+    for offset in np.linspace(start, stop - 8 * piece, max(1, chars // piece)).astype(int):
+        found = starts.search(text, offset, stop)
+        begin = found.end() if found else offset
+        after = starts.search(text, begin + piece // 2, begin + 4 * piece)  # the next boundary past half a piece
+        end = after.end() if after else text.rfind("\n", begin, begin + piece) + 1 or begin + piece
+        parts.append(text[begin:end])
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class UnitSeries:
+    """Every unit of a trace as a column: values [T, N] with the labels of each column."""
+
+    values: np.ndarray  # [T, N] float32
+    quantity: np.ndarray  # [N] str: hidden, cell, or a gate letter
+    layer: np.ndarray  # [N] int
+    direction: np.ndarray  # [N] int
+    unit: np.ndarray  # [N] int
+
+    def column(self, quantity: str, layer: int, direction: int, unit: int) -> int:
+        hit = np.flatnonzero((self.quantity == quantity) & (self.layer == layer) & (self.direction == direction)
+                             & (self.unit == unit))
+        if not hit.size:
+            raise ProbeError(f"There is no unit {unit} of {quantity} in layer {layer}, direction {direction}.")
+        return int(hit[0])
+
+    def select(self, quantity: str) -> UnitSeries:
+        keep = self.quantity == quantity
+        return UnitSeries(self.values[:, keep], self.quantity[keep], self.layer[keep], self.direction[keep],
+                          self.unit[keep])
+
+    def name(self, column: int) -> str:
+        where = f"layer {self.layer[column]}" + (" backward" if self.direction[column] else "")
+        return f"{self.quantity[column]} unit {self.unit[column]}, {where}"
+
+
+def quantities(tr: Trace) -> list[str]:
+    """What a trace holds per unit, in display order: hidden, cell (LSTM), then each gate."""
+    return ["hidden"] + (["cell"] if tr.cell is not None else []) + list(tr.gates)
+
+
+def unit_series(tr: Trace) -> UnitSeries:
+    """Stack hidden, cell and every gate of every layer and direction into columns [T, N]."""
+    blocks, labels = [], []
+    layers, dirs, steps, size = tr.hidden.shape
+    for quantity in quantities(tr):
+        arr = tr.hidden if quantity == "hidden" else tr.cell if quantity == "cell" else tr.gates[quantity]
+        blocks.append(arr.transpose(2, 0, 1, 3).reshape(steps, -1))  # [T, L*D*H], unit fastest
+        labels.append(np.full(layers * dirs * size, quantity))
+    grid = np.indices((layers, dirs, size)).reshape(3, -1)  # [3, L*D*H] layer, direction, unit
+    count = len(blocks)
+    return UnitSeries(values=np.concatenate(blocks, axis=1).astype(np.float32),
+                      quantity=np.concatenate(labels), layer=np.tile(grid[0], count),
+                      direction=np.tile(grid[1], count), unit=np.tile(grid[2], count))
+
+
+def keep_torch_threads() -> None:
+    """Re-apply torch's thread count in the calling thread. Streamlit runs each script in a fresh
+    thread, whose OpenMP/MKL (LAPACK) default is every core, and a small SVD on cores that other
+    sessions are using then waits for all of them."""
+    torch.set_num_threads(torch.get_num_threads())
+
+
+def correlations(values: np.ndarray, feature: np.ndarray) -> np.ndarray:
+    """Pearson r of every column of values [T, N] with feature [T], vectorised; a constant column
+    gets r = 0 (it tracks nothing). The products run in torch, which the app keeps on one thread:
+    numpy's BLAS spins two threads that stall each other when other sessions share the cores."""
+    feature = np.asarray(feature, dtype=np.float64)
+    centred_f = feature - feature.mean()
+    norm_f = float(np.sqrt(centred_f @ centred_f))
+    if values.shape[0] < 3 or norm_f == 0:
+        raise ProbeError("The feature has the same value at every character of this text, so no unit can "
+                         "follow it; pick another feature or a text where it changes.")
+    keep_torch_threads()
+    columns = torch.tensor(values, dtype=torch.float32)  # [T, N], a copy: the caller's array may be read-only
+    centred = columns - columns.mean(dim=0)  # [T, N]
+    norms = torch.linalg.vector_norm(centred, dim=0).double().numpy()  # [N]
+    r = (torch.from_numpy(centred_f.astype(np.float32)) @ centred).double().numpy() / np.where(norms > 0, norms, 1.0)
+    return np.where(norms > 1e-6 * np.sqrt(values.shape[0]), r / norm_f, 0.0)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Units ordered by |r| with the feature, best first."""
+
+    order: np.ndarray  # [N] column indices into the UnitSeries
+    r: np.ndarray  # [N] r of each column (unordered; index with `order`)
+
+    def rows(self, series: UnitSeries, top: int) -> list[dict]:
+        return [{"rank": k + 1, "quantity": str(series.quantity[c]), "layer": int(series.layer[c]),
+                 "direction": "backward" if series.direction[c] else "forward", "unit": int(series.unit[c]),
+                 "r": round(float(self.r[c]), 3)} for k, c in enumerate(self.order[:top])]
+
+
+def rank_units(series: UnitSeries, feature: np.ndarray) -> Ranking:
+    """Every column of `series` ranked by |Pearson r| with `feature` (ties: lower column first)."""
+    if len(feature) != series.values.shape[0]:
+        raise ProbeError(f"The feature has {len(feature)} values but the trace {series.values.shape[0]} steps.")
+    r = correlations(series.values, feature)
+    return Ranking(order=np.argsort(-np.abs(r), kind="stable"), r=r)

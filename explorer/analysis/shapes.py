@@ -1,0 +1,360 @@
+"""What the many-to-one, one-to-many and time-series views compute (no Streamlit here).
+
+- Sentiment (many-to-one): the head applied after every character of a sentence, read the way
+  the model was trained (left-padded, so the sentence ends on the last step the head reads).
+- One-to-many: one input token, then blanks; the model unrolls its sequence until it says "end".
+- Time series: a window of past values in, the next `horizon` values out; one-step and
+  multi-step forecasts along a stretch of the series, scored against the last-value baseline.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from explorer import tasks
+from explorer.engine.models import RNNModel
+from explorer.tasks import sentiment as sentiment_task
+from explorer.tasks.count import BLANK, countdown
+from explorer.tasks.series import SeriesTask
+from explorer.engine.trace import GATE_NAMES, Trace, trace
+
+
+def models_of_task(names: list[str], info, task: str) -> list[str]:
+    """The names whose metadata (`info(name)`) says they were trained on `task`, one direction only:
+    a bidirectional net has read the whole input at every step, so it has no running prediction
+    and no unrolling of its own. A model whose metadata cannot be read is left out."""
+    found = []
+    for name in names:
+        try:
+            meta = info(name)
+            if meta.get("task") == task and not meta.get("config", {}).get("bidirectional"):
+                found.append(name)
+        except ValueError:
+            continue
+    return found
+
+
+def quantities(model: RNNModel) -> list[str]:
+    """What a heatmap can show for this model: hidden, cell (LSTM), then the gates in torch's order."""
+    cell = model.config.cell
+    gates = GATE_NAMES.get(cell) or GATE_NAMES[f"rnn_{model.config.nonlinearity}"]
+    return ["hidden"] + (["cell"] if cell == "lstm" else []) + list(gates)
+
+
+def last_layer(tr: Trace, quantity: str) -> np.ndarray:
+    """[T, H]: one quantity of the last layer's forward direction (what the head reads)."""
+    values = {"hidden": tr.hidden, "cell": tr.cell}.get(quantity)
+    return (tr.gates[quantity] if values is None else values)[-1, 0]
+
+
+# ---------------------------------------------------------------------------------------------
+# many-to-one: sentiment
+
+POSITIVE_CLASS = 1  # SentimentTask.output_labels = ("negative", "positive")
+GRAMMAR_WORDS = frozenset(
+    " ".join(sentiment_task.SUBJECTS + sentiment_task.VERBS + sentiment_task.POSITIVE + sentiment_task.NEGATIVE
+             + sentiment_task.INTENSIFIERS + sentiment_task.NEGATIONS).split() + ["but", "although"])
+
+
+@dataclass
+class SentimentRun:
+    """The running verdict on one sentence. Arrays cover the sentence's characters only (the
+    padding before it is read but not shown); `trace` holds the whole padded read."""
+
+    sentence: str  # what the model read, lower-cased, without the padding
+    offset: int  # padding characters read before the sentence
+    trace: Trace
+    p_positive: np.ndarray  # [n]: p(positive) from the head after each character of the sentence
+    word_ends: list[tuple[str, int]]  # (word, index of its last character in the sentence)
+    final: float  # p(positive) of the model's own many-to-one output (the last step)
+    rule_label: int | None  # the grammar's label (1 positive), None when the grammar cannot parse it
+
+    @property
+    def word_p(self) -> np.ndarray:
+        return self.p_positive[[end for _, end in self.word_ends]]
+
+    def states(self, quantity: str) -> np.ndarray:
+        """[n, H] hidden state or gate of the last layer over the sentence's characters."""
+        return last_layer(self.trace, quantity)[self.offset:]
+
+
+def words_outside_grammar(sentence: str) -> list[str]:
+    """The sentence's words the training grammar never uses, in order of appearance, once each."""
+    seen: list[str] = []
+    for word in sentence.lower().replace(",", " , ").split():
+        if word != "," and word not in GRAMMAR_WORDS and word not in seen:
+            seen.append(word)
+    return seen
+
+
+def word_ends(sentence: str) -> list[tuple[str, int]]:
+    """(word, index of its last letter): where the running verdict is read off per word."""
+    ends, start = [], None
+    for i, ch in enumerate(sentence + " "):
+        if ch.isspace() or ch == ",":
+            if start is not None:
+                ends.append((sentence[start:i], i - 1))
+                start = None
+        elif start is None:
+            start = i
+    return ends
+
+
+def training_length(model: RNNModel) -> int:
+    """The sequence length the model was trained on (its recipe's, or its task's default)."""
+    meta = getattr(model, "meta", {}) or {}
+    recipe = meta.get("recipe") or {}
+    if recipe.get("seq_len"):
+        return int(recipe["seq_len"])
+    return tasks.get(meta.get("task", "sentiment"), **(meta.get("task_config") or {})).default_seq_len
+
+
+def running_sentiment(model: RNNModel, sentence: str) -> SentimentRun:
+    """Read `sentence` as in training (lower case, left-padded with "_" to the training length)
+    and apply the head after every character: the running prediction of a many-to-one net."""
+    text = sentence.strip().lower()
+    if not text:
+        raise ValueError("the sentence is empty: type a few words")
+    padded = text.rjust(training_length(model), sentiment_task.PAD)
+    offset = len(padded) - len(text)
+    tr = trace(model, padded)
+    try:
+        rule = sentiment_task.label_of(text)
+    except ValueError:
+        rule = None
+    final = float(torch.softmax(torch.as_tensor(tr.final_output, dtype=torch.float64), -1)[POSITIVE_CLASS])
+    return SentimentRun(sentence=text, offset=offset, trace=tr, p_positive=tr.probs[offset:, POSITIVE_CLASS],
+                        word_ends=word_ends(text), final=final, rule_label=rule)
+
+
+NEGATION = re.compile(r"\b(?:" + "|".join(sentiment_task.NEGATIONS) + r")\s+")  # "not ", "never "
+
+
+def without_negation(sentence: str) -> str | None:
+    """The sentence with its negations ("not", "never") taken out, or None when it has none:
+    mid-clause the running verdict swings, so a negation shows best as the clause verdict
+    it turns around when read both ways."""
+    plain = NEGATION.sub("", sentence)
+    return plain if plain != sentence else None
+
+
+def clause_verdicts(run: SentimentRun) -> list[tuple[str, int, float]]:
+    """(clause, index of its last character, p(positive) there) for each comma-separated clause.
+    Only the last step was trained, yet after "A," the verdict is A's: the clause after "but"
+    then overturns it, which is what the view shows."""
+    out, begin = [], 0
+    for piece in run.sentence.split(","):
+        stripped = piece.rstrip()
+        end = begin + len(stripped) - 1
+        if stripped.strip():
+            out.append((stripped.strip(), end, float(run.p_positive[end])))
+        begin += len(piece) + 1
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# one-to-many: count down
+
+
+@dataclass
+class Unrolled:
+    """A greedy unroll: the input token at step 0, blanks after it; at each step the most likely class."""
+
+    start: str  # the single input token
+    trace: Trace  # over every step read, [layer, direction, t, unit]
+    emitted: list[str]  # the label of the class chosen at each step, up to and including the end token
+    p_emitted: np.ndarray  # [len(emitted)]: its probability
+    stopped: bool  # whether the end token came within the steps read
+    expected: list[str]  # what the task says the sequence should be
+    labels: tuple[str, ...]  # class names
+
+    @property
+    def correct(self) -> bool:
+        return self.emitted == self.expected
+
+    @property
+    def greedy_all(self) -> list[str]:
+        """The most likely class at every step run, after the end token too (the x labels)."""
+        return [self.labels[c] for c in self.trace.probs.argmax(-1)]
+
+
+def start_tokens(model: RNNModel) -> list[str]:
+    """The inputs a one-to-many model can start from: its vocabulary without the blank and unknown."""
+    return [c for c in model.vocab.itos[1:] if c != BLANK]
+
+
+def unroll(model: RNNModel, start: str, steps: int | None = None) -> Unrolled:
+    """Feed `start` then blanks for `steps` steps (default: the training length) and take the most
+    likely class at every step, stopping at the end token. The inputs after step 0 are blanks
+    whatever was emitted, so the greedy choice never changes what the net reads: the sequence
+    comes from its hidden state alone."""
+    if start not in start_tokens(model):
+        raise ValueError(f"{start!r} is not an input this model knows; choose one of {', '.join(start_tokens(model))}")
+    steps = steps or training_length(model)
+    tr = trace(model, start + BLANK * (steps - 1))
+    labels = tasks.get((model.meta or {}).get("task", "count")).output_labels
+    end = len(labels) - 1
+    chosen = tr.probs.argmax(-1)  # [T]
+    stop = next((t for t, c in enumerate(chosen) if c == end), None)
+    kept = chosen if stop is None else chosen[:stop + 1]
+    expected = [labels[c] for c in countdown(int(start))] if start.isdigit() else []
+    return Unrolled(start=start, trace=tr, emitted=[labels[c] for c in kept],
+                    p_emitted=tr.probs[np.arange(len(kept)), kept], stopped=stop is not None,
+                    expected=expected, labels=labels)
+
+
+# ---------------------------------------------------------------------------------------------
+# time series: sliding-window forecasts
+
+SERIES_SOURCES = ("synthetic", "airline")
+
+
+@dataclass
+class Series:
+    """A series as a forecaster reads it: `task` turns raw windows into model inputs and outputs
+    back into the series' units, the way the model was trained (normalised or relative windows)."""
+
+    source: str
+    values: np.ndarray  # [N] in the series' own units
+    task: SeriesTask  # encode_window / decode_forecast of the model's own task settings
+    std: float  # the train split's std: the scale of the normalised MSE the zoo reports
+    time_labels: list[str]  # step index (synthetic) or month (airline)
+    bounds: dict[str, tuple[int, int]]  # split -> [start, end) by time
+    unit: str  # the values' unit, for axis titles
+
+
+def training_window(model: RNNModel) -> int:
+    """The window length the forecaster was trained on."""
+    return int(((getattr(model, "meta", {}) or {}).get("task_config") or {}).get("window", 12))
+
+
+def trained_source(meta: dict) -> str:
+    """The series a forecaster was trained on, from its metadata (SeriesTask's default: synthetic)."""
+    return (meta.get("task_config") or {}).get("source", "synthetic")
+
+
+def load_series(model: RNNModel, source: str) -> Series:
+    """The model's own synthetic series (its task settings) or the airline passengers table, read
+    the way the model's task reads it (train-split statistics only, so no future leaks in)."""
+    if source not in SERIES_SOURCES:
+        raise ValueError(f"unknown series source {source!r}; choose {' or '.join(SERIES_SOURCES)}")
+    config = dict((getattr(model, "meta", {}) or {}).get("task_config") or {})
+    if source == "synthetic":
+        task = tasks.get("series", **{**config, "source": "synthetic"})
+    else:  # window and horizon change neither the normalisation nor the relative scale; the smallest always fit
+        task = tasks.get("series", source="airline", window=1, horizon=1, relative=bool(config.get("relative")))
+    unit = "thousand passengers" if source == "airline" else "value"
+    return Series(source=source, values=task.values.numpy(), task=task, std=task.std,
+                  time_labels=list(task.time_labels), bounds=dict(task.bounds), unit=unit)
+
+
+def check_window(series: Series, window: int, horizon: int) -> None:
+    if window < 1 or horizon < 1:
+        raise ValueError(f"window and horizon must be at least 1; got window {window}, horizon {horizon}")
+    if window + horizon > len(series.values):
+        raise ValueError(f"a window of {window} plus a horizon of {horizon} is longer than the series "
+                         f"({len(series.values)} points)")
+
+
+@torch.no_grad()
+def forecast(model: RNNModel, series: Series, starts, window: int, horizon: int) -> np.ndarray:
+    """[B, horizon] forecasts in the series' own units from the windows series[s : s + window], s in `starts`.
+
+    Up to the model's own output width the forecasts are its direct outputs; beyond it they are
+    iterated: the forecasts are appended to the window and the model reads the last `window`
+    values again, so later forecasts rest on earlier ones. The loop runs on raw values, so a
+    relative model re-reads each new window against its own new last value."""
+    check_window(series, window, horizon)
+    starts = torch.as_tensor(np.asarray(starts), dtype=torch.long)  # (B,)
+    raw = torch.as_tensor(series.values)[starts[:, None] + torch.arange(window)]  # (B, W) float64
+    parts, have = [], 0
+    while have < horizon:
+        out, _ = model(series.task.encode_window(raw)[..., None])  # (B, O): the next O values at once
+        predicted = series.task.decode_forecast(out, raw)  # (B, O) in the series' units
+        parts.append(predicted)
+        have += predicted.shape[-1]
+        raw = torch.cat([raw, predicted], 1)[:, -window:]  # (B, W): slide over the forecasts
+    return torch.cat(parts, 1)[:, :horizon].numpy()
+
+
+def stretch_starts(series: Series, split: str, window: int, horizon: int) -> np.ndarray:
+    """Every window whose `horizon` targets all lie in `split` (its inputs may reach back before it)."""
+    check_window(series, window, horizon)
+    low, high = series.bounds[split]
+    starts = np.arange(max(0, low - window), high - window - horizon + 1)
+    if starts.size == 0:
+        raise ValueError(f"the {split} stretch ({high - low} points) is shorter than the horizon ({horizon})")
+    return starts
+
+
+@dataclass
+class StretchForecast:
+    """Forecasts for every window of a stretch, with the truth and the naive last-value forecast.
+    Arrays [B, horizon] in the series' own units; row b forecasts steps starts[b] + window + k."""
+
+    starts: np.ndarray  # [B]
+    window: int
+    model: np.ndarray
+    truth: np.ndarray
+    naive: np.ndarray
+    scores: dict  # mse (normalised, as the zoo reports it) and mae (own units), model and naive
+    per_step: dict  # model_mse, naive_mse: [horizon], by steps ahead
+
+
+def score(forecasts: np.ndarray, truth: np.ndarray, naive: np.ndarray, std: float) -> tuple[dict, dict]:
+    """MSE on the normalised scale and MAE in the series' units, for the model and the baseline,
+    over the same windows: in total and by steps ahead. Inputs [B, h] in the series' own units."""
+    def mse(a):  # normalised: the scale the zoo's held-out metric uses
+        return ((a - truth) / std) ** 2
+
+    scores = {"model_mse": float(mse(forecasts).mean()), "naive_mse": float(mse(naive).mean()),
+              "model_mae": float(np.abs(forecasts - truth).mean()), "naive_mae": float(np.abs(naive - truth).mean())}
+    per_step = {"model_mse": mse(forecasts).mean(0), "naive_mse": mse(naive).mean(0)}
+    return scores, per_step
+
+
+def evaluate_stretch(model: RNNModel, series: Series, split: str, window: int, horizon: int) -> StretchForecast:
+    """The model against the last-value baseline on every window of a stretch (default view: test)."""
+    starts = stretch_starts(series, split, window, horizon)
+    ahead = starts[:, None] + window + np.arange(horizon)  # [B, h] the steps forecast
+    predicted = forecast(model, series, starts, window, horizon)
+    truth = series.values[ahead]
+    naive = np.repeat(series.values[starts + window - 1][:, None], horizon, 1)
+    scores, per_step = score(predicted, truth, naive, series.std)
+    return StretchForecast(starts=starts, window=window, model=predicted, truth=truth, naive=naive,
+                           scores=scores, per_step=per_step)
+
+
+def trace_window(model: RNNModel, series: Series, start: int, window: int) -> Trace:
+    """Every hidden state and gate while the model reads one window."""
+    if window < 1 or not 0 <= start <= len(series.values) - window:
+        raise ValueError(f"a window of {window} starting at {start} runs past the series' end")
+    raw = torch.as_tensor(series.values[start:start + window])  # (W,) in the series' units
+    return trace(model, series.task.encode_window(raw)[:, None])  # (W, 1): what the model reads
+
+
+@dataclass
+class WindowForecast:
+    """One window and what comes after it, in the series' own units."""
+
+    window_steps: np.ndarray  # [W]
+    window_values: np.ndarray  # [W]
+    steps: np.ndarray  # [h]: the steps forecast
+    forecast: np.ndarray  # [h]
+    truth: np.ndarray  # [<= h]: shorter where the series ends
+    naive: float  # the last value read
+
+
+def window_forecast(model: RNNModel, series: Series, start: int, window: int, horizon: int) -> WindowForecast:
+    """The forecast from the window series[start : start + window] (it may run past the series' end)."""
+    if not 0 <= start <= len(series.values) - window:
+        raise ValueError(f"a window of {window} starting at {start} runs past the series' end")
+    predicted = forecast(model, series, [start], window, horizon)[0]
+    steps = start + window + np.arange(horizon)
+    return WindowForecast(window_steps=np.arange(start, start + window),
+                          window_values=series.values[start:start + window], steps=steps, forecast=predicted,
+                          truth=series.values[steps[steps < len(series.values)]],
+                          naive=float(series.values[start + window - 1]))

@@ -1,0 +1,33 @@
+"""Putting what the figure builders made into the page."""
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from explorer.figures import house
+
+
+def markup(text: str, where=None) -> None:
+    """Markup made by the figure builders (coloured text: spans with inline styles and hover titles;
+    static charts: positioned elements), put into the page as it is. st.markdown would first parse it
+    as Markdown with HTML, which costs the browser more than the spans themselves."""
+    (where or st).html(text)
+
+
+class _Spec(go.Figure):
+    """A figure already in the form the browser gets (house.house_spec), for st.plotly_chart, which
+    asks a go.Figure for nothing but to_dict(). Building a real go.Figure from the spec, which
+    Streamlit then copies, would double the server's work; this hands the spec over as is."""
+
+    def __init__(self, spec: dict):  # BaseFigure.__init__ skipped on purpose: nothing else is read
+        self._spec = spec
+
+    def to_dict(self) -> dict:
+        return self._spec
+
+
+def plot(fig, *, key: str, where=None, **kwargs) -> None:
+    """Draw a figure in the house look, in `where` (a column or container; default the page).
+    house.house_spec prepares it so that the browser draws it once, not twice, and skips an
+    unchanged one; Streamlit's own chart theme is off (it would restyle a copy and draw again)."""
+    (where or st).plotly_chart(_Spec(house.house_spec(fig)), key=key, theme=None, **kwargs)

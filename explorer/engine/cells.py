@@ -1,0 +1,124 @@
+"""The step equations of every cell, written as a textbook writes them.
+
+These functions are the reference: one time step, plain tensors in, plain tensors out, with
+PyTorch's parameter layout (`weight_ih` is (gates*H, I), `weight_hh` is (gates*H, H), gate
+order LSTM i f g o, GRU r z n). They are slow on purpose: `explorer.trace` computes the same
+numbers for all steps at once, and the tests check it against these, step by step.
+
+Shapes: x (..., I), h (..., H); every function broadcasts over leading batch dimensions.
+"""
+from __future__ import annotations
+
+import inspect
+
+import torch
+from torch import Tensor
+
+
+def _affine(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+    out = x @ weight.T  # (..., rows of weight)
+    return out if bias is None else out + bias
+
+
+def elman_step(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None, nonlinearity="tanh"):
+    r"""Elman (SimpleRNN) step.
+
+    .. math::  a_t = W_{ih} x_t + b_{ih} + W_{hh} h_{t-1} + b_{hh}, \qquad h_t = \tanh(a_t)
+               \;(\text{or } \max(0, a_t))
+
+    Returns `(h_t, {"pre": a_t})`.
+    """
+    pre = _affine(x, weight_ih, bias_ih) + _affine(h, weight_hh, bias_hh)  # (..., H)
+    if nonlinearity == "tanh":
+        h_new = torch.tanh(pre)
+    elif nonlinearity == "relu":
+        h_new = torch.relu(pre)
+    else:
+        raise ValueError(f"unknown nonlinearity {nonlinearity!r}; use 'tanh' or 'relu'")
+    return h_new, {"pre": pre}
+
+
+def jordan_step(x, y_prev, weight_ih, weight_hh, weight_ho, bias_ih=None, bias_hh=None, bias_ho=None,
+                nonlinearity="tanh", feedback="tanh"):
+    r"""Jordan step: the previous *output*, not the previous hidden state, is fed back.
+
+    .. math::  a_t = W_{ih} x_t + b_{ih} + W_{hh}\, \phi(y_{t-1}) + b_{hh}, \quad
+               h_t = \tanh(a_t), \quad y_t = W_{ho} h_t + b_{ho}
+
+    `weight_hh` is (H, O): it reads the O output units of the last step through the feedback
+    squashing `phi` (tanh, softmax or identity). Returns `(h_t, y_t, {"pre": a_t})`.
+    """
+    fed_back = feedback_activation(y_prev, feedback)  # (..., O)
+    pre = _affine(x, weight_ih, bias_ih) + _affine(fed_back, weight_hh, bias_hh)  # (..., H)
+    h_new = torch.tanh(pre) if nonlinearity == "tanh" else torch.relu(pre)
+    y_new = _affine(h_new, weight_ho, bias_ho)  # (..., O)
+    return h_new, y_new, {"pre": pre}
+
+
+def feedback_activation(y: Tensor, feedback: str) -> Tensor:
+    """The squashing applied to a Jordan network's output before it is fed back."""
+    if feedback == "tanh":
+        return torch.tanh(y)
+    if feedback == "softmax":
+        return torch.softmax(y, dim=-1)
+    if feedback == "identity":
+        return y
+    raise ValueError(f"unknown Jordan feedback {feedback!r}; use 'tanh', 'softmax' or 'identity'")
+
+
+def gru_step(x, h, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    r"""GRU step in PyTorch's form (the reset gate multiplies *after* the recurrent matmul).
+
+    .. math::
+        r_t &= \sigma(W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr}) \\
+        z_t &= \sigma(W_{iz} x_t + b_{iz} + W_{hz} h_{t-1} + b_{hz}) \\
+        n_t &= \tanh(W_{in} x_t + b_{in} + r_t \odot (W_{hn} h_{t-1} + b_{hn})) \\
+        h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1}
+
+    Returns `(h_t, {"r": r_t, "z": z_t, "n": n_t})`.
+    """
+    ih_r, ih_z, ih_n = _affine(x, weight_ih, bias_ih).chunk(3, dim=-1)  # each (..., H)
+    hh_r, hh_z, hh_n = _affine(h, weight_hh, bias_hh).chunk(3, dim=-1)  # each (..., H)
+    r = torch.sigmoid(ih_r + hh_r)
+    z = torch.sigmoid(ih_z + hh_z)
+    n = torch.tanh(ih_n + r * hh_n)  # the paper writes W(r*h); PyTorch (and cuDNN) use r*(W h + b)
+    h_new = (1 - z) * n + z * h
+    return h_new, {"r": r, "z": z, "n": n}
+
+
+def lstm_step(x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
+    r"""LSTM step (no peepholes), gate order i f g o as in `torch.nn.LSTM`.
+
+    .. math::
+        i_t &= \sigma(W_{ii} x_t + b_{ii} + W_{hi} h_{t-1} + b_{hi}) \\
+        f_t &= \sigma(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf}) \\
+        g_t &= \tanh(W_{ig} x_t + b_{ig} + W_{hg} h_{t-1} + b_{hg}) \\
+        o_t &= \sigma(W_{io} x_t + b_{io} + W_{ho} h_{t-1} + b_{ho}) \\
+        c_t &= f_t \odot c_{t-1} + i_t \odot g_t \\
+        h_t &= o_t \odot \tanh(c_t)
+
+    Returns `(h_t, c_t, {"i": i_t, "f": f_t, "g": g_t, "o": o_t})`.
+    """
+    pre = _affine(x, weight_ih, bias_ih) + _affine(h, weight_hh, bias_hh)  # (..., 4H)
+    pre_i, pre_f, pre_g, pre_o = pre.chunk(4, dim=-1)
+    i, f, g, o = torch.sigmoid(pre_i), torch.sigmoid(pre_f), torch.tanh(pre_g), torch.sigmoid(pre_o)
+    c_new = f * c + i * g  # keep part of the old memory, write part of the candidate
+    h_new = o * torch.tanh(c_new)  # expose part of the squashed memory
+    return h_new, c_new, {"i": i, "f": f, "g": g, "o": o}
+
+
+def equations(step) -> str:
+    """The LaTeX of a step function's equations, the `.. math::` block of its docstring, so that
+    the pages show exactly the equations this file states (aligned when they have several lines)."""
+    doc = inspect.getdoc(step) or ""
+    _, found, block = doc.partition(".. math::")
+    if not found:
+        raise ValueError(f"{step.__name__} states no equations")
+    lines = []
+    for line in block.splitlines()[0 if block.strip() else 1:]:
+        if lines and not line.strip():
+            break
+        if line.strip():
+            lines.append(line.strip())
+    latex = " ".join(lines).replace("\\\\ ", "\\\\\n")
+    return f"\\begin{{aligned}}\n{latex}\n\\end{{aligned}}" if "&" in latex else latex

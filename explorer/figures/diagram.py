@@ -1,0 +1,223 @@
+"""The unrolled network, drawn from a ModelConfig: one box per value and step, one arrow per path.
+
+    from explorer.figures import diagram
+    fig = diagram.unrolled(model.config, steps=4, tokens="(()")
+
+Rows, bottom to top: the input x_t, its encoding (one-hot, embedding or real values), every layer
+(two rows, forward → and backward ←, when bidirectional), the concatenation [h→; h←] the head reads
+(bidirectional only), and the head's output y. Columns are time steps. Arrows: the input path, the
+recurrence (h_{t-1} → h_t for Elman, GRU and LSTM; the backward chain runs right to left), a Jordan
+net's feedback (y_{t-1} → h_t, no h → h arrow), layer to layer, and into the head (at every step,
+or once from the last step for a many-to-one head).
+
+`layout(config, steps)` gives the boxes and arrows as plain data (what the tests count);
+`unrolled` draws them. Pages draw DIAGRAM_STEPS columns unless they have a reason to differ.
+Pure: nothing here imports streamlit.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+
+from explorer.engine.models import ModelConfig
+from explorer.figures.house import BLUE, BLUISH_GREEN, REDDISH_PURPLE, VERMILLION
+from explorer.figures.labels import char_label
+
+BOX_W, BOX_H = 0.62, 0.5  # box size in data units (a column is 1 wide, a row 1 high)
+LAYER_OFFSET = 0.25  # the rails of layer-to-layer arrows, off the box centres (labels)
+MAX_STEPS = 8  # more columns than this no longer fit a page beside the traces
+DIAGRAM_STEPS = 5  # what a page draws: enough to show the recurrence, narrow enough to read
+NODE_COLORS = {  # fills: pale, so the black labels stay readable (Okabe-Ito hues)
+    "input": "#E8E8E8", "encoding": "#FFF3C4", "forward": "#CFE6F5", "backward": "#FAD9C2",
+    "concat": "#EBD4E5", "output": "#CDEBDD",
+}
+EDGE_STYLES = {  # kind -> (colour, dash, legend text)
+    "input": ("#7F7F7F", "solid", "input path"),
+    "layer": ("#7F7F7F", "solid", "layer to layer"),
+    "recurrent": (BLUE, "solid", "recurrence h_{t-1} → h_t"),
+    "backward": (VERMILLION, "solid", "backward chain h_{t+1} → h_t"),
+    "feedback": (REDDISH_PURPLE, "dash", "Jordan feedback y_{t-1} → h_t"),
+    "concat": ("#8E44AD", "dot", "concatenation [h→; h←]"),
+    "head": (BLUISH_GREEN, "solid", "into the head"),
+}
+
+
+@dataclass(frozen=True)
+class Node:
+    key: str  # unique, e.g. "h l0 d1 t2"
+    kind: str  # input, encoding, forward, backward, concat, output
+    label: str  # drawn in the box (plotly's <sub>/<sup> markup)
+    x: float
+    y: float
+    hover: str
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    target: str
+    kind: str  # one of EDGE_STYLES
+
+
+def _encoding(config: ModelConfig) -> tuple[str, str]:
+    """The input stage's label and what it does (hover)."""
+    if config.input_mode == "onehot":
+        return (f"one-hot<br>{config.input_size}",
+                f"one-hot vector of length {config.input_size}: W_ih x_t picks column x_t of W_ih")
+    if config.input_mode == "embedding":
+        return (f"embed<br>{config.embedding_size}",
+                f"embedding.weight row x_t: a learned vector of {config.embedding_size} numbers per character")
+    return f"real<br>{config.input_size}", f"{config.input_size} real value(s) read as they are"
+
+
+def _cell_equation(config: ModelConfig, reverse: bool) -> str:
+    prev = "h_{t+1}" if reverse else "h_{t-1}"
+    if config.cell == "jordan":
+        return "h_t = tanh(W_ih x_t + b_ih + W_hh φ(y_{t-1}) + b_hh): reads the previous output, not h"
+    if config.cell == "rnn":
+        return f"h_t = {config.nonlinearity}(W_ih x_t + b_ih + W_hh {prev} + b_hh)"
+    if config.cell == "gru":
+        return f"GRU: gates r, z and candidate n from x_t and {prev}"
+    return f"LSTM: gates i, f, g, o from x_t and {prev}; cell state c_t carried alongside h_t"
+
+
+def layout(config: ModelConfig, steps: int = 4, tokens=None) -> tuple[list[Node], list[Edge]]:
+    """The boxes and arrows of `config` unrolled over `steps` steps (1 to MAX_STEPS).
+    `tokens`, if given, labels the inputs with the characters read."""
+    if not 1 <= steps <= MAX_STEPS:
+        raise ValueError(f"the diagram shows 1 to {MAX_STEPS} steps; got {steps}")
+    directions, layers = config.directions, config.num_layers
+    per_step = config.head == "per_step" or config.cell == "jordan"  # a Jordan net computes y_t at every step to feed it back
+    nodes: list[Node] = []
+    edges: list[Edge] = []
+    enc_label, enc_hover = _encoding(config)
+    width = config.hidden_size
+    hidden_row = {(layer, d): 2 + layer * directions + d for layer in range(layers) for d in range(directions)}
+    top = 2 + layers * directions  # first row above the layers
+    concat_row = top if config.bidirectional else None
+    out_row = top + (1 if config.bidirectional else 0)
+    for t in range(steps):
+        shown = f" “{char_label(tokens[t])}”" if tokens is not None and t < len(tokens) else ""
+        nodes.append(Node(f"x t{t}", "input", f"x<sub>{t}</sub>{shown}", t, 0, f"input at step {t}{shown}"))
+        nodes.append(Node(f"e t{t}", "encoding", enc_label, t, 1, f"step {t}: {enc_hover}"))
+        edges.append(Edge(f"x t{t}", f"e t{t}", "input"))
+        for (layer, d), row in hidden_row.items():
+            arrow = ("←" if d else "→") if config.bidirectional else ""
+            layer_tag = f"<sup>({layer})</sup>" if layers > 1 else ""
+            where = f"layer {layer}" + (", backward" if d else ", forward" if config.bidirectional else "")
+            suffix = "_reverse" if d else ""
+            nodes.append(Node(f"h l{layer} d{d} t{t}", "backward" if d else "forward",
+                              f"h{layer_tag}<sub>{t}</sub>{arrow}", t, row,
+                              f"h_{t}, {where}, step {t}: {width} units; weight_hh_l{layer}{suffix}<br>"
+                              f"{_cell_equation(config, bool(d))}"))
+            below = [f"e t{t}"] if layer == 0 else [f"h l{layer - 1} d{k} t{t}" for k in range(directions)]
+            edges += [Edge(src, f"h l{layer} d{d} t{t}", "input" if layer == 0 else "layer") for src in below]
+            if config.cell != "jordan":
+                before = t + 1 if d else t - 1
+                if 0 <= before < steps:
+                    edges.append(Edge(f"h l{layer} d{d} t{before}", f"h l{layer} d{d} t{t}", "backward" if d else "recurrent"))
+        last = layers - 1
+        if per_step:
+            if config.bidirectional:
+                nodes.append(Node(f"c t{t}", "concat", f"[h→;h←]<sub>{t}</sub>", t, concat_row,
+                                  f"step {t}: the {2 * width} numbers the head reads, "
+                                  f"[h→_{t} (read x_0..x_{t}); h←_{t} (read x_{t}..x_T-1)]"))
+                edges += [Edge(f"h l{last} d{d} t{t}", f"c t{t}", "concat") for d in range(2)]
+            head_in = f"c t{t}" if config.bidirectional else f"h l{last} d0 t{t}"
+            out_hover = (f"y_{t} = W_ho h_{t} + b_ho (weight_ho_l0), fed back at step {t + 1}" if config.cell == "jordan"
+                         else f"y_{t} = head(…): {config.output_size} output(s) at step {t}")
+            nodes.append(Node(f"y t{t}", "output", f"y<sub>{t}</sub>", t, out_row, out_hover))
+            edges.append(Edge(head_in, f"y t{t}", "head"))
+            if config.cell == "jordan" and t > 0:
+                edges.append(Edge(f"y t{t - 1}", f"h l0 d0 t{t}", "feedback"))
+    if not per_step:
+        end = steps  # the head sits right of the last step
+        if config.bidirectional:
+            nodes.append(Node("c last", "concat", "[h→<sub>T-1</sub>;h←<sub>0</sub>]", end, concat_row,
+                              f"what the many-to-one head reads: the forward state after the last step and the "
+                              f"backward state at step 0 (it has read the whole sequence backwards), {2 * width} numbers"))
+            edges += [Edge(f"h l{layers - 1} d0 t{steps - 1}", "c last", "concat"),
+                      Edge(f"h l{layers - 1} d1 t0", "c last", "concat")]
+        nodes.append(Node("y last", "output", "y", end, out_row,
+                          f"y = head(…): {config.output_size} output(s), once, after the last step"))
+        edges.append(Edge("c last" if config.bidirectional else f"h l{layers - 1} d0 t{steps - 1}", "y last", "head"))
+    return nodes, edges
+
+
+def _clipped(a: Node, b: Node, kind: str) -> tuple[float, float, float, float]:
+    """The segment between two boxes, trimmed to start and end on their edges. Layer-to-layer
+    arrows of a bidirectional net (and its per-step concatenation) run straight up on two rails,
+    h→ on the left of the boxes and h← on the right, so the arrows between two layers stay apart."""
+    ax = bx = a.x
+    if kind == "layer" or (kind == "concat" and a.x == b.x):
+        ax = bx = a.x + {"forward": -LAYER_OFFSET, "backward": LAYER_OFFSET}.get(a.kind, 0.0)
+    else:
+        bx = b.x
+    dx, dy = bx - ax, b.y - a.y
+    limits = [v for v in ((BOX_W / 2 + 0.02) / abs(dx) if dx and kind != "layer" else None,
+                          (BOX_H / 2 + 0.02) / abs(dy) if dy else None) if v is not None]
+    s = min(limits)
+    return ax + s * dx, a.y + s * dy, bx - s * dx, b.y - s * dy
+
+
+def unrolled(config: ModelConfig, steps: int = 4, *, tokens=None, title: str | None = None) -> go.Figure:
+    """The unrolled network of `config` over `steps` steps as a figure: boxes are shapes named
+    "node:<kind>", arrows are annotations named "edge:<kind>", hover names step, layer, direction,
+    size and the step equation."""
+    nodes, edges = layout(config, steps, tokens)
+    by_key = {n.key: n for n in nodes}
+    shapes = [dict(type="rect", x0=n.x - BOX_W / 2, x1=n.x + BOX_W / 2, y0=n.y - BOX_H / 2, y1=n.y + BOX_H / 2,
+                   name=f"node:{n.kind}", fillcolor=NODE_COLORS[n.kind], line=dict(color="#555", width=1),
+                   layer="below") for n in nodes]
+    annotations = [dict(x=n.x, y=n.y, text=n.label, showarrow=False, name=f"label:{n.kind}",
+                        font=dict(size=12, color="black")) for n in nodes]
+    for e in edges:
+        x0, y0, x1, y1 = _clipped(by_key[e.source], by_key[e.target], e.kind)
+        color, dash, _ = EDGE_STYLES[e.kind]
+        annotations.append(dict(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", text="",
+                                showarrow=True, arrowhead=2, arrowsize=1.1, arrowwidth=2 if dash == "solid" else 1.6,
+                                arrowcolor=color, name=f"edge:{e.kind}", standoff=0, startstandoff=0))
+    fig = go.Figure(layout=dict(shapes=shapes, annotations=annotations))  # one validation pass, not one per item
+    fig.add_trace(go.Scatter(  # invisible markers on the boxes carry the hover text
+        x=[n.x for n in nodes], y=[n.y for n in nodes], mode="markers", showlegend=False,
+        marker=dict(size=28, color="rgba(0,0,0,0)", symbol="square"), hovertext=[n.hover for n in nodes],
+        hoverinfo="text"))
+    for kind in dict.fromkeys(e.kind for e in edges):  # a legend entry per kind of arrow drawn
+        color, dash, text = EDGE_STYLES[kind]
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=text, line=dict(color=color, dash=dash, width=2)))
+    rows = max(n.y for n in nodes) + 1
+    columns = max(n.x for n in nodes) + 1
+    row_names = _row_names(config)
+    fig.update_layout(
+        title=dict(text=title or f"The network unrolled over {steps} steps: {describe(config)}"),
+        xaxis=dict(title="step t", range=[-0.6, columns - 0.4], tickmode="array", tickvals=list(range(steps)),
+                   ticktext=[f"t = {t}" for t in range(steps)], showgrid=False, zeroline=False),
+        yaxis=dict(title="", range=[-0.6, rows - 0.4], tickmode="array", tickvals=list(range(len(row_names))),
+                   ticktext=row_names, showgrid=False, zeroline=False),
+        height=150 + 62 * rows, margin=dict(l=110, r=20, t=50, b=90), plot_bgcolor="white",
+        legend=dict(orientation="h", yanchor="top", y=-0.1 - 0.6 / rows), hovermode="closest")
+    return fig
+
+
+def _row_names(config: ModelConfig) -> list[str]:
+    names = ["input x", "encoding"]
+    for layer in range(config.num_layers):
+        if config.bidirectional:
+            names += [f"layer {layer} →", f"layer {layer} ←"]
+        else:
+            names.append(f"layer {layer}")
+    if config.bidirectional:
+        names.append("concat")
+    names.append("output y" if config.head == "per_step" else "output (last)")
+    return names
+
+
+def describe(config: ModelConfig) -> str:
+    """One line: cell, layers, directions, input encoding, head."""
+    cell = {"rnn": "Elman RNN", "jordan": "Jordan RNN", "gru": "GRU", "lstm": "LSTM"}[config.cell]
+    parts = [cell, f"{config.num_layers} layer{'s' if config.num_layers > 1 else ''}",
+             "bidirectional" if config.bidirectional else "forward only",
+             {"onehot": "one-hot input", "embedding": "embedding input", "real": "real-valued input"}[config.input_mode],
+             "output at every step" if config.head == "per_step" else "one output after the last step"]
+    return ", ".join(parts)

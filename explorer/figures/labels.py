@@ -1,0 +1,115 @@
+"""How figures name what they show: characters, steps, quantities, and the step axis.
+
+Every view labels a step by the character read ("step 12 “a”"), escapes the user's text the same
+way, names a quantity the same way ("forget gate f") and reduces a long text to the columns a
+browser can show (the mean over neighbouring steps; the caller offers a window at full
+resolution). The helpers for all of that live here, so each builder module only draws.
+Pure functions; nothing here calls streamlit.
+"""
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+
+MAX_CELLS = 128_000  # float32 heatmap cells per figure: a JSON the browser draws without a pause
+MAX_COLUMNS = 1000  # no screen shows more steps than this side by side
+UNIT_TICKS = 16  # at most this many unit labels down a heatmap: each costs drawing time, and the hover names every unit
+MAX_STEP_TICKS = 80  # labelled steps along an axis: more overlap at the usual width
+EXCERPT = 12  # characters of a binned column's text quoted in its hover
+QUANTITY_NAMES = {
+    "hidden": "hidden state h", "cell": "cell state c", "i": "input gate i", "f": "forget gate f",
+    "g": "candidate g", "o": "output gate o", "r": "reset gate r", "z": "update gate z", "n": "candidate n",
+    "pre": "pre-activation a",
+}
+LN2 = math.log(2.0)  # losses are in nats (Trace.loss); figures show bits, loss / LN2
+
+
+# ---------------------------------------------------------------------------------------------
+# characters and names
+
+
+def char_label(ch: str) -> str:
+    """A character as a tick or hover label: whitespace made visible, markup characters escaped."""
+    visible = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}.get(ch, ch)
+    return html.escape(visible, quote=False)
+
+
+def entity(ch: str) -> str:
+    """A character safe both as HTML and inside st.markdown: letters, digits and spaces as they
+    are, everything else as a numeric entity (so <, &, *, _, $, \\ are never markup)."""
+    return ch if ch.isalnum() or ch == " " else f"&#{ord(ch)};"
+
+
+def escape_all(text: str) -> str:
+    """A whole text made safe as HTML and Markdown, character by character (`entity`)."""
+    return "".join(entity(c) for c in text)
+
+
+def quantity_name(quantity: str) -> str:
+    return QUANTITY_NAMES.get(quantity, quantity)
+
+
+def strings(values) -> np.ndarray:
+    """Labels for a figure as a numpy object array: plotly checks a Python list item by item, a
+    numpy array at once."""
+    return np.array(list(values), dtype=object)
+
+
+# ---------------------------------------------------------------------------------------------
+# the step axis
+
+
+def step_labels(tokens, start: int, steps: int) -> list[str]:
+    """The characters read at steps start .. start + steps - 1, as labels ("?" without tokens)."""
+    chars = list(tokens[start:start + steps]) if tokens is not None else ["?"] * steps
+    return [char_label(c) for c in chars]
+
+
+def step_categories(labels: list[str], start: int = 0, edges: np.ndarray | None = None) -> tuple[list[str], list[str]]:
+    """The x categories of a chart over steps and the tick label of each. One per step,
+    "step 12 “a”", labelled with its character; or, given `edges` from bin_columns, one per bin,
+    "steps 12–15 “abcd”" (its first EXCERPT characters), labelled with its first character.
+    `labels` are step_labels from step `start` on."""
+    if edges is None:
+        return [f"step {start + t} “{label}”" for t, label in enumerate(labels)], labels
+    excerpts = ["".join(labels[a:min(b, a + EXCERPT)]) + ("…" if b - a > EXCERPT else "")
+                for a, b in zip(edges, edges[1:])]
+    categories = [f"steps {a + start}–{b - 1 + start} “{text}”" for a, b, text in zip(edges, edges[1:], excerpts)]
+    return categories, [labels[a] for a in edges[:-1]]
+
+
+def category_axis(categories: list[str], tick_labels: list[str], title: str = "step (character read)") -> dict:
+    """An axis over steps whose categories are `categories` ("step 12 “a”"); at most about
+    MAX_STEP_TICKS of them are labelled, each with its entry of `tick_labels` (the character)."""
+    idx = range(0, len(categories), max(1, math.ceil(len(categories) / MAX_STEP_TICKS)))
+    return dict(type="category", tickmode="array", tickvals=strings(categories[i] for i in idx),
+                ticktext=strings(tick_labels[i] for i in idx), tickangle=0, title=dict(text=title))
+
+
+def category_ticks(fig: go.Figure, categories: list[str], tick_labels: list[str], axis: str = "xaxis",
+                    title: str = "step (character read)"):
+    """Set the figure's `axis` to `category_axis(categories, tick_labels, title)`, in place."""
+    fig.update_layout({axis: category_axis(categories, tick_labels, title)})
+
+
+# ---------------------------------------------------------------------------------------------
+# how many steps a heatmap shows
+
+
+def full_resolution_steps(hidden_size: int) -> int:
+    """How many steps of a [T, hidden_size] heatmap fit on screen at full resolution."""
+    return min(MAX_COLUMNS, MAX_CELLS // max(1, hidden_size))
+
+
+def bin_columns(values: np.ndarray, max_columns: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over runs of neighbouring steps so at most `max_columns` remain.
+    `values` [T, ...] -> (binned [B, ...], first step of each bin [B+1] as edges)."""
+    steps = values.shape[0]
+    width = max(1, math.ceil(steps / max_columns))
+    edges = np.arange(0, steps, width)
+    edges = np.append(edges, steps)
+    counts = np.diff(edges).reshape((-1,) + (1,) * (values.ndim - 1))  # steps in each bin
+    return np.add.reduceat(values, edges[:-1], axis=0) / counts, edges

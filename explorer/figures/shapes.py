@@ -1,0 +1,191 @@
+"""Pure Plotly builders for the many-to-one, one-to-many and time-series views.
+
+Arrays in, `go.Figure` out, nothing else: the colours and scales are house.py's and the label
+helpers labels.py's, so a probability here looks like one on Inspect. Hidden-state and gate
+heatmaps are states.state_heatmap itself; `relabel_steps` only renames its x axis for what a
+step reads. Nothing here calls streamlit.
+"""
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import plotly.graph_objects as go
+
+from explorer.figures.house import BLACK, MODEL_COLORS, SEQUENTIAL
+from explorer.figures.labels import char_label, escape_all
+
+MODEL, TRUTH, NAIVE, WINDOW = MODEL_COLORS[1], BLACK, "#999999", MODEL_COLORS[0]
+SPLIT_SHADES = {"train": "rgba(0,114,178,0.06)", "val": "rgba(230,159,0,0.10)", "test": "rgba(0,158,115,0.10)"}
+
+
+def relabel_steps(fig: go.Figure, title: str) -> go.Figure:
+    """A state_heatmap whose steps read something other than characters (a value, a blank)."""
+    fig.update_xaxes(title_text=title)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# many-to-one
+
+
+def running_prediction_figure(*, sentence: str, p_positive: np.ndarray, word_ends: list[tuple[str, int]],
+                              title: str) -> go.Figure:
+    """p(positive) from the head after every character (faint) and after every word (markers,
+    the words as x labels), with 0.5 dashed: where the line crosses it the verdict flips."""
+    p = np.asarray(p_positive, dtype=np.float64)
+    steps = np.arange(p.shape[0])
+    chars = [char_label(c) for c in sentence]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(
+        x=steps, y=p, mode="lines", name="after every character", customdata=chars,
+        line=dict(color=NAIVE, width=1), opacity=0.6,
+        hovertemplate="after character %{x} “%{customdata}”<br>p(positive) = %{y:.3f}<extra></extra>"))
+    ends = [end for _, end in word_ends]
+    words = [html.escape(w) for w, _ in word_ends]
+    fig.add_trace(go.Scatter(
+        x=ends, y=p[ends], mode="lines+markers", name="after every word", customdata=words,
+        line=dict(color=MODEL, width=3), marker=dict(size=9),
+        hovertemplate="after the word “%{customdata}” (character %{x})<br>p(positive) = %{y:.3f}<extra></extra>"))
+    fig.add_hline(y=0.5, line=dict(color="black", dash="dash"), annotation_text="0.5: the verdict flips",
+                  annotation_position="top left")
+    fig.update_layout(title=dict(text=title), height=360, margin=dict(l=60, r=20, t=50, b=60),
+                      xaxis=dict(title="word read (the faint line: after every character)", tickmode="array",
+                                 tickvals=ends, ticktext=words, tickangle=-30),
+                      yaxis=dict(title="p(positive)", range=[-0.03, 1.03]),
+                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
+    return fig
+
+
+def verdict_line(clauses: list[tuple[str, int, float]]) -> str:
+    """Markdown: the verdict after each clause, “A”: positive (0.98) → “but B”: negative (0.01).
+    The clauses are the user's text, so every character that Markdown or HTML would act on is
+    written as an entity."""
+    return " → ".join(f"after “{escape_all(c)}”: **{'positive' if p > 0.5 else 'negative'}** ({p:.2f})"
+                      for c, _, p in clauses)
+
+
+# ---------------------------------------------------------------------------------------------
+# one-to-many
+
+
+def output_distribution_figure(*, probs: np.ndarray, labels, emitted: list[str], title: str) -> go.Figure:
+    """The output distribution at every generated step (classes top to bottom, probability on the
+    gates' [0, 1] scale), the emitted class written in its cell; steps after "end" are greyed in
+    the x labels. `probs` [T, C]; `emitted` the greedy choices up to and including the end."""
+    probs = np.asarray(probs, dtype=np.float32)
+    steps, classes = probs.shape
+    chosen = probs.argmax(-1)
+    categories = [f"step {t} → {labels[c]}" + ("" if t < len(emitted) else " (after end)")
+                  for t, c in enumerate(chosen)]
+    text = np.full((classes, steps), "", dtype=object)
+    for t, c in enumerate(chosen):
+        text[c, t] = f"{probs[t, c]:.2f}"
+    fig = go.Figure(go.Heatmap(
+        z=probs.T, x=categories, y=[str(label) for label in labels], text=text, texttemplate="%{text}",
+        colorscale=SEQUENTIAL, zmin=0, zmax=1, colorbar=dict(title=dict(text="p")),
+        hovertemplate="%{x}<br>class “%{y}”: p = %{z:.4f}<extra></extra>"))
+    if len(emitted) < steps:
+        fig.add_vline(x=len(emitted) - 0.5, line=dict(color="black", width=2, dash="dash"))
+    fig.update_layout(title=dict(text=title), height=120 + 26 * classes, margin=dict(l=60, r=20, t=50, b=50),
+                      xaxis=dict(title="generated step → the class emitted (greedy)", type="category"),
+                      yaxis=dict(title="class", type="category", autorange="reversed"))
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# time series
+
+
+def series_figure(*, values: np.ndarray, time_labels: list[str], bounds: dict, window: tuple[int, int],
+                  forecast_steps: np.ndarray, forecast: np.ndarray, unit: str, title: str) -> go.Figure:
+    """The whole series with its train/val/test stretches shaded, the window the model reads
+    highlighted, and its forecast drawn after it."""
+    values = np.asarray(values, dtype=np.float64)
+    steps = np.arange(values.shape[0])
+    fig = go.Figure()
+    for split, (lo, hi) in bounds.items():
+        fig.add_vrect(x0=lo - 0.5, x1=hi - 0.5, fillcolor=SPLIT_SHADES.get(split, "rgba(0,0,0,0.05)"),
+                      line_width=0, annotation_text=split, annotation_position="top left")
+    start, stop = window
+    fig.add_vrect(x0=start - 0.5, x1=stop - 0.5, fillcolor="rgba(0,114,178,0.25)", line_width=0)
+    fig.add_trace(go.Scatter(
+        x=steps, y=values, mode="lines", name="the series", line=dict(color=TRUTH, width=1), customdata=time_labels,
+        hovertemplate="step %{x} (%{customdata})<br>value = %{y:.3f}<extra></extra>"))
+    fig.add_trace(go.Scatter(
+        x=steps[start:stop], y=values[start:stop], mode="lines", name="the window the model reads",
+        line=dict(color=WINDOW, width=3), customdata=time_labels[start:stop],
+        hovertemplate="read at step %{x} (%{customdata})<br>value = %{y:.3f}<extra></extra>"))
+    fig.add_trace(go.Scatter(
+        x=forecast_steps, y=forecast, mode="lines+markers", name="forecast", line=dict(color=MODEL, width=2),
+        marker=dict(size=5), hovertemplate="forecast for step %{x}<br>value = %{y:.3f}<extra></extra>"))
+    fig.update_layout(title=dict(text=title), height=340, margin=dict(l=60, r=20, t=50, b=45),
+                      xaxis=dict(title="time step"), yaxis=dict(title=unit), hovermode="closest",
+                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
+    return fig
+
+
+def window_forecast_figure(*, window_steps: np.ndarray, window_values: np.ndarray, forecast_steps: np.ndarray,
+                           forecast: np.ndarray, truth: np.ndarray, naive: float, direct: int, unit: str,
+                           title: str) -> go.Figure:
+    """Close up: the window read, then the forecast against the truth and the last-value baseline.
+    The first `direct` forecasts are the model's own outputs; later ones are iterated (open markers).
+    `truth` may be shorter than the forecast where the series ends."""
+    forecast = np.asarray(forecast, dtype=np.float64)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(
+        x=window_steps, y=window_values, mode="lines+markers", name="window (read)", marker=dict(size=4),
+        line=dict(color=WINDOW, width=2), hovertemplate="read at step %{x}<br>value = %{y:.3f}<extra></extra>"))
+    truth_steps = forecast_steps[:len(truth)]
+    fig.add_trace(go.Scatter(
+        x=truth_steps, y=truth, mode="lines+markers", name="truth", line=dict(color=TRUTH, width=2),
+        marker=dict(size=6), hovertemplate="step %{x}<br>true value = %{y:.3f}<extra></extra>"))
+    symbols = ["circle" if k < direct else "circle-open" for k in range(forecast.shape[0])]
+    ahead = np.arange(1, forecast.shape[0] + 1)
+    fig.add_trace(go.Scatter(
+        x=forecast_steps, y=forecast, mode="lines+markers", name="model forecast", customdata=ahead,
+        line=dict(color=MODEL, width=2), marker=dict(size=9, symbol=symbols),
+        hovertemplate="step %{x}, %{customdata} ahead<br>forecast = %{y:.3f}<extra></extra>"))
+    fig.add_trace(go.Scatter(
+        x=forecast_steps, y=np.full(forecast.shape[0], naive), mode="lines", name="naive: last value",
+        line=dict(color=NAIVE, dash="dash"), hovertemplate="step %{x}<br>last value = %{y:.3f}<extra></extra>"))
+    fig.add_vline(x=float(window_steps[-1]) + 0.5, line=dict(color="black", dash="dot"))
+    fig.update_layout(title=dict(text=title), height=340, margin=dict(l=60, r=20, t=50, b=45),
+                      xaxis=dict(title="time step"), yaxis=dict(title=unit), hovermode="closest",
+                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
+    return fig
+
+
+def stretch_figure(*, steps: np.ndarray, truth: np.ndarray, curves: list[tuple[str, np.ndarray, np.ndarray]],
+                   unit: str, title: str) -> go.Figure:
+    """Forecasts along a stretch against the truth. `curves`: (name, steps forecast, values); each
+    forecast is drawn at the step it forecasts, so the gap to the truth is the error."""
+    fig = go.Figure(go.Scatter(x=steps, y=truth, mode="lines", name="truth", line=dict(color=TRUTH, width=2),
+                               hovertemplate="step %{x}<br>true value = %{y:.3f}<extra></extra>"))
+    palette = [MODEL, MODEL_COLORS[2], NAIVE]
+    dashes = ["solid", "solid", "dash"]
+    for k, (name, at, values) in enumerate(curves):
+        fig.add_trace(go.Scatter(
+            x=at, y=values, mode="lines", name=name, line=dict(color=palette[k % 3], dash=dashes[k % 3]),
+            hovertemplate=f"{html.escape(name)}<br>step %{{x}}: %{{y:.3f}}<extra></extra>"))
+    fig.update_layout(title=dict(text=title), height=340, margin=dict(l=60, r=20, t=50, b=45),
+                      xaxis=dict(title="time step forecast"), yaxis=dict(title=unit), hovermode="x unified",
+                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
+    return fig
+
+
+def error_by_horizon_figure(*, model_mse: np.ndarray, naive_mse: np.ndarray, direct: int, title: str) -> go.Figure:
+    """MSE by steps ahead, model against the last-value baseline on the same windows; a dotted line
+    where the model's direct outputs end and iterated forecasts begin."""
+    ahead = np.arange(1, len(model_mse) + 1)
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=ahead, y=model_mse, name="model", marker_color=MODEL,
+                         hovertemplate="%{x} steps ahead<br>model MSE = %{y:.4f}<extra></extra>"))
+    fig.add_trace(go.Bar(x=ahead, y=naive_mse, name="naive: last value", marker_color=NAIVE,
+                         hovertemplate="%{x} steps ahead<br>naive MSE = %{y:.4f}<extra></extra>"))
+    if direct < len(model_mse):
+        fig.add_vline(x=direct + 0.5, line=dict(color="black", dash="dot"), annotation_text="iterated →")
+    fig.update_layout(title=dict(text=title), height=300, barmode="group", margin=dict(l=60, r=20, t=50, b=45),
+                      xaxis=dict(title="steps ahead"), yaxis=dict(title="MSE (normalised)"),
+                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
+    return fig

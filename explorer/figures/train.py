@@ -1,0 +1,356 @@
+"""Pure Plotly builders for the Train live page: logs and traces in, `go.Figure` out.
+
+The same conventions as explorer/figures.py (whose colour scales and heatmap this reuses): steps
+run left to right; every figure has a title, axis titles and hover text that names the model, the
+step and the value (and the unit and character read, on heatmaps). Models keep one colour each
+on every figure (Okabe-Ito, colour-blind safe). Long runs are binned to at most MAX_POINTS points
+per line (the mean of each bin; the hover names the range), so a figure stays small after hours
+of play and building it costs a few milliseconds per tick.
+
+Nothing here calls streamlit.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+
+from explorer.figures.states import (
+    GATE_COLORS,
+    MAX_CELLS,
+    MAX_COLUMNS,
+    UNIT_TICKS,
+    char_label,
+    color_scale,
+    quantity_name,
+    saturation_figure,
+    state_heatmap,
+)
+from explorer.engine.trace import SIGMOID_GATES, Trace
+
+MODEL_COLORS = ("#0072B2", "#D55E00", "#009E73")  # Okabe-Ito blue, vermillion, bluish green
+GROUP_COLORS = {"input": "#E69F00", "recurrent": "#CC79A7", "bias": "#56B4E9", "head": "#000000"}
+QUANTITY_COLORS = {**GATE_COLORS, "|h|": "#555555"}  # each gate as in the saturation scatter
+MAX_POINTS = 400  # per line: more than a 1000-pixel-wide plot can separate
+SMOOTHING = 0.9  # exponential moving average weight of the past: 10 steps of memory, like TensorBoard's slider
+MARGIN = dict(l=60, r=20, t=50, b=50)
+HEIGHT = 420  # room for the plot and a legend of up to three rows below it
+
+
+def model_color(index: int) -> str:
+    return MODEL_COLORS[index % len(MODEL_COLORS)]
+
+
+def ema(values: np.ndarray, weight: float = SMOOTHING) -> np.ndarray:
+    """Debiased exponential moving average (TensorBoard's smoothing), NaN-tolerant."""
+    out = np.empty(len(values))
+    mean, norm = 0.0, 0.0
+    for k, v in enumerate(values):
+        if math.isfinite(v):
+            mean = weight * mean + (1 - weight) * v
+            norm = weight * norm + (1 - weight)
+        out[k] = mean / norm if norm else math.nan
+    return out
+
+
+def binned(steps: np.ndarray, values: np.ndarray, max_points: int = MAX_POINTS, how: str = "mean"):
+    """(x, y, where): at most `max_points` points, each the mean (or max) of a run of steps, and
+    `where`, an array naming each point's range for the hover (None when every step is a point)."""
+    steps, values = np.asarray(steps), np.asarray(values, dtype=np.float64)
+    n = len(steps)
+    if n <= max_points:
+        return steps, values, None
+    width = math.ceil(n / max_points)
+    edges = np.arange(0, n, width)
+    reduce = np.fmax.reduceat if how == "max" else np.add.reduceat
+    y = reduce(values, edges)
+    if how != "max":
+        y = y / np.diff(np.append(edges, n))
+    last = np.append(edges[1:], n) - 1
+    where = np.array([f"steps {int(steps[a])}–{int(steps[b])} ({how})" for a, b in zip(edges, last)], dtype=object)
+    return steps[last], y, where
+
+
+def _at(label: str, where) -> dict:
+    """The start of a hover text naming model and step (or binned range), and its customdata.
+    Arrays, not lists: Plotly deep-copies lists element by element, arrays in one go."""
+    if where is None:
+        return {"hovertemplate": f"{label}, step %{{x}}<br>"}
+    return {"hovertemplate": f"{label}, %{{customdata}}<br>", "customdata": where}
+
+
+def _figure(data: list[dict], *, title: str, x_title: str, y_title: str, height: int, y_type: str = "linear",
+            y_range=None, y_format: str | None = None, shapes: list[dict] | None = None,
+            annotations: list[dict] | None = None) -> go.Figure:
+    """One validation pass over plain dicts: 2-3x faster than add_trace + update_layout, which
+    matters when every figure is rebuilt on every tick."""
+    yaxis = dict(title=dict(text=y_title), type=y_type)
+    if y_type == "log":
+        yaxis["dtick"] = "D2"  # label 2 and 5 between decades: on a short range every digit would be labelled
+    if y_range is not None:
+        yaxis["range"] = y_range
+    if y_format:
+        yaxis["tickformat"] = y_format
+    # the legend below the plot: above it, two rows of entries would cover the title
+    layout = dict(title=dict(text=title), xaxis=dict(title=dict(text=x_title)), yaxis=yaxis, height=height,
+                  margin=dict(MARGIN, b=40), hovermode="closest", shapes=shapes or [], annotations=annotations or [],
+                  legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0.0))
+    return go.Figure(data=data, layout=layout)
+
+
+def _hline(y: float, text: str) -> tuple[dict, dict]:
+    """A dashed horizontal line across the plot and its label (what add_hline makes, cheaply)."""
+    shape = dict(type="line", xref="paper", x0=0, x1=1, yref="y", y0=y, y1=y,
+                 line=dict(color="grey", dash="dash", width=1))
+    label = dict(xref="paper", x=0, yref="y", y=y, text=text, showarrow=False, xanchor="left", yanchor="bottom",
+                 font=dict(color="grey", size=11))
+    return shape, label
+
+
+def _log_y(y: float) -> float:
+    return math.log10(y) if y > 0 else y  # annotations on a log axis take the exponent
+
+
+def curve_figure(*, curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str, value_name: str,
+                 baseline: float | None = None, baseline_text: str | None = None, log_y: bool = False,
+                 height: int = HEIGHT) -> go.Figure:
+    """One line per model (its smoothed value; the raw values faint behind it) against the
+    training step, and the task's baseline as a dashed line. `curves[label] = (steps, values)`."""
+    data = []
+    for index, (label, (steps, values)) in enumerate(curves.items()):
+        if len(steps) == 0:
+            continue
+        color = model_color(index)
+        steps = np.asarray(steps)
+        x, raw, where = binned(steps, values)
+        if where is None:  # every step: the raw values faint, their moving average bold
+            data.append(dict(type="scatter", x=x, y=raw, mode="lines", name=f"{label} (raw)", opacity=0.3,
+                             line=dict(color=color, width=1), legendgroup=label, showlegend=False,
+                             hovertemplate=f"{label}, step %{{x}}<br>{value_name} = %{{y:.4g}}<extra></extra>"))
+            smooth, what = ema(raw), f"{value_name} (smoothed)"
+        else:  # binned: each point is already the mean of many steps
+            smooth, what = raw, f"{value_name} (mean)"
+        hover = _at(label, where)
+        hover["hovertemplate"] += f"{what} = %{{y:.4g}}<extra></extra>"
+        data.append(dict(type="scatter", x=x, y=smooth, mode="lines", name=label, line=dict(color=color, width=2.5),
+                         legendgroup=label, **hover))
+    shapes, annotations = [], []
+    if baseline is not None and math.isfinite(baseline):
+        last = max((int(np.max(s)) for s, _ in curves.values() if len(s)), default=1)
+        # a line trace, not only a shape, so the baseline has hover text saying what it is
+        data.append(dict(type="scatter", x=[0, max(last, 1)], y=[baseline, baseline], mode="lines", name="baseline",
+                         line=dict(color="grey", dash="dash", width=1.5),
+                         hovertemplate=f"baseline {value_name} = {baseline:.4g}<br>{_wrap(baseline_text or '')}<extra></extra>"))
+    return _figure(data, title=title, x_title="training step", y_title=value_name, height=height,
+                   y_type="log" if log_y else "linear", shapes=shapes, annotations=annotations)
+
+
+def _wrap(text: str, width: int = 60) -> str:
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if len(line) + len(word) > width and line:
+            lines.append(line)
+            line = ""
+        line = f"{line} {word}".strip()
+    return "<br>".join(lines + [line] if line else lines)
+
+
+def grad_norm_figure(*, runs: dict[str, dict[str, np.ndarray]], clip_norm: float | None = None,
+                     height: int = HEIGHT) -> go.Figure:
+    """Total gradient norm per step before clipping (solid) and after (dotted), log scale, one
+    colour per model; steps where clipping fired marked with a triangle; the clipping threshold
+    as a dashed line. `runs[label]` holds arrays step, grad_norm_before, grad_norm_after, clipped."""
+    data = []
+    for index, (label, logs) in enumerate(runs.items()):
+        steps = np.asarray(logs["step"])
+        if len(steps) == 0:
+            continue
+        color = model_color(index)
+        x, before, where = binned(steps, logs["grad_norm_before"], how="max")
+        _, after, _ = binned(steps, logs["grad_norm_after"], how="max")
+        for values, when, line in ((before, "before", dict(color=color, width=2)),
+                                   (after, "after", dict(color=color, width=1.5, dash="dot"))):
+            hover = _at(label, where)
+            hover["hovertemplate"] += f"gradient norm {when} clipping = %{{y:.4g}}<extra></extra>"
+            data.append(dict(type="scatter", x=x, y=values, mode="lines", name=f"{label}: {when} clipping",
+                             line=line, legendgroup=label, **hover))
+        clipped = np.asarray(logs["clipped"], dtype=bool)
+        if clipped.any():
+            cx, cy = steps[clipped], np.asarray(logs["grad_norm_before"])[clipped]
+            if len(cx) > MAX_POINTS:  # evenly thinned: the marks show where clipping fired, not every time
+                keep = np.linspace(0, len(cx) - 1, MAX_POINTS).round().astype(int)
+                cx, cy = cx[keep], cy[keep]
+            threshold = f"{clip_norm:g}" if clip_norm is not None else "the threshold"
+            data.append(dict(type="scatter", x=cx, y=cy, mode="markers", name=f"{label}: clipped", legendgroup=label,
+                             marker=dict(color=color, symbol="triangle-down", size=7, line=dict(color="white", width=0.5)),
+                             hovertemplate=f"{label}, step %{{x}}<br>clipped: the norm %{{y:.4g}} was scaled down to "
+                                           f"{threshold}<extra></extra>"))
+    shapes, annotations = [], []
+    if clip_norm is not None:
+        shape, label = _hline(clip_norm, f"clipping threshold {clip_norm:g}")
+        label["y"] = _log_y(clip_norm)
+        shapes, annotations = [shape], [label]
+    return _figure(data, title="Gradient norm, before and after clipping (▼ = clipped)", x_title="training step",
+                   y_title="total L2 norm of the gradient", y_type="log", height=height, shapes=shapes,
+                   annotations=annotations)
+
+
+def group_norm_figure(*, runs: dict[str, dict[str, np.ndarray]], height: int = HEIGHT) -> go.Figure:
+    """Gradient norm per parameter group (torch.nn names: input weight_ih, recurrent weight_hh,
+    bias, head), before clipping, log scale: colour by group, line style by model."""
+    dashes = ("solid", "dash", "dot")
+    data = []
+    for index, (label, logs) in enumerate(runs.items()):
+        steps = logs["step"]
+        for group, color in GROUP_COLORS.items():
+            key = f"group:{group}"
+            if key not in logs or len(steps) == 0:
+                continue
+            x, y, where = binned(steps, logs[key])
+            hover = _at(label, where)
+            hover["hovertemplate"] += f"{group} weights: gradient norm = %{{y:.4g}}<extra></extra>"
+            data.append(dict(type="scatter", x=x, y=y, mode="lines", name=f"{label}: {group}",
+                             line=dict(color=color, width=1.8, dash=dashes[index % 3]), **hover))
+    return _figure(data, title="Gradient norm per parameter group (before clipping)", x_title="training step",
+                   y_title="L2 norm of the group's gradient", y_type="log", height=height)
+
+
+def saturation_history_figure(*, histories: dict[str, list[dict]], height: int = HEIGHT) -> go.Figure:
+    """How saturated each gate is on the probe input as training goes on: the fraction of gate
+    values above 0.9 (solid) and below 0.1 (dotted), colour by gate, marker by model. For tanh
+    cells, |h| > 0.9 and < 0.1 too. `histories[label]` = rows {step, quantity, low, high}."""
+    symbols = ("circle", "square", "diamond")
+    data = []
+    for index, (label, rows) in enumerate(histories.items()):
+        for quantity in dict.fromkeys(row["quantity"] for row in rows):
+            picked = [row for row in rows if row["quantity"] == quantity]
+            steps = np.array([row["step"] for row in picked])
+            name = quantity_name(quantity) if quantity != "|h|" else "|hidden state|"
+            color = QUANTITY_COLORS.get(quantity, "#555555")
+            for side, dash, words in (("high", "solid", "> 0.9"), ("low", "dot", "< 0.1")):
+                data.append(dict(type="scatter", x=steps, y=np.array([row[side] for row in picked]),
+                                 mode="lines+markers" if len(steps) < 60 else "lines",
+                                 name=f"{label}: {quantity} {words}", line=dict(color=color, dash=dash, width=1.8),
+                                 marker=dict(symbol=symbols[index % 3], size=5),
+                                 hovertemplate=f"{label}, step %{{x}}<br>{name}: %{{y:.1%}} of values {words}<extra></extra>"))
+    return _figure(data, title="Gate saturation on the probe input over training", x_title="training step",
+                   y_title="fraction of values (all units, all steps)", y_range=[-0.02, 1.02], y_format=".0%",
+                   height=height)
+
+
+def probe_heatmap(*, trace: Trace, quantity: str, labels: list[str], layer: int = 0, model: str = "",
+                  step: int | None = None, height: int | None = None) -> go.Figure:
+    """A hidden state, cell state or gate of the probe input [T, H], units top to bottom, with the
+    app's shared colour scales (gates fixed to [0, 1], signed values centred at 0).
+
+    Probes that fit the screen are drawn here in one pass (a few ms, every tick); longer ones go
+    through explorer.figures.state_heatmap, which bins steps."""
+    if quantity == "hidden":
+        values = trace.hidden[layer, 0]
+    elif quantity == "cell":
+        values = trace.cell[layer, 0]
+    else:
+        values = trace.gates[quantity][layer, 0]
+    when = f" at step {step}" if step is not None else ""
+    where = f", layer {layer}" if trace.num_layers > 1 else ""
+    title = f"{model}: {quantity_name(quantity)}{where} on the probe input{when}"
+    steps, size = values.shape
+    if steps > MAX_COLUMNS or steps * size > MAX_CELLS:
+        return state_heatmap(values=values, tokens=labels, quantity=quantity, title=title, height=height)
+    shown = np.array([char_label(c) for c in labels[:steps]], dtype=object)
+    x = np.array([f"step {t} “{c}”" for t, c in enumerate(shown)], dtype=object)
+    every = max(1, math.ceil(steps / 40))  # about 40 tick labels fit under a wide heatmap
+    name = quantity_name(quantity)
+    heat = dict(type="heatmap", z=values.T.astype(np.float32), x=x, y=np.array([f"unit {u}" for u in range(size)], dtype=object),
+                colorbar=dict(title=dict(text=quantity)), **color_scale(quantity, values),
+                hovertemplate="%{x}<br>%{y}<br>" + name + " = %{z:.3f}<extra></extra>")
+    layout = dict(title=dict(text=title), height=height or max(220, min(600, 10 * size + 120)), margin=MARGIN,
+                  xaxis=dict(title=dict(text="step of the probe input (what it read)"), type="category",
+                             tickmode="array", tickvals=x[::every], ticktext=shown[::every]),
+                  yaxis=dict(title=dict(text="unit"), autorange="reversed", type="category", nticks=UNIT_TICKS))
+    return go.Figure(data=[heat], layout=layout)
+
+
+def prediction_scatter(*, points: dict[str, tuple[np.ndarray, np.ndarray]], value_name: str = "value",
+                       height: int = HEIGHT) -> go.Figure:
+    """Each model's prediction against the target on the probe sequences; perfect predictions
+    lie on the dashed diagonal."""
+    data = []
+    low, high = math.inf, -math.inf
+    for index, (label, (target, predicted)) in enumerate(points.items()):
+        target, predicted = np.asarray(target, dtype=np.float64), np.asarray(predicted, dtype=np.float64)
+        finite = np.concatenate([target, predicted])
+        finite = finite[np.isfinite(finite)]
+        if finite.size:
+            low, high = min(low, finite.min()), max(high, finite.max())
+        data.append(dict(type="scatter", x=target, y=predicted, mode="markers", name=label,
+                         customdata=np.arange(len(target)), marker=dict(color=model_color(index), size=7, opacity=0.75),
+                         hovertemplate=f"{label}, probe value %{{customdata}}<br>target {value_name} = %{{x:.4g}}"
+                                       f"<br>predicted = %{{y:.4g}}<extra></extra>"))
+    if math.isfinite(low):
+        data.append(dict(type="scatter", x=[low, high], y=[low, high], mode="lines", name="prediction = target",
+                         line=dict(color="grey", dash="dash", width=1), hoverinfo="skip"))
+    return _figure(data, title="Predictions against targets on the probe sequences", x_title=f"target {value_name}",
+                   y_title=f"predicted {value_name}", height=height)
+
+
+def dashboard(pg, *, quantity: str = "hidden", layer: int = 0) -> dict[str, go.Figure]:
+    """Every figure the page redraws on each tick, from a playground (explorer.playground):
+    loss, metric, gradient norms, group norms, saturation over time, and one probe heatmap per
+    model. One function, so the page and its benchmark build exactly the same figures."""
+    from explorer.training.playground import (
+        log_arrays,  # the playground knows its logs; this module only draws
+    )
+
+    task = pg.task
+    logs = {run.label: log_arrays(run) for run in pg.runs}
+    baseline, sentence = pg.baseline
+    figures = {
+        "loss": curve_figure(curves={k: (v["step"], v["loss"]) for k, v in logs.items()},
+                             title="Training loss" + (" (MSE)" if task.output_kind == "real" else " (cross-entropy, nats)"),
+                             value_name="loss", baseline=baseline if task.output_kind == "real" else None,
+                             baseline_text=sentence, log_y=task.output_kind == "real"),
+        "metric": curve_figure(curves={k: (v["step"], v["metric"]) for k, v in logs.items()},
+                               title=f"Training {task.metric_name}, with the task's baseline",
+                               value_name=task.metric_name, baseline=baseline, baseline_text=sentence,
+                               log_y=task.metric_name == "MSE"),
+        "grad": grad_norm_figure(runs=logs, clip_norm=pg.settings.clip_norm if pg.settings.clip else None),
+        "groups": group_norm_figure(runs=logs),
+        "saturation": saturation_history_figure(histories={run.label: run.saturation for run in pg.runs}),
+    }
+    for run in pg.runs:
+        if run.probe is None:
+            continue
+        available = probe_quantities(run.probe)
+        shown = quantity if quantity in available else "hidden"
+        figures[f"probe:{run.label}"] = probe_heatmap(trace=run.probe, quantity=shown, labels=pg.probe_labels,
+                                                      layer=min(layer, run.probe.num_layers - 1), model=run.label,
+                                                      step=run.step)
+    return figures
+
+
+def scrub_figures(pg, run, index: int, quantity: str) -> tuple[go.Figure, go.Figure | None]:
+    """The scrubber's two figures for snapshot `index` of `run`: the probe heatmap of `quantity`
+    and the per-unit gate saturation (None for a cell without sigmoid gates). Kept on the run
+    while the same snapshot stays selected, so a tick that took no new snapshot redraws nothing."""
+    from explorer.training.playground import snapshot_trace
+
+    snap = run.snapshots[index]
+    cached = run.figure_cache
+    if cached is not None and cached[0] is snap and cached[1] == quantity:  # the object: a step can be retrained
+        return cached[2]
+    traced = snapshot_trace(pg, run, index)
+    shown = quantity if quantity in probe_quantities(traced) else "hidden"
+    heat = probe_heatmap(trace=traced, quantity=shown, labels=pg.probe_labels, model=run.label, step=snap.step)
+    gates = {name: values[0, 0] for name, values in traced.gates.items()}
+    saturation = None
+    if any(name in SIGMOID_GATES for name in gates):
+        saturation = saturation_figure(gates=gates, title=f"{run.label}: gate saturation per unit at step {snap.step}")
+    run.figure_cache = (snap, quantity, (heat, saturation))  # only the newest: figures are big
+    return heat, saturation
+
+
+def probe_quantities(trace: Trace) -> list[str]:
+    """What a trace can show as a heatmap: hidden, cell (LSTM), then its gates in torch's order."""
+    return ["hidden"] + (["cell"] if trace.cell is not None else []) + list(trace.gates)

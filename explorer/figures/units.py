@@ -1,0 +1,115 @@
+"""Pure Plotly builders for Find units: arrays in, `go.Figure` (or an HTML string) out.
+
+The colours come from the palette (house.py), character labels and escaping from labels.py;
+nothing here calls streamlit.
+"""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from explorer.figures.house import DIVERGING, MODEL_COLORS, ORANGE, SEQUENTIAL
+from explorer.figures.labels import char_label, entity, quantity_name
+
+HIGHLIGHT = ORANGE  # a selected or matched stretch
+
+
+def probe_figure(*, tokens, unit_values: np.ndarray, feature: np.ndarray, unit_name: str, feature_name: str,
+                 r: float, title: str | None = None) -> go.Figure:
+    """One unit's activation and the feature over the same steps, on two y axes (the unit left,
+    the feature right), so a unit that tracks the feature visibly moves with it."""
+    steps = np.arange(len(unit_values))
+    chars = [char_label(c) for c in tokens[:len(unit_values)]]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(
+        x=steps, y=np.asarray(feature, dtype=np.float32), customdata=chars, name=feature_name, yaxis="y2",
+        mode="lines", line=dict(color="#999999", width=1.5, shape="hv"), fill="tozeroy",
+        fillcolor="rgba(153,153,153,0.25)",
+        hovertemplate="step %{x} “%{customdata}”<br>" + feature_name + " = %{y:.3g}<extra></extra>"))
+    fig.add_trace(go.Scatter(
+        x=steps, y=np.asarray(unit_values, dtype=np.float32), customdata=chars, name=unit_name, mode="lines",
+        line=dict(color=MODEL_COLORS[0], width=1.5),
+        hovertemplate="step %{x} “%{customdata}”<br>" + unit_name + " = %{y:.3f}<extra></extra>"))
+    fig.update_layout(
+        title=dict(text=title or f"{unit_name} against “{feature_name}” (r = {r:+.2f})"), height=340,
+        xaxis=dict(title="step t (character read)", rangeslider=dict(visible=len(steps) > 400)),
+        yaxis=dict(title="unit activation"), yaxis2=dict(title=feature_name, overlaying="y", side="right"),
+        margin=dict(l=60, r=60, t=50, b=40), legend=dict(orientation="h", y=1.12), hovermode="x unified")
+    return fig
+
+
+def ranking_figure(*, r: np.ndarray, labels: list[str], top: int, feature_name: str) -> go.Figure:
+    """The sorted |r| of every unit (a curve falling from the best one), the top ones marked, so the
+    user sees whether a few units stand out or many share the work."""
+    magnitude = np.sort(np.abs(np.asarray(r)))[::-1]
+    ranks = np.arange(1, len(magnitude) + 1)
+    fig = go.Figure(go.Scatter(x=ranks, y=magnitude, mode="lines", line=dict(color=MODEL_COLORS[0]),
+                               name="all units", hovertemplate="rank %{x}: |r| = %{y:.3f}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=ranks[:top], y=magnitude[:top], mode="markers", customdata=labels[:top],
+                             marker=dict(color=MODEL_COLORS[1], size=8), name=f"top {top}",
+                             hovertemplate="rank %{x}: %{customdata}<br>|r| = %{y:.3f}<extra></extra>"))
+    fig.update_layout(title=dict(text=f"Every unit's |r| with “{feature_name}”, best first"), height=280,
+                      xaxis=dict(title="rank (of every unit of every quantity and layer)", type="log"),
+                      yaxis=dict(title="|Pearson r|", range=[0, 1.02]), margin=dict(l=60, r=20, t=50, b=45),
+                      legend=dict(orientation="h", y=1.15))
+    return fig
+
+
+def stretch_html(*, tokens, start: int, stop: int, context: int = 0, label: str = "") -> str:
+    """tokens[start - context : stop + context] as monospace HTML with [start, stop) highlighted;
+    every character escaped, the hover names its step."""
+    first, last = max(0, start - context), min(len(tokens), stop + context)
+    spans = []
+    for t in range(first, last):
+        ch = tokens[t]
+        shown = "↵<br>" if ch == "\n" else entity(ch)
+        style = f' style="background:{HIGHLIGHT};color:#000"' if start <= t < stop else ""
+        spans.append(f'<span title="step {t}"{style}>{shown}</span>')
+    head = f'<div style="font-size:0.85rem"><b>{"".join(entity(c) for c in label)}</b></div>' if label else ""
+    return (head + '<div style="font-family:monospace;font-size:1.0rem;line-height:1.8;white-space:pre-wrap;'
+            'overflow-wrap:anywhere;margin-bottom:0.6rem">' + ("…" if first else "") + "".join(spans)
+            + ("…" if last < len(tokens) else "") + "</div>")
+
+
+def cluster_figure(*, matrix: np.ndarray, cluster_labels: list[str], chars: list[str], quantity: str) -> go.Figure:
+    """Clusters (rows) × characters (columns): the mean standardized activation of each cluster's
+    units where that character was read (diverging scale centred at 0, in standard deviations)."""
+    values = np.asarray(matrix, dtype=np.float32)
+    bound = max(1.0, float(np.nanmax(np.abs(values)))) if values.size else 1.0
+    columns = [f"“{char_label(c)}”" for c in chars]
+    fig = go.Figure(go.Heatmap(
+        z=values, x=columns, y=cluster_labels, colorscale=DIVERGING, zmin=-bound, zmax=bound,
+        colorbar=dict(title=dict(text="z")),
+        hovertemplate="%{y}<br>reading %{x}<br>mean standardized " + quantity_name(quantity)
+                      + " = %{z:.2f}<extra></extra>"))
+    fig.update_layout(title=dict(text=f"What each cluster of {quantity_name(quantity)} units responds to"),
+                      xaxis=dict(title="character read (the most frequent in the sample)", type="category",
+                                 tickangle=0),
+                      yaxis=dict(title="cluster", autorange="reversed", type="category"),
+                      height=max(260, 36 * len(cluster_labels) + 140), margin=dict(l=90, r=20, t=50, b=50))
+    return fig
+
+
+def trajectory_figure(*, coords: np.ndarray, ratio: np.ndarray, tokens, title: str) -> go.Figure:
+    """States projected on their first 2 or 3 principal components, joined in reading order, each
+    point labelled with its character and coloured by step (early dark, late light)."""
+    steps = np.arange(coords.shape[0])
+    chars = [char_label(c) for c in tokens[:coords.shape[0]]]
+    axes = [f"PC{k + 1} ({ratio[k]:.0%} of variance)" for k in range(coords.shape[1])]
+    marker = dict(color=steps, colorscale=SEQUENTIAL, size=6, colorbar=dict(title=dict(text="step")))
+    hover = "step %{customdata[0]} “%{customdata[1]}”<br>PC1 %{x:.2f}, PC2 %{y:.2f}"
+    custom = np.stack([steps.astype(str), np.array(chars, dtype=object)], axis=1)
+    mode = "lines+markers+text" if len(steps) <= 150 else "lines+markers"
+    line = dict(color="rgba(120,120,120,0.5)", width=1)
+    if coords.shape[1] >= 3:
+        trace = go.Scatter3d(x=coords[:, 0], y=coords[:, 1], z=coords[:, 2], text=chars, customdata=custom,
+                             mode=mode, marker={**marker, "size": 4}, line=line,
+                             hovertemplate=hover + ", PC3 %{z:.2f}<extra></extra>")
+        layout = dict(scene=dict(xaxis_title=axes[0], yaxis_title=axes[1], zaxis_title=axes[2]), height=600)
+    else:
+        trace = go.Scatter(x=coords[:, 0], y=coords[:, 1], text=chars, customdata=custom, mode=mode, marker=marker,
+                           line=line, textposition="top center", hovertemplate=hover + "<extra></extra>")
+        layout = dict(xaxis=dict(title=axes[0]), yaxis=dict(title=axes[1]), height=520)
+    fig = go.Figure(trace)
+    fig.update_layout(title=dict(text=title), margin=dict(l=60, r=20, t=50, b=50), **layout)
+    return fig

@@ -1,0 +1,154 @@
+"""How to train, and the checks that refuse what cannot work, each with one sentence.
+
+    TrainSettings(lr=3e-3, clip=True)                      # one run of the trainer (explorer.training.train)
+    PlaygroundSettings(task="adding", cells=("rnn", "lstm"))  # what the Train page's widgets say
+    check_settings(settings)                               # everything build() would refuse, without building
+
+Every bad value raises ValueError with a sentence the page can show as it is.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import numbers
+from dataclasses import dataclass
+
+from explorer import tasks as task_registry
+from explorer.engine.models import RNNModel
+from explorer.tasks.base import Task
+from explorer.training.build import config_for
+
+OPTIMIZERS = ("adam", "sgd")
+MAX_BATCH_SIZE = 1024  # a UI limit: each step already costs ~30x the default batch of 32
+MAX_SEED = 2**31 - 1  # torch's CPU generator keeps only the low 32 bits of a seed; this keeps seeds distinct
+
+CELL_TITLES = {"rnn": "SimpleRNN", "gru": "GRU", "lstm": "LSTM", "jordan": "Jordan"}
+MAX_MODELS = 3  # side by side on one screen; a fourth would halve every figure again
+MAX_STEPS_PER_TICK = 500  # a tick should end within seconds so the page stays responsive
+# Only these TrainSettings fields may change while a run goes on (update_settings); the rest rebuild it.
+LIVE_FIELDS = ("optimizer", "lr", "batch_size", "seq_len", "clip", "clip_norm")
+MODEL_FIELDS = ("task", "cells", "hidden_size", "num_layers", "input_mode", "seed", "snapshot_every")
+
+
+def is_real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def is_whole(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)  # numpy integers count
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """How to train. Every bad value raises ValueError with one sentence the page can show."""
+
+    optimizer: str = "adam"  # Adam scales each weight's step by its own gradient history, so one lr suits every cell and task here
+    lr: float = 3e-3  # nets this small take a larger Adam step than the textbook 1e-3, and clipping guards the rest
+    batch_size: int = 32  # enough sequences for a steady gradient, small enough for several steps per second on 2 cores
+    seq_len: int | None = None  # None: the task's default_seq_len, filled in by `start`
+    clip: bool = True  # RNN gradients can explode through time (Pascanu et al. 2013); turn it off to watch that happen
+    clip_norm: float = 1.0  # the usual char-RNN choice: only the rare exploding step is scaled down
+    seed: int = 0  # seeds the training batches; seed the model's init with build_model(..., seed)
+
+    def __post_init__(self):
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"The optimizer must be one of {', '.join(OPTIMIZERS)}; got {self.optimizer!r}.")
+        if not is_real(self.lr) or not math.isfinite(self.lr) or self.lr <= 0:
+            raise ValueError(f"The learning rate must be a finite number greater than 0, such as 0.003; got {self.lr!r}.")
+        if not is_whole(self.batch_size) or not 1 <= self.batch_size <= MAX_BATCH_SIZE:
+            raise ValueError(f"The batch size must be a whole number from 1 to {MAX_BATCH_SIZE}; got {self.batch_size!r}.")
+        if self.seq_len is not None and (not is_whole(self.seq_len) or self.seq_len < 1):
+            raise ValueError(f"The sequence length must be a whole number of at least 1; got {self.seq_len!r}.")
+        if not isinstance(self.clip, bool):
+            raise ValueError(f"clip must be True or False; got {self.clip!r}.")
+        if not is_real(self.clip_norm) or not math.isfinite(self.clip_norm) or self.clip_norm <= 0:
+            raise ValueError(f"The clipping norm must be a finite number greater than 0, such as 1.0; got {self.clip_norm!r}.")
+        if not is_whole(self.seed) or not 0 <= self.seed <= MAX_SEED:
+            raise ValueError(f"The seed must be a whole number from 0 to {MAX_SEED}; got {self.seed!r}.")
+        # plain Python numbers from here on (sliders hand over numpy scalars)
+        for name, kind in (("lr", float), ("batch_size", int), ("clip_norm", float), ("seed", int)):
+            object.__setattr__(self, name, kind(getattr(self, name)))
+        if self.seq_len is not None:
+            object.__setattr__(self, "seq_len", int(self.seq_len))
+
+    def for_task(self, task: Task) -> "TrainSettings":
+        """These settings with seq_len filled in from the task and checked against its range."""
+        seq_len = task.default_seq_len if self.seq_len is None else self.seq_len
+        if not task.min_seq_len <= seq_len <= task.max_seq_len:
+            raise ValueError(
+                f"The sequence length for the {task.name} task must be from {task.min_seq_len} "
+                f"to {task.max_seq_len}; got {seq_len}."
+            )
+        return dataclasses.replace(self, seq_len=seq_len)
+
+
+@dataclass(frozen=True)
+class PlaygroundSettings:
+    """What the Train page's widgets say. Checked by `check_settings` (through ModelConfig and TrainSettings)."""
+
+    task: str = "adding"  # the default shows the classic gap: the LSTM learns it, the SimpleRNN stays at baseline
+    cells: tuple[str, ...] = ("rnn", "lstm")  # one to three cells, trained side by side on the same batches
+    hidden_size: int = 64  # the size of the zoo's adding models
+    num_layers: int = 1
+    input_mode: str | None = None  # None: embedding for tokens, real values otherwise (config_for)
+    optimizer: str = "adam"
+    lr: float = 1e-2  # large for Adam: with clipping, the LSTM leaves the adding plateau within a minute of play
+    batch_size: int = 64
+    seq_len: int | None = 100  # as the zoo's adding models: the SimpleRNN stays at baseline, the LSTM pulls away
+    clip: bool = True
+    clip_norm: float = 1.0
+    seed: int = 0  # model initialisation and data stream, the same for every model
+    steps_per_tick: int = 15  # one chunk: about half a second for the default pair on one core
+    snapshot_every: int = 25  # steps between snapshots (doubles when the snapshots are thinned)
+
+    def train_settings(self) -> TrainSettings:
+        return TrainSettings(optimizer=self.optimizer, lr=self.lr, batch_size=self.batch_size, seq_len=self.seq_len,
+                             clip=self.clip, clip_norm=self.clip_norm, seed=self.seed)
+
+    def check(self) -> None:
+        """Refuse what ModelConfig and TrainSettings do not check, with one sentence each."""
+        if self.task not in task_registry.available():
+            raise ValueError(f"Pick a task from {', '.join(task_registry.available())}; got {self.task!r}.")
+        if not 1 <= len(self.cells) <= MAX_MODELS:
+            raise ValueError(f"Pick one to {MAX_MODELS} cell types to train side by side; got {len(self.cells)}.")
+        if len(set(self.cells)) != len(self.cells):
+            raise ValueError("Pick each cell type once: models of the same cell, seed and data would be identical.")
+        if not is_whole(self.steps_per_tick) or not 1 <= self.steps_per_tick <= MAX_STEPS_PER_TICK:
+            raise ValueError(f"Steps per tick must be a whole number from 1 to {MAX_STEPS_PER_TICK}; got {self.steps_per_tick!r}.")
+        if not is_whole(self.snapshot_every) or self.snapshot_every < 1:
+            raise ValueError(f"The snapshot interval must be a whole number of steps, at least 1; got {self.snapshot_every!r}.")
+
+    def needs_rebuild(self, other: PlaygroundSettings) -> bool:
+        """Whether going from `other` to these settings needs new models (not just update_settings)."""
+        return any(getattr(self, name) != getattr(other, name) for name in MODEL_FIELDS)
+
+
+@functools.lru_cache(maxsize=16)
+def _task(name: str, config: tuple) -> Task:
+    return task_registry.get(name, **dict(config))  # read-only: shared by every run that trains on it
+
+
+def get_task(name: str, config: dict | None = None) -> Task:
+    """A task from the registry, built once per process (tasks are read-only; a text corpus takes a
+    fraction of a second to load)."""
+    return _task(name, tuple(sorted((config or {}).items())))
+
+
+def pretrained_task(settings: PlaygroundSettings, pretrained: RNNModel) -> Task:
+    """The task a pretrained model was built on (its metadata's task and task_config)."""
+    meta = getattr(pretrained, "meta", {}) or {}
+    return get_task(meta.get("task", settings.task), meta.get("task_config"))
+
+
+def check_settings(settings: PlaygroundSettings, pretrained: RNNModel | None = None) -> None:
+    """Everything `playground.build` would refuse, without building a model (cheap enough for every rerun)."""
+    settings.check()
+    if pretrained is not None:
+        settings.train_settings().for_task(pretrained_task(settings, pretrained))
+        return
+    task = get_task(settings.task)
+    for cell in settings.cells:
+        config_for(task, cell=cell, hidden_size=settings.hidden_size, num_layers=settings.num_layers,
+                   input_mode=settings.input_mode)
+    settings.train_settings().for_task(task)

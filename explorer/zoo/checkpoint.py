@@ -1,0 +1,147 @@
+"""Checkpoint files: the one gate every model passes on its way in, the one writer on its way out.
+
+A checkpoint is two files, NAME.safetensors (the model's state_dict: raw tensors and a JSON
+header, nothing executable) and NAME.json (the sidecar: config, vocabulary, task, training
+settings, held-out metrics). `load_weights` and `save_state_dict` serve every kind of model;
+`load_checkpoint`, `save` and `to_bytes` are the RNNModel's own use of them. Loading never
+unpickles anything; a damaged, truncated or mismatched file gives a ValueError that says which
+file and what is wrong.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as load_safetensors_bytes
+from safetensors.torch import save as save_safetensors_bytes
+
+from explorer.engine.models import ModelConfig, RNNModel
+from explorer.engine.vocab import Vocab
+
+ZOO_DIR = Path(__file__).resolve().parents[2] / "pretrained"
+MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024  # far above any model here; stops a hostile upload early
+FORMAT = "rnn-explorer/1"
+
+
+def paths(name: str, directory: Path | None = None) -> tuple[Path, Path]:
+    """Where NAME's weights and sidecar live: in `directory`, or the shipped pretrained/ folder."""
+    folder = Path(directory) if directory is not None else ZOO_DIR
+    return folder / f"{name}.safetensors", folder / f"{name}.json"
+
+
+# ---------------------------------------------------------------------------------------------
+# reading
+
+
+def read_meta(raw: bytes, label: str = "metadata") -> dict:
+    """A sidecar's JSON, checked to be an object with a 'config' (every kind has one)."""
+    try:
+        meta = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{label} is not valid JSON ({err.__class__.__name__}: {err})") from None
+    if not isinstance(meta, dict) or "config" not in meta:
+        raise ValueError(f"{label} is not an RNN Explorer metadata file: it has no 'config'")
+    return meta
+
+
+def load_weights(model: torch.nn.Module, weights: bytes, label: str = "checkpoint") -> None:
+    """Fill a freshly built model from safetensors bytes, then freeze it (eval mode, no gradients).
+
+    The one gate every checkpoint passes (zoo models and encoder-decoders alike): a size limit,
+    then safetensors, which holds raw tensors and a JSON header, nothing executable, so nothing is
+    ever unpickled; then the same names and shapes as the model, float and finite everywhere."""
+    if len(weights) > MAX_CHECKPOINT_BYTES:
+        raise ValueError(f"{label} is {len(weights) / 2**20:.0f} MB; the limit is {MAX_CHECKPOINT_BYTES // 2**20} MB")
+    try:
+        tensors = load_safetensors_bytes(bytes(weights))
+    except (SafetensorError, ValueError, RuntimeError, OSError) as err:
+        raise ValueError(f"{label} is not a readable safetensors file (damaged or truncated?): {err}") from None
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    if missing or unexpected:
+        parts = ([f"missing {', '.join(missing[:4])}"] if missing else []) + \
+                ([f"unexpected {', '.join(unexpected[:4])}"] if unexpected else [])
+        raise ValueError(f"{label} does not match its config: {'; '.join(parts)}")
+    for key, tensor in tensors.items():
+        if tensor.shape != expected[key].shape:
+            raise ValueError(f"{label}: {key} has shape {tuple(tensor.shape)} but the config needs "
+                             f"{tuple(expected[key].shape)}")
+        if not tensor.is_floating_point() or not torch.isfinite(tensor).all():
+            raise ValueError(f"{label}: {key} holds non-finite or non-float values")
+    model.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+
+
+# ---------------------------------------------------------------------------------------------
+# writing
+
+
+def sidecar(meta: dict, **model_fields) -> dict:
+    """The JSON sidecar as written: the caller's metadata, the format tag, then what the model's
+    own class needs to rebuild it (config, vocabularies), which always wins over stale copies."""
+    return dict(meta, format=FORMAT, **model_fields)
+
+
+def state_dict_bytes(model: torch.nn.Module) -> bytes:
+    """The model's state_dict as safetensors bytes, tagged with FORMAT."""
+    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    return save_safetensors_bytes(state, metadata={"format": FORMAT})
+
+
+def save_state_dict(model: torch.nn.Module, name: str, meta: dict,
+                    directory: Path | None = None) -> tuple[Path, Path]:
+    """The one way a checkpoint reaches disk: NAME.safetensors (the model's state_dict) and
+    NAME.json (`meta`, the full sidecar as `sidecar` makes it). Returns both paths."""
+    weights_path, meta_path = paths(name, directory)
+    weights_path.parent.mkdir(parents=True, exist_ok=True)
+    weights_path.write_bytes(state_dict_bytes(model))
+    meta_path.write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return weights_path, meta_path
+
+
+# ---------------------------------------------------------------------------------------------
+# the RNNModel's checkpoints
+
+
+def load_checkpoint(weights: bytes, meta: bytes | dict, label: str = "checkpoint") -> RNNModel:
+    """Build a model from safetensors bytes and its JSON metadata, checking everything."""
+    meta = read_meta(meta, f"{label} metadata") if isinstance(meta, (bytes, bytearray)) else meta
+    try:
+        config = ModelConfig.from_dict(meta["config"])
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{label} metadata has an unusable config: {err}") from None
+    vocab = None
+    if meta.get("vocab") is not None:
+        try:
+            vocab = Vocab.from_json(meta["vocab"])
+        except ValueError as err:
+            raise ValueError(f"{label} metadata has an unusable vocabulary: {err}") from None
+    try:
+        model = RNNModel(config, vocab)
+    except ValueError as err:
+        raise ValueError(f"{label} metadata does not describe a model: {err}") from None
+    load_weights(model, weights, label)
+    model.meta = meta
+    return model
+
+
+def rnn_sidecar(model: RNNModel, meta: dict) -> dict:
+    """An RNNModel's sidecar: config and vocabulary are taken from the model itself."""
+    return sidecar(meta, config=model.config.to_dict(),
+                   vocab=model.vocab.to_json() if model.vocab is not None else None)
+
+
+def save(model: RNNModel, name: str, meta: dict, directory: Path | None = None) -> tuple[Path, Path]:
+    """Write NAME.safetensors and NAME.json (config and vocabulary are taken from the model)."""
+    return save_state_dict(model, name, rnn_sidecar(model, meta), directory)
+
+
+def to_bytes(model: RNNModel, meta: dict | None = None) -> tuple[bytes, bytes]:
+    """The same two files as `save`, in memory (for a download button)."""
+    full = rnn_sidecar(model, meta or getattr(model, "meta", {}))
+    return state_dict_bytes(model), json.dumps(full, ensure_ascii=False).encode("utf-8")

@@ -1,0 +1,51 @@
+"""The zoo's command line (`python -m explorer.zoo` runs it):
+
+    python -m explorer.zoo list                 # names, tasks, sizes and held-out metrics
+    python -m explorer.zoo build english-lstm   # retrain one from scratch (fixed seed)
+    python -m explorer.zoo build --all          # retrain every model
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from explorer.zoo.store import summary_rows
+from explorer.zoo.rebuild import build
+from explorer.zoo.recipes import recipe_names
+
+DESCRIPTION = "The pretrained zoo: list, load, save and rebuild the models the app opens on."
+
+
+def main(argv=None) -> int:
+    """Run one command; returns the exit status (0 done, 2 an unknown model)."""
+    parser = argparse.ArgumentParser(prog="python -m explorer.zoo", description=DESCRIPTION)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="print the pretrained models and their held-out metrics")
+    build_parser = sub.add_parser("build", help="retrain models from scratch with their fixed seeds")
+    build_parser.add_argument("names", nargs="*", help=f"any of: {', '.join(recipe_names())}")
+    build_parser.add_argument("--all", action="store_true", help="every recipe")
+    args = parser.parse_args(argv)
+    if args.command == "list":
+        rows = summary_rows()
+        if not rows:
+            print("no pretrained models found; build them with: python -m explorer.zoo build --all")
+            return 0
+        print(f"{'name':22s} {'task':10s} {'cell':5s} {'hidden':>6s} {'params':>8s}  held-out (test)")
+        for r in rows:
+            extra = f", {r['test_longer']:.4f} at 2x length" if "test_longer" in r else ""
+            print(f"{r['name']:22s} {r['task']:10s} {r['cell']:5s} {r['hidden']:6d} {r['parameters']:8d}  "
+                  f"{r['metric']} {r['test']:.4f} (baseline {r['baseline']:.4f}){extra}")
+        return 0
+    names = recipe_names() if args.all else args.names
+    if not names:
+        parser.error("name at least one model, or --all")
+    for name in names:
+        try:
+            model = build(name)
+        except ValueError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        test = model.meta["metrics"]["test"]
+        print(f"{name}: test {test['metric']} {test['value']:.4f} (baseline {test['baseline']['value']:.4f}), "
+              f"{model.meta['training_seconds']} s")
+    return 0

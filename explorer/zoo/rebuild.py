@@ -1,0 +1,112 @@
+"""Rebuilding a pretrained model from its recipe: train with the fixed seed, measure it on the
+held-out splits, save it with those metrics in its sidecar.
+
+    python -m explorer.zoo build english-lstm   # the same, from the command line
+
+A recipe of a registered kind (an encoder-decoder) is handed to that kind's own builder.
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from explorer import tasks
+from explorer.engine.models import RNNModel
+from explorer.training import train
+from explorer.zoo.checkpoint import save
+from explorer.zoo.kinds import kind_with_recipe
+from explorer.zoo.recipes import RECIPES, Recipe, recipe_names
+
+
+def make_task(recipe: Recipe):
+    """The task a recipe trains and is measured on, with the recipe's own settings."""
+    return tasks.get(recipe.task, **recipe.task_kwargs)
+
+
+def evaluate_recipe(model: RNNModel, recipe: Recipe, split: str = "test", batches: int = 40, seed: int = 1234) -> dict:
+    """The held-out metrics stored in the metadata (and re-checked by the tests on fewer batches)."""
+    task = make_task(recipe)
+    seq_len = recipe.seq_len or task.default_seq_len
+    scores = train.evaluate(model, task, split=split, batches=batches, batch_size=32, seq_len=seq_len, seed=seed)
+    result = {"split": split, "metric": task.metric_name, "value": scores["metric"], "loss": scores["loss"],
+              "seq_len": seq_len, "batches": batches, "seed": seed}
+    if recipe.eval_seq_len:  # generalisation to longer sequences than any seen in training
+        longer = train.evaluate(model, task, split=split, batches=batches, batch_size=32,
+                                seq_len=recipe.eval_seq_len, seed=seed)
+        result["longer"] = {"seq_len": recipe.eval_seq_len, "value": longer["metric"], "loss": longer["loss"]}
+    value, sentence = task.baseline()
+    result["baseline"] = {"value": value, "description": sentence}
+    return result
+
+
+def build(name: str, directory: Path | None = None, progress: bool = True) -> nn.Module:
+    """Train one recipe from scratch with its fixed seed, evaluate it, save it."""
+    kind = kind_with_recipe(name)
+    if kind is not None:  # an encoder-decoder: its own task and training loop
+        return kind.build(name, directory, progress)
+    recipe = RECIPES.get(name)
+    if recipe is None:
+        raise ValueError(f"no recipe named {name!r}; recipes: {', '.join(recipe_names())}")
+    torch.set_num_threads(1)  # batch work here is small; one thread keeps builds reproducible and polite
+    task = make_task(recipe)
+    config = train.config_for(task, cell=recipe.cell, hidden_size=recipe.hidden_size, num_layers=recipe.num_layers,
+                              bidirectional=recipe.bidirectional,
+                              input_mode=recipe.input_mode, embedding_size=recipe.embedding_size)
+    model = train.build_model(config, task.vocab, seed=recipe.seed)
+    settings = train.TrainSettings(optimizer="adam", lr=recipe.lr, batch_size=recipe.batch_size,
+                                   seq_len=recipe.seq_len or task.default_seq_len, clip=True,
+                                   clip_norm=recipe.clip_norm, seed=recipe.seed)
+    state = train.start(task, model, settings)
+    started = time.perf_counter()
+    chunk = 50
+    done = 0
+    while done < recipe.steps:
+        rows = train.train_steps(state, min(chunk, recipe.steps - done))
+        done += len(rows)
+        if progress:
+            progress_bar(name, done, recipe.steps, rows[-1]["loss"] if rows else float("nan"),
+                         time.perf_counter() - started)
+        if getattr(state, "stopped_reason", None):
+            raise RuntimeError(f"{name}: {state.stopped_reason}")
+    seconds = time.perf_counter() - started
+    if progress:
+        print(file=sys.stderr)
+    model.eval()
+    metrics = {"test": evaluate_recipe(model, recipe, "test"), "val": evaluate_recipe(model, recipe, "val")}
+    meta = {
+        "name": name,
+        "title": recipe.title,
+        "task": recipe.task,
+        "task_config": task.config(),
+        "task_title": task.title,
+        "cell": recipe.cell,
+        "recipe": asdict(recipe),
+        "seed": recipe.seed,
+        "steps": recipe.steps,
+        "training_seconds": round(seconds, 1),
+        "data_source": getattr(task, "source_description", task.title),
+        "parameters": model.num_parameters(),
+        "metrics": metrics,
+        "torch": torch.__version__,
+        "note": recipe.note,
+    }
+    save(model, name, meta, directory)
+    model.meta = json.loads(json.dumps(meta))
+    return model
+
+
+def progress_bar(name: str, done: int, total: int, loss: float, seconds: float) -> None:
+    """One line on stderr, rewritten in place: steps done, the last loss, speed and time left."""
+    width = 30
+    filled = int(width * done / total)
+    rate = done / seconds if seconds > 0 else 0.0
+    left = (total - done) / rate if rate > 0 else math.inf
+    print(f"\r{name:22s} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} loss {loss:.3f} "
+          f"{rate:5.1f} steps/s, {left:4.0f} s left", end="", file=sys.stderr, flush=True)

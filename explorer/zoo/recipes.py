@@ -1,0 +1,76 @@
+"""The RNNModel recipes: how each pretrained model is rebuilt from nothing (task, cell, size,
+optimizer budget, seed). `recipe_names` adds the recipes of every registered checkpoint kind
+(the encoder-decoders), in the order `python -m explorer.zoo build --all` builds them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from explorer.zoo.kinds import kind_recipe_names
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to rebuild one pretrained model from nothing."""
+
+    name: str
+    title: str
+    task: str
+    cell: str
+    hidden_size: int
+    steps: int  # optimizer steps; the English trio shares one budget so they compare fairly
+    lr: float = 3e-3
+    batch_size: int = 32
+    seq_len: int | None = None  # None: the task's default
+    clip_norm: float = 1.0  # clipping on for every zoo model: the classic remedy for exploding gradients
+    num_layers: int = 1
+    bidirectional: bool = False  # a second chain reads the sequence backwards (the Stacked & bidirectional page)
+    input_mode: str | None = None  # None: embedding for text, real values otherwise
+    embedding_size: int = 32
+    task_kwargs: dict = field(default_factory=dict)
+    seed: int = 0
+    eval_seq_len: int | None = None  # brackets: test on sequences longer than the training ones
+    note: str = ""
+
+
+RECIPES: dict[str, Recipe] = {r.name: r for r in [
+    Recipe("english-lstm", "LSTM on English prose", "english", "lstm", 128, steps=3000,
+           note="the default model of the Inspect page"),
+    Recipe("english-gru", "GRU on English prose", "english", "gru", 128, steps=3000),
+    Recipe("english-rnn", "SimpleRNN on English prose", "english", "rnn", 128, steps=3000),
+    Recipe("english-rnn-matched", "SimpleRNN on English prose, as many parameters as english-lstm",
+           "english", "rnn", 256, steps=3000),
+    Recipe("english-gru-matched", "GRU on English prose, as many parameters as english-lstm",
+           "english", "gru", 150, steps=3000),
+    Recipe("python-lstm", "LSTM on Python source (the standard library)", "python", "lstm", 256, steps=4000,
+           lr=2e-3, seq_len=128, note="where quote, bracket and indentation units appear"),
+    Recipe("adding-lstm", "LSTM on the adding problem, T=100", "adding", "lstm", 64, steps=3000, lr=3e-3,
+           batch_size=64, seq_len=100),
+    Recipe("adding-rnn", "SimpleRNN on the adding problem, T=100", "adding", "rnn", 64, steps=3000, lr=1e-3,
+           batch_size=64, seq_len=100, note="fails where the LSTM succeeds: the classic gap"),
+    Recipe("brackets-lstm", "LSTM counting bracket depth", "brackets", "lstm", 32, steps=1500, lr=5e-3,
+           seq_len=64, eval_seq_len=128),
+    Recipe("sentiment-gru", "GRU reading a sentence for its sentiment", "sentiment", "gru", 64, steps=1500),
+    Recipe("count-lstm", "LSTM counting down from one digit (one-to-many)", "count", "lstm", 32, steps=800,
+           lr=1e-2),
+    Recipe("series-lstm", "LSTM forecasting a synthetic seasonal series", "series", "lstm", 32, steps=1500,
+           lr=3e-3, task_kwargs={"source": "synthetic", "window": 24, "horizon": 6}),
+    Recipe("brackets-rnn", "SimpleRNN (Elman) counting bracket depth", "brackets", "rnn", 32, steps=1500, lr=5e-3,
+           seq_len=64, eval_seq_len=128, note="feeds back its hidden state; compare brackets-jordan"),
+    Recipe("brackets-jordan", "Jordan network counting bracket depth", "brackets", "jordan", 32, steps=1500, lr=5e-3,
+           seq_len=64, eval_seq_len=128, note="feeds back its previous output (the depth it predicted)"),
+    Recipe("sentiment-bigru", "2-layer bidirectional GRU reading a sentence for its sentiment", "sentiment", "gru", 32,
+           steps=1500, num_layers=2, bidirectional=True, note="compare sentiment-gru: one layer, forward only"),
+    Recipe("english-rnn-onehot", "SimpleRNN on English prose, one-hot input", "english", "rnn", 128, steps=3000,
+           input_mode="onehot", note="english-rnn trained on one-hot characters instead of an embedding"),
+    Recipe("airline-lstm", "LSTM forecasting airline passengers, each window relative to its last month", "series",
+           "lstm", 32, steps=1500, lr=1e-3, task_kwargs={"source": "airline", "window": 12, "horizon": 1,
+                                                         "relative": True},
+           note="reads log(value / last value of the window), so the test years' new heights are no surprise; "
+                "hidden size, steps and lr picked on the validation months"),
+]}
+
+
+def recipe_names() -> list[str]:
+    """Every model the zoo can rebuild: the RNNModel recipes, then the other kinds' (encoder-decoders)."""
+    return [*RECIPES, *kind_recipe_names()]

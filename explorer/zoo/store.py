@@ -1,0 +1,62 @@
+"""The models on disk: which are there, what each is, and opening one by name.
+
+A folder of checkpoints (pretrained/ unless another `directory` is given) is read through
+explorer.zoo.checkpoint; a sidecar that names a registered kind (explorer.zoo.kinds) is opened
+by that kind's loader, any other by the RNNModel's.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from torch import nn
+
+from explorer.zoo.checkpoint import ZOO_DIR, load_checkpoint, paths, read_meta
+from explorer.zoo.kinds import kind_of
+from explorer.zoo.recipes import recipe_names
+
+
+def available(directory: Path | None = None) -> list[str]:
+    """Names of the pretrained models whose weights and metadata are both on disk, in recipe order."""
+    names = recipe_names()
+    found = [n for n in names if all(p.exists() for p in paths(n, directory))]
+    extra = sorted(p.stem for p in Path(directory or ZOO_DIR).glob("*.json")
+                   if p.stem not in names and paths(p.stem, directory)[0].exists())
+    return found + extra
+
+
+def info(name: str, directory: Path | None = None) -> dict:
+    """A model's metadata without loading its weights (for tables and pickers)."""
+    _, meta_path = paths(name, directory)
+    if not meta_path.exists():
+        raise ValueError(f"no pretrained model named {name!r}; available: {', '.join(available(directory)) or 'none'}")
+    return read_meta(meta_path.read_bytes(), meta_path.name)
+
+
+def load(name: str, directory: Path | None = None) -> nn.Module:
+    """A ready model in eval mode with gradients off, carrying `.meta` (task, cell, vocabulary,
+    training settings, held-out metrics): an RNNModel, or the model of a registered kind (an
+    encoder-decoder). Callers that train must copy it first."""
+    weights_path, meta_path = paths(name, directory)
+    if not weights_path.exists() or not meta_path.exists():
+        raise ValueError(f"no pretrained model named {name!r}; available: {', '.join(available(directory)) or 'none'}"
+                         f" (rebuild with: python -m explorer.zoo build {name})")
+    meta_raw = meta_path.read_bytes()
+    kind = kind_of(read_meta(meta_raw, meta_path.name))
+    loader = kind.load_checkpoint if kind is not None else load_checkpoint
+    return loader(weights_path.read_bytes(), meta_raw, weights_path.name)
+
+
+def summary_rows(directory: Path | None = None) -> list[dict]:
+    """One row per pretrained model: name, task, cell, size, held-out metric, baseline."""
+    rows = []
+    for name in available(directory):
+        meta = info(name, directory)
+        test = meta.get("metrics", {}).get("test", {})
+        row = {"name": name, "task": meta.get("task"), "cell": meta.get("cell"),
+               "hidden": meta["config"]["hidden_size"], "layers": meta["config"]["num_layers"],
+               "parameters": meta.get("parameters"), "metric": test.get("metric"),
+               "test": test.get("value"), "baseline": test.get("baseline", {}).get("value")}
+        if "longer" in test:
+            row["test_longer"] = test["longer"].get("value")
+        rows.append(row)
+    return rows
