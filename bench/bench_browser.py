@@ -348,15 +348,17 @@ def main():
             trained = []
             for p in train_tabs:
                 try:
-                    trained.append(int(re.findall(r"\d[\d,]*", p.locator("[data-testid='stMetric']").first.inner_text())[0]
+                    trained.append(int(re.findall(r"\d[\d,]*",
+                                                  p.locator("[data-testid='stMetric']").first.inner_text())[0]
                                        .replace(",", "")))
                 except Exception:  # noqa: BLE001
                     trained.append(-1)
             after = rss_mb(server.pid)
             exceptions = sum(p.locator("[data-testid='stException']").count() for p in train_tabs + inspect_tabs)
             p95 = statistics.quantiles(redraws, n=20)[-1] if len(redraws) >= 20 else max(redraws, default=float("nan"))
-            print(f"load: {sessions} sessions training + typing for {args.train_seconds:.0f} s: {len(redraws)} redraws, "
-                  f"p95 {p95:.2f} s (target < 2 s), {len(errors)} errors, {exceptions} exception boxes", flush=True)
+            print(f"load: {sessions} sessions training + typing for {args.train_seconds:.0f} s: "
+                  f"{len(redraws)} redraws, p95 {p95:.2f} s (target < 2 s), "
+                  f"{len(errors)} errors, {exceptions} exception boxes", flush=True)
             print(f"  CPU while it ran (2 cores = 200%): server {busy[0]:.0f}%, Chromium {busy[1]:.0f}% "
                   "(16 tabs of 8 users in one browser on the server's machine)", flush=True)
             print("  redraw times (s), in order: " + " ".join(f"{t:.1f}" for t in redraws), flush=True)
@@ -370,8 +372,8 @@ def main():
                   flush=True)
             for error in errors[:10]:
                 print(f"  error: {error}", flush=True)
-            print(f"sessions: {len(last_tag) - mixed} of {len(last_tag)} Inspect tabs show their own text and no other's; "
-                  f"steps trained per Train tab: {trained}", flush=True)
+            print(f"sessions: {len(last_tag) - mixed} of {len(last_tag)} Inspect tabs show their own text "
+                  f"and no other's; steps trained per Train tab: {trained}", flush=True)
             print(f"server RSS: {before:.0f} MB before, {after:.0f} MB after {sessions} training sessions = "
                   f"{(after - before) / sessions:.0f} MB each (target < 150 MB)", flush=True)
             for p in train_tabs:  # best effort: a saturated machine may not answer in time

@@ -24,8 +24,8 @@ torch.set_num_threads(int(os.environ.get("RNN_EXPLORER_THREADS", 1)))
 
 import explorer  # noqa: E402
 from explorer import ModelConfig, RNNModel, zoo  # noqa: E402
-from explorer.tasks import get as get_task  # noqa: E402
 from explorer.app.catalog import ZOO_ENV  # noqa: E402
+from explorer.tasks import get as get_task  # noqa: E402
 
 SENTENCE = 'And he said, "Behold (the) everlasting covenant" unto them, and (they) went out. '
 

@@ -47,7 +47,8 @@ def bare_loop(model, optimizer, task, generator, settings, n, losses):
 
 def bench(task_name, cell, hidden, batch_size, seq_len):
     task = tasks.get(task_name)
-    settings = TrainSettings(optimizer="adam", lr=3e-3, batch_size=batch_size, seq_len=seq_len, clip=True, clip_norm=1.0, seed=0)
+    settings = TrainSettings(optimizer="adam", lr=3e-3, batch_size=batch_size, seq_len=seq_len,
+                             clip=True, clip_norm=1.0, seed=0)
     model = build_model(config_for(task, cell=cell, hidden_size=hidden), task.vocab, seed=0)
     state = start(task, copy.deepcopy(model), settings)
     bare_model = copy.deepcopy(model).train()

@@ -4,8 +4,9 @@ import streamlit as st
 
 from explorer import figures
 from explorer.analysis import internals
-from explorer.figures import panels
 from explorer.app import caches, catalog, draw, frame, pickers, textbox, urlstate
+from explorer.figures import panels
+
 frame.require_frame(__file__)
 
 MAX_COMPARE_TEXT = 5000  # characters traced by each model; the rest stays in the box
@@ -20,7 +21,8 @@ if not catalog.picker_models():
     st.stop()
 set_name, names = pickers.model_set_picker()
 url = {"set": set_name, "models": ",".join(names) if set_name == "custom" else None}
-catalog.note_headless(names, "it has no surprise or guesses to draw (those rows appear only when every model has them).")
+catalog.note_headless(names, "it has no surprise or guesses to draw "
+                             "(those rows appear only when every model has them).")
 
 urlstate.param_default("text", textbox.DEFAULT_TEXT["english"])
 urlstate.keep_across_pages("text")
@@ -94,8 +96,9 @@ st.caption(f"Units ordered by {order_by} of each model's own hidden state; blue 
 if all(tr.loss is not None for tr in traces.values()):
     st.header("Surprise at each character")
     top = max(float(np.nanmax(tr.loss[start:stop], initial=0.0)) for tr in traces.values()) / figures.LN2  # bits
+    # one scale: every strip gets the same max_bits
     strips = [figures.loss_strip(tokens=tokens, loss=tr.loss[start:stop], start=start, max_bits=max(1.0, top * 1.05),
-                                 title=f"{catalog.describe_model(name)}: bits spent on each next character")  # one scale
+                                 title=f"{catalog.describe_model(name)}: bits spent on each next character")
               for name, tr in traces.items()]
     draw.plot(panels.stack(strips), key="loss")
 
@@ -126,4 +129,5 @@ if saturation:
 
 urlstate.set_url(**url, order=order_by)
 if url["text"] is None:
-    st.caption(f"This text is longer than {urlstate.MAX_URL_TEXT:,} characters, so a link to this view does not carry it.")
+    st.caption(f"This text is longer than {urlstate.MAX_URL_TEXT:,} characters, "
+               f"so a link to this view does not carry it.")

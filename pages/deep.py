@@ -2,9 +2,10 @@
 import streamlit as st
 
 from explorer import figures
-from explorer.figures import diagram
 from explorer.analysis import family
 from explorer.app import caches, catalog, draw, frame, textbox, urlstate
+from explorer.figures import diagram
+
 frame.require_frame(__file__)
 
 TASKS = ("sentiment", "brackets", "english", "python")  # tasks whose models read characters you can type

@@ -2,9 +2,10 @@
 import streamlit as st
 
 from explorer import figures
-from explorer.figures import diagram
 from explorer.analysis import family
 from explorer.app import catalog, draw, frame, urlstate
+from explorer.figures import diagram
+
 frame.require_frame(__file__)
 
 EMBEDDED, ONEHOT = "english-rnn", "english-rnn-onehot"  # same recipe, only the input stage differs
@@ -40,7 +41,8 @@ st.dataframe(rows, hide_index=True)
 st.caption("Held-out bits per character on the test split, measured when each model was built (lower is better; "
            "the baseline is the unigram entropy).")
 
-shared = set(models[ONEHOT].vocab.itos[1:])  # the same corpus gives both the same vocabulary; the unknown token is left out
+# the same corpus gives both the same vocabulary; the unknown token is left out
+shared = set(models[ONEHOT].vocab.itos[1:])
 chars = [c for c in models[EMBEDDED].vocab.itos[1:] if c in shared]
 
 

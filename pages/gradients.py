@@ -3,9 +3,9 @@ import numpy as np
 import streamlit as st
 
 from explorer import figures
-from explorer.figures import panels
-from explorer.app import caches, catalog, draw, fanout, frame, pickers, textbox, urlstate
 from explorer.analysis.internals import JACOBIAN_CHARS
+from explorer.app import caches, catalog, draw, fanout, frame, pickers, textbox, urlstate
+from explorer.figures import panels
 from explorer.training.clipping import clipping_lab
 
 frame.require_frame(__file__)
@@ -147,7 +147,8 @@ st.caption(f"The loss: {described}. Each curve is the Euclidean norm of the tota
 st.header("|dL/dh_t| per unit" + (" and |dL/dc_t| (LSTM)" if any(r["grads"].dc is not None for r in results.values())
                                    else ""))
 max_layers = max(r["grads"].dh.shape[0] for r in results.values())
-urlstate.param_default("layer", max_layers - 1, parse=int, valid=lambda v: 0 <= v < max_layers, what=f"0 to {max_layers - 1}")
+urlstate.param_default("layer", max_layers - 1, parse=int, valid=lambda v: 0 <= v < max_layers,
+                       what=f"0 to {max_layers - 1}")
 urlstate.keep_in_range("layer", range(max_layers), max_layers - 1)
 layer = st.selectbox("Layer", range(max_layers), key="layer", persist_state="session", disabled=max_layers == 1)
 max_size = max(r["grads"].dh.shape[-1] for r in results.values())
@@ -161,7 +162,8 @@ for name, r in results.items():
     if g.dc is not None:
         heatmaps.append(figures.log_heatmap(values=g.dc[at, 0], tokens=tokens, value_name="|dL/dc|",
                                             max_columns=columns, height=320,
-                                            title=f"{catalog.describe_model(name)}: |dL/dc_t| (cell state), layer {at}"))
+                                            title=f"{catalog.describe_model(name)}: |dL/dc_t| (cell state), "
+                                                  f"layer {at}"))
 draw.plot(panels.stack(heatmaps), key="per-unit")  # one figure, one time axis: zoom one model, see them all
 st.caption("Log colour scale (powers of ten). The LSTM's cell state is a \"constant error carousel\" "
            "(Hochreiter & Schmidhuber 1997): dL/dc_{t-1} = f_t ⊙ dL/dc_t + …, so where the forget gate stays "
@@ -233,6 +235,7 @@ for name, values in fanout.each_model(lambda n: caches.saliency(n, used, int(ste
 
 urlstate.set_url(**url, layer=layer if max_layers > 1 else None, step=step)
 if url["text"] is None:
-    st.caption(f"This text is longer than {urlstate.MAX_URL_TEXT:,} characters, so a link to this view does not carry it.")
+    st.caption(f"This text is longer than {urlstate.MAX_URL_TEXT:,} characters, "
+               f"so a link to this view does not carry it.")
 
 clipping_section()

@@ -55,7 +55,8 @@ with left:
 with right:
     st.subheader("GRU")
     st.latex(cells.equations(cells.gru_step))
-    st.page_link("pages/inspect.py", label="See a GRU's gates live", icon=":material/biotech:", query_params={"model": "english-gru"})
+    st.page_link("pages/inspect.py", label="See a GRU's gates live", icon=":material/biotech:",
+                 query_params={"model": "english-gru"})
     st.subheader("LSTM")
     st.latex(cells.equations(cells.lstm_step))
     st.page_link("pages/inspect.py", label="See an LSTM's gates and cell state live", icon=":material/biotech:",

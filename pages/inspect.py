@@ -4,10 +4,9 @@ import streamlit as st
 
 from explorer import figures
 from explorer.analysis import internals
-from explorer.figures import diagram
-from explorer.figures import house
-from explorer.figures import panels
 from explorer.app import caches, catalog, draw, frame, pickers, textbox, urlstate
+from explorer.figures import diagram, house, panels
+
 frame.require_frame(__file__)
 
 st.title("Inspect")
@@ -171,7 +170,8 @@ urlstate.set_url(model=name, text=url_view["text"], layer=layer, dir=direction, 
            color=color_by, show=",".join(show), step=step, unrolled=int(st.session_state["unrolled"]) or None,
            flow=",".join(map(str, st.session_state["flow"])) if tr.cell is not None else None)
 if url_view["text"] is None:
-    st.caption(f"This text is longer than {urlstate.MAX_URL_TEXT:,} characters, so a link to this view does not carry it.")
+    st.caption(f"This text is longer than {urlstate.MAX_URL_TEXT:,} characters, "
+               f"so a link to this view does not carry it.")
 
 # -- downloads --
 st.subheader("Downloads")

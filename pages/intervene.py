@@ -7,6 +7,7 @@ import streamlit as st
 from explorer import figures
 from explorer.analysis import intervene
 from explorer.app import caches, catalog, draw, frame, pickers, textbox, urlstate
+
 frame.require_frame(__file__)
 
 MAX_STEPS = 2000  # the changed run is a Python loop over steps, twice per view: keep it interactive
@@ -161,4 +162,5 @@ if cmp.has_guesses:
     url_view["after"] = at
 urlstate.set_url(**url_view)
 if url_text is None:
-    st.caption(f"This text is longer than {urlstate.MAX_URL_TEXT:,} characters, so a link to this view does not carry it.")
+    st.caption(f"This text is longer than {urlstate.MAX_URL_TEXT:,} characters, "
+               f"so a link to this view does not carry it.")

@@ -2,9 +2,10 @@
 import streamlit as st
 
 from explorer import figures
-from explorer.figures import diagram
 from explorer.analysis import family
 from explorer.app import caches, catalog, draw, frame, textbox, urlstate
+from explorer.figures import diagram
+
 frame.require_frame(__file__)
 
 ELMAN, JORDAN = "brackets-rnn", "brackets-jordan"  # same task, hidden size, steps and learning rate

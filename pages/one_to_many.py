@@ -2,10 +2,11 @@
 import streamlit as st
 
 from explorer import figures
-from explorer.figures import diagram
-from explorer.figures.diagram import DIAGRAM_STEPS
 from explorer.analysis import shapes
 from explorer.app import catalog, draw, frame, pickers, textbox, urlstate
+from explorer.figures import diagram
+from explorer.figures.diagram import DIAGRAM_STEPS
+
 frame.require_frame(__file__)
 
 st.title("One-to-many")

@@ -4,6 +4,7 @@ import streamlit as st
 
 from explorer import figures, seq2seq
 from explorer.app import catalog, draw, frame, pickers, urlstate
+
 frame.require_frame(__file__)
 
 MAX_SOURCE = 200  # characters; a date in words is under 70

@@ -3,10 +3,11 @@ import numpy as np
 import streamlit as st
 
 from explorer import figures
-from explorer.figures import diagram
-from explorer.figures.diagram import DIAGRAM_STEPS
 from explorer.analysis import shapes
 from explorer.app import catalog, draw, frame, pickers, textbox, urlstate
+from explorer.figures import diagram
+from explorer.figures.diagram import DIAGRAM_STEPS
+
 frame.require_frame(__file__)
 
 SHOWN = "_series_shown"  # session_state: (source, model) of the last run, to reset the knobs on a switch

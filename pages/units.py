@@ -4,10 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from explorer import figures, trace
-from explorer.analysis import probes
-from explorer.app import caches, catalog, draw, frame, pickers, textbox, urlstate
-from explorer.analysis import units
+from explorer.analysis import probes, units
 from explorer.analysis.probes import FEATURES, REGEX, ProbeError
+from explorer.app import caches, catalog, draw, frame, pickers, textbox, urlstate
 
 frame.require_frame(__file__)
 
@@ -40,7 +39,8 @@ url = {"model": name, "text": text if len(text) <= urlstate.MAX_URL_TEXT else No
 # -- the corpus sample: held-out text for pretrained models, pasted text for your own --
 pretrained = not catalog.is_user_model(name) and task in catalog.TEXT_TASKS
 if pretrained:
-    urlstate.param_default("sample", 3000, parse=int, valid=lambda v: v in SAMPLE_SIZES, what=", ".join(map(str, SAMPLE_SIZES)))
+    urlstate.param_default("sample", 3000, parse=int, valid=lambda v: v in SAMPLE_SIZES,
+                           what=", ".join(map(str, SAMPLE_SIZES)))
     chars = st.sidebar.select_slider("Corpus sample (characters)", SAMPLE_SIZES, key="sample",
                                      persist_state="session",
                                      help="Held-out text of the model's corpus, traced once and kept for every view.")
@@ -135,7 +135,8 @@ if view == "probe":
     urlstate.param_default("rank", 1, parse=int, valid=lambda v: 1 <= v <= TOP, what=f"1 to {TOP}")
     urlstate.keep_in_range("rank", range(1, len(rows) + 1), 1)
     rank = st.selectbox("Unit to show", range(1, len(rows) + 1), key="rank", persist_state="session",
-                        format_func=lambda k: f"#{k}: {series.name(ranking.order[k - 1])}, r = {ranking.r[ranking.order[k - 1]]:+.3f}")
+                        format_func=lambda k: f"#{k}: {series.name(ranking.order[k - 1])}, "
+                                              f"r = {ranking.r[ranking.order[k - 1]]:+.3f}")
     url["rank"] = rank
     column = ranking.order[rank - 1]
     quantity, layer = str(series.quantity[column]), int(series.layer[column])
@@ -179,14 +180,16 @@ elif view == "match":
     url.update(mq=quantity, threshold=threshold, stretch=f"{start}-{stop}")
     if stop <= start:
         finish("Select a stretch at least one character long.")
-    draw.markup(figures.units.stretch_html(tokens=tokens, start=start, stop=stop, context=steps, label="Your selection"))
+    draw.markup(figures.units.stretch_html(tokens=tokens, start=start, stop=stop, context=steps,
+                                           label="Your selection"))
     chosen = typed.select(quantity)
     on = units.units_on(chosen.values, start, stop, threshold)
     if not on.size:
         finish(f"No {figures.quantity_name(quantity)} unit is on (mean above {threshold:g}) over this stretch; "
                "lower the threshold or select another stretch.", error=False)
     st.write(f"**{on.size}** of {chosen.values.shape[1]} {figures.quantity_name(quantity)} units are on here: "
-             + ", ".join(chosen.name(c).split(",")[0].split(" ", 1)[1] for c in on[:20]) + (" …" if on.size > 20 else ""))
+             + ", ".join(chosen.name(c).split(",")[0].split(" ", 1)[1] for c in on[:20])
+             + (" …" if on.size > 20 else ""))
     matches = units.match_stretches(series.select(quantity).values, on, stop - start, threshold, top=5)
     st.subheader("Where the same units are on in the corpus sample")
     for k, m in enumerate(matches, 1):

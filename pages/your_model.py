@@ -4,9 +4,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from explorer.zoo import your_model
 from explorer.app import catalog, frame, urlstate
 from explorer.engine.vocab import UNKNOWN
+from explorer.zoo import your_model
 
 frame.require_frame(__file__)
 

@@ -113,7 +113,8 @@ def test_no_module_imports_another_modules_private_names():
     for path in PACKAGE.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("explorer"):
-                private += [f"{module_name(path)}: {node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
+                private += [f"{module_name(path)}: {node.module}.{a.name}"
+                            for a in node.names if a.name.startswith("_")]
     assert not private, private
 
 

@@ -84,8 +84,9 @@ def equation_values(model, trace: Trace, *, layer: int, direction: int, step: in
         gates[name] = float(trace.gates[name][layer, direction, step, unit])
     for name, (from_x, from_h) in parts.items():
         pre[name] = from_x + (gates["r"] * from_h if name == "n" else from_h)
-    out = {"cell_type": kind, "nonlinearity": trace.nonlinearity, "parts": parts, "pre": pre, "gates": gates, "h_prev": float(h_prev[unit]),
-           "h": float(trace.hidden[layer, direction, step, unit]), "step": step, "unit": unit}
+    out = {"cell_type": kind, "nonlinearity": trace.nonlinearity, "parts": parts, "pre": pre, "gates": gates,
+           "h_prev": float(h_prev[unit]), "h": float(trace.hidden[layer, direction, step, unit]),
+           "step": step, "unit": unit}
     if kind == "lstm":
         out["c_prev"] = float(trace.previous("cell", layer, direction)[step, unit])
         out["c"] = float(trace.cell[layer, direction, step, unit])

@@ -271,7 +271,8 @@ def _stacked(rnn, kind: str, x: torch.Tensor, interventions) -> dict:
                 torch.stack(cs, out=cell[layer, d])
         layer_input = hidden[layer].permute(1, 0, 2).reshape(steps, dirs * size)  # (T, D*H), torch's output layout
     zeros = torch.zeros(layers, dirs, size, **new)
-    return {"kind": kind, "nonlinearity": getattr(rnn, "nonlinearity", None), "x": x, "output": layer_input, "hidden": hidden, "gates": gates, "cell": cell,
+    return {"kind": kind, "nonlinearity": getattr(rnn, "nonlinearity", None), "x": x, "output": layer_input,
+            "hidden": hidden, "gates": gates, "cell": cell,
             "h0": zeros, "c0": zeros if kind == "lstm" else None}
 
 
@@ -289,7 +290,8 @@ def _jordan(rnn, x: torch.Tensor, interventions) -> dict:
         pre[t] = input_part[t] + F.linear(fed_back, rnn.weight_hh_l0, rnn.bias_hh_l0)
         hidden[t] = _fill(act(pre[t]), _active(ablations, t), 0.0)
         y = outputs[t] = rnn.readout(hidden[t])
-    return {"kind": "jordan", "nonlinearity": rnn.nonlinearity, "x": x, "output": hidden, "hidden": hidden[None, None], "gates": pre[None, None],
+    return {"kind": "jordan", "nonlinearity": rnn.nonlinearity, "x": x, "output": hidden,
+            "hidden": hidden[None, None], "gates": pre[None, None],
             "cell": None, "h0": torch.zeros(1, 1, size, **new), "c0": None, "layers": [[{"y": outputs}]]}
 
 

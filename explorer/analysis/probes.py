@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from explorer.tasks.char_corpus import corpus_text, split_bounds
 from explorer.engine.trace import Trace
+from explorer.tasks.char_corpus import corpus_text, split_bounds
 
 MAX_PATTERN = 200  # characters of a regex: enough for any sensible probe
 MAX_REGEX_TEXT = 50_000  # characters a regex runs over (typed text + corpus sample)

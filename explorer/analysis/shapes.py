@@ -16,10 +16,10 @@ import torch
 
 from explorer import tasks
 from explorer.engine.models import RNNModel
+from explorer.engine.trace import GATE_NAMES, Trace, trace
 from explorer.tasks import sentiment as sentiment_task
 from explorer.tasks.count import BLANK, countdown
 from explorer.tasks.series import SeriesTask
-from explorer.engine.trace import GATE_NAMES, Trace, trace
 
 
 def models_of_task(names: list[str], info, task: str) -> list[str]:

@@ -19,7 +19,8 @@ from explorer.analysis.probes import ProbeError, bracket_depth, inside_quotes, k
 def units_on(values: np.ndarray, start: int, stop: int, threshold: float) -> np.ndarray:
     """Indices of the columns of values [T, N] whose mean over steps [start, stop) exceeds `threshold`."""
     if not 0 <= start < stop <= values.shape[0]:
-        raise ProbeError(f"Choose a stretch inside the text: steps {start}–{stop - 1} are not in 0–{values.shape[0] - 1}.")
+        raise ProbeError(f"Choose a stretch inside the text: steps {start}–{stop - 1} "
+                         f"are not in 0–{values.shape[0] - 1}.")
     return np.flatnonzero(values[start:stop].mean(axis=0) > threshold)
 
 

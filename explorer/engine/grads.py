@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from explorer.engine.models import RNNModel, last_step_features
-from explorer.engine.trace import Trace, default_targets, forward_internals, model_inputs, trace_with_head, to_trace
+from explorer.engine.trace import Trace, default_targets, forward_internals, model_inputs, to_trace, trace_with_head
 
 
 @dataclass

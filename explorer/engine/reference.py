@@ -83,7 +83,7 @@ def _unrolled_jordan(rnn: JordanRNN, x, offset):
 def autograd_bptt(rnn: nn.Module, x: torch.Tensor, loss_fn) -> tuple[dict, dict]:
     """(dL/dh_t, dL/dc_t) for every (layer, direction), by autograd through the unrolled graph."""
     dirs = 2 if getattr(rnn, "bidirectional", False) else 1
-    keys = [(l, d) for l in range(rnn.num_layers) for d in range(dirs)]
+    keys = [(layer, d) for layer in range(rnn.num_layers) for d in range(dirs)]
 
     def zeros():
         return {k: torch.zeros(x.shape[0], rnn.hidden_size, dtype=x.dtype, requires_grad=True) for k in keys}

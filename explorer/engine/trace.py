@@ -221,8 +221,8 @@ def forward_internals(rnn: nn.Module, x: torch.Tensor, state=None) -> dict:
         h0, c0, y0 = _initial_states(rnn, kind, state, weight.dtype, weight.device)
         if kind == "jordan":
             found = _jordan_internals(rnn, x, y0)
-            return {"kind": kind, "nonlinearity": rnn.nonlinearity, "x": x, "output": found["h"], "hidden": found["h"][None, None],
-                    "gates": found["gates"]["pre"][None, None], "cell": None,
+            return {"kind": kind, "nonlinearity": rnn.nonlinearity, "x": x, "output": found["h"],
+                    "hidden": found["h"][None, None], "gates": found["gates"]["pre"][None, None], "cell": None,
                     "h0": torch.zeros(1, 1, size, **new), "c0": None, "y0": y0, "layers": [[found]]}
         gate_count = len(GATE_NAMES[kind])
         hidden = torch.empty(layers_n, dirs, steps, size, **new)
@@ -246,7 +246,8 @@ def forward_internals(rnn: nn.Module, x: torch.Tensor, state=None) -> dict:
             layers.append(per_direction)
             layer_input = out
     shape = (layers_n, dirs, size)
-    return {"kind": kind, "nonlinearity": getattr(rnn, "nonlinearity", None), "x": x, "output": layer_input, "hidden": hidden, "gates": gates, "cell": cell,
+    return {"kind": kind, "nonlinearity": getattr(rnn, "nonlinearity", None), "x": x, "output": layer_input,
+            "hidden": hidden, "gates": gates, "cell": cell,
             "h0": h0.reshape(shape), "c0": c0.reshape(shape) if c0 is not None else None, "layers": layers}
 
 

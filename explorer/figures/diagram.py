@@ -88,7 +88,8 @@ def layout(config: ModelConfig, steps: int = 4, tokens=None) -> tuple[list[Node]
     if not 1 <= steps <= MAX_STEPS:
         raise ValueError(f"the diagram shows 1 to {MAX_STEPS} steps; got {steps}")
     directions, layers = config.directions, config.num_layers
-    per_step = config.head == "per_step" or config.cell == "jordan"  # a Jordan net computes y_t at every step to feed it back
+    # a Jordan net computes y_t at every step to feed it back
+    per_step = config.head == "per_step" or config.cell == "jordan"
     nodes: list[Node] = []
     edges: list[Edge] = []
     enc_label, enc_hover = _encoding(config)
@@ -116,7 +117,8 @@ def layout(config: ModelConfig, steps: int = 4, tokens=None) -> tuple[list[Node]
             if config.cell != "jordan":
                 before = t + 1 if d else t - 1
                 if 0 <= before < steps:
-                    edges.append(Edge(f"h l{layer} d{d} t{before}", f"h l{layer} d{d} t{t}", "backward" if d else "recurrent"))
+                    edges.append(Edge(f"h l{layer} d{d} t{before}", f"h l{layer} d{d} t{t}",
+                                      "backward" if d else "recurrent"))
         last = layers - 1
         if per_step:
             if config.bidirectional:
@@ -125,7 +127,8 @@ def layout(config: ModelConfig, steps: int = 4, tokens=None) -> tuple[list[Node]
                                   f"[h→_{t} (read x_0..x_{t}); h←_{t} (read x_{t}..x_T-1)]"))
                 edges += [Edge(f"h l{last} d{d} t{t}", f"c t{t}", "concat") for d in range(2)]
             head_in = f"c t{t}" if config.bidirectional else f"h l{last} d0 t{t}"
-            out_hover = (f"y_{t} = W_ho h_{t} + b_ho (weight_ho_l0), fed back at step {t + 1}" if config.cell == "jordan"
+            out_hover = (f"y_{t} = W_ho h_{t} + b_ho (weight_ho_l0), fed back at step {t + 1}"
+                         if config.cell == "jordan"
                          else f"y_{t} = head(…): {config.output_size} output(s) at step {t}")
             nodes.append(Node(f"y t{t}", "output", f"y<sub>{t}</sub>", t, out_row, out_hover))
             edges.append(Edge(head_in, f"y t{t}", "head"))
@@ -136,7 +139,8 @@ def layout(config: ModelConfig, steps: int = 4, tokens=None) -> tuple[list[Node]
         if config.bidirectional:
             nodes.append(Node("c last", "concat", "[h→<sub>T-1</sub>;h←<sub>0</sub>]", end, concat_row,
                               f"what the many-to-one head reads: the forward state after the last step and the "
-                              f"backward state at step 0 (it has read the whole sequence backwards), {2 * width} numbers"))
+                              f"backward state at step 0 (it has read the whole sequence backwards), "
+                              f"{2 * width} numbers"))
             edges += [Edge(f"h l{layers - 1} d0 t{steps - 1}", "c last", "concat"),
                       Edge(f"h l{layers - 1} d1 t0", "c last", "concat")]
         nodes.append(Node("y last", "output", "y", end, out_row,
@@ -185,7 +189,8 @@ def unrolled(config: ModelConfig, steps: int = 4, *, tokens=None, title: str | N
         hoverinfo="text"))
     for kind in dict.fromkeys(e.kind for e in edges):  # a legend entry per kind of arrow drawn
         color, dash, text = EDGE_STYLES[kind]
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=text, line=dict(color=color, dash=dash, width=2)))
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=text,
+                                 line=dict(color=color, dash=dash, width=2)))
     rows = max(n.y for n in nodes) + 1
     columns = max(n.x for n in nodes) + 1
     row_names = _row_names(config)
@@ -218,6 +223,7 @@ def describe(config: ModelConfig) -> str:
     cell = {"rnn": "Elman RNN", "jordan": "Jordan RNN", "gru": "GRU", "lstm": "LSTM"}[config.cell]
     parts = [cell, f"{config.num_layers} layer{'s' if config.num_layers > 1 else ''}",
              "bidirectional" if config.bidirectional else "forward only",
-             {"onehot": "one-hot input", "embedding": "embedding input", "real": "real-valued input"}[config.input_mode],
+             {"onehot": "one-hot input", "embedding": "embedding input",
+              "real": "real-valued input"}[config.input_mode],
              "output at every step" if config.head == "per_step" else "one output after the last step"]
     return ", ".join(parts)

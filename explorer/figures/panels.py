@@ -1,8 +1,8 @@
 """Several figures drawn as one: panels stacked on a shared time axis, or set side by side.
 
 A page that shows six charts pays the browser's fixed cost of a chart six times (often more than
-the chart itself costs to draw). One figure with six panels pays it once. Stacked panels also share their x axis: step t sits at the
-same place in every panel, and zooming or panning one moves them all.
+the chart itself costs to draw). One figure with six panels pays it once. Stacked panels also share
+their x axis: step t sits at the same place in every panel, and zooming or panning one moves them all.
 
 Each panel is an ordinary figure from the builders in explorer/figures/; it keeps its traces,
 y axis, colour bar, legend, lines and notes, and its title is written above it. Pure functions:

@@ -26,11 +26,12 @@ def dataflow_dot(*, source: str, cell: str, hidden_size: int, answer: str, lstm:
 
     shown = source if len(source) <= 40 else source[:39] + "…"
     cell = cell.upper()
+    state = f"handed-over state {'h, c' if lstm else 'h'}\\n{'2 × ' if lstm else ''}{hidden_size} numbers"
     return f"""digraph {{
   rankdir=LR; node [shape=box, style="rounded,filled", fillcolor="#f5f5f5", fontname="Helvetica"];
   source [label="{label(shown)}\\n({len(source)} characters)", shape=note, fillcolor="#ffffff"];
   encoder [label="encoder {cell}\\nreads one character per step"];
-  state [label="handed-over state {'h, c' if lstm else 'h'}\\n{'2 × ' if lstm else ''}{hidden_size} numbers", fillcolor="#fde0c5"];
+  state [label="{state}", fillcolor="#fde0c5"];
   decoder [label="decoder {cell}\\nstarts from that state,\\nreads what it wrote last"];
   head [label="linear head\\n+ softmax"];
   answer [label="{label(answer) or ' '}", shape=note, fillcolor="#ffffff"];

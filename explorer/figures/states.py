@@ -163,7 +163,8 @@ def loss_strip(*, tokens, loss: np.ndarray, start: int = 0, title: str | None = 
     labels = step_labels(tokens, start, steps)
     nxt = [char_label(tokens[start + t + 1]) if start + t + 1 < len(tokens) else "" for t in range(steps)]
     categories, _ = step_categories(labels, start)
-    top = max_bits if max_bits is not None else max(1.0, float(np.nanmax(bits)) * 1.05 if np.isfinite(bits).any() else 8.0)
+    top = (max_bits if max_bits is not None
+           else max(1.0, float(np.nanmax(bits)) * 1.05 if np.isfinite(bits).any() else 8.0))
     return go.Figure(  # in SEQUENTIAL's darkest colour, #440154: the cost of an unlikely character
         data=[dict(type="scatter", x=strings(categories), y=np.where(np.isfinite(bits), bits, np.nan),
                    customdata=strings(nxt), mode="lines", line=dict(shape="hvh", width=1.5, color="#440154"),

@@ -11,8 +11,16 @@ these models without importing this package itself.
 """
 from explorer import zoo
 from explorer.seq2seq.checkpoint import KIND, load_checkpoint, read_meta, save, sidecar
-from explorer.seq2seq.model import (MAX_ANSWER, Seq2Seq, Seq2SeqConfig, Seq2SeqTrace, decoder_inputs, encode_sources,
-                                    greedy_decode, trace_seq2seq)
+from explorer.seq2seq.model import (
+                                    MAX_ANSWER,
+                                    Seq2Seq,
+                                    Seq2SeqConfig,
+                                    Seq2SeqTrace,
+                                    decoder_inputs,
+                                    encode_sources,
+                                    greedy_decode,
+                                    trace_seq2seq,
+)
 from explorer.seq2seq.recipes import RECIPES, Seq2SeqRecipe, build
 from explorer.seq2seq.training import new_model, score, train
 from explorer.tasks.dates import END, FORM, START, date_words, parse_date  # the Encoder-decoder page reads them here

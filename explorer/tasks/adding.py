@@ -50,7 +50,8 @@ class AddingTask(Task):
 
     def baseline(self) -> tuple[float, str]:
         # The sum of two independent U(0, 1) has mean 1 and variance 2 * 1/12 = 1/6.
-        return 1 / 6, "Always predicting the mean sum 1.0 has MSE 1/6 ≈ 0.1667, the variance of a sum of two U(0, 1) values."
+        return 1 / 6, ("Always predicting the mean sum 1.0 has MSE 1/6 ≈ 0.1667, "
+                       "the variance of a sum of two U(0, 1) values.")
 
     def describe(self, batch: Batch, index: int = 0) -> dict:
         values, markers = batch.x[index].unbind(-1)  # (T,), (T,)

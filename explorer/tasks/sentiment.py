@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import torch
 
-from explorer.tasks.base import Batch, Task
 from explorer.engine.vocab import Vocab
+from explorer.tasks.base import Batch, Task
 
 SUBJECTS = ("the movie", "the film", "the plot", "the acting", "the story",
             "the music", "the ending", "the cast", "the script", "the dialogue")
@@ -26,7 +26,8 @@ INTENSIFIERS = ("very", "really", "truly", "so", "quite")
 NEGATIONS = ("not", "never")
 PAD = "_"
 
-LONGEST_CLAUSE = sum(max(map(len, words)) + 1 for words in (SUBJECTS, VERBS, NEGATIONS, INTENSIFIERS, POSITIVE + NEGATIVE)) - 1
+LONGEST_CLAUSE = sum(max(map(len, words)) + 1
+                     for words in (SUBJECTS, VERBS, NEGATIONS, INTENSIFIERS, POSITIVE + NEGATIVE)) - 1
 LONGEST_SENTENCE = 2 * LONGEST_CLAUSE + len(", although ")  # the longest joiner any form uses
 
 
@@ -61,7 +62,8 @@ def _clause(rng: random.Random, positive: bool) -> str:
         words.append(rng.choice(NEGATIONS))
     if rng.random() < 0.35:
         words.append(rng.choice(INTENSIFIERS))
-    words.append(rng.choice(POSITIVE if positive != negated else NEGATIVE))  # a negated clause needs the opposite adjective
+    # a negated clause needs the opposite adjective
+    words.append(rng.choice(POSITIVE if positive != negated else NEGATIVE))
     return " ".join(words)
 
 

@@ -17,13 +17,25 @@ that says which file and what is wrong.
     cli.py         the command line above
     your_model.py  a user's own torch.nn RNN / GRU / LSTM state_dict, read safely
 """
-from explorer.zoo.store import available, info, load, summary_rows
-from explorer.zoo.checkpoint import (FORMAT, MAX_CHECKPOINT_BYTES, ZOO_DIR, load_checkpoint, load_weights, paths,
-                                     read_meta, save, save_state_dict, sidecar, state_dict_bytes, to_bytes)
+from explorer.zoo.checkpoint import (
+                                     FORMAT,
+                                     MAX_CHECKPOINT_BYTES,
+                                     ZOO_DIR,
+                                     load_checkpoint,
+                                     load_weights,
+                                     paths,
+                                     read_meta,
+                                     save,
+                                     save_state_dict,
+                                     sidecar,
+                                     state_dict_bytes,
+                                     to_bytes,
+)
 from explorer.zoo.cli import main
 from explorer.zoo.kinds import Kind, register_kind
 from explorer.zoo.rebuild import build, evaluate_recipe, make_task
 from explorer.zoo.recipes import RECIPES, Recipe, recipe_names
+from explorer.zoo.store import available, info, load, summary_rows
 
 __all__ = ["FORMAT", "MAX_CHECKPOINT_BYTES", "RECIPES", "ZOO_DIR", "Kind", "Recipe", "available", "build",
            "evaluate_recipe", "info", "load", "load_checkpoint", "load_weights", "main", "make_task", "paths",

@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from explorer.zoo.store import summary_rows
 from explorer.zoo.rebuild import build
 from explorer.zoo.recipes import recipe_names
+from explorer.zoo.store import summary_rows
 
 DESCRIPTION = "The pretrained zoo: list, load, save and rebuild the models the app opens on."
 

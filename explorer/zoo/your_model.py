@@ -133,7 +133,8 @@ def infer(tensors: dict[str, torch.Tensor], *, nonlinearity: str = "tanh") -> In
     cannot be read from its weights: `nonlinearity` says which."""
     core = {k: m for k in tensors if (m := CORE_KEY.match(k))}
     if not core:
-        raise ValueError(f"No recurrent weights found (weight_ih_l0, weight_hh_l0, …); the file has {_names(sorted(tensors))}.")
+        raise ValueError(f"No recurrent weights found (weight_ih_l0, weight_hh_l0, …); "
+                         f"the file has {_names(sorted(tensors))}.")
     prefixes = sorted({m["prefix"] for m in core.values()})
     if len(prefixes) > 1:
         raise ValueError(f"The file holds more than one recurrent core (prefixes {_names(repr(p) for p in prefixes)}); "
@@ -145,7 +146,8 @@ def infer(tensors: dict[str, torch.Tensor], *, nonlinearity: str = "tanh") -> In
                          "upload a model without projections.")
     w_hh, w_ih = tensors.get(f"{prefix}weight_hh_l0"), tensors.get(f"{prefix}weight_ih_l0")
     if w_hh is None or w_ih is None:
-        raise ValueError(f"The file lacks {prefix}weight_ih_l0 or {prefix}weight_hh_l0, which every recurrent layer 0 has.")
+        raise ValueError(f"The file lacks {prefix}weight_ih_l0 or {prefix}weight_hh_l0, "
+                         f"which every recurrent layer 0 has.")
     if w_hh.dim() != 2 or w_ih.dim() != 2 or w_hh.shape[1] == 0 or w_hh.shape[0] % w_hh.shape[1] \
             or w_hh.shape[0] // w_hh.shape[1] not in CELL_BY_GATES:
         raise ValueError(f"{prefix}weight_hh_l0 has shape {_shape(w_hh)}: its rows must be 1, 3 or 4 times its columns "

@@ -1,9 +1,9 @@
 """Your model in a real browser: upload a state_dict and its vocabulary, confirm the inferred
 architecture, use it, and see it read text on Inspect."""
 import pytest
+from browser_helpers import SLOW, assert_no_exception, open_page, wait_idle
 from playwright.sync_api import expect
 
-from browser_helpers import SLOW, assert_no_exception, open_page, wait_idle
 from explorer.zoo import your_model
 
 pytestmark = pytest.mark.browser

@@ -5,9 +5,8 @@ so the tests do not depend on guessing when Streamlit has finished a run."""
 import re
 
 import pytest
-from playwright.sync_api import expect
-
 from browser_helpers import assert_no_exception, open_page, plot_texts, wait_idle
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 SLOW = 60_000  # ms; a cold server loads torch and the zoo first

@@ -2,9 +2,8 @@
 import urllib.parse
 
 import pytest
-from playwright.sync_api import expect
-
 from conftest import running_app
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer import ModelConfig, RNNModel, Vocab, zoo
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 NORMAL = "And the LORD spake unto Moses, saying"
 
 pytestmark = pytest.mark.skipif("english-lstm" not in zoo.available(), reason="the pretrained zoo is not built")

@@ -136,7 +136,8 @@ def test_bracket_depths_and_their_refusals():
     assert family.bracket_depths("(a)", 15, filler=True) == [1, 1, 0]
     with pytest.raises(ValueError) as err:
         family.bracket_depths("(a)x", 15)
-    assert str(err.value) == "Type only “(” and “)”: these models were trained on nothing else; the text also has 'a', 'x'."
+    assert str(err.value) == ("Type only “(” and “)”: these models were trained on nothing else; "
+                              "the text also has 'a', 'x'.")
     with pytest.raises(ValueError, match=r"^The “\)” at step 2 closes a bracket that was never opened\.$"):
         family.bracket_depths("())", 15)
     with pytest.raises(ValueError, match=r"^Step 3 reaches depth 4; these models count only to 3\.$"):

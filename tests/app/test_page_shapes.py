@@ -10,9 +10,9 @@ from page_helpers import APP, as_array, chart_specs, open_page
 from streamlit.testing.v1 import AppTest
 
 from explorer import ModelConfig, RNNModel, tasks, zoo
-from explorer.figures import diagram
 from explorer.analysis import shapes
 from explorer.app.catalog import ZOO_ENV
+from explorer.figures import diagram
 
 SERIES_CONFIG = {"source": "synthetic", "window": 24, "horizon": 6, "length": 1000, "seed": 0}
 

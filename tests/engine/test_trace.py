@@ -41,7 +41,8 @@ def check_against_torch(module, x, tol):
             np.testing.assert_allclose(result.hidden[layer, d, final], h_n[layer * dirs + d].numpy(), atol=tol, rtol=0)
             np.testing.assert_allclose(result.hidden[layer, d], ref["hidden"][(layer, d)].numpy(), atol=tol, rtol=0)
             if c_n is not None:
-                np.testing.assert_allclose(result.cell[layer, d, final], c_n[layer * dirs + d].numpy(), atol=tol, rtol=0)
+                np.testing.assert_allclose(result.cell[layer, d, final], c_n[layer * dirs + d].numpy(),
+                                           atol=tol, rtol=0)
                 np.testing.assert_allclose(result.cell[layer, d], ref["cell"][(layer, d)].numpy(), atol=tol, rtol=0)
             for name in GATE_NAMES[result.cell_type]:
                 np.testing.assert_allclose(result.gates[name][layer, d], ref["gates"][(layer, d)][name].numpy(),
@@ -89,7 +90,8 @@ def test_long_lstm_sequence_float32_stays_exact():
 
 
 def test_parallel_scan_matches_loop():
-    a, b, c0 = torch.rand(37, 4, dtype=torch.float64), torch.randn(37, 4, dtype=torch.float64), torch.randn(4, dtype=torch.float64)
+    a, b, c0 = (torch.rand(37, 4, dtype=torch.float64), torch.randn(37, 4, dtype=torch.float64),
+                torch.randn(4, dtype=torch.float64))
     expected, c = [], c0
     for t in range(37):
         c = a[t] * c + b[t]

@@ -11,9 +11,9 @@ from safetensors.torch import save as save_safetensors
 from torch import nn
 
 import explorer
-from explorer.zoo import your_model
 from explorer.engine import generate
 from explorer.engine.vocab import UNKNOWN
+from explorer.zoo import your_model
 
 STOCK = {"rnn": lambda **kw: nn.RNN(**kw), "relu": lambda **kw: nn.RNN(nonlinearity="relu", **kw),
          "gru": nn.GRU, "lstm": nn.LSTM}
@@ -197,11 +197,14 @@ BROKEN_FILES = {
     "empty": (b"", r"^f is empty\.$"),
     "random bytes": (bytes(range(7, 250)) * 3, r"^f is not a tensor file: neither safetensors nor a PyTorch \.pt file"),
     "truncated safetensors": (safetensors_bytes(lstm_state())[:300], r"^f is not a tensor file"),
-    "truncated pt": (pt_bytes(lstm_state())[:400], r"^f could not be read as a PyTorch \.pt file \(damaged or truncated\?\)\.$"),
+    "truncated pt": (pt_bytes(lstm_state())[:400],
+                     r"^f could not be read as a PyTorch \.pt file \(damaged or truncated\?\)\.$"),
     "a whole module": (pt_bytes(nn.LSTM(3, 4)), r"^f holds Python objects other than tensors"),
-    "a list": (pt_bytes([torch.zeros(3)]), r"^f holds a list, not a dict of tensors; save model\.state_dict\(\) instead\.$"),
+    "a list": (pt_bytes([torch.zeros(3)]),
+               r"^f holds a list, not a dict of tensors; save model\.state_dict\(\) instead\.$"),
     "non-tensor values": (pt_bytes({**lstm_state(), "epoch": 3, "note": "x"}),
-                          r"^f holds entries that are not tensors \(epoch, note\); save model\.state_dict\(\) alone\.$"),
+                          r"^f holds entries that are not tensors \(epoch, note\); "
+                          r"save model\.state_dict\(\) alone\.$"),
     "no tensors": (pt_bytes({}), r"^f holds no tensors\.$"),
     "integer weights": (safetensors_bytes({"weight_ih_l0": torch.ones(4, 2, dtype=torch.int64)}),
                         r"^f: weight_ih_l0 holds int64 values; weights must be floating point\.$"),
@@ -230,17 +233,21 @@ def edited(drop=(), **changes):
 
 
 WRONG_KEYS = {
-    "no core": ({"encoder.weight": torch.zeros(3, 3)}, r"^No recurrent weights found \(weight_ih_l0, weight_hh_l0, …\); "
-                                                        r"the file has encoder\.weight\.$"),
-    "two cores": ({**{f"enc.{k}": v for k, v in lstm_state().items()}, **{f"dec.{k}": v for k, v in lstm_state().items()}},
-                  r"^The file holds more than one recurrent core \(prefixes 'dec\.', 'enc\.'\); upload one model's weights\.$"),
+    "no core": ({"encoder.weight": torch.zeros(3, 3)},
+                r"^No recurrent weights found \(weight_ih_l0, weight_hh_l0, …\); the file has encoder\.weight\.$"),
+    "two cores": ({**{f"enc.{k}": v for k, v in lstm_state().items()},
+                   **{f"dec.{k}": v for k, v in lstm_state().items()}},
+                  r"^The file holds more than one recurrent core \(prefixes 'dec\.', 'enc\.'\); "
+                  r"upload one model's weights\.$"),
     "proj_size": (nn.LSTM(6, 5, proj_size=3).state_dict(),
                   r"^weight_hr_l0 means an LSTM built with proj_size, which the explorer cannot trace"),
     "gate rows": ({"weight_ih_l0": torch.zeros(10, 3), "weight_hh_l0": torch.zeros(10, 5)},
-                  r"^weight_hh_l0 has shape \(10, 5\): its rows must be 1, 3 or 4 times its columns \(RNN, GRU or LSTM\)\.$"),
+                  r"^weight_hh_l0 has shape \(10, 5\): its rows must be 1, 3 or 4 times its columns "
+                  r"\(RNN, GRU or LSTM\)\.$"),
     "layer shapes": (edited(weight_ih_l1=torch.zeros(20, 4)),
                      r"^weight_ih_l1 has shape \(20, 4\) but layer 1 of this LSTM with 5 units needs \(20, 5\)\.$"),
-    "missing key": (edited(drop=("weight_hh_l1",)), r"^The file lacks weight_hh_l1, which layer 1 of this LSTM with 5 units needs\.$"),
+    "missing key": (edited(drop=("weight_hh_l1",)),
+                    r"^The file lacks weight_hh_l1, which layer 1 of this LSTM with 5 units needs\.$"),
     "half bidirectional": (edited(weight_ih_l0_reverse=torch.zeros(20, 6)),
                            r"^The file lacks weight_hh_l0_reverse, which layer 0 backward of this LSTM"),
     "unrecognised": (edited(**{"norm.weight": torch.ones(5), "step": torch.zeros(1)}),

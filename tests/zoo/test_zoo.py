@@ -43,7 +43,7 @@ def metric(name, longer=False):
     return test["longer"]["value"] if longer else test["value"]
 
 
-def test_floors_from_the_issue():
+def test_each_model_reaches_its_floor():
     assert metric("english-lstm") < 2.2  # bits per character on the test split
     baseline = zoo.info("adding-lstm")["metrics"]["test"]["baseline"]["value"]
     assert metric("adding-lstm") < baseline / 10

@@ -197,7 +197,10 @@ def test_lstm_cell_state_carries_gradient_further_than_a_simple_rnn():
     with torch.no_grad():
         lstm.bias_hh_l0[16:32] += 3.0  # forget gate open, as trained LSTMs often learn
     x = torch.randn(60, 4)
-    last = lambda out: out[-1].sum()
+
+    def last(out):
+        return out[-1].sum()
+
     ratio_rnn = np.linalg.norm(bptt(rnn, x, last).dh[0, 0, 0]) / np.linalg.norm(bptt(rnn, x, last).dh[0, 0, -1])
     ratio_lstm = np.linalg.norm(bptt(lstm, x, last).dc[0, 0, 0]) / np.linalg.norm(bptt(lstm, x, last).dc[0, 0, -1])
     assert ratio_lstm > 100 * ratio_rnn

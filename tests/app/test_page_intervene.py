@@ -9,8 +9,8 @@ from page_helpers import CORPUS, chart_specs, open_page, save_tiny_model
 
 from explorer import Vocab
 from explorer.analysis import intervene
-from explorer.app import caches, catalog
 from explorer.analysis.intervene import Clamp, compare
+from explorer.app import caches, catalog
 
 PAGE = "pages/intervene.py"
 TITLES = ("Surprise per character", "How far the hidden state moved", "Change in the hidden state",

@@ -10,10 +10,9 @@ import torch
 from page_helpers import CORPUS, save_tiny_model
 
 from explorer import Vocab, figures, zoo
-from explorer.figures import house
-from explorer.figures import panels
 from explorer.app import caches, catalog, fanout
 from explorer.engine.grads import recurrent_spectrum
+from explorer.figures import house, panels
 
 NAMES = ("english-rnn", "english-gru", "english-lstm")
 

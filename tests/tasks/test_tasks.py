@@ -8,13 +8,13 @@ import torch
 import torch.nn.functional as F
 
 from explorer import tasks
+from explorer.engine.vocab import UNKNOWN
 from explorer.tasks.base import Batch, cross_entropy
 from explorer.tasks.brackets import BracketsTask, depths
 from explorer.tasks.char_corpus import corpus_text, split_bounds
 from explorer.tasks.count import END, countdown
 from explorer.tasks.sentiment import LONGEST_SENTENCE, PAD, generate, label_of
 from explorer.tasks.series import AIRLINE_CSV, SeriesTask, airline_passengers
-from explorer.engine.vocab import UNKNOWN
 
 # every registered task with its defaults, plus the real time series, plain and read relative to each window's end
 CASES = [(name, {}) for name in tasks.available()] + [("series", {"source": "airline"}),
@@ -88,7 +88,8 @@ def test_same_seed_same_batch_and_different_seed_different(task):
     assert not (torch.equal(a.x, c.x) and torch.equal(a.y, c.y))
 
 
-@pytest.mark.parametrize("split, batch_size, seq_len", [("training", 2, None), ("val", 0, None), ("val", 2, 0), ("val", 2, 10**6)])
+@pytest.mark.parametrize("split, batch_size, seq_len",
+                         [("training", 2, None), ("val", 0, None), ("val", 2, 0), ("val", 2, 10**6)])
 def test_bad_requests_raise_value_error(task, split, batch_size, seq_len):
     with pytest.raises(ValueError, match="split|batch_size|seq_len"):
         task.batch(split, batch_size, task.default_seq_len if seq_len is None else seq_len, gen(0))

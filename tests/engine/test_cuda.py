@@ -16,7 +16,10 @@ def test_trace_and_bptt_on_cuda_equal_cpu(cls):
     gpu = cls(6, 16, num_layers=2, bidirectional=True).double().cuda().eval()  # which bptt never asks it for
     gpu.load_state_dict(cpu.state_dict())
     x = torch.randn(50, 6, dtype=torch.float64)
-    loss = lambda out: (out ** 2).sum()
+
+    def loss(out):
+        return (out ** 2).sum()
+
     a, b = trace(cpu, x), trace(gpu, x.cuda())
     np.testing.assert_allclose(a.hidden, b.hidden, atol=1e-10)
     for name in a.gates:

@@ -10,9 +10,8 @@ import torch
 import explorer
 from explorer import ModelConfig, RNNModel, Vocab, figures
 from explorer.analysis import internals
-from explorer.figures import house
-from explorer.figures import panels
 from explorer.engine.generate import sample
+from explorer.figures import house, panels
 
 TEXT = 'And he said, "Behold (the) everlasting covenant" unto them.'
 

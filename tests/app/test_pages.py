@@ -7,14 +7,22 @@ exists.
 import json
 
 import pytest
-from page_helpers import (APP, CORPUS, chart_specs, chart_titles, coloured_texts, open_page, panel_traces,
-                          save_tiny_model)
+from page_helpers import (
+    APP,
+    CORPUS,
+    chart_specs,
+    chart_titles,
+    coloured_texts,
+    open_page,
+    panel_traces,
+    save_tiny_model,
+)
 from streamlit.testing.v1 import AppTest
 
 from explorer import Vocab, zoo
-from explorer.figures import house
 from explorer.app.catalog import ZOO_ENV
 from explorer.app.textbox import MAX_TEXT
+from explorer.figures import house
 
 
 @pytest.fixture(scope="module")

@@ -95,7 +95,8 @@ def test_labels_hover_and_axes_name_what_is_drawn():
 def test_arrows_start_and_end_on_the_boxes_not_inside_them():
     fig = diagram.unrolled(ELMAN, steps=2)
     for a in arrows(fig, "recurrent"):
-        assert a.ax == pytest.approx(0 + diagram.BOX_W / 2 + 0.02) and a.x == pytest.approx(1 - diagram.BOX_W / 2 - 0.02)
+        assert (a.ax == pytest.approx(0 + diagram.BOX_W / 2 + 0.02)
+                and a.x == pytest.approx(1 - diagram.BOX_W / 2 - 0.02))
 
 
 @pytest.mark.parametrize("steps", [0, diagram.MAX_STEPS + 1])

@@ -107,7 +107,8 @@ def test_link_reproduces_a_view(app):
     at = open_page(app, PAGE, feature="indent", rank="2", sample="1000")
     assert at.selectbox(key="feature").value == "indent" and at.selectbox(key="rank").value == 2
     assert any("indentation" in t for t in titles(at))
-    assert "Corpus sample: 1,220 characters" in " ".join(c.value for c in at.caption)  # the 1,000 asked for, in whole lines
+    # the 1,000 asked for, in whole lines
+    assert "Corpus sample: 1,220 characters" in " ".join(c.value for c in at.caption)
 
 
 def test_bad_link_values_fall_back_with_a_warning(app):

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from explorer import ModelConfig, RNNModel, Vocab, trace, zoo
-from explorer.figures import intervene as fi
 from explorer.analysis.intervene import Ablate, Clamp, Edit, compare, parse_units, run
+from explorer.figures import intervene as fi
 
 TEXT = 'def f(x): return [x + 1, "a"]  # (b)'
 VOCAB = Vocab.from_text(TEXT + "abcdefghijklmnopqrstuvwxyz ")
@@ -189,14 +189,18 @@ def test_bad_units_get_a_sentence(text, message):
 
 
 @pytest.mark.parametrize("cell, change, message", [
-    ("lstm", Clamp(gate="f", units=(1,), value=1.5), "the forget gate f lies between 0 and 1; 1.5 is outside that range"),
-    ("lstm", Clamp(gate="g", units=(1,), value=-2.0), "the candidate g lies between -1 and 1; -2 is outside that range"),
+    ("lstm", Clamp(gate="f", units=(1,), value=1.5),
+     "the forget gate f lies between 0 and 1; 1.5 is outside that range"),
+    ("lstm", Clamp(gate="g", units=(1,), value=-2.0),
+     "the candidate g lies between -1 and 1; -2 is outside that range"),
     ("lstm", Clamp(gate="z", units=(1,), value=0.0), "an LSTM has gates i, f, g, o; 'z' is not one of them"),
-    ("rnn", Clamp(gate="f", units=(1,), value=0.0), "a SimpleRNN has no gates to clamp; ablate units or edit a character instead"),
+    ("rnn", Clamp(gate="f", units=(1,), value=0.0),
+     "a SimpleRNN has no gates to clamp; ablate units or edit a character instead"),
     ("gru", Ablate(units=(99,)), "unit 99 does not exist: this layer has units 0 to 11"),
     ("gru", Ablate(units=(1,), layer=1), "layer 1 does not exist: this model has layers 0 to 0"),
     ("gru", Ablate(units=(1,), start=500), f"step 500 is outside the text: its steps run from 0 to {len(TEXT) - 1}"),
-    ("gru", Ablate(units=(1,), start=5, stop=5), "the step range is empty: its last step (4) comes before its first (5)"),
+    ("gru", Ablate(units=(1,), start=5, stop=5),
+     "the step range is empty: its last step (4) comes before its first (5)"),
     ("gru", Edit(position=len(TEXT), char="a"),
      f"position {len(TEXT)} is outside the text: positions run from 0 to {len(TEXT) - 1}"),
     ("gru", Edit(position=3, char="é"), "the model never saw 'é' in training; pick a character from its vocabulary"),

@@ -10,8 +10,7 @@ from torch import nn
 
 import explorer
 from explorer import zoo
-from explorer.analysis import probes
-from explorer.analysis import units
+from explorer.analysis import probes, units
 from explorer.analysis.probes import ProbeError
 from explorer.tasks.char_corpus import corpus_text, split_bounds
 
@@ -187,7 +186,8 @@ def test_python_lstm_has_quote_and_bracket_units():
     # measured (3000-character sample, 2,574 characters): quotes hidden 18 r = -0.40,
     # brackets hidden 231 r = -0.71, indentation cell 27 r = -0.45; the sample and weights are fixed
     assert abs(best["quotes"]["r"]) > 0.35
-    assert abs(best["brackets"]["r"]) > 0.6 and (best["brackets"]["quantity"], best["brackets"]["unit"]) == ("hidden", 231)
+    assert (abs(best["brackets"]["r"]) > 0.6
+            and (best["brackets"]["quantity"], best["brackets"]["unit"]) == ("hidden", 231))
     assert abs(best["indent"]["r"]) > 0.4
 
 

@@ -11,8 +11,17 @@ import torch
 from explorer import tasks
 from explorer.engine.models import RNNModel
 from explorer.training.train import (
-    GROUPS, TrainingDiverged, TrainSettings, build_model, clone_for_training, config_for, evaluate,
-    parameter_group, start, train_steps, update_settings,
+    GROUPS,
+    TrainingDiverged,
+    TrainSettings,
+    build_model,
+    clone_for_training,
+    config_for,
+    evaluate,
+    parameter_group,
+    start,
+    train_steps,
+    update_settings,
 )
 
 TIMING_KEYS = ("seconds", "wall_time")
@@ -329,7 +338,8 @@ def test_config_for_fills_sizes_from_the_task():
     onehot = config_for(tasks.get("count"), input_mode="onehot", hidden_size=8)
     assert (onehot.input_size, onehot.output_size, onehot.head, onehot.output_kind) == (11, 11, "per_step", "classes")
     real = config_for(tasks.get("adding"), cell="gru")
-    assert (real.input_mode, real.input_size, real.output_size, real.head, real.output_kind) == ("real", 2, 1, "last_step", "real")
+    assert ((real.input_mode, real.input_size, real.output_size, real.head, real.output_kind)
+            == ("real", 2, 1, "last_step", "real"))
     assert config_for(tasks.get("sentiment")).input_mode == "embedding"
 
 
