@@ -5,8 +5,9 @@
 
 The tick path is everything the page's fragment computes per tick except Streamlit's own
 drawing: `playground.tick` (the chunk of steps for every model, snapshots, probe traces,
-saturation), every figure of `figures.train.dashboard`, the sample output and its scatter, and the
-scrubber's trace and figures. A second line adds what st.plotly_chart then does to every figure
+saturation), every figure of `figures.train.dashboard` from `playground.chart_data`, the sample
+output and its scatter, and the scrubber's trace and figures (`app.train_charts.scrubber_figures`).
+A second line adds what st.plotly_chart then does to every figure
 (validate it again, write its JSON). The bare trainer is `train.train_steps(state, n)` on copies
 of the same models with the same settings, so all train on the same batches (checked bit for
 bit). The three alternate, who goes first rotating, so drift in the machine's speed hits all;
@@ -27,24 +28,25 @@ import plotly.io as pio  # noqa: E402
 import plotly.tools  # noqa: E402
 import torch  # noqa: E402
 
+from explorer.app.train_charts import scrubber_figures  # noqa: E402
+from explorer.figures.train import dashboard, prediction_scatter  # noqa: E402
 from explorer.training import playground as play  # noqa: E402
-from explorer.figures.train import dashboard, prediction_scatter, scrub_figures  # noqa: E402
 from explorer.training.train import start, train_steps  # noqa: E402
 
 TARGET = 0.85
 
 
 def page_tick(pg: play.Playground, serialise: bool = False) -> None:
-    """What pages/train.py's fragment computes on one tick, without Streamlit. With `serialise`,
+    """What the Train page computes on one tick, without Streamlit drawing it. With `serialise`,
     also what st.plotly_chart does to each figure before it goes to the browser (validate it
     again as a dict, then write the JSON)."""
     play.tick(pg)
-    figures = list(dashboard(pg, quantity="hidden").values())
+    figures = list(dashboard(play.chart_data(pg), quantity="hidden").values())
     out = play.sample_output(pg)
     if "scatter" in out:
         figures.append(prediction_scatter(points=out["scatter"]))
     run = pg.runs[-1]  # the scrubber, following the newest snapshot of the last model
-    figures.extend(fig for fig in scrub_figures(pg, run, len(run.snapshots) - 1, "f") if fig is not None)
+    figures.extend(fig for fig in scrubber_figures(pg, run, len(run.snapshots) - 1, "f") if fig is not None)
     if serialise:
         for fig in figures:
             pio.to_json(plotly.tools.return_figure_from_figure_or_data(fig, validate_figure=True), validate=False)
@@ -66,7 +68,8 @@ def bench(settings: play.PlaygroundSettings, repetitions: int) -> dict[str, floa
         for state in bare:
             train_steps(state, n)
 
-    variants = {"page": lambda: page_tick(page), "served": lambda: page_tick(served, serialise=True), "bare": bare_chunk}
+    variants = {"page": lambda: page_tick(page), "served": lambda: page_tick(served, serialise=True),
+                "bare": bare_chunk}
     for work in variants.values():
         work()  # warm-up: first calls allocate, import and load
     times = {name: [] for name in variants}
@@ -74,7 +77,8 @@ def bench(settings: play.PlaygroundSettings, repetitions: int) -> dict[str, floa
     for rep in range(repetitions):
         for name in order[rep % 3:] + order[:rep % 3]:  # rotate who goes first
             times[name].append(timed(variants[name]))
-    losses = [[row["loss"] for row in logs] for logs in (page.runs[0].state.logs, served.runs[0].state.logs, bare[0].logs)]
+    losses = [[row["loss"] for row in logs]
+              for logs in (page.runs[0].state.logs, served.runs[0].state.logs, bare[0].logs)]
     assert losses[0] == losses[1] == losses[2], "all three should train on the same batches, bit for bit"
     return {name: n / statistics.median(values) for name, values in times.items()}
 

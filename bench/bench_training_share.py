@@ -7,7 +7,7 @@ In one process, as the Streamlit server runs them: 8 threads each train a defaul
 (adding, SimpleRNN + LSTM, T=100) the way the Train page's fragment does (a chunk, then
 TICK_SECONDS idle), while a 9th thread does what an Inspect rerun computes, `explorer.trace` of
 english-lstm on a 200-character text, every 0.2 s. Two phases: without a share (8 slots: every
-chunk runs at once) and with it (explorer.turns' default slots, chunks cut to a time slice while
+chunk runs at once) and with it (explorer.training.turns' default slots, chunks cut to a time slice while
 others wait). Printed: the interactive call's p50/p95 latency against the same call on an idle
 machine (the reference, measured first in this run), and the training steps per second of all
 sessions together (each step trains both models of a playground). One torch thread, as the app.
@@ -25,12 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch
 
-from explorer.training import playground as play
 from explorer import trace, zoo
+from explorer.training import playground as play
 from explorer.training import turns
+from explorer.training.schedule import TICK_SECONDS
 
 SESSIONS = 8
-TICK_SECONDS = 0.3  # pages/train.py's pause between chunks
 TYPING_SECONDS = 0.2  # between two interactive reruns: someone typing
 TEXT = ("And he said unto them, Behold (the everlasting covenant) is with Mahershalalhashbaz; fear not. "
         "And it came to pass, when the men of the city saw it, that they rose up early in the morning.")[:200]
@@ -91,7 +91,8 @@ def main() -> None:
     reference = statistics.median(idle)
     print(f"reference: trace(english-lstm, 200 chars) on an idle machine {reference * 1e3:.1f} ms (median of 30)")
     default = turns.slots_from_env()
-    for label, slots in ((f"no share ({SESSIONS} slots)", SESSIONS), (f"turnstile ({default} slot{'s' * (default > 1)})", default)):
+    for label, slots in ((f"no share ({SESSIONS} slots)", SESSIONS),
+                         (f"turnstile ({default} slot{'s' * (default > 1)})", default)):
         latencies, rate = phase(turns.Turnstile(slots), model, args.seconds)
         p50, p95 = statistics.median(latencies), percentile(latencies, 0.95)
         print(f"{label:>22}: interactive p50 {p50 * 1e3:7.1f} ms ({p50 / reference:5.1f}x) | "

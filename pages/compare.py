@@ -119,7 +119,7 @@ st.caption("Karpathy, Johnson & Fei-Fei (2015), fig. 3, over the steps shown: a 
            "almost always open, near the bottom right almost always shut. A SimpleRNN has no gates.")
 saturation = {}
 for name, tr in traces.items():
-    gates = {k: v[-1, 0, start:stop] for k, v in tr.gates.items() if k in ("i", "f", "o", "r", "z")}
+    gates = internals.sigmoid_gates({k: v[-1, 0, start:stop] for k, v in tr.gates.items()})
     if gates:
         saturation[name] = figures.saturation_figure(gates=gates, title=catalog.describe_model(name))
     else:

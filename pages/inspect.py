@@ -130,7 +130,7 @@ if tr.cell is not None and not flow_units:
     notes.append("Pick a unit above to see its cell state flow.")
 st.caption(" ".join(notes) + " Drag to zoom into steps; double-click to zoom out.")
 
-gates = {k: v for k, v in values.items() if k in ("i", "f", "o", "r", "z")}
+gates = internals.sigmoid_gates(values)
 if gates:
     st.subheader("Gate saturation")
     saturation_title = f"Gate saturation over this text ({steps} steps), layer {layer}"

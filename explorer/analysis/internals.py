@@ -43,6 +43,11 @@ def order_units(values: np.ndarray, how: str = "index") -> np.ndarray:
     return np.array(order)
 
 
+def sigmoid_gates(gates: dict) -> dict:
+    """The gates among `gates` that a sigmoid squashes into [0, 1] (i f o, r z): the ones that open and shut."""
+    return {name: values for name, values in gates.items() if name in SIGMOID_GATES}
+
+
 def gate_saturation(gates: dict[str, np.ndarray], low: float = 0.1, high: float = 0.9) -> dict[str, tuple]:
     """For each sigmoid gate [T, H]: each unit's fraction of steps below `low` and above `high`
     (Karpathy, Johnson & Fei-Fei 2015, fig. 3: right-saturated units act as memory)."""

@@ -1,13 +1,14 @@
 """Pure Plotly builders for the Train live page: logs and traces in, `go.Figure` out.
 
-The same conventions as explorer/figures.py (whose colour scales and heatmap this reuses): steps
-run left to right; every figure has a title, axis titles and hover text that names the model, the
-step and the value (and the unit and character read, on heatmaps). Models keep one colour each
-on every figure (Okabe-Ito, colour-blind safe). Long runs are binned to at most MAX_POINTS points
-per line (the mean of each bin; the hover names the range), so a figure stays small after hours
-of play and building it costs a few milliseconds per tick.
+The same conventions as explorer/figures/states.py (whose colour scales and heatmap this reuses):
+steps run left to right; every figure has a title, axis titles and hover text that names the
+model, the step and the value (and the unit and character read, on heatmaps). Models keep one
+colour each on every figure (the house palette, colour-blind safe). Long runs are binned to at
+most MAX_POINTS points per line (the mean of each bin; the hover names the range), so a figure
+stays small after hours of play and building it costs a few milliseconds per tick.
 
-Nothing here calls streamlit.
+Plain data in: a playground's charts come as `explorer.training.chart_data.ChartData`, its
+scrubber as a Trace. Nothing here calls streamlit, reads a playground or fills its caches.
 """
 from __future__ import annotations
 
@@ -16,20 +17,13 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from explorer.figures.states import (
-    GATE_COLORS,
-    MAX_CELLS,
-    MAX_COLUMNS,
-    UNIT_TICKS,
-    char_label,
-    color_scale,
-    quantity_name,
-    saturation_figure,
-    state_heatmap,
-)
 from explorer.engine.trace import SIGMOID_GATES, Trace
+from explorer.figures.house import GATE_COLORS, MODEL_COLORS, color_scale
+from explorer.figures.labels import MAX_CELLS, MAX_COLUMNS, UNIT_TICKS, char_label, quantity_name
+from explorer.figures.states import saturation_figure, state_heatmap
+from explorer.training.chart_data import ChartData
 
-MODEL_COLORS = ("#0072B2", "#D55E00", "#009E73")  # Okabe-Ito blue, vermillion, bluish green
+RUN_COLORS = MODEL_COLORS[:3]  # one per model: the page trains at most three side by side
 GROUP_COLORS = {"input": "#E69F00", "recurrent": "#CC79A7", "bias": "#56B4E9", "head": "#000000"}
 QUANTITY_COLORS = {**GATE_COLORS, "|h|": "#555555"}  # each gate as in the saturation scatter
 MAX_POINTS = 400  # per line: more than a 1000-pixel-wide plot can separate
@@ -39,7 +33,7 @@ HEIGHT = 420  # room for the plot and a legend of up to three rows below it
 
 
 def model_color(index: int) -> str:
-    return MODEL_COLORS[index % len(MODEL_COLORS)]
+    return RUN_COLORS[index % len(RUN_COLORS)]
 
 
 def ema(values: np.ndarray, weight: float = SMOOTHING) -> np.ndarray:
@@ -83,7 +77,7 @@ def _at(label: str, where) -> dict:
 def _figure(data: list[dict], *, title: str, x_title: str, y_title: str, height: int, y_type: str = "linear",
             y_range=None, y_format: str | None = None, shapes: list[dict] | None = None,
             annotations: list[dict] | None = None) -> go.Figure:
-    """One validation pass over plain dicts: 2-3x faster than add_trace + update_layout, which
+    """One validation pass over plain dicts: much cheaper than add_trace + update_layout, which
     matters when every figure is rebuilt on every tick."""
     yaxis = dict(title=dict(text=y_title), type=y_type)
     if y_type == "log":
@@ -141,7 +135,8 @@ def curve_figure(*, curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str
         # a line trace, not only a shape, so the baseline has hover text saying what it is
         data.append(dict(type="scatter", x=[0, max(last, 1)], y=[baseline, baseline], mode="lines", name="baseline",
                          line=dict(color="grey", dash="dash", width=1.5),
-                         hovertemplate=f"baseline {value_name} = {baseline:.4g}<br>{_wrap(baseline_text or '')}<extra></extra>"))
+                         hovertemplate=f"baseline {value_name} = {baseline:.4g}<br>"
+                                       f"{_wrap(baseline_text or '')}<extra></extra>"))
     return _figure(data, title=title, x_title="training step", y_title=value_name, height=height,
                    y_type="log" if log_y else "linear", shapes=shapes, annotations=annotations)
 
@@ -183,7 +178,8 @@ def grad_norm_figure(*, runs: dict[str, dict[str, np.ndarray]], clip_norm: float
                 cx, cy = cx[keep], cy[keep]
             threshold = f"{clip_norm:g}" if clip_norm is not None else "the threshold"
             data.append(dict(type="scatter", x=cx, y=cy, mode="markers", name=f"{label}: clipped", legendgroup=label,
-                             marker=dict(color=color, symbol="triangle-down", size=7, line=dict(color="white", width=0.5)),
+                             marker=dict(color=color, symbol="triangle-down", size=7,
+                                         line=dict(color="white", width=0.5)),
                              hovertemplate=f"{label}, step %{{x}}<br>clipped: the norm %{{y:.4g}} was scaled down to "
                                            f"{threshold}<extra></extra>"))
     shapes, annotations = [], []
@@ -233,7 +229,8 @@ def saturation_history_figure(*, histories: dict[str, list[dict]], height: int =
                                  mode="lines+markers" if len(steps) < 60 else "lines",
                                  name=f"{label}: {quantity} {words}", line=dict(color=color, dash=dash, width=1.8),
                                  marker=dict(symbol=symbols[index % 3], size=5),
-                                 hovertemplate=f"{label}, step %{{x}}<br>{name}: %{{y:.1%}} of values {words}<extra></extra>"))
+                                 hovertemplate=f"{label}, step %{{x}}<br>{name}: %{{y:.1%}} of values "
+                                               f"{words}<extra></extra>"))
     return _figure(data, title="Gate saturation on the probe input over training", x_title="training step",
                    y_title="fraction of values (all units, all steps)", y_range=[-0.02, 1.02], y_format=".0%",
                    height=height)
@@ -262,7 +259,8 @@ def probe_heatmap(*, trace: Trace, quantity: str, labels: list[str], layer: int 
     x = np.array([f"step {t} “{c}”" for t, c in enumerate(shown)], dtype=object)
     every = max(1, math.ceil(steps / 40))  # about 40 tick labels fit under a wide heatmap
     name = quantity_name(quantity)
-    heat = dict(type="heatmap", z=values.T.astype(np.float32), x=x, y=np.array([f"unit {u}" for u in range(size)], dtype=object),
+    heat = dict(type="heatmap", z=values.T.astype(np.float32), x=x,
+                y=np.array([f"unit {u}" for u in range(size)], dtype=object),
                 colorbar=dict(title=dict(text=quantity)), **color_scale(quantity, values),
                 hovertemplate="%{x}<br>%{y}<br>" + name + " = %{z:.3f}<extra></extra>")
     layout = dict(title=dict(text=title), height=height or max(220, min(600, 10 * size + 120)), margin=MARGIN,
@@ -295,59 +293,44 @@ def prediction_scatter(*, points: dict[str, tuple[np.ndarray, np.ndarray]], valu
                    y_title=f"predicted {value_name}", height=height)
 
 
-def dashboard(pg, *, quantity: str = "hidden", layer: int = 0) -> dict[str, go.Figure]:
-    """Every figure the page redraws on each tick, from a playground (explorer.playground):
-    loss, metric, gradient norms, group norms, saturation over time, and one probe heatmap per
-    model. One function, so the page and its benchmark build exactly the same figures."""
-    from explorer.training.playground import (
-        log_arrays,  # the playground knows its logs; this module only draws
-    )
-
-    task = pg.task
-    logs = {run.label: log_arrays(run) for run in pg.runs}
-    baseline, sentence = pg.baseline
+def dashboard(data: ChartData, *, quantity: str = "hidden", layer: int = 0) -> dict[str, go.Figure]:
+    """Every figure the page redraws on each tick: loss, metric, gradient norms, group norms,
+    saturation over time, and one probe heatmap per model ("probe:LABEL"). One function, so the
+    page and its benchmark build exactly the same figures."""
+    logs = data.logs
+    real = data.output_kind == "real"
     figures = {
         "loss": curve_figure(curves={k: (v["step"], v["loss"]) for k, v in logs.items()},
-                             title="Training loss" + (" (MSE)" if task.output_kind == "real" else " (cross-entropy, nats)"),
-                             value_name="loss", baseline=baseline if task.output_kind == "real" else None,
-                             baseline_text=sentence, log_y=task.output_kind == "real"),
+                             title="Training loss" + (" (MSE)" if real else " (cross-entropy, nats)"),
+                             value_name="loss", baseline=data.baseline if real else None,
+                             baseline_text=data.baseline_text, log_y=real),
         "metric": curve_figure(curves={k: (v["step"], v["metric"]) for k, v in logs.items()},
-                               title=f"Training {task.metric_name}, with the task's baseline",
-                               value_name=task.metric_name, baseline=baseline, baseline_text=sentence,
-                               log_y=task.metric_name == "MSE"),
-        "grad": grad_norm_figure(runs=logs, clip_norm=pg.settings.clip_norm if pg.settings.clip else None),
+                               title=f"Training {data.metric_name}, with the task's baseline",
+                               value_name=data.metric_name, baseline=data.baseline, baseline_text=data.baseline_text,
+                               log_y=data.metric_name == "MSE"),
+        "grad": grad_norm_figure(runs=logs, clip_norm=data.clip_norm),
         "groups": group_norm_figure(runs=logs),
-        "saturation": saturation_history_figure(histories={run.label: run.saturation for run in pg.runs}),
+        "saturation": saturation_history_figure(histories=data.saturation),
     }
-    for run in pg.runs:
-        if run.probe is None:
-            continue
-        available = probe_quantities(run.probe)
-        shown = quantity if quantity in available else "hidden"
-        figures[f"probe:{run.label}"] = probe_heatmap(trace=run.probe, quantity=shown, labels=pg.probe_labels,
-                                                      layer=min(layer, run.probe.num_layers - 1), model=run.label,
-                                                      step=run.step)
+    for label, traced in data.probes.items():
+        shown = quantity if quantity in probe_quantities(traced) else "hidden"
+        figures[f"probe:{label}"] = probe_heatmap(trace=traced, quantity=shown, labels=data.probe_labels,
+                                                  layer=min(layer, traced.num_layers - 1), model=label,
+                                                  step=data.steps[label])
     return figures
 
 
-def scrub_figures(pg, run, index: int, quantity: str) -> tuple[go.Figure, go.Figure | None]:
-    """The scrubber's two figures for snapshot `index` of `run`: the probe heatmap of `quantity`
-    and the per-unit gate saturation (None for a cell without sigmoid gates). Kept on the run
-    while the same snapshot stays selected, so a tick that took no new snapshot redraws nothing."""
-    from explorer.training.playground import snapshot_trace
-
-    snap = run.snapshots[index]
-    cached = run.figure_cache
-    if cached is not None and cached[0] is snap and cached[1] == quantity:  # the object: a step can be retrained
-        return cached[2]
-    traced = snapshot_trace(pg, run, index)
-    shown = quantity if quantity in probe_quantities(traced) else "hidden"
-    heat = probe_heatmap(trace=traced, quantity=shown, labels=pg.probe_labels, model=run.label, step=snap.step)
-    gates = {name: values[0, 0] for name, values in traced.gates.items()}
+def scrub_figures(*, trace: Trace, quantity: str, labels: list[str], model: str,
+                  step: int) -> tuple[go.Figure, go.Figure | None]:
+    """The scrubber's two figures for the probe traced at a snapshot (`step`): the heatmap of
+    `quantity` (the hidden state when the cell has no such quantity) and the per-unit gate
+    saturation (None for a cell without sigmoid gates)."""
+    shown = quantity if quantity in probe_quantities(trace) else "hidden"
+    heat = probe_heatmap(trace=trace, quantity=shown, labels=labels, model=model, step=step)
+    gates = {name: values[0, 0] for name, values in trace.gates.items()}
     saturation = None
     if any(name in SIGMOID_GATES for name in gates):
-        saturation = saturation_figure(gates=gates, title=f"{run.label}: gate saturation per unit at step {snap.step}")
-    run.figure_cache = (snap, quantity, (heat, saturation))  # only the newest: figures are big
+        saturation = saturation_figure(gates=gates, title=f"{model}: gate saturation per unit at step {step}")
     return heat, saturation
 
 

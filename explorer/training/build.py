@@ -23,12 +23,14 @@ def config_for(task: Task, cell: str = "lstm", hidden_size: int = 128, num_layer
     (nonlinearity, jordan_feedback). Bad values raise ValueError with one sentence."""
     if task.input_kind == "real":
         if input_mode not in (None, "real"):
-            raise ValueError(f"The {task.name} task reads real values, so the input mode must be real; got {input_mode!r}.")
+            raise ValueError(f"The {task.name} task reads real values, so the input mode must be real; "
+                             f"got {input_mode!r}.")
         input_mode = "real"
     else:
         input_mode = "embedding" if input_mode is None else input_mode
         if input_mode not in ("embedding", "onehot"):
-            raise ValueError(f"The {task.name} task reads tokens, so the input mode must be embedding or onehot; got {input_mode!r}.")
+            raise ValueError(f"The {task.name} task reads tokens, so the input mode must be embedding or onehot; "
+                             f"got {input_mode!r}.")
     return ModelConfig(cell=cell, input_mode=input_mode, input_size=task.input_size, embedding_size=embedding_size,
                        hidden_size=hidden_size, num_layers=num_layers, bidirectional=bidirectional, head=task.head,
                        output_size=task.output_size, output_kind=task.output_kind, **extra)
@@ -53,12 +55,16 @@ def clone_for_training(model: RNNModel) -> RNNModel:
 def check_model_fits(task: Task, model: nn.Module) -> None:
     """Refuse, with one sentence, a model whose input or output does not match the task."""
     config = model.config
-    wants = {"input_size": task.input_size, "output_size": task.output_size, "head": task.head, "output_kind": task.output_kind}
+    wants = {"input_size": task.input_size, "output_size": task.output_size, "head": task.head,
+             "output_kind": task.output_kind}
     for name, value in wants.items():
         if getattr(config, name) != value:
-            raise ValueError(f"This model's {name} is {getattr(config, name)!r} but the {task.name} task needs {value!r}; build it with config_for(task).")
+            raise ValueError(f"This model's {name} is {getattr(config, name)!r} but the {task.name} task needs "
+                             f"{value!r}; build it with config_for(task).")
     if (config.input_mode == "real") != (task.input_kind == "real"):
-        raise ValueError(f"This model's input mode is {config.input_mode} but the {task.name} task gives {task.input_kind}; build it with config_for(task).")
+        raise ValueError(f"This model's input mode is {config.input_mode} but the {task.name} task gives "
+                         f"{task.input_kind}; build it with config_for(task).")
     vocab = getattr(model, "vocab", None)
     if vocab is not None and task.vocab is not None and vocab.itos != task.vocab.itos:
-        raise ValueError(f"This model was built for another vocabulary than the {task.name} task's; build it with config_for(task) and task.vocab.")
+        raise ValueError(f"This model was built for another vocabulary than the {task.name} task's; "
+                         "build it with config_for(task) and task.vocab.")

@@ -29,7 +29,7 @@ def sample_output(pg: Playground, examples: int = 4) -> dict:
     Text tasks: {"kind": "text", "prompt", "samples": {label: generated text}} (seeded, so the text
     changes only as the weights do). Others: {"kind": "table", "rows": [...]} with, per probe
     example, its input and target (task.describe) and each model's prediction; and for real
-    outputs "scatter": {label: (targets, predictions)} over all PROBE_EXAMPLES probe sequences.
+    outputs "scatter": {label: (targets, predictions)} over all the probe sequences (snapshots.PROBE_EXAMPLES).
     """
     task = pg.task
     if is_text_task(task):
@@ -50,7 +50,8 @@ def sample_output(pg: Playground, examples: int = 4) -> dict:
     rows = []
     for i in range(min(examples, pg.probe.x.shape[0])):
         described = task.describe(pg.probe, i)
-        row = {"example": i, "input": _input_text(task, described), "target": _target_text(task, described.get("target"))}
+        row = {"example": i, "input": _input_text(task, described),
+               "target": _target_text(task, described.get("target"))}
         for label, out in outputs.items():
             row[label] = _prediction_text(task, pg.probe, out, i)
         rows.append(row)

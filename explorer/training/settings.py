@@ -43,7 +43,8 @@ def is_whole(value) -> bool:
 class TrainSettings:
     """How to train. Every bad value raises ValueError with one sentence the page can show."""
 
-    optimizer: str = "adam"  # Adam scales each weight's step by its own gradient history, so one lr suits every cell and task here
+    # Adam scales each weight's step by its own gradient history, so one lr suits every cell and task here
+    optimizer: str = "adam"
     lr: float = 3e-3  # nets this small take a larger Adam step than the textbook 1e-3, and clipping guards the rest
     batch_size: int = 32  # enough sequences for a steady gradient, small enough for several steps per second on 2 cores
     seq_len: int | None = None  # None: the task's default_seq_len, filled in by `start`
@@ -55,15 +56,18 @@ class TrainSettings:
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"The optimizer must be one of {', '.join(OPTIMIZERS)}; got {self.optimizer!r}.")
         if not is_real(self.lr) or not math.isfinite(self.lr) or self.lr <= 0:
-            raise ValueError(f"The learning rate must be a finite number greater than 0, such as 0.003; got {self.lr!r}.")
+            raise ValueError(f"The learning rate must be a finite number greater than 0, such as 0.003; "
+                             f"got {self.lr!r}.")
         if not is_whole(self.batch_size) or not 1 <= self.batch_size <= MAX_BATCH_SIZE:
-            raise ValueError(f"The batch size must be a whole number from 1 to {MAX_BATCH_SIZE}; got {self.batch_size!r}.")
+            raise ValueError(f"The batch size must be a whole number from 1 to {MAX_BATCH_SIZE}; "
+                             f"got {self.batch_size!r}.")
         if self.seq_len is not None and (not is_whole(self.seq_len) or self.seq_len < 1):
             raise ValueError(f"The sequence length must be a whole number of at least 1; got {self.seq_len!r}.")
         if not isinstance(self.clip, bool):
             raise ValueError(f"clip must be True or False; got {self.clip!r}.")
         if not is_real(self.clip_norm) or not math.isfinite(self.clip_norm) or self.clip_norm <= 0:
-            raise ValueError(f"The clipping norm must be a finite number greater than 0, such as 1.0; got {self.clip_norm!r}.")
+            raise ValueError(f"The clipping norm must be a finite number greater than 0, such as 1.0; "
+                             f"got {self.clip_norm!r}.")
         if not is_whole(self.seed) or not 0 <= self.seed <= MAX_SEED:
             raise ValueError(f"The seed must be a whole number from 0 to {MAX_SEED}; got {self.seed!r}.")
         # plain Python numbers from here on (sliders hand over numpy scalars)
@@ -115,9 +119,11 @@ class PlaygroundSettings:
         if len(set(self.cells)) != len(self.cells):
             raise ValueError("Pick each cell type once: models of the same cell, seed and data would be identical.")
         if not is_whole(self.steps_per_tick) or not 1 <= self.steps_per_tick <= MAX_STEPS_PER_TICK:
-            raise ValueError(f"Steps per tick must be a whole number from 1 to {MAX_STEPS_PER_TICK}; got {self.steps_per_tick!r}.")
+            raise ValueError(f"Steps per tick must be a whole number from 1 to {MAX_STEPS_PER_TICK}; "
+                             f"got {self.steps_per_tick!r}.")
         if not is_whole(self.snapshot_every) or self.snapshot_every < 1:
-            raise ValueError(f"The snapshot interval must be a whole number of steps, at least 1; got {self.snapshot_every!r}.")
+            raise ValueError(f"The snapshot interval must be a whole number of steps, at least 1; "
+                             f"got {self.snapshot_every!r}.")
 
     def needs_rebuild(self, other: PlaygroundSettings) -> bool:
         """Whether going from `other` to these settings needs new models (not just update_settings)."""

@@ -106,7 +106,7 @@ def saturation(tr: Trace, low: float = 0.1, high: float = 0.9) -> dict[str, tupl
     gates, and the hidden state of a tanh cell as |h| (saturated near ±1, idle near 0)."""
     found = {name: (float((v < low).mean()), float((v > high).mean()))
              for name, v in tr.gates.items() if name in SIGMOID_GATES}
-    if tr.cell_type in ("lstm", "gru", "rnn_tanh"):
+    if tr.cell_type in ("lstm", "gru") or (tr.cell_type == "rnn" and tr.nonlinearity == "tanh"):
         magnitude = np.abs(tr.hidden)
         found["|h|"] = (float((magnitude < low).mean()), float((magnitude > high).mean()))
     return found

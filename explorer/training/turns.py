@@ -5,10 +5,11 @@ interactive page runs go first (`FOREGROUND`).
         steps = slice_steps(requested, pg.steps_per_second, contended=turn.contended)
         playground.tick(pg, steps=steps)
 
-Every session of a Streamlit server runs in one process. Eight sessions that each train flat out
-on two cores leave a user typing on another page waiting for seconds (measured: p95 20 s); with
-K chunks at a time (K = half the cores by default, RNN_EXPLORER_TRAINING_SLOTS to change it),
+Every session of a Streamlit server runs in one process. Sessions that each train flat out on
+two cores leave a user typing on another page waiting for seconds (bench/bench_training_share.py);
+with K chunks at a time (K = half the cores by default, RNN_EXPLORER_TRAINING_SLOTS to change it),
 interactive reruns always find a free core and training shares the rest, first come first served.
+When the Train page takes its turns, and what it says meanwhile, is explorer.training.schedule.
 
 The turnstile is process-wide on purpose, the one shared mutable thing in the app: it holds no user
 data, only anonymous tickets (an arrival time and a grant time), so sharing it between sessions
@@ -32,8 +33,7 @@ POLL_SECONDS = 0.15  # how often a waiter says how many are ahead (and checks fo
 STALE_SECONDS = 120.0  # far above any chunk (500 steps of three big models): only a vanished holder lasts this long
 SLICE_SECONDS = 0.5  # a chunk's share while others wait: about one default chunk of the Train page
 PATIENCE_SECONDS = 20.0  # how long one page run waits before it ends (and redraws); the next tick waits on in
-# place. Every run costs its tab a re-render of the page at its start and end: with 5 s, eight playing tabs
-# kept Chromium at 112-121 % and the server at 58 %; with 20 s (most waits end within one run), 104-106 % and 44 %.
+# place. Long enough that most waits end within one run: each run re-renders the page in its tab.
 
 
 class NoTurn(Exception):
@@ -157,23 +157,6 @@ def slice_steps(requested: int, steps_per_second: float, *, contended: bool,
     if steps_per_second <= 0 or not math.isfinite(steps_per_second):
         return 1
     return max(1, min(requested, int(slice_seconds * steps_per_second)))
-
-
-def retime(wanted: float, timer: float | None) -> str | None:
-    """When a playing page should set its charts' timer (`timer` seconds, None when off) again to
-    `wanted` seconds, as sessions come and go: None while the timer is within a factor of two of it;
-    "now" when it is more than twice too long (others stopped: the charts would lag behind);
-    "at the next redraw" when it is more than twice too short (others came). Setting a fragment's
-    timer takes a full run of the page, and a full run draws the whole page in the browser: done at
-    once, it comes on top of the charts' own redraws; at the next redraw, it takes the place of a
-    redraw that was due anyway."""
-    if not timer:
-        return None
-    if wanted < timer / 2:
-        return "now"
-    if wanted > timer * 2:
-        return "at the next redraw"
-    return None
 
 
 def slots_from_env() -> int:

@@ -306,7 +306,7 @@ def test_throttle_rejects_a_negative_or_nan_period(seconds):
 
 
 def test_retime_sets_a_longer_timer_at_the_next_redraw_and_a_shorter_one_at_once():
-    from explorer.training.turns import retime
+    from explorer.training.schedule import retime
     assert retime(9.0, None) is None  # no timer: not playing
     assert retime(9.0, 9.0) is None and retime(5.0, 9.0) is None and retime(17.0, 9.0) is None  # within 2x
     assert retime(20.0, 9.0) == "at the next redraw"  # others came: the next redraw is a full run instead

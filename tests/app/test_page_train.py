@@ -7,18 +7,18 @@ from pathlib import Path
 
 import pytest
 import torch
-from streamlit.runtime.media_file_manager import MediaFileManager
 from page_helpers import chart_titles
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from explorer.training import playground as play
 from explorer import zoo
-from explorer.training.train import build_model, config_for
 from explorer.app.catalog import ZOO_ENV
+from explorer.training import playground as play
+from explorer.training.train import build_model, config_for
 
 torch.set_num_threads(1)
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
 PAGE = "pages/train.py"
 
 
@@ -30,7 +30,8 @@ def tiny_zoo(tmp_path_factory):
     zoo.save(model, "count-tiny", {"name": "count-tiny", "task": "count", "task_config": {}, "cell": "lstm",
                                    "parameters": model.num_parameters(),
                                    "metrics": {"test": {"metric": "accuracy", "value": 0.2,
-                                                        "baseline": {"value": 0.14, "description": "majority"}}}}, folder)
+                                                        "baseline": {"value": 0.14, "description": "majority"}}}},
+             folder)
     return folder
 
 

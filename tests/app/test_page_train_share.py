@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 from page_helpers import APP, as_array, chart_specs, open_page
-from streamlit.testing.v1 import AppTest
 from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext
+from streamlit.testing.v1 import AppTest
 
 from explorer.training import turns
 from explorer.training.turns import Turnstile
@@ -189,7 +189,8 @@ def test_sessions_spread_their_chart_redraws(app, monkeypatch, timers):
     other.__enter__()
     try:
         _click(at, "train_play")
-        assert timers() == [0.3, pytest.approx(3.0 * spreads[-1], abs=1e-3)]  # one other session: 3 s, times this one's factor
+        # one other session: 3 s, times this one's factor
+        assert timers() == [0.3, pytest.approx(3.0 * spreads[-1], abs=1e-3)]
         at.run()
         assert at.session_state["train_chart_spread"] == spreads[-1]
     finally:

@@ -1,4 +1,4 @@
-"""The Train live page's logic without streamlit: explorer.playground and its figures."""
+"""The Train live page's logic without streamlit: explorer.training.playground and its figures."""
 import copy
 import time
 
@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.training import playground as play
 from explorer import zoo
 from explorer.figures.train import dashboard, prediction_scatter
+from explorer.training import playground as play
+from explorer.training import snapshots
 from explorer.training.train import build_model, config_for
 from explorer.training.turns import slice_steps
 
@@ -105,7 +106,7 @@ def test_same_seed_same_initial_weights_and_losses():
 
 
 def test_snapshots_are_bounded_and_evenly_thinned(monkeypatch):
-    monkeypatch.setattr(play, "MAX_SNAPSHOTS", 6)
+    monkeypatch.setattr(snapshots, "MAX_SNAPSHOTS", 6)
     pg = play.build(tiny(cells=("lstm",), snapshot_every=1))
     run = pg.runs[0]
     assert pg.max_snapshots == 6 and [s.step for s in run.snapshots] == [0]
@@ -125,7 +126,7 @@ def test_snapshots_are_bounded_and_evenly_thinned(monkeypatch):
 
 
 def test_snapshot_memory_bound(monkeypatch):
-    monkeypatch.setattr(play, "SNAPSHOT_BYTES", 1)
+    monkeypatch.setattr(snapshots, "SNAPSHOT_BYTES", 1)
     pg = play.build(tiny(cells=("lstm",), snapshot_every=1))
     assert pg.max_snapshots == 4  # the floor: the scrubber still shows a beginning, middle and end
     play.tick(pg, steps=20)
@@ -233,7 +234,7 @@ def test_every_task_builds_ticks_and_samples(task):
         assert {"input", "target", "SimpleRNN", "LSTM"} <= set(out["rows"][0])
         if task in ("adding", "series"):
             prediction_scatter(points=out["scatter"])
-    figures = dashboard(pg, quantity="f")
+    figures = dashboard(play.chart_data(pg), quantity="f")
     assert {"loss", "metric", "grad", "groups", "saturation", "probe:SimpleRNN", "probe:LSTM"} <= set(figures)
     for name, fig in figures.items():
         assert fig.layout.title.text, name
@@ -248,7 +249,7 @@ def test_every_task_builds_ticks_and_samples(task):
 def test_metric_figure_draws_the_baseline_and_clip_marks():
     pg = play.build(tiny(cells=("lstm",), clip_norm=1e-3))  # every step clips
     play.tick(pg)
-    figures = dashboard(pg)
+    figures = dashboard(play.chart_data(pg))
     names = [trace.name for trace in figures["metric"].data]
     assert "baseline" in names
     clipped = [trace for trace in figures["grad"].data if trace.name.endswith("clipped")]
