@@ -4,17 +4,16 @@ import streamlit as st
 
 from explorer import figures
 from explorer.analysis import internals
-from explorer.app import caches, catalog, draw, frame, pickers, textbox, urlstate
+from explorer.app import caches, catalog, course, draw, frame, pickers, textbox, urlstate
 from explorer.figures import panels
 
 frame.require_frame(__file__)
 
 MAX_COMPARE_TEXT = 5000  # characters traced by each model; the rest stays in the box
 ORDERS = ["index", "activity", "variance", "similarity"]
+KEY_PANEL_HEIGHT = 180  # pixels per model: three of them and the text box above fit the first screen at 1280x800
 
 st.title("Compare")
-st.caption("Two or three models read the same text. Every figure below is drawn at the same width with the "
-           "same margins, so the same step sits at the same place in each: read down a column to compare.")
 
 if not catalog.picker_models():
     st.warning(textbox.NO_MODELS)
@@ -26,12 +25,13 @@ catalog.note_headless(names, "it has no surprise or guesses to draw "
 
 urlstate.param_default("text", textbox.DEFAULT_TEXT["english"])
 urlstate.keep_across_pages("text")
-text = st.text_area(f"Text (up to {MAX_COMPARE_TEXT:,} characters are traced)", key="text", persist_state="session",
-                    height=100)
+text = textbox.text_box(f"Text (up to {MAX_COMPARE_TEXT:,} characters are traced; Enter applies)", key="text",
+                        multiline="\n" in st.session_state["text"])
 url["text"] = text if len(text) <= urlstate.MAX_URL_TEXT else None
 if not names:
     urlstate.set_url(**url)
     st.info("Pick at least one model in the sidebar.")
+    course.lesson_links(__file__)
     st.stop()
 used = textbox.text_to_read(text, MAX_COMPARE_TEXT, url=url, what="the models read it")
 
@@ -44,10 +44,41 @@ for name in names:
         st.error(f"{name}: could not trace this text: {err}")
 if not traces:
     urlstate.set_url(**url)
+    course.lesson_links(__file__)
     st.stop()
 textbox.warn_unknown(sorted({c for tr in traces.values() for c in tr.unknown}))
 first = next(iter(traces.values()))
 tokens, steps = first.tokens, first.steps
+
+
+def layer_name(tr):
+    return f"layer {tr.num_layers - 1}" + (" (the top)" if tr.num_layers > 1 else "")
+
+
+# -- the key picture: the three hidden states on one time axis; its settings sit under it --
+sentence = st.empty()  # right above the picture, outside its container: the container holds the chart alone
+key_picture = draw.key_figure()
+urlstate.param_default("order", "index", valid=lambda v: v in ORDERS, what=", ".join(ORDERS))
+order_by = st.radio("Order units by", ORDERS, key="order", persist_state="session", horizontal=True,
+                    help="activity: mean |h|; variance: most variable first; similarity: units that move "
+                         "together sit together (each model ordered by its own hidden state)")
+max_size = max(tr.hidden_size for tr in traces.values())
+start, stop = pickers.step_window(steps, max_size, key="compare_window", label="Steps shown",
+                                  help="At most {window} steps at a time, at full resolution, for every model.")
+hidden = {name: tr.hidden[-1, 0, start:stop] for name, tr in traces.items()}  # the top layer: what the head reads
+stacked = figures.states.states_stacked(
+    panels=[{"values": values, "unit_order": internals.order_units(values, order_by),
+             "title": f"{catalog.describe_model(name)}: hidden state h, {layer_name(traces[name])}"}
+            for name, values in hidden.items()], tokens=tokens, start=start, panel_height=KEY_PANEL_HEIGHT)
+said = internals.sentence_names({name: tr.cell_type for name, tr in traces.items()})
+draw.look_at(internals.saturation_sentence({said[n]: internals.saturated_share(v) for n, v in hidden.items()}),
+             where=sentence)
+draw.plot(stacked, key="hidden", where=key_picture)  # one figure, one time axis: zoom one model, see them all
+st.caption("Each model's hidden state, drawn under the others on one time axis (as every figure below, at the same "
+           f"width and margins), so step t sits in one column. Units ordered by {order_by} of each model's own "
+           "hidden state; blue negative, red positive. A "
+           f"SimpleRNN's h_t is tanh of its input, whose slope 1 − h² is under {1 - 0.9 ** 2:.2g} where |h| > 0.9: "
+           "little gradient passes back through a pinned unit (Gradients through time shows how little).")
 
 # -- the numbers side by side --
 st.header("Summary")
@@ -56,42 +87,18 @@ for name, tr in traces.items():
     s = internals.model_summary(models[name], tr)
     split = f" ({s['held_out_split']})" if s["held_out_split"] != "test" else ""
     held = f"{s['held_out']:.3f} {s['metric']}{split}" if s["held_out"] is not None else "not measured"
-    rows.append({"model": catalog.describe_model(name), "cell": s["cell"].upper(),
-                 "size": f"{s['hidden']} units × {s['layers']} layer{'s' if s['layers'] > 1 else ''}",
-                 "parameters": s["parameters"], "held-out metric": held,
-                 "this text (bits/char)": None if s["bits_here"] is None else round(s["bits_here"], 3)})
+    shown = f"{name[len(catalog.YOURS):]} (yours)" if catalog.is_user_model(name) else name
+    rows.append({"model": shown, "cell": s["cell"].upper(),  # short columns: the table fits a 1000 px window
+                 "units": f"{s['hidden']}" + (f" × {s['layers']} layers" if s["layers"] > 1 else ""),
+                 "parameters": s["parameters"], "held-out": held,
+                 "bits/char here": None if s["bits_here"] is None else round(s["bits_here"], 3)})
 st.dataframe(rows, hide_index=True)
 st.caption("Held-out: measured on the test split when each model was built (lower bits/char is better). "
-           "This text: the mean surprise, −log₂ p(next character), over the text above. "
+           "Here: the mean surprise, −log₂ p(next character), over the text above. "
            + ("Same size: each model has 128 hidden units and the same training budget, so the LSTM has about "
               "4× the SimpleRNN's recurrent parameters." if set_name == "same" else
               "Parameter-matched: the SimpleRNN and GRU are wider so every model has about as many parameters."
               if set_name == "matched" else ""))
-
-# -- what to draw --
-urlstate.param_default("order", "index", valid=lambda v: v in ORDERS, what=", ".join(ORDERS))
-order_by = st.radio("Order units by", ORDERS, key="order", persist_state="session", horizontal=True,
-                    help="activity: mean |h|; variance: most variable first; similarity: units that move together "
-                         "sit together (each model ordered by its own hidden state)")
-max_size = max(tr.hidden_size for tr in traces.values())
-start, stop = pickers.step_window(steps, max_size, key="compare_window", label="Steps shown",
-                             help="At most {window} steps at a time, at full resolution, for every model.")
-
-
-def layer_name(tr):
-    return f"layer {tr.num_layers - 1}" + (" (the top)" if tr.num_layers > 1 else "")
-
-
-# each section is one figure of stacked panels on one time axis: zoom one model, see them all
-st.header("Hidden state h")
-heatmaps = []
-for name, tr in traces.items():
-    hidden = tr.hidden[-1, 0, start:stop]  # the top layer, forward direction: what the head reads
-    heatmaps.append(figures.state_heatmap(values=hidden, tokens=tokens, quantity="hidden", start=start, height=360,
-                                          unit_order=internals.order_units(hidden, order_by),
-                                          title=f"{catalog.describe_model(name)}: hidden state h, {layer_name(tr)}"))
-draw.plot(panels.stack(heatmaps), key="hidden")
-st.caption(f"Units ordered by {order_by} of each model's own hidden state; blue negative, red positive.")
 
 if all(tr.loss is not None for tr in traces.values()):
     st.header("Surprise at each character")
@@ -131,3 +138,4 @@ urlstate.set_url(**url, order=order_by)
 if url["text"] is None:
     st.caption(f"This text is longer than {urlstate.MAX_URL_TEXT:,} characters, "
                f"so a link to this view does not carry it.")
+course.lesson_links(__file__)

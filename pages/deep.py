@@ -3,7 +3,7 @@ import streamlit as st
 
 from explorer import figures
 from explorer.analysis import family
-from explorer.app import caches, catalog, draw, frame, textbox, urlstate
+from explorer.app import caches, catalog, course, draw, frame, textbox, urlstate
 from explorer.figures import diagram
 
 frame.require_frame(__file__)
@@ -16,8 +16,7 @@ MAX_CHARS = 400  # layers × directions heatmaps side by side: a sentence or a p
 
 st.title("Stacked & bidirectional")
 st.caption("A stacked net feeds each layer's states to the layer above; a bidirectional one runs a second chain "
-           "from the last character back to the first, and the head reads both. Every layer and direction is "
-           "drawn below, time left to right, units top to bottom.")
+           "from the last character back to the first, and the head reads both.")
 
 
 def task_of(name: str) -> str | None:
@@ -50,22 +49,10 @@ defaults = set(DEFAULT_INPUT.values())
 urlstate.param_default("input", DEFAULT_INPUT.get(task, ""))
 if st.session_state["input"] in defaults:  # an untouched default follows the model's task
     st.session_state["input"] = DEFAULT_INPUT.get(task, "")
-text = st.text_area(f"Text (up to {MAX_CHARS} characters)", key="input", persist_state="session", height=80)
+multiline = task == "python" or "\n" in st.session_state["input"]  # Python source: several lines and Apply
+text = textbox.text_box(f"Text, up to {MAX_CHARS} characters{'' if multiline else ' (Enter applies)'}", key="input",
+                        multiline=multiline, height=80)
 url_view = {"net": name, "input": text if len(text) <= urlstate.MAX_URL_TEXT else None}
-
-# -- how this model compares with its task's other models --
-siblings = [n for n in names if task_of(n) == task]
-rows = []
-for n in siblings:
-    m = catalog.model_info(n)
-    config, test = m["config"], m.get("metrics", {}).get("test", {})
-    rows.append({"model": n, "cell": str(m.get("cell", "")).upper(), "layers": config["num_layers"],
-                 "directions": 2 if config["bidirectional"] else 1, "hidden": config["hidden_size"],
-                 "parameters": m.get("parameters"), f"{test.get('metric', 'metric')} (test)": test.get("value"),
-                 "loss (test)": test.get("loss"), "baseline": test.get("baseline", {}).get("value")})
-st.dataframe(rows, hide_index=True)
-st.caption("Held-out figures were measured on the test split when each model was built.")
-
 text = textbox.text_to_read(text, MAX_CHARS, url=url_view, what="every layer read it")
 try:
     model = catalog.get_model(name)
@@ -77,20 +64,55 @@ except ValueError as err:
 textbox.warn_unknown(tr.unknown)
 config = model.config
 labels = family.class_labels(task)
+verdict = None
 if config.head == "last_step" and config.output_kind == "classes":
-    answer, p = family.verdict(tr, labels)
-    st.markdown(f"**{name}** reads the whole text and says **{answer}** (p = {p:.3f}).")
+    verdict = family.verdict(tr, labels)
+drawn = min(tr.steps, diagram.DIAGRAM_STEPS)
+unrolled = diagram.unrolled(config, steps=drawn, tokens=tr.tokens,
+                            title=f"{name} unrolled over its first {drawn} steps")
+
+# -- the key picture: where the two directions meet in the head (the structure itself for a one-way net) --
+with draw.key_figure():
+    if tr.num_directions == 2:
+        shares = family.score_shares(family.direction_contributions(model, tr), labels)
+        read = (tr.steps - 1, 0) if config.head == "last_step" else None
+        total = float(shares["forward"][read[0]] + shares["backward"][read[1]] + shares["bias"]) if read else None
+        draw.look_at(figures.family.meeting_sentence(
+            name=name, forward=shares["forward"], backward=shares["backward"], bias=shares["bias"], read=read,
+            score_name=shares["name"], verdict=verdict))
+        draw.plot(figures.family.contributions_figure(
+            forward=shares["forward"], backward=shares["backward"], tokens=tr.tokens, read=read,
+            score_name=shares["name"], total=total), key="contributions")
+    else:
+        draw.look_at(figures.family.one_way_sentence(
+            name=name, layers=config.num_layers, hidden=config.hidden_size, reads_last=config.head == "last_step",
+            verdict=verdict, bidirectional=DEFAULT_MODEL if DEFAULT_MODEL in names else "a bidirectional model"))
+        draw.plot(unrolled, key="diagram")
 if task == "sentiment":
     st.caption("In training every sentence was left-padded with “_” to 89 characters; type underscores in front "
                "to read it exactly as the models were taught.")
 
-drawn = min(tr.steps, diagram.DIAGRAM_STEPS)
-draw.plot(diagram.unrolled(config, steps=drawn, tokens=tr.tokens,
-                           title=f"{name} unrolled over its first {drawn} steps: {diagram.describe(config)}"),
-          key="diagram")
-if config.head == "last_step" and tr.steps > drawn:
-    st.caption(f"The diagram stops after {drawn} steps; on your text the head reads h→ after the last character "
-               f"(step {tr.steps - 1}) and h← at step 0.")
+if tr.num_directions == 2:
+    draw.plot(unrolled, key="diagram")
+reads = "h→ after the last character" + (" and h← at step 0" if tr.num_directions == 2 else "")
+st.caption(f"{diagram.describe(config)}."
+           + (f" The diagram stops after {drawn} steps; on your text the head reads {reads} (the last is step "
+              f"{tr.steps - 1})." if config.head == "last_step" and tr.steps > drawn else ""))
+
+# -- how this model compares with its task's other models --
+siblings = [n for n in names if task_of(n) == task]
+rows = []
+for n in siblings:
+    m = catalog.model_info(n)
+    config_n, test = m["config"], m.get("metrics", {}).get("test", {})
+    rows.append({"model": n, "layers": config_n["num_layers"], "directions": 2 if config_n["bidirectional"] else 1,
+                 "hidden": config_n["hidden_size"], "parameters": m.get("parameters"),
+                 f"{test.get('metric', 'metric')} (test)": test.get("value")})
+st.dataframe(rows, hide_index=True)
+baseline = meta.get("metrics", {}).get("test", {}).get("baseline", {})
+st.caption("Held-out figures were measured on the test split when each model was built."
+           + (f" Baseline {baseline['value']:.4g}: {baseline.get('description', '')}".rstrip(": ")
+              if baseline.get("value") is not None else ""))
 
 # -- every layer, every direction --
 st.subheader("Every layer and direction")
@@ -103,11 +125,12 @@ values = {"hidden": tr.hidden, "cell": tr.cell, **tr.gates}[quantity]  # [L, D, 
 for layer in reversed(range(tr.num_layers)):  # the top layer first, as in the diagram
     columns = st.columns(tr.num_directions)
     for direction, column in enumerate(columns):
-        where = f"layer {layer}" + ((" backward ← (reads right to left)" if direction else " forward →")
-                                    if tr.num_directions == 2 else "")
+        where = f"layer {layer}" + ((" backward ←" if direction else " forward →") if tr.num_directions == 2 else "")
         draw.plot(figures.state_heatmap(values=values[layer, direction], tokens=tr.tokens, quantity=quantity,
-                                                  title=f"{figures.quantity_name(quantity)}, {where}", height=340),
-                            key=f"grid-{layer}-{direction}", where=column)
+                                        title=f"{figures.quantity_name(quantity)}, {where}", height=340),
+                  key=f"grid-{layer}-{direction}", where=column)
+if tr.num_directions == 2:
+    st.caption("The backward chain reads right to left: its state at step t has read x_t … x_T-1.")
 urlstate.set_url(**url_view, state=quantity)
 
 # -- where the directions meet --
@@ -115,26 +138,12 @@ st.subheader("Where the two directions meet")
 if tr.num_directions == 1:
     st.info(f"{name} reads forward only, so the head sees just h→. Pick "
             f"{DEFAULT_MODEL if DEFAULT_MODEL in names else 'a bidirectional model'} to see two directions meet.")
-    st.stop()
-size = tr.hidden_size
-meeting = figures.state_heatmap(values=family.meeting_states(tr), tokens=tr.tokens, quantity="hidden", height=420,
-                                title=f"[h→_t ; h←_t] of the top layer: units 0–{size - 1} forward, "
-                                      f"{size}–{2 * size - 1} backward")
-meeting.add_hline(y=size - 0.5, line=dict(color="black", width=2))
-draw.plot(meeting, key="meeting")
-contributions = family.direction_contributions(model, tr)
-shares = family.score_shares(contributions, labels)
-read = contributions["read"]
-total = None
-if read is not None:
-    total = float(shares["forward"][read[0]] + shares["backward"][read[1]] + shares["bias"])
-draw.plot(figures.family.contributions_figure(forward=shares["forward"], backward=shares["backward"],
-                                                    tokens=tr.tokens, read=read, score_name=shares["name"],
-                                                    total=total), key="contributions")
-if read is not None:
-    st.markdown(f"The head reads the forward state after the last character (step {read[0]}: "
-                f"{shares['forward'][read[0]]:+.2f}) and the backward state at step 0, which has read the whole "
-                f"text from the end ({shares['backward'][read[1]]:+.2f}); with the bias ({shares['bias']:+.2f}) "
-                f"that is a {shares['name']} of **{total:+.2f}**.")
 else:
-    st.caption("At every step the head reads both halves: h→_t has read x_0…x_t, h←_t has read x_t…x_T-1.")
+    size = tr.hidden_size
+    meeting = figures.state_heatmap(values=family.meeting_states(tr), tokens=tr.tokens, quantity="hidden", height=420,
+                                    title=f"[h→_t ; h←_t] of the top layer: units 0–{size - 1} forward, "
+                                          f"{size}–{2 * size - 1} backward")
+    meeting.add_hline(y=size - 0.5, line=dict(color="black", width=2))
+    draw.plot(meeting, key="meeting")
+    st.caption("At every step the two halves sit side by side: h→_t has read x_0…x_t, h←_t has read x_t…x_T-1.")
+course.lesson_links(__file__)

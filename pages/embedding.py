@@ -3,7 +3,7 @@ import streamlit as st
 
 from explorer import figures
 from explorer.analysis import family
-from explorer.app import catalog, draw, frame, urlstate
+from explorer.app import catalog, course, draw, frame, urlstate
 from explorer.figures import diagram
 
 frame.require_frame(__file__)
@@ -13,12 +13,13 @@ VECTORS = {
     "encoding": "what the input stage makes of a character (embedding row / column of W_ih)",
     "first_layer": "what a character adds to the first layer, W_ih · input (one number per hidden unit, both models)",
 }
+CLOSE, SLIGHT = 0.1, 0.03  # gaps in mean cosine (vowel-vowel minus vowel-other): clearly closer, barely closer
+SCATTER_HEIGHT = 400  # px: both maps and the sentence under them fit a 1280x800 first screen
 
 st.title("One-hot vs embedding")
-st.caption("Two SimpleRNNs learned English from the same text, with the same size and training budget. One reads "
-           "each character as a one-hot vector, the other through a learned embedding of 32 numbers. A one-hot "
-           "vector only picks a column of W_ih, so that column is what the one-hot model has learned for the "
-           "character: its embedding, in effect.")
+st.caption("Two SimpleRNNs learned English from the same text and budget: one reads each character as a one-hot "
+           "vector, the other through a learned embedding. A one-hot vector only picks a column of W_ih, so that "
+           "column is the one-hot model's embedding, in effect.")
 
 present = [n for n in (EMBEDDED, ONEHOT) if n in catalog.available()]
 if len(present) < 2:
@@ -31,6 +32,90 @@ except ValueError as err:
     st.error(f"Could not load the models: {err}")
     st.stop()
 
+# the same corpus gives both the same vocabulary; the unknown token is left out
+shared = set(models[ONEHOT].vocab.itos[1:])
+chars = [c for c in models[EMBEDDED].vocab.itos[1:] if c in shared]
+
+
+def shown(ch: str) -> str:
+    return {" ": "␣ (space)", "\n": "↵ (newline)", "\t": "⇥ (tab)"}.get(ch, ch)
+
+
+def vowel_gap(names: list[str], vectors) -> tuple[float, float]:
+    """Mean cosine between two vowels, and between a vowel and any other character (family.nearest's cosines)."""
+    vowels = [c for c in names if family.char_class(c) == "vowel"]
+    within, between = [], []
+    for v in vowels:
+        for other, cosine in family.nearest(names, vectors, v, k=len(names)):
+            (within if other in vowels else between).append(cosine)
+    return sum(within) / max(len(within), 1), sum(between) / max(len(between), 1)
+
+
+default_char = "e" if "e" in chars else chars[0]
+urlstate.param_default("vectors", "encoding", valid=lambda v: v in VECTORS, what=", ".join(VECTORS))
+urlstate.param_default("near", default_char, valid=lambda v: v in chars, what="a character of the models' vocabulary")
+what, char = st.session_state["vectors"], st.session_state["near"]
+
+computed = {}
+for n, model in models.items():
+    names, vectors = family.input_vectors(model, what)
+    computed[n] = names, vectors, family.pca_2d(vectors), vowel_gap(names, vectors)
+
+gaps = {n: c[3] for n, c in computed.items()}
+
+
+def sentence() -> str:
+    """What the maps show about the vowels, as measured: only what the cosines say."""
+    parts = []
+    for n, (within, between) in gaps.items():
+        gap = within - between
+        verdict = ("sit closer to each other than to the rest" if gap >= CLOSE else
+                   "are only slightly closer to each other than to the rest" if gap >= SLIGHT else
+                   "sit further from each other than from the rest" if gap <= -SLIGHT else
+                   "are no closer to each other than to the rest")
+        numbers = (f"mean cosine {within:+.2f} between two vowels, {between:+.2f} to the rest" if not parts else
+                   f"{within:+.2f} against {between:+.2f}")
+        parts.append(f"in {n} they {verdict} ({numbers})")
+    return "Find the vowels a e i o u (vermillion): " + "; ".join(parts) + "."
+
+
+# one colour key for both maps: a legend under each would wrap and crowd its axis in a narrow column
+draw.markup(" ".join(f'<span style="color:{figures.family.CLASS_COLORS[c]};margin-right:0.8em">● {c}</span>'
+                     for c in family.CHAR_CLASSES) + f" <span>○ “{shown(char)}”</span>")
+with draw.key_figure():
+    columns = st.columns(2)
+    for column, (n, (names, vectors, (coords, explained), _)) in zip(columns, computed.items()):
+        source = ("columns of weight_ih_l0" if models[n].config.input_mode == "onehot" else
+                  "rows of embedding.weight" if what == "encoding" else "weight_ih_l0 · rows of embedding.weight")
+        fig = figures.family.embedding_scatter(
+            coords=coords, chars=names, classes=[family.char_class(c) for c in names], explained=explained,
+            highlight=char, height=SCATTER_HEIGHT,
+            title=f"{n}<br><sup>{source}: {vectors.shape[1]} numbers → 2 by PCA</sup>")
+        fig.update_layout(showlegend=False, margin=dict(b=40))
+        fig.update_xaxes(title_text=f"PC 1 ({explained[0]:.0%} of the variance)")
+        fig.update_yaxes(title_text=f"PC 2 ({explained[1]:.0%})")
+        draw.plot(fig, key=f"scatter-{n}", where=column)
+draw.look_at(sentence())
+
+left, right = st.columns([2, 1])
+left.radio("Vectors", list(VECTORS), key="vectors", persist_state="session", format_func=VECTORS.get)
+right.selectbox("Nearest neighbours of", chars, key="near", persist_state="session", format_func=shown)
+urlstate.set_url(vectors=what, near=char)
+
+columns = st.columns(2)
+for column, (n, (names, vectors, _, _)) in zip(columns, computed.items()):
+    with column:
+        neighbours = family.nearest(names, vectors, char, k=8)
+        st.markdown(f"**{n}**: nearest to “{shown(char)}” (cosine similarity, all {vectors.shape[1]} dimensions)")
+        st.dataframe([{"character": shown(c), "class": family.char_class(c), "cosine": round(s, 3)}
+                      for c, s in neighbours], hide_index=True)
+        st.caption(f"The three nearest to “{shown(char)}”: " + ", ".join(shown(c) for c, _ in neighbours[:3])
+                   + f" ({sum(family.char_class(c) == family.char_class(char) for c, _ in neighbours[:3])} of the "
+                   f"3 in its class, {family.char_class(char)}).")
+st.caption("Points are coloured by class: vowels, consonants, capitals, digits, whitespace, punctuation. The two "
+           "principal components keep only part of the variance (in the axis titles), so the cosines above and in "
+           "the sentence under the maps measure all dimensions.")
+
 rows = []
 for n, model in models.items():
     test = model.meta.get("metrics", {}).get("test", {})
@@ -41,44 +126,10 @@ st.dataframe(rows, hide_index=True)
 st.caption("Held-out bits per character on the test split, measured when each model was built (lower is better; "
            "the baseline is the unigram entropy).")
 
-# the same corpus gives both the same vocabulary; the unknown token is left out
-shared = set(models[ONEHOT].vocab.itos[1:])
-chars = [c for c in models[EMBEDDED].vocab.itos[1:] if c in shared]
-
-
-def shown(ch: str) -> str:
-    return {" ": "␣ (space)", "\n": "↵ (newline)", "\t": "⇥ (tab)"}.get(ch, ch)
-
-
-default_char = "e" if "e" in chars else chars[0]
-urlstate.param_default("vectors", "encoding", valid=lambda v: v in VECTORS, what=", ".join(VECTORS))
-urlstate.param_default("near", default_char, valid=lambda v: v in chars, what="a character of the models' vocabulary")
-left, right = st.columns([2, 1])
-what = left.radio("Vectors", list(VECTORS), key="vectors", persist_state="session", format_func=VECTORS.get)
-char = right.selectbox("Nearest neighbours of", chars, key="near", persist_state="session", format_func=shown)
-urlstate.set_url(vectors=what, near=char)
-
-columns = st.columns(2)
-for column, (n, model) in zip(columns, models.items()):
-    names, vectors = family.input_vectors(model, what)
-    coords, explained = family.pca_2d(vectors)
-    source = ("columns of weight_ih_l0" if model.config.input_mode == "onehot" else
-              "rows of embedding.weight" if what == "encoding" else "weight_ih_l0 · rows of embedding.weight")
-    with column:
-        draw.plot(figures.family.embedding_scatter(
-            coords=coords, chars=names, classes=[family.char_class(c) for c in names], explained=explained,
-            highlight=char, title=f"{n}<br><sup>{source}: {vectors.shape[1]} numbers → 2 by PCA</sup>"),
-            key=f"scatter-{n}")
-        st.markdown(f"**{n}**: nearest to “{shown(char)}” (cosine similarity, all {vectors.shape[1]} dimensions)")
-        st.dataframe([{"character": shown(c), "class": family.char_class(c), "cosine": round(s, 3)}
-                      for c, s in family.nearest(names, vectors, char, k=8)], hide_index=True)
-st.caption("Points are coloured by class: vowels, consonants, capitals, digits, whitespace, punctuation. "
-           "Characters used alike (vowels, say) tend to sit together; the two principal components keep only part "
-           "of the variance (in the axis titles), so the nearest-neighbour table measures all dimensions.")
-
 st.subheader("The two input stages, unrolled")
 columns = st.columns(2)
 for column, (n, model) in zip(columns, models.items()):
-    draw.plot(diagram.unrolled(model.config, steps=3, tokens="And",
-                                         title=f"{n}<br><sup>{diagram.describe(model.config)}</sup>"),
-                        key=f"diagram-{n}", where=column)
+    draw.plot(diagram.unrolled(model.config, steps=3, tokens="And", title=n), key=f"diagram-{n}", where=column)
+    column.caption(diagram.describe(model.config))  # under the picture: too long for its title in a narrow column
+
+course.lesson_links(__file__)

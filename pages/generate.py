@@ -2,15 +2,13 @@
 import streamlit as st
 
 from explorer import figures
-from explorer.app import caches, catalog, draw, frame, pickers, textbox, urlstate
+from explorer.analysis import highlights
+from explorer.app import caches, catalog, course, draw, frame, generate_view, pickers, textbox, urlstate
 from explorer.engine.generate import MAX_LENGTH
 
 frame.require_frame(__file__)
 
 st.title("Generate")
-st.caption("The model reads your prompt, then writes: each character is drawn from its predicted distribution "
-           "(sharpened or flattened by the temperature), fed back in, and the next one drawn. "
-           "A seed makes it repeatable.")
 
 names = catalog.picker_models()
 if not names:
@@ -31,7 +29,10 @@ urlstate.param_default("length", 200, parse=int, valid=lambda v: 1 <= v <= 1000,
 urlstate.param_default("temp", 0.8, parse=float, valid=lambda v: 0.1 <= v <= 2.0, what="0.1 to 2.0")
 urlstate.param_default("seed", 0, parse=int, valid=lambda v: 0 <= v < 2**31, what="0 to 2147483647")
 
-prompt = st.text_area("Prompt", key="prompt", persist_state="session", height=80)
+urlstate.keep_across_pages("prompt")  # a prompt box that turns into a text area (a Python model) keeps the prompt
+multiline = catalog.model_info(name).get("task") == "python" or "\n" in st.session_state["prompt"]
+prompt = textbox.text_box("Prompt (press Enter to write)" if not multiline else "Prompt (Apply to write)",
+                          key="prompt", multiline=multiline, height=80)
 cols = st.columns(3)
 length = cols[0].slider("Characters to write", 1, 1000, key="length", persist_state="session")
 temperature = cols[1].slider("Temperature", 0.1, 2.0, step=0.05, key="temp", persist_state="session",
@@ -53,10 +54,16 @@ except ValueError as err:
     st.stop()
 textbox.warn_unknown(out.unknown)
 
-st.subheader("What it wrote")
-st.code(out.text, language=None, wrap_lines=True)
-st.caption(f"The first {len(prompt)} characters are your prompt; the next {len(out.generated)} were sampled "
-           f"at temperature {temperature:g} with seed {seed}.")
+draw.look_at(figures.labels.escape_all(highlights.written_sentence(out.chosen_probs, out.generated,
+                                                                   out.topk_labels)))
+with draw.key_figure():
+    draw.markup(generate_view.written_html(out))
+    draw.markup(generate_view.legend_html())
+st.caption(f"The first {len(prompt)} characters (grey) are your prompt; the next {len(out.generated)} were sampled "
+           f"at temperature {temperature:g} with seed {seed}, each coloured by the probability the model gave it "
+           "at temperature 1. The model reads each one back in before it writes the next.")
+with st.expander("The text as plain text, to copy"):
+    st.code(out.text, language=None, wrap_lines=True)
 
 st.subheader("Inside, across prompt and continuation")
 quantities = ["hidden"] + (["cell"] if tr.cell is not None else []) + list(tr.gates)
@@ -68,8 +75,10 @@ urlstate.set_url(model=name, prompt=url_prompt, length=length, temp=round(temper
 layer = 0
 array = tr.gates[shown] if shown in tr.gates else (tr.cell if shown == "cell" else tr.hidden)
 draw.plot(figures.state_heatmap(
-    values=array[layer, 0], tokens=tr.tokens, quantity=shown, boundary=len(prompt),
+    values=array[layer, 0], tokens=tr.tokens, quantity=shown, boundary=len(prompt), height=420,
     title=f"{figures.quantity_name(shown)}, layer {layer}: prompt | generated"), key="gen-heat")
 draw.plot(figures.topk_figure(
     tokens=tr.tokens, topk_labels=out.topk_labels, topk_probs=out.topk_probs, start=len(prompt) - 1,
     title="What the model expected before each character it wrote (temperature 1)"), key="gen-topk")
+
+course.lesson_links(__file__)

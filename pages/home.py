@@ -1,23 +1,22 @@
-"""Home: what the app is, the pretrained models, and the four cells' equations."""
+"""Home: the path through the course, the pretrained models, and the four cells' equations."""
 import streamlit as st
 
-from explorer.app import catalog, frame, textbox
+from explorer.app import catalog, course, frame, textbox
 from explorer.engine import cells
 
 frame.require_frame(__file__)
 
 st.title("RNN Explorer")
-st.write("Look inside recurrent neural networks while they read and write: every hidden state, gate and "
-         "cell state, computed exactly from the real `torch.nn` network, drawn step by step. "
-         "Pick a pretrained model, type a sentence, and watch which units track quotes, brackets and long words.")
+st.write("Look inside recurrent neural networks while they read, write and learn: every hidden state, gate and "
+         "cell state, computed exactly from the real `torch.nn` network, drawn character by character. "
+         "Follow the course below in order; each lesson opens a prepared view, and ends with a link to the next.")
 
-st.header("Where to start")
-lessons = frame.PAGES[1:]  # every page but this one, in the sidebar's order
-for row in range(0, len(lessons), 3):  # one row of columns at a time, so each row lines up
-    for col, page in zip(st.columns(3), lessons[row:row + 3]):
-        with col:
-            st.page_link(page.path, label=page.title)
-            st.caption(page.blurb)
+st.header("The course")
+with st.container(key="course_path"):
+    for number, lesson in enumerate(course.LESSONS, start=1):
+        link, what = st.columns([2, 5], vertical_alignment="center")
+        link.page_link(lesson.path, label=f"{number}. {lesson.title}", query_params=course.lesson_params(number - 1))
+        what.caption(lesson.see)
 
 st.header("Pretrained models")
 rows = catalog.summary_rows()

@@ -4,13 +4,12 @@ import streamlit as st
 
 from explorer import figures
 from explorer.analysis import internals
-from explorer.app import caches, catalog, draw, frame, pickers, textbox, urlstate
-from explorer.figures import diagram, house, panels
+from explorer.app import caches, catalog, course, draw, frame, inspect_view, pickers, textbox, urlstate
+from explorer.figures import diagram, house
 
 frame.require_frame(__file__)
 
 st.title("Inspect")
-st.caption("Type a sentence; the model reads it one character at a time. Time runs left to right, units top to bottom.")
 
 names = catalog.picker_models()
 if not names:
@@ -19,14 +18,8 @@ if not names:
 name = pickers.model_picker(names)
 catalog.note_headless([name], "there are no next-character guesses or surprise here; its states and gates are exact.")
 
-# -- the text (a model's default sentence follows the model while it is untouched) --
-defaults = {textbox.default_text(n) for n in names}
-urlstate.param_default("text", textbox.default_text(name))
-if st.session_state["text"] in defaults:
-    st.session_state["text"] = textbox.default_text(name)
-text = st.text_area(f"Text (up to {textbox.MAX_TEXT:,} characters are traced)", key="text", persist_state="session",
-                    height=100)
-
+# -- the text: a short sentence, read again on Enter --
+text = inspect_view.text_box(names, name)
 url_view = {"model": name, "text": text if len(text) <= urlstate.MAX_URL_TEXT else None}
 traced_text = textbox.text_to_read(text, url=url_view, what="the model read it")
 try:
@@ -38,97 +31,86 @@ except ValueError as err:
     st.stop()
 textbox.warn_unknown(tr.unknown)
 
-# -- which states to look at --
+# -- what to draw: the model's listed unit colours the text; the gates and the state they keep, by default --
 layers, dirs, steps, size = tr.num_layers, tr.num_directions, tr.steps, tr.hidden_size
 quantities = ["hidden"] + (["cell"] if tr.cell is not None else []) + list(tr.gates)
-orders = ["index", "activity", "variance", "similarity"]
-urlstate.param_default("layer", 0, parse=int, valid=lambda v: 0 <= v < layers, what=f"0 to {layers - 1}")
-urlstate.param_default("dir", 0, parse=int, valid=lambda v: 0 <= v < dirs, what=f"0 to {dirs - 1}")
-urlstate.param_default("unit", 0, parse=int, valid=lambda v: 0 <= v < size, what=f"0 to {size - 1}")
-urlstate.param_default("order", "index", valid=lambda v: v in orders, what=", ".join(orders))
-urlstate.param_default("color", quantities[0], valid=lambda v: v in quantities, what=", ".join(quantities))
+offered = inspect_view.panel_options(tr)
+orders = ["similarity", "variance", "activity", "index"]
+fallback, listed = inspect_view.unit_defaults(name, tr)
+inspect_view.follow_defaults(fallback)
+inspect_view.follow_defaults({"show": inspect_view.default_panels(tr)}, memory=inspect_view.PANELS_DEFAULT)
+urlstate.param_default("layer", fallback["layer"], parse=int, valid=lambda v: 0 <= v < layers,
+                       what=f"0 to {layers - 1}")
+urlstate.param_default("dir", fallback["dir"], parse=int, valid=lambda v: 0 <= v < dirs, what=f"0 to {dirs - 1}")
+urlstate.param_default("unit", fallback["unit"], parse=int, valid=lambda v: 0 <= v < size, what=f"0 to {size - 1}")
+urlstate.param_default("order", "similarity", valid=lambda v: v in orders, what=", ".join(orders))
+urlstate.param_default("color", fallback["color"], valid=lambda v: v in quantities, what=", ".join(quantities))
+urlstate.param_default("show", inspect_view.default_panels(tr), parse=lambda v: [q for q in v.split(",") if q],
+                       valid=lambda v: bool(v) and all(q in offered for q in v),
+                       what="a comma-separated list of " + ", ".join(offered))
 urlstate.keep_in_range("layer", range(layers), 0)
 urlstate.keep_in_range("dir", range(dirs), 0)
-urlstate.keep_in_range("unit", range(size), 0)
+urlstate.keep_in_range("unit", range(size), fallback["unit"])
 urlstate.keep_in_range("color", quantities, "hidden")
+inspect_view.keep_panels(offered, inspect_view.default_panels(tr))
 
-cols = st.columns([1, 1, 1, 2, 1.3])
-layer = cols[0].selectbox("Layer", range(layers), key="layer", persist_state="session", disabled=layers == 1)
-direction = cols[1].selectbox("Direction", range(dirs), key="dir", persist_state="session", disabled=dirs == 1,
-                              format_func=lambda d: "backward" if d else "forward")
-unit = cols[2].number_input("Unit", min_value=0, max_value=size - 1, step=1, key="unit", persist_state="session")
-order_by = cols[3].radio("Order units by", orders, key="order", persist_state="session", horizontal=True,
-                         help="activity: mean |h|; variance: most variable first; "
-                              "similarity: units that move together sit together")
-color_by = cols[4].selectbox("Colour text by", quantities, key="color", persist_state="session",
-                             format_func=figures.quantity_name)
+sentence = st.empty()  # filled once the figure is known: one sentence on what to look at in it
+key = draw.key_figure()
+
+# -- the choices, under the picture they change --
+with st.container(border=True):
+    pick = st.columns([3, 2]) if tr.cell is not None else [st.container()]
+    show = pick[0].pills("Panels", offered, selection_mode="multi", key="show", persist_state="session",
+                         format_func=inspect_view.panel_name)
+    flow_units = []
+    if tr.cell is not None:
+        urlstate.param_default("flow", [], parse=lambda v: [int(u) for u in v.split(",") if u],
+                               valid=lambda v: len(v) <= 6 and all(0 <= u < size for u in v),
+                               what=f"up to 6 comma-separated units from 0 to {size - 1}")
+        st.session_state["flow"] = [u for u in st.session_state["flow"] if u < size]
+        flow_units = pick[1].multiselect("Cell-state flow of units", list(range(size)), key="flow",
+                                         persist_state="session", max_selections=6,
+                                         help="c_t split into what the forget gate kept and the input gate wrote")
+    cols = st.columns([1, 1, 1, 2.4, 1.3])
+    layer = cols[0].selectbox("Layer", range(layers), key="layer", persist_state="session", disabled=layers == 1)
+    direction = cols[1].selectbox("Direction", range(dirs), key="dir", persist_state="session", disabled=dirs == 1,
+                                  format_func=lambda d: "backward" if d else "forward")
+    unit = cols[2].number_input("Unit", min_value=0, max_value=size - 1, step=1, key="unit", persist_state="session")
+    order_by = cols[3].radio("Order units by", orders, key="order", persist_state="session", horizontal=True,
+                             help="similarity: units that move together sit together; variance: most variable "
+                                  "first; activity: mean |h|")
+    color_by = cols[4].selectbox("Colour text by", quantities, key="color", persist_state="session",
+                                 format_func=figures.quantity_name)
+    # a window at full resolution for long text
+    start, stop = pickers.step_window(steps, size, key="window", label="Steps shown at full resolution",
+                                      help="At most {window} steps at a time; the overview bins the whole text.")
 
 values = {"hidden": tr.hidden[layer, direction]}
 if tr.cell is not None:
     values["cell"] = tr.cell[layer, direction]
 values.update({k: v[layer, direction] for k, v in tr.gates.items()})  # each [T, H]
-
-# -- a window at full resolution for long text --
-start, stop = pickers.step_window(steps, size, key="window", label="Steps shown at full resolution",
-                             help="At most {window} steps at a time; the overview below bins the whole text.")
-if (start, stop) != (0, steps):
-    overview = figures.state_heatmap(values=values["hidden"], tokens=tr.tokens, quantity="hidden", max_columns=250,
-                                     title=f"Overview: {figures.quantity_name('hidden')}, the whole text")
-    draw.plot(overview, key="overview")
 window_values = {k: v[start:stop] for k, v in values.items()}
-
-# -- the text, coloured by one unit --
-st.subheader(f"Unit {unit}: {figures.quantity_name(color_by)}")
-draw.markup(figures.colored_text_html(tokens=tr.tokens, values=window_values[color_by][:, unit], quantity=color_by,
-                                    unit=unit, start=start, scale_values=values[color_by][:, unit]))
-st.caption("Hover a character for its step and value. Gates run from 0 (dark) to 1 (yellow); "
-           "signed values from blue (negative) through white to red (positive).")
-
-# -- step by step: guesses, surprise, the chosen heatmaps and the cell-state flow, on one time axis --
-st.subheader("Step by step")
-second = "cell" if "cell" in values else [q for q in values if q != "hidden"][0] if len(values) > 1 else "hidden"
-urlstate.param_default("show", ["hidden", second] if second != "hidden" else ["hidden"],
-                 parse=lambda v: [q for q in v.split(",") if q],
-                 valid=lambda v: bool(v) and all(q in values for q in v), what="a comma-separated list of "
-                 + ", ".join(values))
-st.session_state["show"] = [q for q in st.session_state["show"] if q in values]
-pick = st.columns([3, 2]) if tr.cell is not None else [st.container()]
-show = pick[0].pills("Heatmaps", list(values), selection_mode="multi", key="show", persist_state="session",
-                     format_func=figures.quantity_name)
-flow_units = []
-if tr.cell is not None:
-    urlstate.param_default("flow", [unit], parse=lambda v: [int(u) for u in v.split(",") if u],
-                     valid=lambda v: 0 < len(v) <= 6 and all(0 <= u < size for u in v),
-                     what=f"up to 6 comma-separated units from 0 to {size - 1}")
-    st.session_state["flow"] = [u for u in st.session_state["flow"] if u < size] or [unit]
-    flow_units = pick[1].multiselect("Cell-state flow of units", list(range(size)), key="flow",
-                                     persist_state="session", max_selections=6,
-                                     help="c_t split into what the forget gate kept and the input gate wrote")
-
-figs = {}
-if tr.topk_labels is not None:
-    figs["top guesses"] = figures.topk_figure(tokens=tr.tokens, topk_labels=tr.topk_labels[start:stop],
-                                              topk_probs=tr.topk_probs[start:stop], start=start)
-if tr.loss is not None:
-    figs["surprise"] = figures.loss_strip(tokens=tr.tokens, loss=tr.loss[start:stop], start=start)
-unit_order = internals.order_units(window_values["hidden"], order_by)
-for quantity in show:
-    figs[quantity] = figures.state_heatmap(
-        values=window_values[quantity], tokens=tr.tokens, quantity=quantity, unit_order=unit_order, start=start,
-        title=f"{figures.quantity_name(quantity)}, layer {layer}{' backward' if direction else ''}")
-if flow_units:
-    flow = {k: v[start:stop] for k, v in tr.cell_flow(layer, direction).items()}
-    figs["cell flow"] = figures.cell_flow_figure(flow=flow, units=flow_units, tokens=tr.tokens, start=start,
-                                                 layer=layer, direction=direction)
-# one figure: the browser draws it in one pass, and zooming one panel zooms them all
-stacked = panels.stack(list(figs.values())) if figs else None
-if stacked is not None:
-    draw.plot(stacked, key="stack")
-notes = [f"Units ordered by {order_by} of the hidden state (the same order in every heatmap)." if show else
-         "Pick a state or gate above to draw its heatmap."]
-if tr.cell is not None and not flow_units:
-    notes.append("Pick a unit above to see its cell state flow.")
-st.caption(" ".join(notes) + " Drag to zoom into steps; double-click to zoom out.")
+unit_order = inspect_view.unit_order(window_values, show, order_by)
+stacked = inspect_view.stepwise_figure(tr, window_values, show, start=start, stop=stop, unit_order=unit_order,
+                                       layer=layer, direction=direction, flow_units=flow_units)
+shown_unit = {"layer": layer, "dir": direction, "unit": unit, "color": color_by}
+with key:
+    if stacked is not None:
+        draw.plot(stacked, key="stack")
+    draw.markup(figures.colored_text_html(tokens=tr.tokens, values=window_values[color_by][:, unit], quantity=color_by,
+                                          unit=unit, start=start, scale_values=values[color_by][:, unit]))
+    st.caption(inspect_view.unit_caption(listed, shown_unit, figures.quantity_name(color_by), fallback))
+    st.caption(" ".join([inspect_view.order_note(show, order_by) if stacked is not None else
+                         "Pick a panel below to draw it.",
+                         "Gates run from 0 (dark) to 1 (yellow); signed values from blue through white to red. "
+                         "Hover for the character, step, unit and value; drag to zoom, double-click to zoom out."]))
+draw.look_at(inspect_view.look_at(tr, window_values, show, start=start) if show else
+             "Pick a panel below to see the model read the text.", where=sentence)
+if (start, stop) != (0, steps):
+    draw.plot(figures.state_heatmap(values=values["hidden"], tokens=tr.tokens, quantity="hidden", max_columns=250,
+                                    title=f"Overview: {figures.quantity_name('hidden')}, the whole text"),
+              key="overview")
+figs = {"step by step (all panels)": stacked} if stacked is not None else {}
 
 gates = internals.sigmoid_gates(values)
 if gates:
@@ -167,8 +149,8 @@ except ValueError as err:
     st.info(str(err))
 
 urlstate.set_url(model=name, text=url_view["text"], layer=layer, dir=direction, unit=unit, order=order_by,
-           color=color_by, show=",".join(show), step=step, unrolled=int(st.session_state["unrolled"]) or None,
-           flow=",".join(map(str, st.session_state["flow"])) if tr.cell is not None else None)
+                 color=color_by, show=",".join(show), step=step, unrolled=int(st.session_state["unrolled"]) or None,
+                 flow=",".join(map(str, flow_units)) or None)
 if url_view["text"] is None:
     st.caption(f"This text is longer than {urlstate.MAX_URL_TEXT:,} characters, "
                f"so a link to this view does not carry it.")
@@ -183,11 +165,9 @@ dl[1].download_button(f"Layer {layer} as CSV (long format)",
                       file_name=f"{name}-layer{layer}.csv",
                       mime="text/csv", on_click="ignore",
                       help="layer, direction, step, char, unit, quantity, value; at most 500,000 rows")
-if stacked is not None:
-    figs["step by step (all panels)"] = stacked
 chosen = dl[2].selectbox("Figure", list(figs), key="download_figure", label_visibility="collapsed")
 if chosen:
-    stem = f"{name}-{chosen}".replace(" ", "-").replace(":", "").replace("·", "")
+    stem = f"{name}-{chosen}".replace(" ", "-").replace(":", "").replace("·", "").replace("(", "").replace(")", "")
     if house.can_export_png():  # made only when clicked: a PNG takes a second or two
         dl[2].download_button(f"“{chosen}” as PNG", data=lambda: house.figure_png(figs[chosen]),
                               file_name=f"{stem}.png", mime="image/png", on_click="ignore")
@@ -195,3 +175,5 @@ if chosen:
                           file_name=f"{stem}.html", mime="text/html", on_click="ignore",
                           help="A standalone interactive page that opens offline"
                                + ("" if house.can_export_png() else " (PNG needs kaleido and a Chromium here)") + ".")
+
+course.lesson_links(__file__)

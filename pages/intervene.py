@@ -6,7 +6,7 @@ import streamlit as st
 
 from explorer import figures
 from explorer.analysis import intervene
-from explorer.app import caches, catalog, draw, frame, pickers, textbox, urlstate
+from explorer.app import caches, catalog, course, draw, frame, pickers, textbox, urlstate
 
 frame.require_frame(__file__)
 
@@ -17,8 +17,8 @@ DEFAULT_FROM = 20  # start a little way in, so the steps before it show the two 
 AUTO_STEP = "_intervene_auto_step"  # session_state: the guesses' step this page last chose by itself
 
 st.title("Intervene")
-st.caption("Change one thing inside the network while it reads, and compare with the unchanged run: "
-           "the surprise at each next character, how far the hidden state moves, and the guesses.")
+st.caption("Change one thing inside the network while it reads, and compare with the unchanged run: the surprise "
+           "at each next character, how far the hidden state moves, and the guesses. What to change is set below.")
 
 names = catalog.picker_models()
 if not names:
@@ -44,7 +44,10 @@ except ValueError as err:
 layers, size = model.rnn.num_layers, model.rnn.hidden_size
 gates = intervene.clampable_gates(model)
 
+key_area = st.container()  # the picture of what the change did, above the knobs that make it
+
 # -- the intervention and its knobs (each bound to the URL) --
+st.subheader("What to change")
 kinds = (["clamp"] if gates else []) + ["ablate", "edit"]
 urlstate.param_default("kind", kinds[0], valid=lambda v: v in KIND_LABELS, what=", ".join(KIND_LABELS))
 urlstate.keep_in_range("kind", kinds, kinds[0])
@@ -56,7 +59,8 @@ if not gates:
     cell_name = intervene.CELL_NAMES[intervene.cell_type(model.rnn)]  # "a SimpleRNN"
     st.caption(f"{cell_name[0].upper()}{cell_name[1:]} has no gates to clamp: ablate units or edit a character.")
 
-cols = st.columns([1, 2, 1.3, 1, 1, 1])
+# two rows of three: six knobs in one row crowd a narrow page
+cols = [*st.columns([1, 2, 2]), *(st.columns(3) if kind != "edit" else ())]
 if kind in ("clamp", "ablate"):
     urlstate.param_default("layer", 0, parse=int, valid=lambda v: 0 <= v < layers, what=f"0 to {layers - 1}")
     urlstate.keep_in_range("layer", range(layers), 0)
@@ -113,33 +117,32 @@ try:
 except ValueError as err:
     urlstate.set_url(**url_view)
     message = str(err)
-    st.error(message[0].upper() + message[1:] + ".")
+    key_area.error(message[0].upper() + message[1:] + ".")
     st.stop()
 textbox.warn_unknown(cmp.original.unknown)
 catalog.note_headless([name], "this page compares its hidden states only.")
 
-# -- what changed --
+# -- what changed: the surprise per character (or, for a model without guesses, how far the state moved) --
 first_changed = cmp.first_changed_step()
-summary = cmp.summary()
-st.subheader(summary[0].upper() + summary[1:])
-if cmp.has_guesses:
-    before, after = cmp.bits_per_char
-    metrics = st.columns(3)
-    metrics[0].metric("bits/char, original", f"{before:.3f}")
-    metrics[1].metric("bits/char, changed", f"{after:.3f}", delta=f"{after - before:+.3f}", delta_color="inverse")
-    metrics[2].metric("first step that changed", "none" if first_changed is None else first_changed)
+tokens, changed_tokens = cmp.original.tokens, cmp.changed.tokens
+norm_figure = figures.intervene.change_norm_figure(norms=cmp.hidden_change_norm, tokens=tokens,
+                                                   changed_tokens=changed_tokens, first_step=first_changed)
+with key_area:
+    with draw.key_figure():
+        if cmp.has_guesses:
+            draw.plot(figures.intervene.loss_comparison_figure(
+                tokens=tokens, changed_tokens=changed_tokens, loss_original=cmp.original.loss,
+                loss_changed=cmp.changed.loss, first_step=first_changed), key="loss")
+        else:
+            draw.plot(norm_figure, key="norm")
+    draw.look_at(cmp.headline())
 if kind == "edit":
     st.caption(f"Original: `{read[max(0, position - 20):position + 20]!r}` → changed: "
                f"`{intervene.edit_text(read, [change])[max(0, position - 20):position + 20]!r}`")
 
-tokens, changed_tokens = cmp.original.tokens, cmp.changed.tokens
+st.subheader("Downstream")
 if cmp.has_guesses:
-    draw.plot(figures.intervene.loss_comparison_figure(
-        tokens=tokens, changed_tokens=changed_tokens, loss_original=cmp.original.loss, loss_changed=cmp.changed.loss,
-        first_step=first_changed), key="loss")
-draw.plot(figures.intervene.change_norm_figure(norms=cmp.hidden_change_norm, tokens=tokens,
-                                                     changed_tokens=changed_tokens, first_step=first_changed),
-                key="norm")
+    draw.plot(norm_figure, key="norm")
 shown_layer = layer if kind != "edit" else 0
 draw.plot(figures.intervene.change_heatmap(difference=cmp.hidden_change(shown_layer),
                                                  changed_tokens=changed_tokens, layer=shown_layer), key="heat")
@@ -164,3 +167,4 @@ urlstate.set_url(**url_view)
 if url_text is None:
     st.caption(f"This text is longer than {urlstate.MAX_URL_TEXT:,} characters, "
                f"so a link to this view does not carry it.")
+course.lesson_links(__file__)

@@ -3,7 +3,7 @@ import streamlit as st
 
 from explorer import figures
 from explorer.analysis import shapes
-from explorer.app import catalog, draw, frame, pickers, textbox, urlstate
+from explorer.app import catalog, course, draw, frame, pickers, textbox, urlstate
 from explorer.figures import diagram
 from explorer.figures.diagram import DIAGRAM_STEPS
 
@@ -13,9 +13,8 @@ DEFAULT_SENTENCE = "the acting was great, but the ending was dull"
 MAX_SENTENCE = 256  # the task's longest setting; the grammar's sentences are at most 89 characters
 
 st.title("Sentiment (many-to-one)")
-st.caption("A GRU reads a short review one character at a time and is trained to give one verdict, at the end. "
-           "Here its head is applied after every word too, so you watch the verdict form, and flip at “not” "
-           "and “but”.")
+st.caption("A GRU reads a review one character at a time and is trained to give one verdict, at the end. "
+           "Here its head is applied after every word too, so you watch the verdict form.")
 
 names = shapes.models_of_task(catalog.available(), catalog.model_info, "sentiment")
 if not names:
@@ -27,9 +26,7 @@ model = catalog.get_model(name)
 urlstate.param_default("sentence", DEFAULT_SENTENCE)
 quantities = shapes.quantities(model)
 chosen = pickers.quantity_choice(quantities, ["hidden", "z"])
-sentence = st.text_input("Sentence", key="sentence", persist_state="session",
-                         help="The training grammar: “the movie / film / plot / acting … was / is [not / never] "
-                              "[very …] good / bad …”, joined by “, but” or “although”. Lower case.")
+sentence = textbox.text_box("Sentence (Enter applies)", key="sentence")
 view = {"sentence": sentence if len(sentence) <= urlstate.MAX_URL_TEXT else None,
         "heatmaps": ",".join(chosen)}
 urlstate.set_url(**view)
@@ -49,13 +46,18 @@ if outside:
     named += " …" if len(outside) > 8 else ""
     st.warning(f"The training grammar never uses {named}; the model still reads every character, but its verdict "
                "on such words means little.")
-if read.strip() != run.sentence:
-    st.caption("The model was trained on lower-case text, so it reads your sentence in lower case.")
 
-# -- the verdict --
+# -- the key picture: the verdict after every word --
+clauses = shapes.clause_verdicts(run)
+with draw.key_figure():
+    draw.look_at(figures.shapes.running_verdict_sentence(clauses=clauses, final=run.final))
+    draw.plot(figures.shapes.running_prediction_figure(
+        sentence=run.sentence, p_positive=run.p_positive, word_ends=run.word_ends,
+        title=f"Running verdict of {name}: p(positive) after each word"), key="running")
+
 verdict = "positive" if run.final > 0.5 else "negative"
 cols = st.columns(3)
-cols[0].metric("The model's verdict (last step)", verdict, f"p(positive) = {run.final:.3f}", delta_color="off",
+cols[0].metric("Verdict (last step)", verdict, f"p(positive) = {run.final:.3f}", delta_color="off",
                delta_arrow="off")
 rule = {None: "cannot parse", 1: "positive", 0: "negative"}[run.rule_label]
 cols[1].metric("The grammar's label", rule, help="By the rules the data were generated with "
@@ -65,18 +67,13 @@ cols[2].metric("Characters read", len(run.sentence), f"after {run.offset} paddin
                delta_arrow="off",
                help="Training sentences were left-padded to the same length, so the verdict falls on the last step; "
                     "the page pads yours the same way.")
-clauses = shapes.clause_verdicts(run)
 plain = shapes.without_negation(run.sentence)
-if len(clauses) > 1 or plain is not None:
-    st.markdown(figures.shapes.verdict_line(clauses))
 if plain is not None:  # the same sentence read without "not" / "never": what the negation turned around
     unnegated = shapes.clause_verdicts(shapes.running_sentiment(model, plain))
-    st.markdown("Without the negation: " + figures.shapes.verdict_line(unnegated))
-
-fig = figures.shapes.running_prediction_figure(
-    sentence=run.sentence, p_positive=run.p_positive, word_ends=run.word_ends,
-    title=f"Running prediction of {name}: p(positive) after each word")
-draw.plot(fig, key="running")
+    st.markdown(f"With the negation: {figures.shapes.verdict_line(clauses)}  \n"
+                f"Without it: {figures.shapes.verdict_line(unnegated)}")
+if read.strip() != run.sentence:
+    st.caption("The model was trained on lower-case text, so it reads your sentence in lower case.")
 st.caption("Only the last step was trained. Mid-clause the verdict swings (half a clause has no sentiment). At the "
            "end of “A, but” it holds A's verdict and the clause after “but” overturns it; once it has read "
            "“although”, it has learnt that the clause it introduces will not count.")
@@ -85,12 +82,11 @@ st.caption("Only the last step was trained. Mid-clause the verdict swings (half 
 st.subheader("Hidden state and gates while reading")
 drawn = min(len(run.sentence), DIAGRAM_STEPS)
 draw.plot(diagram.unrolled(model.config, steps=drawn, tokens=run.sentence,
-                                 title=f"{name} unrolled over the first {drawn} characters: "
-                                       f"{diagram.describe(model.config)}"), key="diagram")
+                           title=f"{name} unrolled over the first {drawn} characters"), key="diagram")
 padding = f"the {run.offset} padding characters and then " if run.offset else ""
-st.caption(f"It reads {padding}all {len(run.sentence)} characters of your sentence this way; its head (y) reads only "
-           "the state after the last one. This page also applies the head after every character, for the running "
-           "prediction above.")
+st.caption(f"{diagram.describe(model.config)}. It reads {padding}all {len(run.sentence)} characters of your sentence "
+           "this way; its head (y) reads only the state after the last one. This page also applies the head after "
+           "every character, for the running verdict above.")
 shown = pickers.quantity_pills(quantities)
 for quantity in shown:
     draw.plot(figures.state_heatmap(
@@ -99,3 +95,4 @@ for quantity in shown:
 if not shown:
     st.info("Pick a state or gate above to draw its heatmap.")
 urlstate.set_url(**{**view, "heatmaps": ",".join(shown)})
+course.lesson_links(__file__)

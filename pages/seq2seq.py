@@ -3,7 +3,7 @@ hands over, and the decoder's gates as it writes."""
 import streamlit as st
 
 from explorer import figures, seq2seq
-from explorer.app import catalog, draw, frame, pickers, urlstate
+from explorer.app import catalog, course, draw, frame, pickers, textbox, urlstate
 
 frame.require_frame(__file__)
 
@@ -19,9 +19,8 @@ EXAMPLES = [
 MODES = {"free": "its own last character (free running)", "teacher": "the true last character (teacher forcing)"}
 
 st.title("Encoder-decoder")
-st.caption("A date in words goes in, the same date in digits comes out. The encoder reads the words one character "
-           "at a time; its last state is handed over whole to the decoder, which writes the answer from that "
-           "state alone (no attention), one character per step, until it writes the end token.")
+st.caption(f"A date in words (“{seq2seq.FORM}”) goes in, the same date in digits comes out: the encoder's last "
+           "state is handed over whole to the decoder, which writes the answer from that state alone (no attention).")
 
 names = []
 for candidate in catalog.available():
@@ -56,14 +55,10 @@ def use_example() -> None:
 urlstate.param_default("source", EXAMPLES[0])
 urlstate.param_default("mode", "free", valid=lambda v: v in MODES, what=", ".join(MODES))
 left, right = st.columns([3, 2])
-source = left.text_input("A date in words", key="source", persist_state="session",
-                         help=f"The generator writes “{seq2seq.FORM}”, in lowercase.")
+source = textbox.text_box("A date in words (Enter applies)", key="source", where=left)
 right.selectbox("…or pick an example", EXAMPLES, index=None, key="example", on_change=use_example,
                 placeholder="an example date")
-mode = st.radio("At each step the decoder reads", list(MODES), key="mode", persist_state="session",
-                format_func=MODES.get, horizontal=True,
-                help="Teacher forcing is how it was trained: every step reads the true previous character. "
-                     "Free running is how it is used: every step reads what it wrote itself.")
+mode = st.session_state["mode"]  # its radio sits under the key picture
 
 url_view = {"seq_model": name, "source": source if len(source) <= MAX_SOURCE else None, "mode": mode}
 if not source.strip():
@@ -92,22 +87,45 @@ if truth is None:
 forced = mode == "teacher" and truth is not None
 tr = seq2seq.trace_seq2seq(model, source, target=truth if forced else None)
 answer = seq2seq.greedy_decode(model, [source])[0]  # what the model writes, free running
+wrong = None
+if truth is not None:
+    wrong = sum(a != b for a, b in zip(answer.ljust(len(truth)), truth)) + max(0, len(answer) - len(truth))
 
+
+def sentence() -> str:
+    """What the key picture shows, from this trace: the squeeze, what comes out, and the least sure step."""
+    numbers = f"{'2 × ' if tr.handed_cell is not None else ''}{model.config.hidden_size}"
+    verdict = ("" if wrong is None else ", every character right" if wrong == 0 else
+               f", {wrong} of {len(truth)} characters wrong (the truth is {truth})")
+    unsure = int(tr.topk_probs[:, 0].argmin())
+    written = figures.seq2seq.shown_tokens(tr.written)[unsure]
+    return (f"All {len(source)} characters reach the decoder only as the {numbers} numbers of the orange box, and "
+            f"from them alone it writes {answer or '(nothing)'}{verdict}; in its guesses the least sure step is "
+            f"step {unsure} (“{written}”, p = {tr.topk_probs[unsure, 0]:.2f}"
+            f"{', with teacher forcing' if forced else ''}).")
+
+
+with draw.key_figure():
+    st.graphviz_chart(figures.seq2seq.dataflow_dot(
+        source=source, cell=model.config.cell, hidden_size=model.config.hidden_size, answer=tr.answer,
+        lstm=tr.handed_cell is not None))
+    draw.plot(figures.seq2seq.decoder_topk_figure(written=tr.written, topk_labels=tr.topk_labels,
+                                                  topk_probs=tr.topk_probs), key="decoder-topk")
+draw.look_at(sentence())
 cols = st.columns(3)
 cols[0].metric("The model writes", answer or "(nothing)")
 if truth is not None:
     cols[1].metric("True answer", truth)
-    wrong = sum(a != b for a, b in zip(answer.ljust(len(truth)), truth)) + max(0, len(answer) - len(truth))
     cols[2].metric("Verdict", "right" if answer == truth else "wrong",
                    f"{wrong} of {len(truth)} characters differ" if answer != truth else "every character",
                    delta_color="normal" if answer == truth else "inverse")
+st.radio("At each step the decoder reads", list(MODES), key="mode", persist_state="session",
+         format_func=MODES.get, horizontal=True,
+         help="Teacher forcing is how it was trained: every step reads the true previous character. "
+              "Free running is how it is used: every step reads what it wrote itself.")
 if forced:
-    st.caption("Teacher forcing: below, every decoder step reads the true previous character; the top guess "
-               "at each step is what it would write there.")
-
-st.graphviz_chart(figures.seq2seq.dataflow_dot(
-    source=source, cell=model.config.cell, hidden_size=model.config.hidden_size, answer=tr.answer,
-    lstm=tr.handed_cell is not None))
+    st.caption("Teacher forcing: in the guesses above and the decoder below, every step reads the true previous "
+               "character; the top guess at each step is what it would write there.")
 
 # -- which states and gates --
 quantities = ["hidden"] + (["cell"] if tr.encoder.cell is not None else []) + list(tr.encoder.gates)
@@ -142,9 +160,7 @@ figs["handed over"] = figures.seq2seq.handover_figure(hidden=tr.handed_hidden[0]
 draw.plot(figs["handed over"], key="handed-over")
 
 st.subheader("3. The decoder writes")
-figs["guesses"] = figures.seq2seq.decoder_topk_figure(written=tr.written, topk_labels=tr.topk_labels,
-                                                      topk_probs=tr.topk_probs)
-draw.plot(figs["guesses"], key="decoder-topk")
+st.caption("What it writes at each step, and its top guesses there, are in the picture at the top of the page.")
 for quantity in show:
     figs[f"decoder {quantity}"] = figures.seq2seq.decoder_heatmap(
         values=values(tr.decoder, quantity), written=tr.written, quantity=quantity,
@@ -155,3 +171,4 @@ st.caption("Step 0 reads the start token and the handed-over state; each later s
            "signed values from blue (negative) through white to red (positive).")
 
 urlstate.set_url(**url_view, show=",".join(show))
+course.lesson_links(__file__)

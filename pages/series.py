@@ -4,7 +4,7 @@ import streamlit as st
 
 from explorer import figures
 from explorer.analysis import shapes
-from explorer.app import catalog, draw, frame, pickers, textbox, urlstate
+from explorer.app import catalog, course, draw, frame, pickers, textbox, urlstate
 from explorer.figures import diagram
 from explorer.figures.diagram import DIAGRAM_STEPS
 
@@ -13,9 +13,8 @@ frame.require_frame(__file__)
 SHOWN = "_series_shown"  # session_state: (source, model) of the last run, to reset the knobs on a switch
 
 st.title("Time series")
-st.caption("An LSTM reads a window of past values and forecasts the next ones. Slide the window along the series, "
-           "change its length and the horizon, and score the model against the naive forecast (repeat the last "
-           "value) on the same windows of the test stretch.")
+st.caption("An LSTM reads a window of past values and forecasts the next ones. The naive forecast to beat repeats "
+           "the last value read.")
 
 names = shapes.models_of_task(catalog.available(), catalog.model_info, "series")
 if not names:
@@ -23,7 +22,7 @@ if not names:
     st.stop()
 
 urlstate.param_default("source", "synthetic", valid=lambda v: v in shapes.SERIES_SOURCES,
-                 what=" or ".join(shapes.SERIES_SOURCES))
+                       what=" or ".join(shapes.SERIES_SOURCES))
 source = st.sidebar.radio("Series", shapes.SERIES_SOURCES, key="source", persist_state="session",
                           format_func={"synthetic": "synthetic", "airline": "airline passengers, 1949–1960"}.get)
 # the forecaster trained on this series (series-lstm, airline-lstm), else the first one there is
@@ -47,13 +46,13 @@ urlstate.param_default("horizon", direct, parse=int, valid=lambda v: 1 <= v <= 4
 quantities = shapes.quantities(model)
 chosen = pickers.quantity_choice(quantities, ["hidden", "f"] if "f" in quantities else ["hidden"])
 cols = st.columns(3)
-window = cols[0].slider("Window length (values read)", 2, 96, key="win", persist_state="session",
+window = cols[0].slider("Window (values read)", 2, 96, key="win", persist_state="session",
                         help=f"{name} was trained on windows of {trained_window}; it runs on any length.")
 horizon = cols[1].slider("Horizon (steps forecast)", 1, 48, key="horizon", persist_state="session",
                          help=f"The model outputs the next {direct} values at once; further ones are iterated "
                               "(its own forecasts are fed back as if they were data).")
 urlstate.param_default("at", test_start - window, parse=int, valid=lambda v: 0 <= v <= length - window,
-                 what=f"0 to {length - window}")
+                       what=f"0 to {length - window}")
 if not 0 <= st.session_state["at"] <= length - window:
     st.session_state["at"] = min(max(0, test_start - window), length - window)
 at = cols[2].slider("Window starts at step", 0, length - window, key="at", persist_state="session")
@@ -73,10 +72,26 @@ try:
 except ValueError as err:
     st.error(f"Cannot score this setting: {err}. Choose a shorter horizon.")  # windows may reach back before it
     st.stop()
-scores = stretch.scores
 if source != trained_source:
     st.warning(f"{name} was trained on the {trained_source} series only, so it reads a series it never saw here: "
-               f"it {'loses to' if scores['model_mse'] > scores['naive_mse'] else 'beats'} the naive forecast.")
+               f"it {'loses to' if stretch.scores['model_mse'] > stretch.scores['naive_mse'] else 'beats'} the naive "
+               "forecast.")
+
+scores = stretch.scores
+ratio = scores["model_mse"] / scores["naive_mse"] if scores["naive_mse"] > 0 else float("nan")
+
+# -- the key picture: one window in, its forecast out, against the truth and the naive forecast --
+ahead = shapes.window_forecast(model, series, at, window, horizon)
+with draw.key_figure():
+    draw.look_at(figures.shapes.forecast_sentence(
+        at=at, window=window, horizon=horizon, forecast=ahead.forecast, truth=ahead.truth, naive=ahead.naive,
+        unit=series.unit, windows=len(stretch.starts), mse_ratio=ratio))
+    draw.plot(figures.shapes.window_forecast_figure(
+        window_steps=ahead.window_steps, window_values=ahead.window_values, forecast_steps=ahead.steps,
+        forecast=ahead.forecast, truth=ahead.truth, naive=ahead.naive, direct=direct, unit=series.unit,
+        title=f"Close up: {window} values read, {horizon} forecast"), key="window")
+if horizon > direct:
+    st.caption(f"Filled markers: the model's {direct} direct outputs; open markers: iterated forecasts.")
 
 # -- the score on the test stretch --
 st.subheader(f"Test stretch: {len(stretch.starts)} windows, {horizon} step{'s' * (horizon > 1)} ahead each")
@@ -85,22 +100,13 @@ cols[0].metric("Model MSE (normalised)", f"{scores['model_mse']:.4f}")
 cols[1].metric("Naive MSE (normalised)", f"{scores['naive_mse']:.4f}")
 cols[2].metric(f"Model MAE ({series.unit})", f"{scores['model_mae']:.4g}")
 cols[3].metric(f"Naive MAE ({series.unit})", f"{scores['naive_mae']:.4g}")
-ratio = scores["model_mse"] / scores["naive_mse"] if scores["naive_mse"] > 0 else float("nan")
 st.caption(f"Model MSE / naive MSE = {ratio:.2f} (below 1: the model beats repeating the last value). MSE on the "
            "normalised scale (errors over the training years' standard deviation); MAE in the series' own units "
            "(airline: thousands of passengers a month).")
-
-# -- the window the model reads and its forecast --
-ahead = shapes.window_forecast(model, series, at, window, horizon)
 draw.plot(figures.shapes.series_figure(
     values=series.values, time_labels=series.time_labels, bounds=series.bounds, window=(at, at + window),
     forecast_steps=ahead.steps, forecast=ahead.forecast, unit=series.unit,
-    title=f"The {source} series, the window read (steps {at}–{at + window - 1}) and the forecast"), key="series")
-draw.plot(figures.shapes.window_forecast_figure(
-    window_steps=ahead.window_steps, window_values=ahead.window_values, forecast_steps=ahead.steps,
-    forecast=ahead.forecast, truth=ahead.truth, naive=ahead.naive, direct=direct, unit=series.unit,
-    title=f"Close up: {window} values read, {horizon} forecast (filled: direct outputs, open: iterated)"),
-    key="window")
+    title=f"The {source} series and the window read (steps {at}–{at + window - 1})"), key="series")
 
 # -- along the whole test stretch --
 first = stretch.starts + window  # the step each window's first forecast is for
@@ -114,19 +120,18 @@ draw.plot(figures.shapes.stretch_figure(
     title="Forecasts along the test stretch against the truth"), key="stretch")
 draw.plot(figures.shapes.error_by_horizon_figure(
     model_mse=stretch.per_step["model_mse"], naive_mse=stretch.per_step["naive_mse"], direct=direct,
-    title="Error by steps ahead on the test stretch: model against the last value"), key="by-horizon")
+    title="Error by steps ahead: model against the last value"), key="by-horizon")
 
 # -- what the LSTM does while reading the window --
 st.subheader("Hidden state and gates along the window")
 tr = shapes.trace_window(model, series, at, window)
 drawn = min(window, DIAGRAM_STEPS)
 draw.plot(diagram.unrolled(model.config, steps=drawn, tokens=[f"{v:.2f}" for v in ahead.window_values],
-                                 title=f"{name} unrolled over the first {drawn} values of the window: "
-                                       f"{diagram.describe(model.config)}"), key="diagram")
+                           title=f"{name} unrolled over the first {drawn} values of the window"), key="diagram")
 reading = ("as log(value / the window's last value), in units of a typical step-to-step change in training"
            if series.task.relative else "normalised with the training years' mean and standard deviation")
-st.caption(f"All {window} values of the window are read this way, one per step, {reading}; the head (y) reads "
-           f"the state after the last one and writes the next {direct} values at once.")
+st.caption(f"{diagram.describe(model.config)}. All {window} values of the window are read this way, one per step, "
+           f"{reading}; the head (y) reads the state after the last one and writes the next {direct} values at once.")
 shown = pickers.quantity_pills(quantities)
 read = [f"{v:.2f}" for v in series.values]  # the value read at each step labels its column
 for quantity in shown:
@@ -136,3 +141,4 @@ for quantity in shown:
 if not shown:
     st.info("Pick a state or gate above to draw its heatmap.")
 urlstate.set_url(source=source, win=window, horizon=horizon, at=at, heatmaps=",".join(shown))
+course.lesson_links(__file__)

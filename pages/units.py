@@ -6,7 +6,7 @@ import streamlit as st
 from explorer import figures, trace
 from explorer.analysis import probes, units
 from explorer.analysis.probes import FEATURES, REGEX, ProbeError
-from explorer.app import caches, catalog, draw, frame, pickers, textbox, urlstate
+from explorer.app import caches, catalog, course, draw, frame, pickers, textbox, urlstate
 
 frame.require_frame(__file__)
 
@@ -14,13 +14,14 @@ VIEWS = {"probe": "Probe a feature", "match": "Match a stretch", "clusters": "Cl
 SAMPLE_SIZES = (1000, 3000, 10000)  # characters of held-out corpus traced once per model
 TOP = 10  # units in the ranking table
 SHOWN_SAMPLE = 600  # characters of the corpus sample drawn as coloured text
+SHOWN_STEPS = 400  # steps of the sample the probe figure opens on (a range slider moves along the rest)
 MAX_CORPUS = 10_000  # characters of a pasted corpus (user models: traced on every rerun, never shared)
 DEFAULT_PATTERN = {"python": r"self\.\w+", "english": r"LORD|God"}
+AUTO_FEATURE = "_units_auto_feature"  # session_state: the feature this page last opened on by itself
 
 st.title("Find units")
-st.caption("Which units track a pattern? Pick a feature of the text and every unit of every layer (hidden state, "
-           "cell state and each gate) is ranked by its correlation with it over a sample of text the model never "
-           "trained on; then match a stretch you select, group units into clusters, or follow the state's path.")
+st.caption("Which units track a pattern of the text? Every unit of every layer (hidden state, cell state, each gate) "
+           "is ranked by its correlation with a feature over text the model never trained on.")
 
 names = catalog.picker_models()
 if not names:
@@ -30,14 +31,20 @@ if "model" not in st.session_state and "model" not in st.query_params and "pytho
     st.session_state["model"] = "python-lstm"  # the model with quote and bracket units is the interesting start
 name = pickers.model_picker(names)
 task = catalog.model_info(name).get("task")
+pretrained = not catalog.is_user_model(name) and task in catalog.TEXT_TASKS
 
-text = textbox.model_text(names, name, label=f"Text (up to {textbox.MAX_TEXT:,} characters are traced)", height=90)
 urlstate.param_default("view", "probe", valid=lambda v: v in VIEWS, what=", ".join(VIEWS))
-view = st.radio("View", list(VIEWS), key="view", persist_state="session", horizontal=True, format_func=VIEWS.get)
+view = st.radio("View", list(VIEWS), key="view", persist_state="session", horizontal=True, format_func=VIEWS.get,
+                label_visibility="collapsed")
+# the probe and the clusters are computed over the corpus sample, so their picture comes first and your
+# text below it; the other views are about your text: their pictures come after the box
+key_area, text_spot = st.container(), st.container()
+with text_spot:
+    text = textbox.model_text(names, name, label=f"Your text (up to {textbox.MAX_TEXT:,} characters are traced)",
+                              height=90)
 url = {"model": name, "text": text if len(text) <= urlstate.MAX_URL_TEXT else None, "view": view}
 
 # -- the corpus sample: held-out text for pretrained models, pasted text for your own --
-pretrained = not catalog.is_user_model(name) and task in catalog.TEXT_TASKS
 if pretrained:
     urlstate.param_default("sample", 3000, parse=int, valid=lambda v: v in SAMPLE_SIZES,
                            what=", ".join(map(str, SAMPLE_SIZES)))
@@ -46,10 +53,10 @@ if pretrained:
                                      help="Held-out text of the model's corpus, traced once and kept for every view.")
     url["sample"] = chars
 else:
-    corpus = st.text_area("Corpus sample: paste text like your model's training text (the ranking uses it together "
-                          "with the text above)", key="corpus", persist_state="session", height=90)
+    corpus = text_spot.text_area("Corpus sample: paste text like your model's training text (the ranking uses it "
+                                 "together with the text above)", key="corpus", persist_state="session", height=90)
     if len(corpus) > MAX_CORPUS:
-        st.warning(f"The corpus has {len(corpus):,} characters; only the first {MAX_CORPUS:,} are used.")
+        text_spot.warning(f"The corpus has {len(corpus):,} characters; only the first {MAX_CORPUS:,} are used.")
 
 
 @st.cache_resource(show_spinner="Tracing the corpus sample (once per model and size)…", max_entries=8)
@@ -61,6 +68,13 @@ def corpus_series(model_name: str, directory: str, corpus_task: str, size: int) 
     return sample, series
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def best_units(model_name: str, directory: str, corpus_task: str, size: int) -> list[dict]:
+    """The best unit for each feature over a pretrained model's corpus sample."""
+    sample, series = corpus_series(model_name, directory, corpus_task, size)
+    return probes.best_units(series, sample)
+
+
 def finish(message: str | None = None, *, error: bool = True):
     """Write the view into the URL and end the run, saying what went wrong in one sentence."""
     urlstate.set_url(**url)
@@ -70,7 +84,8 @@ def finish(message: str | None = None, *, error: bool = True):
 
 
 if not text:
-    finish("Type some text above to see which units follow it.", error=False)
+    with text_spot:
+        finish("Type some text above to see which units follow it.", error=False)
 textbox.note_whitespace(text)
 try:
     tr = caches.trace(name, textbox.limited_text(text), 1)
@@ -85,8 +100,8 @@ textbox.warn_unknown(tr.unknown)
 typed = probes.unit_series(tr)
 tokens, steps = tr.tokens, tr.steps
 quantities = probes.quantities(tr)
-st.caption(f"Corpus sample: {len(sample):,} characters "
-           + ("of held-out text (never trained on)." if pretrained else "(your text, then the pasted corpus)."))
+text_spot.caption(f"Corpus sample: {len(sample):,} characters "
+                  + ("of held-out text (never trained on)." if pretrained else "(your text, then the pasted corpus)."))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -110,58 +125,63 @@ def unit_picker(key: str, label: str, default: str = "hidden") -> str:
 # ---------------------------------------------------------------------------------------------
 if view == "probe":
     options = [*FEATURES, REGEX]
-    urlstate.param_default("feature", "quotes" if task == "python" else "brackets", valid=lambda v: v in options,
-                     what=", ".join(options))
-    cols = st.columns([2, 3])
+    known = catalog.model_info(name).get("units")  # measured when the model was built, if it was
+    auto = probes.opening_feature(known or (best_units(name, str(catalog.zoo_dir() or ""), task, chars) if pretrained
+                                            else probes.best_units(series, sample)))
+    if st.session_state.get("feature") == st.session_state.get(AUTO_FEATURE):  # untouched: follow the model
+        st.session_state["feature"] = auto
+    st.session_state[AUTO_FEATURE] = auto
+    urlstate.param_default("feature", auto, valid=lambda v: v in options, what=", ".join(options))
+    with key_area:
+        cols = st.columns([2, 3, 3])
     feature = cols[0].selectbox("Feature", options, key="feature", persist_state="session",
                                 format_func=lambda f: "a regular expression…" if f == REGEX else FEATURES[f][0])
     url["feature"] = feature
     pattern = ""
     if feature == REGEX:
         urlstate.param_default("pattern", DEFAULT_PATTERN.get(task, "the"))
-        pattern = cols[1].text_input(f"Pattern (Python re, at most {probes.MAX_PATTERN} characters)", key="pattern",
-                                     persist_state="session", help="Characters inside a match read 1, the rest 0. "
-                                     f"A pattern that runs longer than {probes.REGEX_TIMEOUT:g} s is stopped.")
+        pattern = textbox.text_box(f"Pattern (Python re, at most {probes.MAX_PATTERN} characters; Enter applies)",
+                                   key="pattern", where=cols[1])
         url["pattern"] = pattern
     label = probes.feature_label(feature, pattern)
     try:
         values = feature_over(feature, sample, pattern)
         ranking = probes.rank_units(series, values)
     except ProbeError as err:
-        finish(str(err))
+        with key_area:
+            finish(str(err))
     rows = ranking.rows(series, TOP)
-    st.subheader(f"The units that follow “{label}”")
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="ranking")
     urlstate.param_default("rank", 1, parse=int, valid=lambda v: 1 <= v <= TOP, what=f"1 to {TOP}")
     urlstate.keep_in_range("rank", range(1, len(rows) + 1), 1)
-    rank = st.selectbox("Unit to show", range(1, len(rows) + 1), key="rank", persist_state="session",
-                        format_func=lambda k: f"#{k}: {series.name(ranking.order[k - 1])}, "
-                                              f"r = {ranking.r[ranking.order[k - 1]]:+.3f}")
+    rank = cols[2].selectbox("Unit to show", range(1, len(rows) + 1), key="rank", persist_state="session",
+                             format_func=lambda k: f"#{k}: {series.name(ranking.order[k - 1])}, "
+                                                   f"r = {ranking.r[ranking.order[k - 1]]:+.3f}")
     url["rank"] = rank
     column = ranking.order[rank - 1]
     quantity, layer = str(series.quantity[column]), int(series.layer[column])
     direction, unit = int(series.direction[column]), int(series.unit[column])
+    with key_area:
+        with draw.key_figure():
+            draw.plot(figures.units.probe_figure(
+                tokens=sample, unit_values=series.values[:, column], feature=values, unit_name=series.name(column),
+                feature_name=label, r=float(ranking.r[column]), shown_steps=SHOWN_STEPS), key="probe-curve")
+        draw.look_at(probes.follows_sentence(unit_name=series.name(column), feature_name=label,
+                                             r=float(ranking.r[column]), rank=rank, characters=len(sample)))
     shown = typed.values[:, typed.column(quantity, layer, direction, unit)]
     st.markdown(f"**{series.name(column)} on your text**")
     draw.markup(figures.colored_text_html(tokens=tokens, values=shown, quantity=quantity, unit=unit,
-                                        scale_values=series.values[:, column]))
+                                          scale_values=series.values[:, column]))
     st.markdown(f"**… and on the start of the corpus sample** ({SHOWN_SAMPLE} of {len(sample):,} characters)")
     draw.markup(figures.colored_text_html(tokens=sample[:SHOWN_SAMPLE], values=series.values[:SHOWN_SAMPLE, column],
-                                        quantity=quantity, unit=unit, scale_values=series.values[:, column]))
-    draw.plot(figures.units.probe_figure(
-        tokens=sample, unit_values=series.values[:, column], feature=values, unit_name=series.name(column),
-        feature_name=label, r=float(ranking.r[column])), key="probe-curve")
+                                          quantity=quantity, unit=unit, scale_values=series.values[:, column]))
+    st.subheader(f"The units that follow “{label}”")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="ranking")
     draw.plot(figures.units.ranking_figure(r=ranking.r, labels=[series.name(c) for c in ranking.order[:TOP]],
-                                                 top=TOP, feature_name=label), key="probe-ranking")
-    same = [int(series.unit[c]) for c in ranking.order[:TOP]
-            if series.quantity[c] == quantity and series.layer[c] == layer and series.direction[c] == direction]
-    gate = quantity in ("i", "f", "g", "o", "r", "z", "n")
+                                           top=TOP, feature_name=label), key="probe-ranking")
+    link = units.intervention_for(series, ranking.order[:TOP], column)
     st.page_link("pages/intervene.py", icon=":material/tune:",
-                 label=f"Intervene on {quantity} units {', '.join(map(str, same[:5]))} of layer {layer}",
-                 query_params={"model": name, "layer": layer, "units": ",".join(map(str, same[:5])),
-                               "kind": "clamp" if gate else "ablate",
-                               **({"gate": quantity, "value": 0} if gate else {}),
-                               **({"text": text} if len(text) <= urlstate.MAX_URL_TEXT else {})})
+                 label=f"Intervene on {quantity} units {link['units'].replace(',', ', ')} of layer {layer}",
+                 query_params={"model": name, **link, **({"text": text} if len(text) <= urlstate.MAX_URL_TEXT else {})})
 
 # ---------------------------------------------------------------------------------------------
 elif view == "match":
@@ -173,36 +193,34 @@ elif view == "match":
                                help="A unit is on over a stretch when its mean activation there is above this.")
     default = units.default_stretch(text[:steps])
     urlstate.param_default("stretch", default, parse=lambda v: tuple(int(p) for p in v.split("-")),
-                     valid=lambda v: len(v) == 2 and 0 <= v[0] < v[1] <= steps, what=f"a-b within 0-{steps}")
+                           valid=lambda v: len(v) == 2 and 0 <= v[0] < v[1] <= steps, what=f"a-b within 0-{steps}")
     if not 0 <= st.session_state["stretch"][0] < st.session_state["stretch"][1] <= steps:
         st.session_state["stretch"] = default
     start, stop = st.slider("Stretch of your text (characters)", 0, steps, key="stretch", persist_state="session")
     url.update(mq=quantity, threshold=threshold, stretch=f"{start}-{stop}")
     if stop <= start:
         finish("Select a stretch at least one character long.")
-    draw.markup(figures.units.stretch_html(tokens=tokens, start=start, stop=stop, context=steps,
-                                           label="Your selection"))
     chosen = typed.select(quantity)
     on = units.units_on(chosen.values, start, stop, threshold)
-    if not on.size:
-        finish(f"No {figures.quantity_name(quantity)} unit is on (mean above {threshold:g}) over this stretch; "
-               "lower the threshold or select another stretch.", error=False)
-    st.write(f"**{on.size}** of {chosen.values.shape[1]} {figures.quantity_name(quantity)} units are on here: "
-             + ", ".join(chosen.name(c).split(",")[0].split(" ", 1)[1] for c in on[:20])
+    with draw.key_figure():
+        draw.markup(figures.units.stretch_html(tokens=tokens, start=start, stop=stop, context=steps,
+                                               label="Your selection"))
+        if not on.size:
+            finish(f"No {figures.quantity_name(quantity)} unit is on (mean above {threshold:g}) over this stretch; "
+                   "lower the threshold or select another stretch.", error=False)
+        matches = units.match_stretches(series.select(quantity).values, on, stop - start, threshold, top=5)
+        draw.look_at(units.match_sentence(on=on.size, total=chosen.values.shape[1], matches=matches,
+                                          quantity_name=figures.quantity_name(quantity)))
+        for k, m in enumerate(matches, 1):
+            draw.markup(figures.units.stretch_html(
+                tokens=sample, start=m["start"], stop=m["stop"], context=40,
+                label=f"#{k}: {m['on']} of {on.size} units on ({m['share']:.0%}), steps {m['start']}–{m['stop'] - 1}"))
+    st.write("The units on: " + ", ".join(chosen.name(c).split(",")[0].split(" ", 1)[1] for c in on[:20])
              + (" …" if on.size > 20 else ""))
-    matches = units.match_stretches(series.select(quantity).values, on, stop - start, threshold, top=5)
-    st.subheader("Where the same units are on in the corpus sample")
-    for k, m in enumerate(matches, 1):
-        draw.markup(figures.units.stretch_html(
-            tokens=sample, start=m["start"], stop=m["stop"], context=40,
-            label=f"#{k}: {m['on']} of {on.size} units on ({m['share']:.0%}), "
-                  f"steps {m['start']}–{m['stop'] - 1}"))
-    if not matches:
-        st.info("None of these units is on anywhere in the corpus sample at this threshold.")
 
 # ---------------------------------------------------------------------------------------------
-elif view == "clusters":
-    cols = st.columns(2)
+elif view == "clusters":  # over the corpus sample, like the probe: above your text
+    cols = key_area.columns(2)
     with cols[0]:
         quantity = unit_picker("cq", "Units of")
     chosen = series.select(quantity)
@@ -215,15 +233,15 @@ elif view == "clusters":
               else units.cluster_units(chosen.values, sample, k, seed=0))
     frequent = units.frequent_chars(sample, 30)
     labels = [f"cluster {n + 1} ({g['size']})" for n, g in enumerate(groups)]
-    draw.plot(figures.units.cluster_figure(matrix=units.char_profile_matrix(groups, sample, frequent),
-                                                 cluster_labels=labels, chars=frequent, quantity=quantity),
-                    key="clusters")
-    st.dataframe(pd.DataFrame([{
-        "cluster": label, "units": g["size"],
-        "typical characters": "  ".join(f"{figures.char_label(c)} ({z:+.1f})" for c, z in g["chars"]),
-        "members": ", ".join(chosen.name(c).split(",")[0].split(" ", 1)[1] + (f" L{chosen.layer[c]}" if
-                             tr.num_layers > 1 else "") for c in g["members"][:8]) + (" …" if g["size"] > 8 else ""),
-    } for label, g in zip(labels, groups)]), hide_index=True, key="cluster-table")
+    with key_area:
+        with draw.key_figure():
+            draw.plot(figures.units.cluster_figure(matrix=units.char_profile_matrix(groups, sample, frequent),
+                                                   cluster_labels=labels, chars=frequent, quantity=quantity),
+                      key="clusters")
+        draw.look_at(units.cluster_sentence(groups=groups, total=chosen.values.shape[1],
+                                            labels=[f"“{figures.char_label(c)}”" for c, _ in groups[0]["chars"]]))
+    st.dataframe(pd.DataFrame(units.cluster_rows(groups, chosen, labels, show=figures.char_label)), hide_index=True,
+                 key="cluster-table")
     st.caption("k-means (seed 0) over each unit's standardized activation over the corpus sample; a cluster's "
                "typical characters are those where its units' mean activation is highest, in standard deviations.")
 
@@ -245,11 +263,12 @@ else:
         coords, ratio = units.pca(tr.hidden[layer, direction], dims)
     except ProbeError as err:
         finish(str(err))
-    draw.plot(figures.units.trajectory_figure(
-        coords=coords, ratio=ratio, tokens=tokens,
-        title=f"Hidden state of layer {layer}{' backward' if direction else ''} over your text, "
-              f"principal components ({ratio.sum():.0%} of the variance)"), key="trajectory")
-    st.caption("Each point is h_t after reading its character; lines join consecutive steps. Similar contexts "
-               "land close together.")
+    with draw.key_figure():
+        draw.plot(figures.units.trajectory_figure(
+            coords=coords, ratio=ratio, tokens=tokens,
+            title=f"Hidden state of layer {layer}{' backward' if direction else ''} over your text, "
+                  f"principal components ({ratio.sum():.0%} of the variance)"), key="trajectory")
+    draw.look_at(units.trajectory_sentence(ratio))
 
 urlstate.set_url(**url)
+course.lesson_links(__file__)

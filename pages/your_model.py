@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from explorer.app import catalog, frame, urlstate
+from explorer.app import catalog, course, draw, frame, urlstate
 from explorer.engine.vocab import UNKNOWN
 from explorer.zoo import your_model
 
@@ -56,42 +56,53 @@ def show_added() -> None:
 
 
 st.title("Your model")
-st.caption("Upload the weights of a stock `torch.nn.RNN`, `GRU` or `LSTM` (any number of layers, bidirectional or "
-           "not), with an optional embedding, head and vocabulary. The architecture is read from the parameter "
-           "names and shapes; confirm it, name the model, and it appears as “yours: NAME” in the model pickers of "
-           "Inspect, Generate, Compare and Gradients for the rest of this session.")
+st.caption("Upload the weights (state_dict) of a stock `torch.nn.RNN`, `GRU` or `LSTM`, and its vocabulary if you "
+           "have one: confirm the architecture read from them, name it, and it joins the model pickers of Inspect, "
+           "Generate, Compare and Gradients for this session.")
 urlstate.set_url()  # an upload cannot travel in a link
 
-with st.expander("How to export your model, and what is accepted"):
-    st.code(RECIPE, language="python")
-    st.markdown(
-        f"- **Weights**: safetensors, or a `.pt` / `.pth` file that `torch.load(..., weights_only=True)` reads "
-        f"(it never unpickles anything else), up to {LIMIT_MB} MB.\n"
-        "- **Recurrent core**: `weight_ih_l{k}`, `weight_hh_l{k}`, `bias_*` (optional), `_reverse` for the backward "
-        "direction, under any one prefix such as `rnn.`, `lstm.` or `module.`. The cell follows from the gate rows "
-        "(4H LSTM, 3H GRU, H RNN). LSTMs with `proj_size` are refused.\n"
-        "- **Optional**: an embedding `*embed*.weight` (tokens × input size) and a per-step head "
-        "`head`, `fc`, `linear`, `decoder` or `out` `.weight` (outputs × directions·hidden) with its `.bias`.\n"
-        "- **Vocabulary** (optional JSON): a list of characters (index = token id), `{\"itos\": [...]}`, or "
-        "`{character: index}`; as many entries as the model has input tokens.")
+# before an upload the uploaders are the page's point; after one, what the weights say is
+uploaded = st.session_state.get("byom_weights") is not None
+with draw.key_figure() if not uploaded else st.container():
     cols = st.columns(2)
-    cols[0].download_button("Example weights (a small random LSTM)", data=lambda: your_model.example_files()[0],
-                            file_name="example-lstm.safetensors", mime="application/octet-stream",
-                            on_click="ignore", icon=":material/download:",
-                            help="nn.Embedding(35, 16) → nn.LSTM(16, 32) → nn.Linear(32, 35), random weights (seed 0): "
-                                 "its states move, its guesses are noise.")
-    cols[1].download_button("Its vocabulary (JSON)", data=lambda: your_model.example_files()[1],
-                            file_name="example-vocab.json", mime="application/json", on_click="ignore",
-                            icon=":material/download:")
+    weights = cols[0].file_uploader(f"Weights (.safetensors, .pt or .pth; up to {LIMIT_MB} MB)",
+                                    type=["safetensors", "pt", "pth", "bin"], key="byom_weights",
+                                    max_upload_size=LIMIT_MB)
+    vocab_file = cols[1].file_uploader("Vocabulary (JSON, optional)", type=["json"], key="byom_vocab",
+                                       max_upload_size=1)
+    if weights is None:
+        draw.look_at("Upload a weights file above (or download the example under “How to export your model” "
+                     "and upload it).")
 
-cols = st.columns(2)
-weights = cols[0].file_uploader(f"Weights (.safetensors, .pt or .pth; up to {LIMIT_MB} MB)",
-                                type=["safetensors", "pt", "pth", "bin"], key="byom_weights",
-                                max_upload_size=LIMIT_MB)
-vocab_file = cols[1].file_uploader("Vocabulary (JSON, optional)", type=["json"], key="byom_vocab", max_upload_size=1)
+
+def how_to_export() -> None:
+    with st.expander("How to export your model, and what is accepted", expanded=weights is None):
+        st.code(RECIPE, language="python")
+        st.markdown(
+            f"- **Weights**: safetensors, or a `.pt` / `.pth` file that `torch.load(..., weights_only=True)` reads "
+            f"(it never unpickles anything else), up to {LIMIT_MB} MB.\n"
+            "- **Recurrent core**: `weight_ih_l{k}`, `weight_hh_l{k}`, `bias_*` (optional), `_reverse` for the "
+            "backward direction, under any one prefix such as `rnn.`, `lstm.` or `module.`. The cell follows from "
+            "the gate rows (4H LSTM, 3H GRU, H RNN). LSTMs with `proj_size` are refused.\n"
+            "- **Optional**: an embedding `*embed*.weight` (tokens × input size) and a per-step head "
+            "`head`, `fc`, `linear`, `decoder` or `out` `.weight` (outputs × directions·hidden) with its `.bias`.\n"
+            "- **Vocabulary** (optional JSON): a list of characters (index = token id), `{\"itos\": [...]}`, or "
+            "`{character: index}`; as many entries as the model has input tokens.")
+        cols = st.columns(2)
+        cols[0].download_button("Example weights (a small random LSTM)", data=lambda: your_model.example_files()[0],
+                                file_name="example-lstm.safetensors", mime="application/octet-stream",
+                                on_click="ignore", icon=":material/download:",
+                                help="nn.Embedding(35, 16) → nn.LSTM(16, 32) → nn.Linear(32, 35), random weights "
+                                     "(seed 0): its states move, its guesses are noise.")
+        cols[1].download_button("Its vocabulary (JSON)", data=lambda: your_model.example_files()[1],
+                                file_name="example-vocab.json", mime="application/json", on_click="ignore",
+                                icon=":material/download:")
+
+
 if weights is None:
-    st.info("Upload a weights file above (or download the example under “How to export your model” and upload it).")
     show_added()
+    how_to_export()
+    course.lesson_links(__file__)
     st.stop()
 
 try:
@@ -99,14 +110,22 @@ try:
     found = your_model.infer(tensors)
 except ValueError as err:
     st.error(str(err))
+    how_to_export()
     st.stop()
 if found.config.cell == "rnn":  # torch.nn.RNN stores no trace of its nonlinearity
     activation = st.radio("Nonlinearity of this Elman RNN (the weights cannot say)", ["tanh", "relu"],
                           key="byom_nonlinearity", horizontal=True)
     found = your_model.infer(tensors, nonlinearity=activation)
 
-st.subheader("What the weights say")
-st.table(found.rows, hide_index=True)
+with draw.key_figure():
+    st.markdown("**What the weights say**")
+    st.table(found.rows, hide_index=True)
+    config = found.config
+    draw.look_at(f"Check each line against your model: {config.num_layers} layer{'s' if config.num_layers > 1 else ''}"
+                 f" of {config.hidden_size} {config.cell.upper()} units, "
+                 f"{'both directions' if config.bidirectional else 'forward only'}, "
+                 + (f"a head of {config.output_size} outputs per step" if found.has_head else "no head")
+                 + f", {sum(t.numel() for t in tensors.values()):,} numbers in all.")
 
 vocab = None
 if vocab_file is not None:
@@ -134,3 +153,5 @@ if st.button("Use this model", type="primary", key="byom_use", icon=":material/c
         st.session_state.setdefault(catalog.USER_MODELS, {})[name] = model
         st.session_state[ADDED] = name
 show_added()
+how_to_export()
+course.lesson_links(__file__)

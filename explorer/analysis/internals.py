@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from explorer.engine.trace import SIGMOID_GATES, Trace
+from explorer.training.settings import CELL_TITLES
 
 
 def order_units(values: np.ndarray, how: str = "index") -> np.ndarray:
@@ -182,3 +183,90 @@ def model_summary(model, trace: Trace) -> dict:
     return {"cell": config.cell, "hidden": config.hidden_size, "layers": config.num_layers,
             "parameters": int(model.num_parameters()), "metric": held.get("metric"), "held_out": held.get("value"),
             "held_out_split": held.get("split"), "bits_here": bits_per_char(trace.loss)}
+
+
+def short_number(value: float) -> str:
+    """A number for a sentence: 7e-12, 0.031, 2.4, 3e+4 (one or two significant digits)."""
+    if value == 0 or not np.isfinite(value):
+        return f"{value:g}"
+    if 0.01 <= abs(value) < 1000:
+        return f"{value:.2g}"
+    mantissa, exponent = f"{value:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def gradient_reach(norms: np.ndarray) -> dict:
+    """How much of a gradient [T] (||dL/dh_t|| over the steps of a text) is left at the first step:
+    {"first": its value at step 0, "peak": its largest, "underflow": the first step where it is not
+    exactly 0 (0 unless it underflowed below float32's smallest number on the way back)}."""
+    norms = np.asarray(norms, dtype=np.float64)
+    positive = np.flatnonzero(np.isfinite(norms) & (norms > 0))
+    return {"first": float(norms[0]), "peak": float(np.nanmax(norms)) if positive.size else 0.0,
+            "underflow": int(positive[0]) if positive.size else len(norms)}
+
+
+def reach_sentence(reach: dict[str, dict], *, start_from: str, note: str = "") -> str:
+    """One sentence from {who: gradient_reach(...)}: how far each model's gradient falls by step 0,
+    e.g. "Followed back from the last prediction to step 0, the SimpleRNN's gradient falls to 7e-12,
+    the LSTM's to 1e-5." A fall of less than a power of ten is said to stay; `note` ends the sentence."""
+    parts, last_verb = [], None
+    for k, (who, r) in enumerate(reach.items()):
+        if r["underflow"] > 0:
+            verb, rest = "underflows", f"to exactly 0 before step {r['underflow']}"
+        else:
+            verb = "falls" if r["first"] < r["peak"] / 10 else "stays"
+            rest = ("to " if verb == "falls" else "at ") + short_number(r["first"])
+        said = f"{verb} {rest}" if verb != last_verb else rest
+        parts.append(f"the {who}'s{' gradient' if k == 0 else ''} {said}")
+        last_verb = verb
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"Followed back from {start_from} to step 0, {listed}{': ' + note if note else ''}."
+
+
+def most_different_step(losses: dict[str, np.ndarray]) -> int | None:
+    """The step where the models' losses [T] on the same text differ most (largest minus smallest):
+    the prediction where one model is sure and another surprised, so the characters each one used
+    differ most. None with fewer than two models or no step that every model predicts."""
+    if len(losses) < 2:
+        return None
+    stacked = np.stack([np.asarray(v, dtype=np.float64) for v in losses.values()])  # [M, T]
+    spread = stacked.max(0) - stacked.min(0)  # NaN wherever a model predicts nothing
+    if not np.isfinite(spread).any():
+        return None
+    return int(np.nanargmax(spread))
+
+
+def saturated_share(values: np.ndarray, level: float = 0.9) -> float:
+    """The share of values [T, H] with |value| > level: tanh units pinned near ±1, where the slope
+    1 - h² is under 1 - level² and little gradient passes back."""
+    values = np.asarray(values, dtype=np.float64)
+    return float((np.abs(values) > level).mean()) if values.size else 0.0
+
+
+def saturation_sentence(shares: dict[str, float], level: float = 0.9) -> str:
+    """One sentence from {who: saturated_share(hidden)}: how often each model's hidden units sit near ±1."""
+    parts = [f"{share:.0%} of the {who}'s values" if k == 0 else f"{share:.0%} of the {who}'s"
+             for k, (who, share) in enumerate(shares.items())]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"Deep red and blue are units pinned near ±1: |h| > {level:g} for {listed} here."
+
+
+def sentence_names(cells: dict[str, str]) -> dict[str, str]:
+    """How a sentence names each model of {name: cell}: by its cell (SimpleRNN, GRU, LSTM) where no
+    other model shares it, else by its name."""
+    shared = list(cells.values())
+    return {name: CELL_TITLES.get(cell, name) if shared.count(cell) == 1 else name for name, cell in cells.items()}
+
+
+def spectrum_notes(rows: list[dict]) -> list[str]:
+    """One line per recurrent matrix that the Pascanu et al. (2013) bound applies to (rows from
+    explorer.engine.grads.recurrent_spectrum): its largest singular value against 1/γ and what that
+    means; for a gated cell, one line with the largest singular value of each gate block of layer 0."""
+    bounded = [r for r in rows if "must_vanish" in r]
+    if not bounded:
+        blocks = ", ".join(f"{r['block']} {r['largest']:.2f}" for r in rows if r["layer"] == 0 and r["direction"] == 0)
+        return [f"Gated cell: σ_max per gate block (layer 0) {blocks}."]
+    return [f"Layer {r['layer']}: σ_max = {r['largest']:.3f} against 1/γ = {r['vanishing_bound']:g}, "
+            + ("below it: the gradient must vanish." if r["must_vanish"] else
+               "above it: the bound does not force vanishing (tanh' < 1 on saturated units still shrinks it).")
+            for r in bounded]

@@ -45,6 +45,11 @@ def _units_text(units) -> str:
     return ", ".join(f"{r[0]}–{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs)
 
 
+def repr_char(ch: str) -> str:
+    """A character as a sentence quotes it: “a”, with whitespace spelled out."""
+    return "“" + {" ": "␣", "\n": "↵", "\t": "⇥"}.get(ch, ch) + "”"
+
+
 def _steps_text(start: int, stop: int | None) -> str:
     if stop is None:
         return f" from step {start} on" if start else ""
@@ -399,6 +404,26 @@ class Comparison:
             return f"{moved} after {what}"
         before, after = self.bits_per_char
         return f"bits/char {before:.2f} → {after:.2f} after {what}"
+
+    def headline(self) -> str:
+        """One sentence on what the key picture shows: the summary, where the two runs part, and the step
+        whose surprise moved most (or, without guesses, where the hidden state moved most)."""
+        summary = self.summary()
+        summary = summary[0].upper() + summary[1:]
+        first = self.first_changed_step()
+        if first is None:
+            return f"{summary}: nothing changed, so the two runs are one line."
+        tokens = self.changed.tokens
+        if not self.has_guesses:
+            norms = self.hidden_change_norm.max(axis=0)  # [T]
+            most = int(np.argmax(norms))
+            return (f"{summary}: ‖Δh‖ is 0 before step {first} and largest at step {most} "
+                    f"({repr_char(tokens[most])}, {norms[most]:.2f}).")
+        most = self.most_changed_step()
+        jump = float(np.nan_to_num(self.loss_change[most])) / np.log(2)
+        more = f"{abs(jump):.2f} bits {'more' if jump >= 0 else 'less'}"
+        return (f"{summary}: the changed (dotted) line leaves the original at step {first}, and moves most after "
+                f"step {most} {repr_char(tokens[most])}, where guessing the next character costs {more}.")
 
 
 def compare(model: RNNModel, text: str, interventions, *, k: int = 5) -> Comparison:

@@ -307,3 +307,55 @@ def rank_units(series: UnitSeries, feature: np.ndarray) -> Ranking:
         raise ProbeError(f"The feature has {len(feature)} values but the trace {series.values.shape[0]} steps.")
     r = correlations(series.values, feature)
     return Ranking(order=np.argsort(-np.abs(r), kind="stable"), r=r)
+
+
+# ---------------------------------------------------------------------------------------------
+# which feature a model has a strong unit for
+
+# Features whose value depends on characters read before, not only the current one: a unit that
+# tracks one of these carries something in its state, which is what a student opens the page to see.
+MEMORY_FEATURES = ("brackets", "quotes", "indent", "word", "line")
+STRONG_R = 0.5  # |r| from which a unit is said to follow a feature
+
+
+def best_units(series: UnitSeries, text: str) -> list[dict]:
+    """The best unit for each feature of FEATURES over `text` (the text `series` was traced on), as
+    {"feature", "quantity", "layer", "direction", "unit", "r"}, strongest |r| first. A feature that
+    is constant over the text (no quotes in English) has no unit and is left out."""
+    found = []
+    for feature in FEATURES:
+        try:
+            ranking = rank_units(series, feature_values(feature, text))
+        except ProbeError:
+            continue
+        best = int(ranking.order[0])
+        found.append({"feature": feature, "quantity": str(series.quantity[best]), "layer": int(series.layer[best]),
+                      "direction": int(series.direction[best]), "unit": int(series.unit[best]),
+                      "r": float(ranking.r[best])})
+    return sorted(found, key=lambda row: -abs(row["r"]))
+
+
+def opening_feature(best: list[dict], fallback: str = "brackets") -> str:
+    """The feature to open on, from rows like best_units' (a model's precomputed list will do): the
+    memory feature whose best unit is strongest, if it reaches STRONG_R; else the strongest feature
+    of all (a unit that only echoes the current character is better than none)."""
+    known = [row for row in best if row.get("feature") in FEATURES]
+    if not known:
+        return fallback
+    strongest = max(known, key=lambda row: abs(row["r"]))
+    memory = [row for row in known if row["feature"] in MEMORY_FEATURES]
+    if memory and abs(max(memory, key=lambda row: abs(row["r"]))["r"]) >= STRONG_R:
+        strongest = max(memory, key=lambda row: abs(row["r"]))
+    return strongest["feature"]
+
+
+def follows_sentence(*, unit_name: str, feature_name: str, r: float, rank: int, characters: int) -> str:
+    """One sentence on how closely a unit follows a feature, from its r: what the probe figure shows."""
+    who = "the best unit" if rank == 1 else f"unit #{rank} of the ranking"
+    if abs(r) < 0.3:
+        return (f"No unit follows “{feature_name}” closely over these {characters:,} characters: {who}, "
+                f"{unit_name}, reaches only r = {r:+.2f}, so the blue line and the grey area barely move together.")
+    how = "closely" if abs(r) >= STRONG_R else "loosely"
+    way = "rises where the grey area rises" if r > 0 else "falls where the grey area rises"
+    return (f"{who[0].upper()}{who[1:]}, {unit_name}, follows “{feature_name}” {how} (r = {r:+.2f} over "
+            f"{characters:,} characters): its blue line {way}.")

@@ -180,6 +180,11 @@ class Unrolled:
         """The most likely class at every step run, after the end token too (the x labels)."""
         return [self.labels[c] for c in self.trace.probs.argmax(-1)]
 
+    @property
+    def after_end(self) -> list[str]:
+        """The most likely class at each step run after the end token (empty when it never came)."""
+        return self.greedy_all[len(self.emitted):] if self.stopped else []
+
 
 def start_tokens(model: RNNModel) -> list[str]:
     """The inputs a one-to-many model can start from: its vocabulary without the blank and unknown."""

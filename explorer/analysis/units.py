@@ -10,7 +10,7 @@ from collections import Counter
 import numpy as np
 import torch
 
-from explorer.analysis.probes import ProbeError, bracket_depth, inside_quotes, keep_torch_threads
+from explorer.analysis.probes import ProbeError, UnitSeries, bracket_depth, inside_quotes, keep_torch_threads
 
 # ---------------------------------------------------------------------------------------------
 # match: the units "on" over a stretch of the typed text, and the corpus stretches where they are on too
@@ -135,6 +135,18 @@ def cluster_units(values: np.ndarray, tokens, k: int, *, seed: int = 0, chars: i
     return clusters
 
 
+def cluster_rows(clusters: list[dict], series: UnitSeries, labels: list[str], *, show=str,
+                 members: int = 8) -> list[dict]:
+    """A table row per cluster: its label, size, typical characters (written by `show`) with their
+    standardized activation, and its first `members` units (with their layer when there are several)."""
+    layered = len(set(series.layer.tolist())) > 1
+    return [{"cluster": label, "units": group["size"],
+             "typical characters": "  ".join(f"{show(c)} ({z:+.1f})" for c, z in group["chars"]),
+             "members": ", ".join(f"unit {series.unit[c]}" + (f" L{series.layer[c]}" if layered else "")
+                                  for c in group["members"][:members]) + (" …" if group["size"] > members else "")}
+            for label, group in zip(labels, clusters)]
+
+
 def frequent_chars(text: str, count: int) -> list[str]:
     """The `count` most frequent characters of `text`, most frequent first (ties: first seen)."""
     return [c for c, _ in Counter(text).most_common(count)]
@@ -171,3 +183,39 @@ def pca(states: np.ndarray, components: int) -> tuple[np.ndarray, np.ndarray]:
         coords = np.pad(coords, ((0, 0), (0, components - k)))
         ratio = np.pad(ratio, (0, components - k))
     return coords, ratio
+
+
+# ---------------------------------------------------------------------------------------------
+# what each view's picture shows, in one sentence computed from its numbers
+
+
+def match_sentence(*, on: int, total: int, quantity_name: str, matches: list[dict]) -> str:
+    """The match view: how many units are on over the selection, and how many the best corpus stretch shares."""
+    found = f" (the best: {matches[0]['on']} of {on})." if matches else ": there are none."
+    return (f"{on} of {total} {quantity_name} units are on over your selection; the corpus stretches below are "
+            f"where most of them are on together{found}")
+
+
+def cluster_sentence(*, groups: list[dict], total: int, labels: list[str]) -> str:
+    """The clusters view: what the largest cluster responds to most (`labels`: its typical characters, shown)."""
+    top = groups[0]
+    return (f"The largest cluster, {top['size']} of {total} units, is most active reading {', '.join(labels[:3])} "
+            f"({top['chars'][0][1]:+.1f} standard deviations at the first); each row is one cluster.")
+
+
+def trajectory_sentence(ratio: np.ndarray) -> str:
+    """The trajectory view: how much of the state's variation the drawn components hold."""
+    return (f"Each point is the hidden state after one character, joined in reading order; these {len(ratio)} "
+            f"principal components hold {float(np.sum(ratio)):.0%} of how it varies over your text, so similar "
+            "contexts land close together only as far as that share goes.")
+
+
+def intervention_for(series: UnitSeries, columns, column: int, *, most: int = 5) -> dict:
+    """The Intervene page's view that tests a unit found here with its fellows (the `columns` of the same
+    quantity, layer and direction, `most` of them): clamp a gate's units shut, or ablate state units."""
+    quantity, layer, direction = str(series.quantity[column]), int(series.layer[column]), series.direction[column]
+    same = [int(series.unit[c]) for c in columns
+            if series.quantity[c] == quantity and series.layer[c] == layer and series.direction[c] == direction]
+    gate = quantity in ("i", "f", "g", "o", "r", "z", "n")
+    return {"layer": layer, "units": ",".join(map(str, same[:most])), "kind": "clamp" if gate else "ablate",
+            **({"gate": quantity, "value": 0} if gate else {})}

@@ -31,3 +31,17 @@ def plot(fig, *, key: str, where=None, **kwargs) -> None:
     house.house_spec prepares it so that the browser draws it once, not twice, and skips an
     unchanged one; Streamlit's own chart theme is off (it would restyle a copy and draw again)."""
     (where or st).plotly_chart(_Spec(house.house_spec(fig)), key=key, theme=None, **kwargs)
+
+
+KEY_FIGURE = "key_figure"  # the element key of a page's key picture (st-key-key_figure in the page)
+
+
+def key_figure():
+    """The container of a page's key picture: the picture the page is about, which must be on the first
+    screen. The browser tests and bench/bench_first_screen.py find it by its key."""
+    return st.container(key=KEY_FIGURE)
+
+
+def look_at(sentence: str, where=None) -> None:
+    """The one sentence that says what to look at in the key picture, right beside it."""
+    (where or st).markdown(f":material/visibility: {sentence}")

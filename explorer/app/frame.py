@@ -9,6 +9,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from explorer.app import course, urlstate
+
 
 @dataclass(frozen=True)
 class Page:
@@ -77,10 +79,13 @@ def require_frame(page_file: str) -> None:
     such as /inspect?text=... to pages/inspect.py through its legacy pages/ directory rule,
     skipping app.py. Then this page hands its address to app.py, which runs st.navigation
     (switching the whole server to it) and sends the user straight back, parameters intact."""
+    page = "pages/" + Path(page_file).name
+    st.session_state[urlstate.PAGE] = page
+    course.note_lesson(page)
     if st.session_state.get(FRAMED):
         return
     params = st.query_params.to_dict()
-    st.session_state[RESUME] = ("pages/" + Path(page_file).name, params)
+    st.session_state[RESUME] = (page, params)
     st.switch_page("app.py", query_params=params)
 
 

@@ -12,6 +12,12 @@ DEFAULT_TEXT = {
     "english": "And he said unto them, Behold (the everlasting covenant) is with Mahershalalhashbaz; fear not.",
     "python": 'def scale(values, factor=2):\n    label = "scaled"\n    return [factor * (v + 1) for v in values]',
 }
+# Inspect's opening text: short enough that every character labels its column, with a full stop in the
+# middle for the forget gate to close at. Other pages treat it as untouched too, so it never leaks there.
+SHORT_TEXT = {
+    "english": "And the LORD said unto Moses, Go in. And he went.",
+    "python": 'def scale(x, k=2):\n    s = "big"\n    return [k * (v + 1) for v in x]',
+}
 DEFAULT_PROMPT = {"english": "And he said, ", "python": "def "}
 
 
@@ -23,13 +29,28 @@ def default_prompt(name: str) -> str:
     return DEFAULT_PROMPT.get(catalog.model_info(name).get("task"), DEFAULT_PROMPT["english"])
 
 
+def text_box(label: str, *, key: str = "text", multiline: bool = False, height: int = 100, where=None) -> str:
+    """The text a page reads, bound to session_state[key]. A sentence is one line that applies on Enter;
+    several lines (Python source) go in a form whose Apply button (or Ctrl+Enter) applies them, because
+    Enter there starts a new line."""
+    where = where or st
+    if not multiline:
+        return where.text_input(label, key=key, persist_state="session")
+    with where.form(f"{key}_form", border=False, enter_to_submit=False):
+        value = st.text_area(label, key=key, persist_state="session", height=height)
+        st.form_submit_button("Apply", icon=":material/play_arrow:")
+    return value
+
+
 def model_text(names: list[str], name: str, *, label: str, height: int = 100, key: str = "text") -> str:
-    """A page's text box, bound to ?text=; a model's default sentence follows the model while it is untouched."""
-    defaults = {default_text(n) for n in names}
+    """A page's text box, bound to ?text=; a model's default sentence follows the model while it is untouched.
+    A model of Python source gets several lines and an Apply button; the others a sentence applied on Enter."""
+    defaults = {default_text(n) for n in names} | set(SHORT_TEXT.values())
     param_default(key, default_text(name))
     if st.session_state[key] in defaults:
         st.session_state[key] = default_text(name)
-    return st.text_area(label, key=key, persist_state="session", height=height)
+    multiline = catalog.model_info(name).get("task") == "python" or "\n" in st.session_state[key]
+    return text_box(label, key=key, multiline=multiline, height=height)
 
 
 def limited_text(text: str, limit: int = MAX_TEXT) -> str:

@@ -1,11 +1,20 @@
 """The view in the URL: read once per session into st.session_state, written back every run,
-so a copied link reproduces what its sender saw."""
+so a copied link reproduces what its sender saw.
+
+URL keys belong to one page. Two pages may use the same name for different things (Time series'
+`source` is a data set, Encoder-decoder's a date in words), so each key remembers the page that set
+it, and another page starts from its own default instead of inheriting the value. SHARED keys are
+what a student carries from page to page on purpose: the model, the model set and the text.
+"""
 from __future__ import annotations
 
 import streamlit as st
 
 MAX_URL_TEXT = 2000  # characters carried in a link; longer text is left out of the URL
 WRITTEN = "_url_written"  # session_state: the query parameters this app last wrote
+PAGE = "_page"  # session_state: the page this run draws (explorer.app.frame.require_frame sets it)
+OWNERS = "_url_owners"  # session_state: {key: the page that last set it}
+SHARED = frozenset({"model", "set", "models", "text"})
 
 
 def param_default(key: str, default, *, parse=str, valid=None, what: str = "") -> None:
@@ -14,6 +23,12 @@ def param_default(key: str, default, *, parse=str, valid=None, what: str = "") -
     from another page, an edited address). A value that does not parse or is not `valid` falls
     back to the default (or the current value) with a warning."""
     raw = st.query_params.get(key)
+    page, owners = st.session_state.get(PAGE), st.session_state.setdefault(OWNERS, {})
+    if key not in SHARED and owners.get(key, page) != page:
+        st.session_state.pop(key, None)  # another page's value under the same name: start from this page's default
+        if raw is not None and raw == st.session_state.get(WRITTEN, {}).get(key):
+            raw = None  # the other page's own value, still in the address: not a link to this page
+    owners[key] = page
     if key in st.session_state:
         if raw is None or raw == st.session_state.get(WRITTEN, {}).get(key):
             return

@@ -10,6 +10,11 @@ recurrence (h_{t-1} → h_t for Elman, GRU and LSTM; the backward chain runs rig
 net's feedback (y_{t-1} → h_t, no h → h arrow), layer to layer, and into the head (at every step,
 or once from the last step for a many-to-one head).
 
+A bidirectional net's two rows of a layer are staggered within each column (→ left of the step's
+centre, ← right of it), so that every arrow from one layer to the next passes beside the boxes it
+skips instead of through them; the two arrows into a many-to-one head's concatenation turn a corner
+(drawn as a line, then an arrow) so that they run where no box is.
+
 `layout(config, steps)` gives the boxes and arrows as plain data (what the tests count);
 `unrolled` draws them. Pages draw DIAGRAM_STEPS columns unless they have a reason to differ.
 Pure: nothing here imports streamlit.
@@ -25,14 +30,16 @@ from explorer.figures.house import BLUE, BLUISH_GREEN, REDDISH_PURPLE, VERMILLIO
 from explorer.figures.labels import char_label
 
 BOX_W, BOX_H = 0.62, 0.5  # box size in data units (a column is 1 wide, a row 1 high)
-LAYER_OFFSET = 0.25  # the rails of layer-to-layer arrows, off the box centres (labels)
+STAGGER, STAGGERED_W = 0.3, 0.5  # a bidirectional layer's boxes: ∓ this off the step's centre, this wide
+GAP = 0.02  # arrows stop this short of a box's edge
+INPUT_W = 0.8  # an input box names its value too ("x_3 “0.43”"); nothing runs beside it
 MAX_STEPS = 8  # more columns than this no longer fit a page beside the traces
 DIAGRAM_STEPS = 5  # what a page draws: enough to show the recurrence, narrow enough to read
 NODE_COLORS = {  # fills: pale, so the black labels stay readable (Okabe-Ito hues)
     "input": "#E8E8E8", "encoding": "#FFF3C4", "forward": "#CFE6F5", "backward": "#FAD9C2",
     "concat": "#EBD4E5", "output": "#CDEBDD",
 }
-EDGE_STYLES = {  # kind -> (colour, dash, legend text)
+EDGE_STYLES = {  # kind -> (colour, dash: a thinner arrow where not solid, legend text)
     "input": ("#7F7F7F", "solid", "input path"),
     "layer": ("#7F7F7F", "solid", "layer to layer"),
     "recurrent": (BLUE, "solid", "recurrence h_{t-1} → h_t"),
@@ -51,6 +58,7 @@ class Node:
     x: float
     y: float
     hover: str
+    width: float = BOX_W
 
 
 @dataclass(frozen=True)
@@ -100,7 +108,8 @@ def layout(config: ModelConfig, steps: int = 4, tokens=None) -> tuple[list[Node]
     out_row = top + (1 if config.bidirectional else 0)
     for t in range(steps):
         shown = f" “{char_label(tokens[t])}”" if tokens is not None and t < len(tokens) else ""
-        nodes.append(Node(f"x t{t}", "input", f"x<sub>{t}</sub>{shown}", t, 0, f"input at step {t}{shown}"))
+        nodes.append(Node(f"x t{t}", "input", f"x<sub>{t}</sub>{shown}", t, 0, f"input at step {t}{shown}",
+                          INPUT_W))
         nodes.append(Node(f"e t{t}", "encoding", enc_label, t, 1, f"step {t}: {enc_hover}"))
         edges.append(Edge(f"x t{t}", f"e t{t}", "input"))
         for (layer, d), row in hidden_row.items():
@@ -108,10 +117,11 @@ def layout(config: ModelConfig, steps: int = 4, tokens=None) -> tuple[list[Node]
             layer_tag = f"<sup>({layer})</sup>" if layers > 1 else ""
             where = f"layer {layer}" + (", backward" if d else ", forward" if config.bidirectional else "")
             suffix = "_reverse" if d else ""
+            x, box = (t + (STAGGER if d else -STAGGER), STAGGERED_W) if config.bidirectional else (t, BOX_W)
             nodes.append(Node(f"h l{layer} d{d} t{t}", "backward" if d else "forward",
-                              f"h{layer_tag}<sub>{t}</sub>{arrow}", t, row,
+                              f"h{layer_tag}<sub>{t}</sub>{arrow}", x, row,
                               f"h_{t}, {where}, step {t}: {width} units; weight_hh_l{layer}{suffix}<br>"
-                              f"{_cell_equation(config, bool(d))}"))
+                              f"{_cell_equation(config, bool(d))}", box))
             below = [f"e t{t}"] if layer == 0 else [f"h l{layer - 1} d{k} t{t}" for k in range(directions)]
             edges += [Edge(src, f"h l{layer} d{d} t{t}", "input" if layer == 0 else "layer") for src in below]
             if config.cell != "jordan":
@@ -124,7 +134,7 @@ def layout(config: ModelConfig, steps: int = 4, tokens=None) -> tuple[list[Node]
             if config.bidirectional:
                 nodes.append(Node(f"c t{t}", "concat", f"[h→;h←]<sub>{t}</sub>", t, concat_row,
                                   f"step {t}: the {2 * width} numbers the head reads, "
-                                  f"[h→_{t} (read x_0..x_{t}); h←_{t} (read x_{t}..x_T-1)]"))
+                                  f"[h→_{t} (read x_0..x_{t}); h←_{t} (read x_{t}..x_T-1)]", 0.8))
                 edges += [Edge(f"h l{last} d{d} t{t}", f"c t{t}", "concat") for d in range(2)]
             head_in = f"c t{t}" if config.bidirectional else f"h l{last} d0 t{t}"
             out_hover = (f"y_{t} = W_ho h_{t} + b_ho (weight_ho_l0), fed back at step {t + 1}"
@@ -140,7 +150,7 @@ def layout(config: ModelConfig, steps: int = 4, tokens=None) -> tuple[list[Node]
             nodes.append(Node("c last", "concat", "[h→<sub>T-1</sub>;h←<sub>0</sub>]", end, concat_row,
                               f"what the many-to-one head reads: the forward state after the last step and the "
                               f"backward state at step 0 (it has read the whole sequence backwards), "
-                              f"{2 * width} numbers"))
+                              f"{2 * width} numbers", 0.95))
             edges += [Edge(f"h l{layers - 1} d0 t{steps - 1}", "c last", "concat"),
                       Edge(f"h l{layers - 1} d1 t0", "c last", "concat")]
         nodes.append(Node("y last", "output", "y", end, out_row,
@@ -149,20 +159,27 @@ def layout(config: ModelConfig, steps: int = 4, tokens=None) -> tuple[list[Node]
     return nodes, edges
 
 
-def _clipped(a: Node, b: Node, kind: str) -> tuple[float, float, float, float]:
-    """The segment between two boxes, trimmed to start and end on their edges. Layer-to-layer
-    arrows of a bidirectional net (and its per-step concatenation) run straight up on two rails,
-    h→ on the left of the boxes and h← on the right, so the arrows between two layers stay apart."""
-    ax = bx = a.x
-    if kind == "layer" or (kind == "concat" and a.x == b.x):
-        ax = bx = a.x + {"forward": -LAYER_OFFSET, "backward": LAYER_OFFSET}.get(a.kind, 0.0)
-    else:
-        bx = b.x
-    dx, dy = bx - ax, b.y - a.y
-    limits = [v for v in ((BOX_W / 2 + 0.02) / abs(dx) if dx and kind != "layer" else None,
-                          (BOX_H / 2 + 0.02) / abs(dy) if dy else None) if v is not None]
-    s = min(limits)
-    return ax + s * dx, a.y + s * dy, bx - s * dx, b.y - s * dy
+def _exit(node: Node, dx: float, dy: float) -> float:
+    """The fraction of (dx, dy) after which a segment from the node's centre leaves its box."""
+    limits = [v for v in ((node.width / 2 + GAP) / abs(dx) if dx else None,
+                          (BOX_H / 2 + GAP) / abs(dy) if dy else None) if v is not None]
+    return min(limits)
+
+
+def _route(a: Node, b: Node) -> list[tuple[float, float]]:
+    """The points an arrow from box a to box b passes through, from a's edge to b's edge. Most go
+    straight, centre to centre. Into a many-to-one head's concatenation (right of the last step, two
+    rows above the top layer) a straight line would cross the top layer's boxes, so the arrow turns:
+    from the last step's h→ right, then up; from step 0's h← up to the concatenation's row, then right."""
+    if b.kind == "concat" and a.y != b.y and abs(a.x - b.x) > 0.5:
+        corner = (b.x, a.y) if a.kind == "forward" else (a.x, b.y)
+        first = (corner[0] - a.x, corner[1] - a.y)
+        last = (b.x - corner[0], b.y - corner[1])
+        s, e = _exit(a, *first), _exit(b, *last)
+        return [(a.x + s * first[0], a.y + s * first[1]), corner, (b.x - e * last[0], b.y - e * last[1])]
+    dx, dy = b.x - a.x, b.y - a.y
+    s, e = _exit(a, dx, dy), _exit(b, dx, dy)
+    return [(a.x + s * dx, a.y + s * dy), (b.x - e * dx, b.y - e * dy)]
 
 
 def unrolled(config: ModelConfig, steps: int = 4, *, tokens=None, title: str | None = None) -> go.Figure:
@@ -171,16 +188,21 @@ def unrolled(config: ModelConfig, steps: int = 4, *, tokens=None, title: str | N
     size and the step equation."""
     nodes, edges = layout(config, steps, tokens)
     by_key = {n.key: n for n in nodes}
-    shapes = [dict(type="rect", x0=n.x - BOX_W / 2, x1=n.x + BOX_W / 2, y0=n.y - BOX_H / 2, y1=n.y + BOX_H / 2,
+    shapes = [dict(type="rect", x0=n.x - n.width / 2, x1=n.x + n.width / 2, y0=n.y - BOX_H / 2, y1=n.y + BOX_H / 2,
                    name=f"node:{n.kind}", fillcolor=NODE_COLORS[n.kind], line=dict(color="#555", width=1),
                    layer="below") for n in nodes]
     annotations = [dict(x=n.x, y=n.y, text=n.label, showarrow=False, name=f"label:{n.kind}",
                         font=dict(size=12, color="black")) for n in nodes]
     for e in edges:
-        x0, y0, x1, y1 = _clipped(by_key[e.source], by_key[e.target], e.kind)
+        points = _route(by_key[e.source], by_key[e.target])
         color, dash, _ = EDGE_STYLES[e.kind]
+        width = 2 if dash == "solid" else 1.6
+        if len(points) > 2:  # the bend: a line up to the last leg, which carries the arrowhead
+            path = "M " + " L ".join(f"{x:.4f},{y:.4f}" for x, y in points[:-1])
+            shapes.append(dict(type="path", path=path, name=f"bend:{e.kind}", line=dict(color=color, width=width)))
+        (x0, y0), (x1, y1) = points[-2:]
         annotations.append(dict(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", text="",
-                                showarrow=True, arrowhead=2, arrowsize=1.1, arrowwidth=2 if dash == "solid" else 1.6,
+                                showarrow=True, arrowhead=2, arrowsize=1.1, arrowwidth=width,
                                 arrowcolor=color, name=f"edge:{e.kind}", standoff=0, startstandoff=0))
     fig = go.Figure(layout=dict(shapes=shapes, annotations=annotations))  # one validation pass, not one per item
     fig.add_trace(go.Scatter(  # invisible markers on the boxes carry the hover text
@@ -188,9 +210,9 @@ def unrolled(config: ModelConfig, steps: int = 4, *, tokens=None, title: str | N
         marker=dict(size=28, color="rgba(0,0,0,0)", symbol="square"), hovertext=[n.hover for n in nodes],
         hoverinfo="text"))
     for kind in dict.fromkeys(e.kind for e in edges):  # a legend entry per kind of arrow drawn
-        color, dash, text = EDGE_STYLES[kind]
+        color, dash, text = EDGE_STYLES[kind]  # solid, as the arrows are (plotly cannot dash an arrow)
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=text,
-                                 line=dict(color=color, dash=dash, width=2)))
+                                 line=dict(color=color, width=2 if dash == "solid" else 1.6)))
     rows = max(n.y for n in nodes) + 1
     columns = max(n.x for n in nodes) + 1
     row_names = _row_names(config)
@@ -199,8 +221,8 @@ def unrolled(config: ModelConfig, steps: int = 4, *, tokens=None, title: str | N
         xaxis=dict(title="step t", range=[-0.6, columns - 0.4], tickmode="array", tickvals=list(range(steps)),
                    ticktext=[f"t = {t}" for t in range(steps)], showgrid=False, zeroline=False),
         yaxis=dict(title="", range=[-0.6, rows - 0.4], tickmode="array", tickvals=list(range(len(row_names))),
-                   ticktext=row_names, showgrid=False, zeroline=False),
-        height=150 + 62 * rows, margin=dict(l=110, r=20, t=50, b=90), plot_bgcolor="white",
+                   ticktext=row_names, showgrid=False, zeroline=False, automargin=True),
+        height=150 + 62 * rows, margin=dict(l=20, r=20, t=50, b=90), plot_bgcolor="white",
         legend=dict(orientation="h", yanchor="top", y=-0.1 - 0.6 / rows), hovermode="closest")
     return fig
 

@@ -96,9 +96,55 @@ def contributions_figure(*, forward: np.ndarray, backward: np.ndarray, tokens, r
                 hovertemplate=f"the head reads this one<br>%{{x}}<br>{html.escape(score_name)} share = "
                               "%{y:.3f}<extra></extra>"))
     fig.add_hline(y=0, line=dict(color="grey", width=1))
-    total_note = f": read together they give {total:+.2f}" if total is not None else ""
-    fig.update_layout(title=dict(text=f"Where the directions meet: each one's share of the {score_name}{total_note}"),
+    total_note = f" (together {total:+.2f})" if total is not None else ""
+    fig.update_layout(title=dict(text=f"Where the directions meet: each one's share{total_note}"),
                       yaxis=dict(title=score_name), height=340, margin=dict(l=60, r=20, t=50, b=40),
                       legend=dict(orientation="h", y=-0.25), hovermode="closest")
     category_ticks(fig, categories, labels)
     return fig
+
+
+def depth_sentence(*, tokens, targets, predictions: dict[str, np.ndarray], fed_back: dict[str, str]) -> str:
+    """Markdown: what to look at in the predictions figure, counted from what it draws: how many
+    steps each net gets right, where the first miss is, and what each one reads back."""
+    targets = np.asarray(targets)
+    steps = len(targets)
+    said = []
+    for name, predicted in predictions.items():
+        wrong = np.flatnonzero(np.asarray(predicted) != targets)
+        miss = (f", first off at step {wrong[0]} (“{html.escape(char_label(tokens[wrong[0]]))}”)"
+                if wrong.size else "")
+        said.append(f"**{name}**, reading back {fed_back[name]}, is right at {steps - wrong.size} of {steps} "
+                    f"characters{miss}")
+    together = all(np.array_equal(np.asarray(p), targets) for p in predictions.values())
+    lead = ("Both lines lie on the grey true depth: " if together
+            else "Where a line leaves the grey true depth, that net miscounts: ")
+    return lead + "; ".join(said) + "."
+
+
+def meeting_sentence(*, name: str, forward: np.ndarray, backward: np.ndarray, bias: float,
+                     read: tuple[int, int] | None, score_name: str, verdict: tuple[str, float] | None = None) -> str:
+    """Markdown: what contributions_figure shows, from the same numbers: what the two ringed points
+    add up to and which direction carries the verdict (or, for a head that reads every step, each
+    direction's mean share)."""
+    if read is None:
+        return (f"At every step the head reads both halves. Over your text the forward half's share of the "
+                f"{score_name} averages {np.mean(forward):+.2f}, the backward half's {np.mean(backward):+.2f}.")
+    ahead, behind = float(forward[read[0]]), float(backward[read[1]])
+    total = ahead + behind + bias
+    lead = "forward" if abs(ahead) >= abs(behind) else "backward"
+    share = max(abs(ahead), abs(behind)) / max(abs(ahead) + abs(behind), 1e-12)
+    body = (f"the head reads the two ringed points, h→ after the last character ({ahead:+.2f}) and h← at step 0 "
+            f"({behind:+.2f}), which with the bias ({bias:+.2f}) make a {score_name} of **{total:+.2f}**, "
+            f"{share:.0%} of the two directions' part (by size) from the {lead} one.")
+    return f"**{name}** says **{verdict[0]}** (p = {verdict[1]:.3f}): {body}" if verdict else body[0].upper() + body[1:]
+
+
+def one_way_sentence(*, name: str, layers: int, hidden: int, reads_last: bool, verdict: tuple[str, float] | None,
+                     bidirectional: str) -> str:
+    """Markdown: what the diagram of a forward-only net shows, and where to see two directions."""
+    reads = "the state after the last character" if reads_last else "the state at every step"
+    says = f", saying **{verdict[0]}** (p = {verdict[1]:.3f})" if verdict else ""
+    return (f"**{name}** reads forward only ({layers} layer{'s' * (layers > 1)} of {hidden} units, one chain from left "
+            f"to right) and its head reads {reads}{says}; pick {bidirectional} in the sidebar to see two directions "
+            "meet.")

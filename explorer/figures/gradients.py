@@ -71,10 +71,11 @@ def log_curves_figure(*, series: list[dict], tokens, start: int = 0, title: str,
 
 def log_heatmap(*, values: np.ndarray, tokens, title: str, value_name: str, start: int = 0,
                 max_cells: int = MAX_CELLS, max_columns: int = MAX_COLUMNS, floor: float | None = None,
-                height: int | None = None) -> go.Figure:
+                top: float | None = None, height: int | None = None) -> go.Figure:
     """|values| [T, H] as a units × steps heatmap on a log colour scale (log10, bar labelled in powers
-    of ten). Zeros are drawn at `floor` (default: 1e-6 of the largest value). Wide inputs are binned
-    by the mean magnitude over neighbouring steps, like state_heatmap."""
+    of ten). Zeros are drawn at `floor` (default: 1e-6 of the largest value). `floor` and `top` given
+    (shared_log_range), several heatmaps share one scale. Wide inputs are binned by the mean magnitude
+    over neighbouring steps, like state_heatmap."""
     magnitude = np.abs(np.asarray(values, dtype=np.float64))
     steps, size = magnitude.shape
     columns = min(max_columns, max(1, max_cells // max(size, 1)))
@@ -86,8 +87,9 @@ def log_heatmap(*, values: np.ndarray, tokens, title: str, value_name: str, star
     else:
         binned = magnitude
         categories, tick_labels = step_categories(labels, start)
-    finite = binned[np.isfinite(binned) & (binned > 0)]
-    top = float(finite.max()) if finite.size else 1.0
+    if top is None:
+        finite = binned[np.isfinite(binned) & (binned > 0)]
+        top = float(finite.max()) if finite.size else 1.0
     floor = floor if floor is not None else top * 1e-6
     logs = np.log10(np.clip(np.where(np.isfinite(binned), binned, floor), floor, None)).T.astype(np.float32)  # [H, B]
     low = math.floor(math.log10(floor))
@@ -103,6 +105,18 @@ def log_heatmap(*, values: np.ndarray, tokens, title: str, value_name: str, star
         layout=dict(title=dict(text=title + note), xaxis=category_axis(categories, tick_labels),
                     yaxis=dict(title=dict(text="unit"), autorange="reversed", type="category", nticks=UNIT_TICKS),
                     height=height or max(220, min(700, 4 * size + 140)), margin=dict(l=70, r=20, t=50, b=45)))
+
+
+def shared_log_range(*, arrays, decades: int = 12) -> tuple[float, float]:
+    """(floor, top) of one log colour scale for several |values| arrays (log_heatmap's floor and top):
+    top the largest magnitude of all, floor the smallest nonzero one, but at most `decades` powers of
+    ten below top, so a gradient that vanishes in one model shows as it does on a log-axis line chart."""
+    magnitudes = [np.abs(np.asarray(a, dtype=np.float64)) for a in arrays]
+    positive = np.concatenate([m[np.isfinite(m) & (m > 0)] for m in magnitudes] or [np.zeros(0)])
+    if not positive.size:
+        return 1e-6, 1.0
+    top = float(positive.max())
+    return max(float(positive.min()), top * 10.0 ** -decades), top
 
 
 def spectrum_figure(*, rows: list[dict], title: str, height: int = 320) -> go.Figure:

@@ -103,6 +103,7 @@ def guesses_figure(*, chars, original: np.ndarray, changed: np.ndarray, step: in
     came = f"; the text goes on with “{char_label(actual)}”" if next_chars[0] is not None else ""
     fig.update_layout(title=dict(text=f"Next-character guesses after step {step} “{char_label(char_read)}”{came}"),
                       barmode="group", xaxis=dict(title="next character", type="category"),
-                      yaxis=dict(title="probability", range=[0, 1]), height=HEIGHT, margin=MARGIN,
-                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
+                      yaxis=dict(title="probability", range=[0, 1]), height=HEIGHT + 30, margin={**MARGIN, "b": 80},
+                      # under the axis: the title names the step and the next character, and fills the top
+                      legend=dict(orientation="h", y=-0.22, x=0.5, xanchor="center", yanchor="top"))
     return fig

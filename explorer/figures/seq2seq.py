@@ -20,23 +20,29 @@ WRITTEN_AXIS = "step (character written)"
 
 
 def dataflow_dot(*, source: str, cell: str, hidden_size: int, answer: str, lstm: bool) -> str:
-    """The data flow as Graphviz DOT: source -> encoder -> handed-over state -> decoder -> answer."""
-    def label(text: str) -> str:
-        return html.escape(text, quote=True).replace("\\", "\\\\")
+    """The data flow as Graphviz DOT: source -> encoder -> handed-over state, then down to the decoder
+    -> head -> answer, back along a second row. Two short rows (the source only by its first words:
+    the page shows it whole) keep a readable font on a narrow page, where a chart is scaled to fit."""
+    def label(lines: list[str]) -> str:
+        return "\\n".join(html.escape(line, quote=True).replace("\\", "\\\\") for line in lines)
 
-    shown = source if len(source) <= 40 else source[:39] + "…"
+    head = source if len(source) <= 16 else source[:15].rstrip() + "…"
     cell = cell.upper()
-    state = f"handed-over state {'h, c' if lstm else 'h'}\\n{'2 × ' if lstm else ''}{hidden_size} numbers"
+    state = ["handed-over state", f"{'h, c: 2 × ' if lstm else 'h: '}{hidden_size}"]
     return f"""digraph {{
-  rankdir=LR; node [shape=box, style="rounded,filled", fillcolor="#f5f5f5", fontname="Helvetica"];
-  source [label="{label(shown)}\\n({len(source)} characters)", shape=note, fillcolor="#ffffff"];
-  encoder [label="encoder {cell}\\nreads one character per step"];
-  state [label="{state}", fillcolor="#fde0c5"];
-  decoder [label="decoder {cell}\\nstarts from that state,\\nreads what it wrote last"];
-  head [label="linear head\\n+ softmax"];
-  answer [label="{label(answer) or ' '}", shape=note, fillcolor="#ffffff"];
-  source -> encoder -> state -> decoder -> head -> answer;
-  head -> decoder [label="greedy choice\\nfed back", style=dashed, fontsize=10];
+  rankdir=TB; ranksep=0.3; nodesep=0.3; margin=0;
+  node [shape=box, style="rounded,filled", fillcolor="#f5f5f5", fontname="Helvetica", fontsize=14, margin="0.1,0.04"];
+  source [label="{label([head, f'({len(source)} character{"s" if len(source) != 1 else ""})'])}", shape=note,
+          fillcolor="#ffffff"];
+  encoder [label="{label([f'encoder {cell}', 'one character per step'])}"];
+  state [label="{label(state)}", fillcolor="#fde0c5"];
+  decoder [label="{label([f'decoder {cell}', 'starts from that state'])}"];
+  head [label="{label(['head + softmax'])}"];
+  answer [label="{label([answer or ' '])}", shape=note, fillcolor="#ffffff"];
+  {{ rank=same; source -> encoder -> state; }}
+  {{ rank=same; answer -> head [dir=back]; head -> decoder [dir=back]; }}
+  state -> decoder;
+  head -> decoder [label="fed back", style=dashed, fontsize=12];
 }}"""
 
 

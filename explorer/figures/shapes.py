@@ -8,6 +8,7 @@ step reads. Nothing here calls streamlit.
 from __future__ import annotations
 
 import html
+import math
 
 import numpy as np
 import plotly.graph_objects as go
@@ -25,12 +26,28 @@ def relabel_steps(fig: go.Figure, title: str) -> go.Figure:
     return fig
 
 
+LEGEND_ROWS = 2  # a legend of four entries wraps to two rows on a narrow page
+
+
+def title_and_legend(*, title: str, height: int, bottom: int = 45) -> dict:
+    """Layout keys for a figure with a legend: the title at the very top, the legend between it and
+    the plot (room for LEGEND_ROWS rows), so the two never overlap however narrow the page is."""
+    return dict(title=dict(text=title, yref="container", y=1, yanchor="top", pad=dict(t=10)), height=height,
+                margin=dict(l=60, r=20, t=40 + 22 * LEGEND_ROWS, b=bottom),
+                legend=dict(orientation="h", x=0, xanchor="left", y=1.0, yanchor="bottom"))
+
+
+def floor_to(value: float, digits: int = 3) -> float:
+    """`value` rounded down, so that “at least” followed by it stays true."""
+    return math.floor(value * 10 ** digits) / 10 ** digits
+
+
 # ---------------------------------------------------------------------------------------------
 # many-to-one
 
 
 def running_prediction_figure(*, sentence: str, p_positive: np.ndarray, word_ends: list[tuple[str, int]],
-                              title: str) -> go.Figure:
+                              title: str, height: int = 340) -> go.Figure:
     """p(positive) from the head after every character (faint) and after every word (markers,
     the words as x labels), with 0.5 dashed: where the line crosses it the verdict flips."""
     p = np.asarray(p_positive, dtype=np.float64)
@@ -49,12 +66,22 @@ def running_prediction_figure(*, sentence: str, p_positive: np.ndarray, word_end
         hovertemplate="after the word “%{customdata}” (character %{x})<br>p(positive) = %{y:.3f}<extra></extra>"))
     fig.add_hline(y=0.5, line=dict(color="black", dash="dash"), annotation_text="0.5: the verdict flips",
                   annotation_position="top left")
-    fig.update_layout(title=dict(text=title), height=360, margin=dict(l=60, r=20, t=50, b=60),
-                      xaxis=dict(title="word read (the faint line: after every character)", tickmode="array",
-                                 tickvals=ends, ticktext=words, tickangle=-30),
-                      yaxis=dict(title="p(positive)", range=[-0.03, 1.03]),
-                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
+    fig.update_layout(title=dict(text=title), height=height, margin=dict(l=60, r=20, t=50, b=60), showlegend=False,
+                      xaxis=dict(title="word read (thick line; the faint line: after every character)",
+                                 tickmode="array", tickvals=ends, ticktext=words, tickangle=-30),
+                      yaxis=dict(title="p(positive)", range=[-0.03, 1.03]))
     return fig
+
+
+def running_verdict_sentence(*, clauses: list[tuple[str, int, float]], final: float) -> str:
+    """Markdown: what to look at in the running prediction, read off the numbers it draws."""
+    verdict = "positive" if final > 0.5 else "negative"
+    if len(clauses) > 1:
+        turned = (clauses[0][2] > 0.5) != (clauses[-1][2] > 0.5)
+        return (f"Follow the thick line from clause to clause: {verdict_line(clauses)}; "
+                + ("the last clause turns the verdict around." if turned else "the verdict holds to the end."))
+    return (f"The thick line is the verdict after each word; it ends **{verdict}** (p(positive) = {final:.2f}) "
+            "on the last character, the only step the model was trained to answer on.")
 
 
 def verdict_line(clauses: list[tuple[str, int, float]]) -> str:
@@ -87,10 +114,32 @@ def output_distribution_figure(*, probs: np.ndarray, labels, emitted: list[str],
         hovertemplate="%{x}<br>class “%{y}”: p = %{z:.4f}<extra></extra>"))
     if len(emitted) < steps:
         fig.add_vline(x=len(emitted) - 0.5, line=dict(color="black", width=2, dash="dash"))
-    fig.update_layout(title=dict(text=title), height=120 + 26 * classes, margin=dict(l=60, r=20, t=50, b=50),
-                      xaxis=dict(title="generated step → the class emitted (greedy)", type="category"),
+    # short ticks, the step over the class it emitted, level: long rotated ones ran into the axis title
+    shown = range(0, steps, max(1, math.ceil(steps / 16)))
+    fig.update_layout(title=dict(text=title), height=130 + 24 * classes, margin=dict(l=60, r=20, t=50, b=20),
+                      xaxis=dict(title=dict(text="step t (top), the class emitted there (below)", standoff=8),
+                                 type="category", tickmode="array", tickangle=0, automargin=True,
+                                 tickvals=[categories[t] for t in shown],
+                                 ticktext=[f"{t}<br>{labels[chosen[t]]}" for t in shown]),
                       yaxis=dict(title="class", type="category", autorange="reversed"))
     return fig
+
+
+def countdown_sentence(*, start: str, emitted: list[str], after_end: list[str], stopped: bool, steps: int,
+                       correct: bool, expected: list[str], p_lowest: float) -> str:
+    """Markdown: what the output distribution shows, read off the greedy unroll it draws.
+    `after_end`: the classes emitted at the steps run after the end token."""
+    written = " ".join(emitted)
+    said = (f"From the one input **{start}** the model wrote **{written}**, the bright cells from left to right "
+            f"(each p ≥ {floor_to(p_lowest):.3f}), ")
+    if stopped:
+        said += f"said “end” at step {len(emitted) - 1}"
+        if after_end:
+            said += (" and kept saying it" if set(after_end) == {emitted[-1]}
+                     else f" and then {' '.join(after_end)}")
+    else:
+        said += f"and did not say “end” within {steps} steps"
+    return said + (": the count is right." if correct else f", where the task wants {' '.join(expected)}.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -98,7 +147,8 @@ def output_distribution_figure(*, probs: np.ndarray, labels, emitted: list[str],
 
 
 def series_figure(*, values: np.ndarray, time_labels: list[str], bounds: dict, window: tuple[int, int],
-                  forecast_steps: np.ndarray, forecast: np.ndarray, unit: str, title: str) -> go.Figure:
+                  forecast_steps: np.ndarray, forecast: np.ndarray, unit: str, title: str,
+                  height: int = 340) -> go.Figure:
     """The whole series with its train/val/test stretches shaded, the window the model reads
     highlighted, and its forecast drawn after it."""
     values = np.asarray(values, dtype=np.float64)
@@ -119,15 +169,14 @@ def series_figure(*, values: np.ndarray, time_labels: list[str], bounds: dict, w
     fig.add_trace(go.Scatter(
         x=forecast_steps, y=forecast, mode="lines+markers", name="forecast", line=dict(color=MODEL, width=2),
         marker=dict(size=5), hovertemplate="forecast for step %{x}<br>value = %{y:.3f}<extra></extra>"))
-    fig.update_layout(title=dict(text=title), height=340, margin=dict(l=60, r=20, t=50, b=45),
-                      xaxis=dict(title="time step"), yaxis=dict(title=unit), hovermode="closest",
-                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
+    fig.update_layout(**title_and_legend(title=title, height=height), xaxis=dict(title="time step"),
+                      yaxis=dict(title=unit), hovermode="closest")
     return fig
 
 
 def window_forecast_figure(*, window_steps: np.ndarray, window_values: np.ndarray, forecast_steps: np.ndarray,
                            forecast: np.ndarray, truth: np.ndarray, naive: float, direct: int, unit: str,
-                           title: str) -> go.Figure:
+                           title: str, height: int = 340) -> go.Figure:
     """Close up: the window read, then the forecast against the truth and the last-value baseline.
     The first `direct` forecasts are the model's own outputs; later ones are iterated (open markers).
     `truth` may be shorter than the forecast where the series ends."""
@@ -150,9 +199,8 @@ def window_forecast_figure(*, window_steps: np.ndarray, window_values: np.ndarra
         x=forecast_steps, y=np.full(forecast.shape[0], naive), mode="lines", name="naive: last value",
         line=dict(color=NAIVE, dash="dash"), hovertemplate="step %{x}<br>last value = %{y:.3f}<extra></extra>"))
     fig.add_vline(x=float(window_steps[-1]) + 0.5, line=dict(color="black", dash="dot"))
-    fig.update_layout(title=dict(text=title), height=340, margin=dict(l=60, r=20, t=50, b=45),
-                      xaxis=dict(title="time step"), yaxis=dict(title=unit), hovermode="closest",
-                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
+    fig.update_layout(**title_and_legend(title=title, height=height), xaxis=dict(title="time step"),
+                      yaxis=dict(title=unit), hovermode="closest")
     return fig
 
 
@@ -168,9 +216,8 @@ def stretch_figure(*, steps: np.ndarray, truth: np.ndarray, curves: list[tuple[s
         fig.add_trace(go.Scatter(
             x=at, y=values, mode="lines", name=name, line=dict(color=palette[k % 3], dash=dashes[k % 3]),
             hovertemplate=f"{html.escape(name)}<br>step %{{x}}: %{{y:.3f}}<extra></extra>"))
-    fig.update_layout(title=dict(text=title), height=340, margin=dict(l=60, r=20, t=50, b=45),
-                      xaxis=dict(title="time step forecast"), yaxis=dict(title=unit), hovermode="x unified",
-                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
+    fig.update_layout(**title_and_legend(title=title, height=360), xaxis=dict(title="time step forecast"),
+                      yaxis=dict(title=unit), hovermode="x unified")
     return fig
 
 
@@ -185,7 +232,25 @@ def error_by_horizon_figure(*, model_mse: np.ndarray, naive_mse: np.ndarray, dir
                          hovertemplate="%{x} steps ahead<br>naive MSE = %{y:.4f}<extra></extra>"))
     if direct < len(model_mse):
         fig.add_vline(x=direct + 0.5, line=dict(color="black", dash="dot"), annotation_text="iterated →")
-    fig.update_layout(title=dict(text=title), height=300, barmode="group", margin=dict(l=60, r=20, t=50, b=45),
-                      xaxis=dict(title="steps ahead"), yaxis=dict(title="MSE (normalised)"),
-                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"))
+    fig.update_layout(**title_and_legend(title=title, height=320), barmode="group", xaxis=dict(title="steps ahead"),
+                      yaxis=dict(title="MSE (normalised)"))
     return fig
+
+
+def forecast_sentence(*, at: int, window: int, horizon: int, forecast: np.ndarray, truth: np.ndarray, naive: float,
+                      unit: str, windows: int, mse_ratio: float) -> str:
+    """Markdown: what the close-up shows, from the numbers it draws: this window's mean absolute error,
+    the model's and the naive forecast's, and the MSE ratio over every window of the test stretch."""
+    said = (f"The model read {window} values (steps {at}–{at + window - 1}, blue) and forecast the next {horizon} "
+            "(orange)")
+    if len(truth):
+        model_error = float(np.abs(np.asarray(forecast)[:len(truth)] - truth).mean())
+        naive_error = float(np.abs(naive - np.asarray(truth)).mean())
+        units = "" if unit == "value" else f" {unit}"  # a synthetic series has no unit to name
+        said += (f", off by **{model_error:.3g}**{units} on average where the naive forecast (grey, the last value "
+                 f"repeated) is off by **{naive_error:.3g}**")
+    else:
+        said += ", whose truth lies past the series' end"
+    verdict = "beats" if mse_ratio < 1 else "loses to"
+    return said + (f"; over all {windows} test windows its MSE is {mse_ratio:.2f}× the naive one's: it {verdict} "
+                   "repeating the last value.")

@@ -49,6 +49,7 @@ from explorer.figures.labels import (
     step_labels,
     strings,
 )
+from explorer.figures.panels import stack
 
 # ---------------------------------------------------------------------------------------------
 # units × steps
@@ -98,6 +99,22 @@ def state_heatmap(*, values: np.ndarray, tokens, quantity: str, title: str | Non
         fig.add_annotation(x=position, y=1.0, yref="paper", text=boundary_label, showarrow=False,
                            xanchor="left", yanchor="bottom")
     return fig
+
+
+def states_stacked(*, panels: list[dict], tokens, quantity: str = "hidden", start: int = 0,
+                   panel_height: int = 180, unit_ticks: int = 4, gap: int = 20) -> go.Figure:
+    """Several models' values of one quantity over the same text, a short state_heatmap each, stacked on
+    one time axis (panels.stack) so step t sits in one column for all of them: the first-screen view of
+    models side by side. `panels`: dicts with values [T, H], title and an optional unit_order. A short
+    panel has room for a few unit labels only (`unit_ticks`); the hover still names every unit."""
+    figs = []
+    for panel in panels:
+        fig = state_heatmap(values=panel["values"], tokens=tokens, quantity=quantity, start=start,
+                            unit_order=panel.get("unit_order"), title=panel["title"], height=panel_height)
+        fig.update_yaxes(nticks=unit_ticks)
+        fig.update_traces(colorbar_nticks=3)  # a short colour bar: its ends and its middle
+        figs.append(fig)
+    return stack(figs, gap=gap)
 
 
 def colored_text_html(*, tokens, values: np.ndarray, quantity: str, unit: int, start: int = 0,

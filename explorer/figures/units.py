@@ -14,27 +14,39 @@ from explorer.figures.labels import char_label, entity, quantity_name
 HIGHLIGHT = ORANGE  # a selected or matched stretch
 
 
+FEATURE_GREY = "#999999"
+
+
 def probe_figure(*, tokens, unit_values: np.ndarray, feature: np.ndarray, unit_name: str, feature_name: str,
-                 r: float, title: str | None = None) -> go.Figure:
+                 r: float, title: str | None = None, shown_steps: int | None = None, height: int = 320) -> go.Figure:
     """One unit's activation and the feature over the same steps, on two y axes (the unit left,
-    the feature right), so a unit that tracks the feature visibly moves with it."""
+    the feature right), so a unit that tracks the feature visibly moves with it. Each axis title
+    names its line in the line's colour, in place of a legend (which would crowd the title on a
+    narrow screen). `shown_steps` opens the view on the first steps of a long sample, with a range
+    slider to move along the rest."""
     steps = np.arange(len(unit_values))
     chars = [char_label(c) for c in tokens[:len(unit_values)]]
     fig = go.Figure()
     fig.add_trace(go.Scatter(
         x=steps, y=np.asarray(feature, dtype=np.float32), customdata=chars, name=feature_name, yaxis="y2",
-        mode="lines", line=dict(color="#999999", width=1.5, shape="hv"), fill="tozeroy",
+        mode="lines", line=dict(color=FEATURE_GREY, width=1.5, shape="hv"), fill="tozeroy",
         fillcolor="rgba(153,153,153,0.25)",
         hovertemplate="step %{x} “%{customdata}”<br>" + feature_name + " = %{y:.3g}<extra></extra>"))
     fig.add_trace(go.Scatter(
         x=steps, y=np.asarray(unit_values, dtype=np.float32), customdata=chars, name=unit_name, mode="lines",
         line=dict(color=MODEL_COLORS[0], width=1.5),
         hovertemplate="step %{x} “%{customdata}”<br>" + unit_name + " = %{y:.3f}<extra></extra>"))
+    slider = len(steps) > 400
+    xaxis = dict(title="step t (character read)", rangeslider=dict(visible=slider, thickness=0.08))
+    if shown_steps is not None and shown_steps < len(steps):
+        xaxis["range"] = [-0.5, shown_steps - 0.5]
     fig.update_layout(
-        title=dict(text=title or f"{unit_name} against “{feature_name}” (r = {r:+.2f})"), height=340,
-        xaxis=dict(title="step t (character read)", rangeslider=dict(visible=len(steps) > 400)),
-        yaxis=dict(title="unit activation"), yaxis2=dict(title=feature_name, overlaying="y", side="right"),
-        margin=dict(l=60, r=60, t=50, b=40), legend=dict(orientation="h", y=1.12), hovermode="x unified")
+        title=dict(text=title or f"{unit_name} against “{feature_name}” (r = {r:+.2f})"), height=height,
+        xaxis=xaxis, showlegend=False,
+        yaxis=dict(title=dict(text=f"{unit_name} (line)", font=dict(color=MODEL_COLORS[0]))),
+        yaxis2=dict(title=dict(text=f"{feature_name} (grey area)", font=dict(color="#666666")), overlaying="y",
+                    side="right", tickmode="auto", showgrid=False, rangemode="tozero"),
+        margin=dict(l=60, r=60, t=50, b=40), hovermode="x unified")
     return fig
 
 
@@ -51,7 +63,7 @@ def ranking_figure(*, r: np.ndarray, labels: list[str], top: int, feature_name: 
     fig.update_layout(title=dict(text=f"Every unit's |r| with “{feature_name}”, best first"), height=280,
                       xaxis=dict(title="rank (of every unit of every quantity and layer)", type="log"),
                       yaxis=dict(title="|Pearson r|", range=[0, 1.02]), margin=dict(l=60, r=20, t=50, b=45),
-                      legend=dict(orientation="h", y=1.15))
+                      legend=dict(x=0.99, y=0.98, xanchor="right", yanchor="top"))  # inside: the curve falls away
     return fig
 
 

@@ -31,9 +31,14 @@ def open_page(page: str, **params) -> AppTest:
     return at
 
 
+def text_box(at, key: str):
+    """A page's text: a one-line input (applied on Enter) or, for several lines, a text area."""
+    return at.text_input(key=key) if any(w.key == key for w in at.text_input) else at.text_area(key=key)
+
+
 def still_works(at, key: str = "text"):
     """After the bad input, normal input draws figures again with no exception."""
-    at.text_area(key=key).input(NORMAL).run()
+    text_box(at, key).input(NORMAL).run()
     assert not at.exception, at.exception
     assert len(at.get("plotly_chart")) > 0
 
@@ -67,11 +72,11 @@ TYPED = [
                          ids=[f"{p.split('/')[1][:-3]}-{i}" for i, (p, *_rest) in enumerate(TYPED)])
 def test_typed_input_gets_its_sentence_and_the_page_recovers(page, key, typed, expected):
     at = open_page(page)
-    at.text_area(key=key).input(typed).run()
+    text_box(at, key).input(typed).run()
     assert not at.exception, at.exception
     assert expected in messages(at), messages(at)
     if typed:
-        assert at.text_area(key=key).value == typed  # nothing the user typed is lost
+        assert text_box(at, key).value == typed  # nothing the user typed is lost
     assert "<script>" not in " ".join(m.value for m in at.markdown)  # typed HTML is shown, never run
     still_works(at, key)
 

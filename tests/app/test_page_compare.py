@@ -13,6 +13,7 @@ from page_helpers import APP, CORPUS, as_array, chart_specs, figures_and_panels,
 from streamlit.testing.v1 import AppTest
 
 from explorer import ModelConfig, RNNModel, Vocab, trace, zoo
+from explorer.analysis import internals
 from explorer.app.catalog import ZOO_ENV
 from explorer.app.textbox import DEFAULT_TEXT
 
@@ -54,19 +55,44 @@ def summary(at):
     return at.dataframe[0].value
 
 
+def key_figure(at):
+    """The page's key picture (draw.key_figure): the one container whose key is key_figure."""
+    found = [b for b in at.main.children.values() if getattr(b.proto, "id", "").endswith("-key_figure")]
+    assert len(found) == 1, "exactly one key picture"
+    return found[0]
+
+
+def test_the_page_opens_on_the_three_hidden_states_and_a_computed_sentence(app, tiny_zoo):
+    at = open_page(app)
+    box = key_figure(at)
+    (spec,) = chart_specs(box)
+    panels = [s for s in figures_and_panels(box) if "hidden state h" in s["layout"]["title"]["text"]]
+    assert [p["layout"]["title"]["text"].split(" ")[0] for p in panels] == ["english-rnn", "english-gru",
+                                                                              "english-lstm"]
+    shares = {}
+    for cell, name, panel in zip(("SimpleRNN", "GRU", "LSTM"), ("english-rnn", "english-gru", "english-lstm"), panels):
+        hidden = trace(zoo.load(name, tiny_zoo), DEFAULT_TEXT["english"]).hidden[0, 0]
+        np.testing.assert_allclose(as_array(panel["data"][0]["z"]), hidden.T, atol=1e-6)
+        shares[cell] = internals.saturated_share(hidden)
+    sentence = internals.saturation_sentence(shares)
+    assert any(m.value.endswith(sentence) for m in at.markdown)  # right above the picture
+    assert f"{shares['SimpleRNN']:.0%} of the SimpleRNN's values" in sentence
+    assert at.text_input(key="text").value == DEFAULT_TEXT["english"]  # a sentence: Enter applies it
+
+
 def test_defaults_draw_the_traces(app, tiny_zoo):
     at = open_page(app)
     assert not at.error
     text = DEFAULT_TEXT["english"]
-    assert at.text_area(key="text").value == text
+    assert at.text_input(key="text").value == text
     table = summary(at)
     assert [m.split(" ")[0] for m in table["model"]] == ["english-rnn", "english-gru", "english-lstm"]
     for k, name in enumerate(("english-rnn", "english-gru", "english-lstm")):
         model = zoo.load(name, tiny_zoo)
         tr = trace(model, text)
         assert table["parameters"][k] == model.num_parameters()
-        assert table["held-out metric"][k].startswith(f"{6.0 + k / 10:.3f} bits/char")
-        assert table["this text (bits/char)"][k] == pytest.approx(np.nanmean(tr.loss) / math.log(2), abs=1e-3)
+        assert table["held-out"][k].startswith(f"{6.0 + k / 10:.3f} bits/char")
+        assert table["bits/char here"][k] == pytest.approx(np.nanmean(tr.loss) / math.log(2), abs=1e-3)
         heat = titled(at, f"{name} (")[0]  # the hidden-state heatmap, units in index order
         np.testing.assert_allclose(as_array(heat["data"][0]["z"]), tr.hidden[0, 0].T, atol=1e-6)
         bars = titled(at, f"{name} (")[1]
@@ -105,7 +131,7 @@ def test_matched_set_and_text_redraw(app):
     assert models == ["english-rnn-matched", "english-gru-matched", "english-lstm"]
     assert "Parameter-matched" in texts(at.caption)
     assert at.query_params["set"] == "matched"
-    at.text_area(key="text").input("Tell me (now)").run()
+    at.text_input(key="text").input("Tell me (now)").run()
     assert not at.exception
     heat = titled(at, "english-gru-matched (")[0]
     assert heat["data"][0]["x"][0] == "step 0 “T”" and len(heat["data"][0]["x"]) == len("Tell me (now)")
@@ -125,7 +151,7 @@ def test_unit_order_follows_the_choice(app, tiny_zoo):
 
 def test_empty_text_asks_for_text(app):
     at = open_page(app)
-    at.text_area(key="text").input("").run()
+    at.text_input(key="text").input("").run()
     assert not at.exception and not at.error
     assert "Type some text" in texts(at.info)
     assert not at.get("plotly_chart")
@@ -133,7 +159,7 @@ def test_empty_text_asks_for_text(app):
 
 def test_unknown_characters_are_named(app):
     at = open_page(app)
-    at.text_area(key="text").input("naïve café ☃").run()
+    at.text_input(key="text").input("naïve café ☃").run()
     assert not at.exception
     warning = texts(at.warning)
     assert "'ï'" in warning and "'é'" in warning and "'☃'" in warning
@@ -143,10 +169,10 @@ def test_unknown_characters_are_named(app):
 def test_over_long_text_is_truncated_but_kept(app):
     at = open_page(app)
     long_text = "the quick brown fox (jumps) " * 200  # 5,600 characters
-    at.text_area(key="text").input(long_text).run()
+    at.text_input(key="text").input(long_text).run()
     assert not at.exception and not at.error
     assert "5,000" in texts(at.warning)
-    assert at.text_area(key="text").value == long_text
+    assert at.text_input(key="text").value == long_text
     assert at.slider(key="compare_window").value[1] <= 5000
     for spec in chart_specs(at):
         assert len(json.dumps(spec)) < 2_000_000
@@ -157,7 +183,7 @@ def test_url_restores_the_view(app):
     assert not at.warning
     assert at.sidebar.radio(key="set").value == "custom"
     assert [m.split(" ")[0] for m in summary(at)["model"]] == ["english-gru", "english-lstm"]
-    assert at.text_area(key="text").value == "Hello (world)"
+    assert at.text_input(key="text").value == "Hello (world)"
     assert at.radio(key="order").value == "variance"
     assert at.query_params["models"] == "english-gru,english-lstm"
 
@@ -191,7 +217,7 @@ def user_model():
 def test_user_models_are_listed_after_the_pretrained_ones(app):
     mine = user_model()
     app.session_state["user_models"] = {"GRU · english · step 25": mine}
-    at = open_page(app, "pages/inspect.py")
+    at = open_page(app, "pages/inspect.py", show="hidden", order="index")  # Inspect's hidden state, units in order
     picker = at.sidebar.selectbox(key="model")
     assert picker.options[:3] == ["english-lstm (LSTM, 16 units)", "english-gru (GRU, 16 units)",
                                   "english-rnn (RNN, 16 units)"]
@@ -199,8 +225,8 @@ def test_user_models_are_listed_after_the_pretrained_ones(app):
     picker.select_index(len(picker.options) - 1).run()  # (AppTest formats .select()'s value outside the session)
     assert not at.exception and not at.error
     heat = [s for s in figures_and_panels(at) if "hidden state" in s["layout"]["title"]["text"]][0]
-    np.testing.assert_allclose(as_array(heat["data"][0]["z"]), trace(mine, DEFAULT_TEXT["english"]).hidden[0, 0].T,
-                               atol=1e-6)
+    shown = at.query_params["text"]  # the sentence Inspect opens on for this model
+    np.testing.assert_allclose(as_array(heat["data"][0]["z"]), trace(mine, shown).hidden[0, 0].T, atol=1e-6)
     assert at.query_params["model"] == "yours: GRU · english · step 25"
 
     at.switch_page(PAGE).run()
@@ -210,7 +236,7 @@ def test_user_models_are_listed_after_the_pretrained_ones(app):
     table = summary(at)
     assert table["model"][len(table) - 1].startswith("GRU · english · step 25 (yours")
     assert table["parameters"][len(table) - 1] == mine.num_parameters()
-    assert table["held-out metric"][len(table) - 1] == "5.500 bits/char (val)"
+    assert table["held-out"][len(table) - 1] == "5.500 bits/char (val)"
 
     at.switch_page("pages/gradients.py").run()
     assert not at.exception and not at.error

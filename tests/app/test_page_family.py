@@ -65,30 +65,84 @@ def edge_kinds(spec) -> set:
 # -- Jordan vs Elman ------------------------------------------------------------------------
 
 
+def family_key_figure(at):
+    """The page's key picture (draw.key_figure), the one container whose key is key_figure."""
+    found = [b for b in at.main.children.values() if getattr(b.proto, "id", "").endswith("-key_figure")]
+    assert len(found) == 1, "exactly one key picture"
+    return found[0]
+
+
+def family_look_at(at) -> str:
+    """The sentence beside the key picture (draw.look_at), without its icon."""
+    return family_key_figure(at).markdown[0].value.removeprefix(":material/visibility: ")
+
+
+def boxes_crossed(spec) -> list[tuple[str, str]]:
+    """(edge, box) for every arrow or bend of the unrolled diagram `spec` that runs through a box it
+    neither starts nor ends on (sampled along the segment, inside the box by more than a hair)."""
+    rects = [(s["x0"], s["x1"], s["y0"], s["y1"]) for s in spec["layout"]["shapes"] if s.get("type") == "rect"]
+    segments = [((a["ax"], a["ay"]), (a["x"], a["y"]), a["name"]) for a in spec["layout"]["annotations"]
+                if a.get("showarrow")]
+    for s in spec["layout"]["shapes"]:
+        if s.get("type") == "path":
+            points = [tuple(float(v) for v in p.split(",")) for p in s["path"].replace("M", "").split("L")]
+            segments += [(a, b, s["name"]) for a, b in zip(points, points[1:])]
+    crossed = []
+    for (x0, y0), (x1, y1), name in segments:
+        for k, (left, right, bottom, top) in enumerate(rects):
+            xs, ys = x0 + np.linspace(0, 1, 41) * (x1 - x0), y0 + np.linspace(0, 1, 41) * (y1 - y0)
+            if np.any((left + 0.01 < xs) & (xs < right - 0.01) & (bottom + 0.01 < ys) & (ys < top - 0.01)):
+                crossed.append((name, f"box {k}"))
+    return crossed
+
+
 def test_jordan_page_defaults(app, tiny_zoo):
     at = open_page(app, "pages/jordan.py")
     text = at.text_input(key="brackets").value
-    table = at.dataframe[0].value
-    assert list(table["model"]) == ["brackets-rnn", "brackets-jordan"]
-    assert list(table["accuracy (test)"]) == [0.97, 0.93]  # the zoo metadata
-    assert list(table["at 128 characters"]) == pytest.approx([0.96, 0.92])
+    table = at.dataframe[0].value  # one column per model, so the two fit side by side on a narrow page
+    assert list(table.columns) == ["", "brackets-rnn", "brackets-jordan"]
+    rows = {what: list(row[1:]) for what, row in zip(table[""], table.values)}
+    assert rows["accuracy (test)"] == ["0.9700", "0.9300"]  # the zoo metadata
+    assert rows["accuracy at 128 characters"] == ["0.9600", "0.9200"]
     depths = family.bracket_depths(text, 15)
-    for row, name in enumerate(table["model"]):
+    for column, name in enumerate(("brackets-rnn", "brackets-jordan")):
         model = zoo.load(name, tiny_zoo)
         expected = family.accuracy(family.predicted(trace(model, text)), depths)
-        assert table["accuracy on your text"][row] == pytest.approx(expected)
+        assert rows["accuracy on your text"][column] == f"{expected:.4f}"
     specs = {s["layout"]["title"]["text"]: s for s in chart_specs(at)}
     elman = next(s for t, s in specs.items() if t.startswith("brackets-rnn, unrolled"))
     jordan = next(s for t, s in specs.items() if t.startswith("brackets-jordan, unrolled"))
     assert "edge:recurrent" in edge_kinds(elman) and "edge:feedback" not in edge_kinds(elman)
     assert "edge:feedback" in edge_kinds(jordan) and "edge:recurrent" not in edge_kinds(jordan)
-    predictions = specs["Predicted depth after each character, against the true depth"]
+    predictions = chart_specs(family_key_figure(at))[0]
+    assert predictions["layout"]["title"]["text"] == "Predicted depth after each character, and the true depth"
     assert predictions["data"][0]["y"] == depths
     model = zoo.load("brackets-jordan", tiny_zoo)
     assert predictions["data"][2]["y"] == family.predicted(trace(model, text)).tolist()
-    assert "brackets-jordan: step t reads back φ(y_t-1)" in specs
-    assert "brackets-rnn: step t reads back h_t-1" in specs
+    assert "Jordan: reads back φ(y_t-1)" in specs and "Elman: reads back h_t-1" in specs
     assert at.query_params["brackets"] == text
+    assert "\\text{Jordan: } h_t" in at.latex[0].value and "\\\\" in at.latex[0].value  # one equation a line
+
+
+def test_jordan_sentence_counts_what_the_figure_draws(app, tiny_zoo):
+    at = open_page(app, "pages/jordan.py")
+    text = at.text_input(key="brackets").value
+    depths = np.asarray(family.bracket_depths(text, 15))
+    said = family_look_at(at)
+    for name, fed in (("brackets-rnn", "its hidden state hₜ₋₁ (8 numbers)"),
+                      ("brackets-jordan", "its output yₜ₋₁ (16 depth scores)")):
+        wrong = np.flatnonzero(family.predicted(trace(zoo.load(name, tiny_zoo), text)) != depths)
+        assert f"**{name}**, reading back {fed}, is right at {len(depths) - wrong.size} of {len(depths)}" in said
+        if wrong.size:
+            assert f"first off at step {wrong[0]}" in said
+
+
+def test_jordan_brackets_apply_on_enter(app):
+    at = open_page(app, "pages/jordan.py")
+    assert not at.text_area and not at.get("form")  # one line: Enter applies it
+    at.text_input(key="brackets").input("(())").run()
+    assert at.query_params["brackets"] == "(())"
+    assert chart_specs(family_key_figure(at))[0]["data"][0]["y"] == [1, 2, 1, 0]
 
 
 @pytest.mark.parametrize("typed, message", [
@@ -117,7 +171,7 @@ def test_jordan_page_link_restores_the_brackets(app):
 def test_deep_page_draws_every_layer_and_direction_and_where_they_meet(app, tiny_zoo):
     at = open_page(app, "pages/deep.py")
     assert at.query_params["net"] == "sentiment-bigru"
-    text = at.text_area(key="input").value
+    text = at.text_input(key="input").value
     drawn = titles(at)
     for where in ("layer 0 forward", "layer 0 backward", "layer 1 forward", "layer 1 backward"):
         assert any(where in t for t in drawn), where
@@ -126,21 +180,35 @@ def test_deep_page_draws_every_layer_and_direction_and_where_they_meet(app, tiny
     with torch.no_grad():
         logits = model(model.encode(text).ids)[0].double().numpy()  # torch's own forward
     margin = logits[1] - logits[0]
-    assert f"**{margin:+.2f}**" in texts(at.markdown)
+    said = family_look_at(at)
+    assert f"**{margin:+.2f}**" in said
     answer = "positive" if margin > 0 else "negative"
     p = float(torch.softmax(torch.tensor(logits), 0).max())
-    assert f"says **{answer}** (p = {p:.3f})" in texts(at.markdown)
+    assert said.startswith(f"**sentiment-bigru** says **{answer}** (p = {p:.3f}): the head reads")
+    key = chart_specs(family_key_figure(at))[0]
+    assert key["layout"]["title"]["text"].startswith("Where the directions meet")
+    ringed = [t["y"][0] for t in key["data"] if t.get("mode") == "markers"]  # the two points the head reads
+    assert f"h→ after the last character ({ringed[0]:+.2f}) and h← at step 0 ({ringed[1]:+.2f})" in said
     spec = next(s for s in chart_specs(at) if s["layout"]["title"]["text"].startswith("sentiment-bigru unrolled"))
     assert {"edge:backward", "edge:concat", "edge:layer"} <= edge_kinds(spec)
+    assert boxes_crossed(spec) == []  # every arrow runs beside the boxes it skips
     table = at.dataframe[0].value
     assert list(table["model"]) == ["sentiment-gru", "sentiment-bigru"]
     assert list(table["accuracy (test)"]) == [0.91, 0.95] and list(table["directions"]) == [1, 2]
 
 
+def test_deep_page_text_applies_on_enter(app):
+    at = open_page(app, "pages/deep.py")
+    assert not at.text_area and not at.get("form")  # a sentence: one line, Enter applies it
+    at.text_input(key="input").input("the cast was dull").run()
+    assert at.query_params["input"] == "the cast was dull"
+    assert "step 16" in chart_specs(family_key_figure(at))[0]["data"][0]["x"][-1]
+
+
 def test_deep_page_link_restores_model_text_and_quantity(app):
     at = open_page(app, "pages/deep.py", net="sentiment-gru", input="the cast was dull", state="r")
     assert at.selectbox(key="net").value == "sentiment-gru" and at.radio(key="state").value == "r"
-    assert at.text_area(key="input").value == "the cast was dull"
+    assert at.text_input(key="input").value == "the cast was dull"
     assert any(t == "reset gate r, layer 0" for t in titles(at))
     assert dict(at.query_params) == {"net": "sentiment-gru", "input": "the cast was dull", "state": "r"}
 
@@ -149,6 +217,10 @@ def test_deep_page_forward_only_model_says_so(app):
     at = open_page(app, "pages/deep.py", net="sentiment-gru")
     assert "sentiment-gru reads forward only" in texts(at.info)
     assert not any("layer 0 backward" in t for t in titles(at))
+    assert family_look_at(at).startswith("**sentiment-gru** reads forward only (1 layer of 8 units")
+    key = chart_specs(family_key_figure(at))[0]  # the structure is the picture: the diagram, drawn once
+    assert key["layout"]["title"]["text"].startswith("sentiment-gru unrolled")
+    assert sum(t.startswith("sentiment-gru unrolled") for t in titles(at)) == 1
 
 
 def test_deep_page_other_quantities_and_empty_text(app):
@@ -157,20 +229,27 @@ def test_deep_page_other_quantities_and_empty_text(app):
     assert not at.exception
     assert any(t.startswith("update gate z, layer 1 backward") for t in titles(at))
     assert at.query_params["state"] == "z"
-    at.text_area(key="input").input("").run()
+    at.text_input(key="input").input("").run()
     assert not at.exception and "Type some text" in texts(at.info)
 
 
 # -- One-hot vs embedding -------------------------------------------------------------------
 
 
+def embedding_key_figure(at):
+    """The page's key picture (draw.key_figure), the one container whose key is key_figure."""
+    found = [b for b in at.main.children.values() if getattr(b.proto, "id", "").endswith("-key_figure")]
+    assert len(found) == 1, "exactly one key picture"
+    return found[0]
+
+
 def test_embedding_page_defaults_match_the_library(app, tiny_zoo):
     at = open_page(app, "pages/embedding.py")
-    table = at.dataframe[0].value
+    table = at.dataframe[2].value
     assert list(table["model"]) == ["english-rnn", "english-rnn-onehot"]
     assert list(table["input"]) == ["embedding", "one-hot"] and list(table["bits/char (test)"]) == [2.4, 2.6]
-    specs = [s for s in chart_specs(at) if "by PCA" in s["layout"]["title"]["text"]]
-    assert len(specs) == 2
+    specs = [s for s in chart_specs(embedding_key_figure(at)) if "by PCA" in s["layout"]["title"]["text"]]
+    assert len(specs) == 2  # both maps are the key picture
     assert "rows of embedding.weight: 32 numbers" in specs[0]["layout"]["title"]["text"]
     onehot = zoo.load("english-rnn-onehot", tiny_zoo)
     chars, vectors = family.input_vectors(onehot)
@@ -185,10 +264,37 @@ def test_embedding_page_defaults_match_the_library(app, tiny_zoo):
     k = chars.index("e")
     assert points["e"] == pytest.approx(tuple(coords[k]), abs=1e-6)
     assert f"({explained[0]:.0%} of the variance)" in spec["layout"]["xaxis"]["title"]["text"]
-    neighbours = at.dataframe[2].value  # the one-hot model's table
-    assert list(neighbours["character"])[:3] == [c for c, _ in family.nearest(chars, vectors, "e", k=3)]
+    neighbours = at.dataframe[1].value  # the one-hot model's table
+    nearest = family.nearest(chars, vectors, "e", k=3)
+    assert list(neighbours["character"])[:3] == [c for c, _ in nearest]
     assert neighbours["cosine"].iloc[0] == pytest.approx(round(family.nearest(chars, vectors, "e", 1)[0][1], 3))
+    assert f"The three nearest to “e”: {', '.join(c for c, _ in nearest)} (" in texts(at.caption)
     assert at.query_params["near"] == "e" and at.query_params["vectors"] == "encoding"
+
+
+def vowel_cosines(chars, vectors):
+    """Mean cosine between two vowels, and between a vowel and another character, computed here directly."""
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    cosine = unit @ unit.T
+    vowel = np.array([family.char_class(c) == "vowel" for c in chars])
+    pairs = cosine[np.ix_(vowel, vowel)]
+    within = (pairs.sum() - np.trace(pairs)) / (vowel.sum() * (vowel.sum() - 1))
+    return within, cosine[np.ix_(vowel, ~vowel)].mean()
+
+
+def test_embedding_page_says_what_the_vowels_do_as_measured(app, tiny_zoo):
+    at = open_page(app, "pages/embedding.py")
+    sentence = next(m.value for m in at.markdown if m.value.startswith(":material/visibility: "))
+    assert sentence.endswith(".") and ". " not in sentence  # one sentence
+    for name, numbers in (("english-rnn", "mean cosine {:+.2f} between two vowels, {:+.2f} to the rest"),
+                          ("english-rnn-onehot", "{:+.2f} against {:+.2f}")):
+        within, between = vowel_cosines(*family.input_vectors(zoo.load(name, tiny_zoo)))
+        gap = within - between
+        verdict = ("sit closer to each other than to the rest" if gap >= 0.1 else
+                   "are only slightly closer to each other than to the rest" if gap >= 0.03 else
+                   "sit further from each other than from the rest" if gap <= -0.03 else
+                   "are no closer to each other than to the rest")
+        assert f"in {name} they {verdict} ({numbers.format(within, between)})" in sentence
 
 
 def test_embedding_page_choices_go_into_the_link(app):

@@ -4,6 +4,7 @@ The numbers drawn must be explorer.bptt's on the same input: the tests read them
 figures' data and compare."""
 import html
 import json
+import math
 import re
 
 import numpy as np
@@ -13,13 +14,15 @@ import torch
 from page_helpers import APP, CORPUS, as_array, chart_specs, coloured_texts, figures_and_panels, save_tiny_model
 from streamlit.testing.v1 import AppTest
 
-from explorer import ModelConfig, RNNModel, Vocab, bptt, zoo
+from explorer import ModelConfig, RNNModel, Vocab, bptt, figures, zoo
+from explorer.analysis import internals
 from explorer.analysis.internals import JACOBIAN_CHARS
 from explorer.app.catalog import ZOO_ENV
 from explorer.app.textbox import DEFAULT_TEXT
 
 torch.set_num_threads(1)
 PAGE = "pages/gradients.py"
+NOTES = {"sum": "every step adds its own loss's gradient, so the last step's loss shows vanishing better"}
 SIZES = {"english-rnn": ("rnn", 16), "english-gru": ("gru", 16), "english-lstm": ("lstm", 16),
          "english-rnn-matched": ("rnn", 32), "english-gru-matched": ("gru", 18)}
 
@@ -51,6 +54,13 @@ def texts(elements):
     return " ".join(str(e.value) for e in elements)
 
 
+def key_figure(at):
+    """The page's key picture (draw.key_figure): the one container whose key is key_figure."""
+    found = [b for b in at.main.children.values() if getattr(b.proto, "id", "").endswith("-key_figure")]
+    assert len(found) == 1, "exactly one key picture"
+    return found[0]
+
+
 def curve(spec, model_name):
     traces = [t for t in spec["data"] if t["name"].startswith(model_name + " (")]
     assert len(traces) == 1, [t["name"] for t in spec["data"]]
@@ -70,7 +80,7 @@ def assert_same_curve(drawn, expected):
 def test_defaults_draw_bptt_numbers(app, tiny_zoo):
     at = open_page(app)
     assert not at.error
-    assert at.text_area(key="text").value == DEFAULT_TEXT["english"]
+    assert at.text_input(key="text").value == DEFAULT_TEXT["english"]
     norms = chart(at, "Gradient norm reaching h_t")
     assert norms["layout"]["yaxis"]["type"] == "log"
     assert len(norms["data"]) == 3  # SimpleRNN, GRU and LSTM overlaid on the same axes
@@ -90,6 +100,50 @@ def test_defaults_draw_bptt_numbers(app, tiny_zoo):
     assert at.query_params["set"] == "same" and at.query_params["loss"] == "last"
 
 
+def test_the_page_opens_on_the_gradient_norms_and_a_computed_sentence(app, tiny_zoo):
+    at = open_page(app)
+    box = key_figure(at)
+    (spec,) = chart_specs(box)
+    assert "Gradient norm reaching h_t" in spec["layout"]["title"]["text"] and spec["layout"]["yaxis"]["type"] == "log"
+    reach = {cell: internals.gradient_reach(bptt(zoo.load(name, tiny_zoo), DEFAULT_TEXT["english"], loss="last")
+                                            .grad_norm_per_step[0, 0])
+             for name, cell in (("english-rnn", "SimpleRNN"), ("english-gru", "GRU"), ("english-lstm", "LSTM"))}
+    sentence = internals.reach_sentence(reach, start_from="the last prediction")
+    assert any(m.value.endswith(sentence) for m in at.markdown)  # right above the picture
+    assert sentence.startswith("Followed back from the last prediction to step 0, the SimpleRNN's gradient")
+    assert internals.short_number(reach["SimpleRNN"]["first"]) in sentence
+    assert isinstance(at.text_input(key="text").value, str)  # a sentence: Enter applies it
+    assert all("$" in h.value for h in at.subheader if "Clipping" not in h.value and "Singular" not in h.value)
+
+
+def test_heatmaps_share_one_colour_scale(app, tiny_zoo):
+    at = open_page(app)
+    panels = [s for s in figures_and_panels(at) if "|dL/d" in s["layout"]["title"]["text"]]
+    assert len(panels) == 4  # dh of three models and the LSTM's dc
+    assert len({(p["data"][0]["zmin"], p["data"][0]["zmax"]) for p in panels}) == 1
+    grads = [bptt(zoo.load(n, tiny_zoo), DEFAULT_TEXT["english"]) for n in ("english-rnn", "english-gru",
+                                                                             "english-lstm")]
+    floor, top = figures.gradients.shared_log_range(arrays=[g.dh[0, 0] for g in grads] + [grads[-1].dc[0, 0]])
+    assert panels[0]["data"][0]["zmax"] == math.ceil(math.log10(top))
+    assert panels[0]["data"][0]["zmin"] == math.floor(math.log10(floor))
+    assert internals.short_number(floor) in texts(at.caption)
+
+
+def test_saliency_opens_where_the_models_differ_most(app, tiny_zoo):
+    at = open_page(app)
+    text = DEFAULT_TEXT["english"]
+    losses = {n: bptt(zoo.load(n, tiny_zoo), text).trace.loss for n in ("english-rnn", "english-gru", "english-lstm")}
+    expected = internals.most_different_step(losses)
+    assert at.number_input(key="step").value == expected and at.query_params["step"] == str(expected)
+    assert f"Step {expected} is the prediction where the models' surprise differs most" in texts(at.markdown)
+    at.text_input(key="text").input("Tell me (now) what you saw").run()  # untouched: the default follows the text
+    losses = {n: bptt(zoo.load(n, tiny_zoo), "Tell me (now) what you saw").trace.loss for n in losses}
+    assert at.number_input(key="step").value == internals.most_different_step(losses)
+    at.number_input(key="step").set_value(3).run()  # chosen: kept
+    at.text_input(key="text").input("Another (short) one").run()
+    assert at.number_input(key="step").value == 3
+
+
 def test_summed_loss_redraws(app, tiny_zoo):
     at = open_page(app)
     before = chart(at, "Gradient norm")["layout"]["title"]["text"]
@@ -97,6 +151,12 @@ def test_summed_loss_redraws(app, tiny_zoo):
     assert not at.exception
     norms = chart(at, "Gradient norm")
     assert norms["layout"]["title"]["text"] != before and "summed" in norms["layout"]["title"]["text"]
+    assert "summed over" in texts(at.caption)  # the loss in full, under the chart
+    reach = {cell: internals.gradient_reach(bptt(zoo.load(name, tiny_zoo), DEFAULT_TEXT["english"], loss="sum")
+                                            .grad_norm_per_step[0, 0])
+             for name, cell in (("english-rnn", "SimpleRNN"), ("english-gru", "GRU"), ("english-lstm", "LSTM"))}
+    sentence = internals.reach_sentence(reach, start_from="the end of the text", note=NOTES["sum"])
+    assert any(m.value.endswith(sentence) for m in at.markdown)
     model = zoo.load("english-gru", tiny_zoo)
     expected = bptt(model, DEFAULT_TEXT["english"], loss="sum").grad_norm_per_step[0, 0]
     assert_same_curve(curve(norms, "english-gru")["y"], expected)
@@ -106,7 +166,7 @@ def test_summed_loss_redraws(app, tiny_zoo):
 def test_long_text_uses_the_jacobian_window(app, tiny_zoo):
     at = open_page(app)
     text = "the (quick) brown fox jumps over the lazy dog. " * 8  # 376 characters
-    at.text_area(key="text").input(text).run()
+    at.text_input(key="text").input(text).run()
     assert not at.exception and not at.error
     jac = chart(at, "Jacobian norm")
     trace = curve(jac, "english-lstm")
@@ -126,7 +186,7 @@ def test_model_set_and_text_redraw(app):
     assert any(n.startswith("english-rnn-matched") for n in names)
     assert any(n.startswith("english-gru-matched") for n in names)
     assert at.query_params["set"] == "matched"
-    at.text_area(key="text").input("Tell me (now)").run()
+    at.text_input(key="text").input("Tell me (now)").run()
     assert not at.exception
     assert len(as_array(chart(at, "Gradient norm")["data"][0]["y"])) == len("Tell me (now)")
     assert at.query_params["text"] == "Tell me (now)"
@@ -151,16 +211,16 @@ def test_saliency_is_bptt_at_the_chosen_step(app, tiny_zoo):
 def test_spectral_panel_marks_the_bound(app):
     at = open_page(app)
     spectra = {s["layout"]["title"]["text"]: s for s in figures_and_panels(at)}
-    rnn = spectra["english-rnn (RNN, 16 units)"]
+    rnn = spectra["english-rnn"]  # the name alone: three titles fit side by side
     assert rnn["layout"]["shapes"], "the 1/gamma line"
     assert "σ_max" in texts(at.caption) and "multiply the path" in texts(at.caption)
-    lstm = spectra["english-lstm (LSTM, 16 units)"]
+    lstm = spectra["english-lstm"]
     assert {t["name"].split(",")[0] for t in lstm["data"]} == {"i", "f", "g", "o"}
 
 
 def test_empty_text_asks_for_text(app):
     at = open_page(app)
-    at.text_area(key="text").input("").run()
+    at.text_input(key="text").input("").run()
     assert not at.exception and not at.error
     assert "Type some text" in texts(at.info)
     assert not any("Gradient norm" in s["layout"]["title"]["text"] for s in figures_and_panels(at))
@@ -168,7 +228,7 @@ def test_empty_text_asks_for_text(app):
 
 def test_unknown_characters_are_named(app):
     at = open_page(app)
-    at.text_area(key="text").input("naïve café ☃ (ok)").run()
+    at.text_input(key="text").input("naïve café ☃ (ok)").run()
     assert not at.exception
     warning = texts(at.warning)
     assert "'ï'" in warning and "'é'" in warning and "'☃'" in warning
@@ -178,10 +238,10 @@ def test_unknown_characters_are_named(app):
 def test_over_long_text_is_truncated_but_kept(app):
     at = open_page(app)
     long_text = "the quick brown fox (jumps) " * 80  # 2,240 characters
-    at.text_area(key="text").input(long_text).run()
+    at.text_input(key="text").input(long_text).run()
     assert not at.exception and not at.error
     assert "2,000" in texts(at.warning)
-    assert at.text_area(key="text").value == long_text
+    assert at.text_input(key="text").value == long_text
     assert len(as_array(chart(at, "Gradient norm")["data"][0]["y"])) == 2000
     for spec in chart_specs(at):
         assert len(json.dumps(spec)) < 2_000_000
@@ -191,7 +251,7 @@ def test_url_restores_the_view(app):
     at = open_page(app, set="matched", text="Hello (world) again", loss="sum", step="4")
     assert not at.warning
     assert at.sidebar.radio(key="set").value == "matched"
-    assert at.text_area(key="text").value == "Hello (world) again"
+    assert at.text_input(key="text").value == "Hello (world) again"
     assert at.radio(key="loss").value == "sum"
     assert at.number_input(key="step").value == 4
     assert "summed" in chart(at, "Gradient norm")["layout"]["title"]["text"]
@@ -257,7 +317,7 @@ def test_clipping_lab_runs_on_the_button(app):
     assert "without clipping" in names and "clipped at 1" in names and "clipped at 1: clipped" in names
     assert "diverged" in texts(at.error)  # the unclipped run explodes, said honestly
     assert "vanishing" in texts(at.markdown)
-    at.text_area(key="text").input("still here (kept)").run()  # results stay in session_state
+    at.text_input(key="text").input("still here (kept)").run()  # results stay in session_state
     assert chart(at, "Clipping lab")
 
 

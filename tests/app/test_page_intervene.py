@@ -2,6 +2,7 @@
 (their numbers equal explorer.intervene's), a sentence for each bad input, links that reproduce
 the view."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from explorer.analysis.intervene import Clamp, compare
 from explorer.app import caches, catalog
 
 PAGE = "pages/intervene.py"
+CORPUS_VOCAB = Vocab.from_text(CORPUS)
 TITLES = ("Surprise per character", "How far the hidden state moved", "Change in the hidden state",
           "Next-character guesses")
 
@@ -31,8 +33,24 @@ def titles(at) -> list[str]:
     return [s["layout"]["title"]["text"] for s in chart_specs(at)]
 
 
+def key_figure(at):
+    """The page's key picture (draw.key_figure), the one container whose key is key_figure."""
+    found = [b for c in at.main.children.values() for b in [c, *getattr(c, "children", {}).values()]
+             if getattr(b.proto, "id", "").endswith("-key_figure")]
+    assert len(found) == 1, "exactly one key picture"
+    return found[0]
+
+
+def sentence(at) -> str:
+    """The sentence on what to look at in the key picture (draw.look_at), drawn right under it."""
+    found = [m.value for m in at.markdown if m.value.startswith(":material/visibility: ")]
+    assert len(found) == 1, found
+    return found[0].removeprefix(":material/visibility: ")
+
+
 def summary(at) -> str:
-    return at.subheader[0].value
+    """The sentence's first part, Comparison.summary(): what was done and what it did to bits/char."""
+    return re.split(r": (?=the changed|nothing changed|‖Δh‖)", sentence(at))[0]
 
 
 def errors(at) -> list[str]:
@@ -44,6 +62,8 @@ def test_defaults_clamp_the_forget_gate_and_draw_both_runs(app):
     assert not at.error
     assert summary(at).startswith("Bits/char ") and summary(at).endswith(
         "after clamping f of units 0–15 to 0 from step 20 on")
+    assert [s["layout"]["title"]["text"] for s in chart_specs(key_figure(at))] == [
+        "Surprise per character: original vs changed"]
     drawn = titles(at)
     assert all(any(t.startswith(want) for t in drawn) for want in TITLES), drawn
     loss = chart_specs(at)[0]
@@ -63,8 +83,9 @@ def test_clamp_knobs_redraw_with_the_library_numbers(app):
     at.number_input(key="from").set_value(5).run()
     assert not at.exception and not at.error
     assert summary(at).endswith("after clamping o of units 1, 3 to 1 from step 5 on")
-    text = at.text_area(key="text").value
+    text = at.text_input(key="text").value
     cmp = compare(pytest.tiny_models["english-lstm"], text, [Clamp(gate="o", units=(1, 3), value=1.0, start=5)])
+    assert sentence(at) == cmp.headline()
     drawn = chart_specs(at)[0]["data"][1]["y"]
     expected = cmp.changed.loss / math.log(2)
     np.testing.assert_allclose([v for v in drawn[:-1]], expected[:-1], rtol=1e-9)
@@ -86,7 +107,7 @@ def test_ablate_draws_the_comparison(app):
 def test_edit_a_character(app):
     at = open_page(app, PAGE)
     at.radio(key="kind").set_value("edit").run()
-    text = at.text_area(key="text").value
+    text = at.text_input(key="text").value
     position = text.index("(")
     assert at.number_input(key="pos").value == position
     at.text_input(key="char").input("x").run()
@@ -129,11 +150,11 @@ def test_bad_edits_get_one_sentence(app):
 
 def test_empty_text_asks_for_text(app):
     at = open_page(app, PAGE)
-    at.text_area(key="text").input("").run()
+    at.text_input(key="text").input("").run()
     assert not at.exception and not at.error
     assert "Type some text" in at.info[0].value
     assert not chart_specs(at)
-    at.text_area(key="text").input("a").run()
+    at.text_input(key="text").input("a").run()
     assert not at.exception and not at.error and not chart_specs(at)
     assert [i.value for i in at.info] == [
         "Type at least two characters: after a single one there is no next character to guess."]
@@ -143,12 +164,25 @@ def test_link_reproduces_the_view(app):
     at = open_page(app, PAGE, model="english-gru", kind="clamp", gate="z", units="2,5", value="1", layer="0",
                    text="Behold the (covenant) of them", after="7", **{"from": "3", "to": "12"})
     assert not at.error and not at.warning
-    assert at.text_area(key="text").value == "Behold the (covenant) of them"
+    assert at.text_input(key="text").value == "Behold the (covenant) of them"
     assert at.selectbox(key="gate").value == "z" and at.text_input(key="units").value == "2,5"
     assert at.number_input(key="value").value == 1.0 and at.number_input(key="to").value == 12
     assert summary(at).endswith("after clamping z of units 2, 5 to 1 at steps 3–12")
     assert titles(at)[-1] == "Next-character guesses after step 7 “t”; the text goes on with “h”"
     assert at.query_params["after"] == "7" and at.query_params["to"] == "12"
+
+
+def test_the_text_applies_on_enter_and_the_sentence_is_the_librarys(app):
+    at = open_page(app, PAGE)
+    assert not at.text_area and not at.get("form")  # a sentence: one line, applied on Enter
+    at.text_input(key="text").input("Behold the everlasting covenant (is with them); fear not.").run()
+    assert not at.exception and not at.error
+    model = pytest.tiny_models["english-lstm"]
+    cmp = compare(model, "Behold the everlasting covenant (is with them); fear not.",
+                  [Clamp(gate="f", units=tuple(range(16)), value=0.0, start=20)])
+    assert sentence(at) == cmp.headline()
+    first, most = cmp.first_changed_step(), cmp.most_changed_step()
+    assert f"leaves the original at step {first}, and moves most after step {most} " in sentence(at)
 
 
 def test_a_model_without_gates_offers_ablation(app):
@@ -187,3 +221,24 @@ def test_comparisons_of_pretrained_models_are_cached_and_the_users_own_are_not(a
     at.selectbox(key="model").set_value(catalog.YOURS + "mine").run()
     at.run()
     assert not at.exception and not at.error and len(calls) == 4  # run afresh every time: never cached
+
+
+def test_a_model_without_a_head_shows_how_far_the_state_moved(app):
+    import torch
+    from torch import nn
+
+    from explorer.zoo import your_model
+
+    torch.manual_seed(0)
+    found = your_model.infer({k: v.detach() for k, v in nn.GRU(len(CORPUS_VOCAB.itos), 8).state_dict().items()})
+    model = your_model.build(found, CORPUS_VOCAB)
+    at = open_page(app, PAGE)
+    at.session_state[catalog.USER_MODELS] = {"bare": model}
+    at.run()
+    at.selectbox(key="model").set_value(catalog.YOURS + "bare").run()
+    assert not at.exception and not at.error
+    titles_drawn = [s["layout"]["title"]["text"] for s in chart_specs(key_figure(at))]
+    assert len(titles_drawn) == 1 and titles_drawn[0].startswith("How far the hidden state moved")
+    cmp = compare(model, at.text_input(key="text").value, [Clamp(gate="z", units=tuple(range(8)), value=0.0,
+                                                                 start=20)])
+    assert sentence(at) == cmp.headline() and "‖Δh‖ is 0 before step 20" in sentence(at)

@@ -10,7 +10,7 @@ import torch
 from page_helpers import APP, CORPUS, chart_specs, open_page, save_tiny_model
 from streamlit.testing.v1 import AppTest
 
-from explorer import Vocab, seq2seq, zoo
+from explorer import ModelConfig, RNNModel, Vocab, seq2seq, tasks, zoo
 
 torch.set_num_threads(1)
 PAGE = "pages/seq2seq.py"
@@ -26,6 +26,11 @@ def tiny_zoo(tmp_path_factory):
     test = {"metric": "exact match", "value": 0.5, "examples": 10, "baseline": {"value": 0.1, "description": "-"}}
     seq2seq.save(model, NAME, {"name": NAME, "task": "dates", "cell": "lstm", "parameters": model.num_parameters(),
                                "metrics": {"test": test}}, folder)
+    series = {"source": "synthetic", "window": 24, "horizon": 6, "length": 1000, "seed": 0}  # for Time series
+    forecaster = RNNModel(ModelConfig(cell="lstm", input_mode="real", input_size=1, hidden_size=8, head="last_step",
+                                      output_size=6, output_kind="real"), tasks.get("series", **series).vocab)
+    zoo.save(forecaster, "series-lstm", {"name": "series-lstm", "task": "series", "cell": "lstm", "metrics": {},
+                                         "task_config": series, "parameters": forecaster.num_parameters()}, folder)
     return folder
 
 
@@ -56,6 +61,20 @@ def spec(at, title_part):
     return next(s for s in chart_specs(at) if title_part in s["layout"]["title"]["text"])
 
 
+def key_figure(at):
+    """The page's key picture (draw.key_figure), the one container whose key is key_figure."""
+    found = [b for b in at.main.children.values() if getattr(b.proto, "id", "").endswith("-key_figure")]
+    assert len(found) == 1, "exactly one key picture"
+    return found[0]
+
+
+def look_at(at) -> str:
+    """The sentence on what to look at in the key picture (draw.look_at), drawn right under it."""
+    found = [m.value for m in at.markdown if m.value.startswith(":material/visibility: ")]
+    assert len(found) == 1, found
+    return found[0].removeprefix(":material/visibility: ")
+
+
 def test_defaults_render_and_the_answer_is_the_librarys(app, tiny_zoo):
     at = open_page(app, PAGE)
     model = zoo.load(NAME, tiny_zoo)
@@ -70,6 +89,47 @@ def test_defaults_render_and_the_answer_is_the_librarys(app, tiny_zoo):
         assert any(part in t for t in found), (part, found)
     assert at.get("graphviz_chart")
     assert at.query_params["source"] == DEFAULT and at.query_params["mode"] == "free"
+
+
+def test_the_key_picture_is_the_squeeze_and_its_sentence_is_computed(app, tiny_zoo):
+    at = open_page(app, PAGE)
+    assert not at.warning and not at.error
+    model = zoo.load(NAME, tiny_zoo)
+    tr = seq2seq.trace_seq2seq(model, DEFAULT)
+    answer = seq2seq.greedy_decode(model, [DEFAULT])[0]
+    box = key_figure(at)
+    assert box.get("graphviz_chart")
+    sentence = look_at(at)
+    assert f"All {len(DEFAULT)} characters reach the decoder only as the 2 × 12 numbers" in sentence
+    assert f"it writes {answer or '(nothing)'}" in sentence
+    unsure = int(tr.topk_probs[:, 0].argmin())
+    assert f"least sure step is step {unsure} " in sentence and f"p = {tr.topk_probs[unsure, 0]:.2f}" in sentence
+    wrong = sum(a != b for a, b in zip(answer.ljust(10), "2026-11-23")) + max(0, len(answer) - 10)
+    assert ("every character right" if wrong == 0 else f"{wrong} of 10 characters wrong") in sentence
+
+
+def test_the_date_applies_on_enter(app):
+    at = open_page(app, PAGE)
+    assert not at.get("form") and not at.text_area  # one line, no Apply button: Enter applies it
+    at.text_input(key="source").input("the first of may, nineteen hundred").run()  # what Enter sends
+    assert metrics(at)["True answer"] == "1900-05-01"
+
+
+def test_a_visit_to_time_series_keeps_the_example(app):
+    """Time series' `source` (a data set) and this page's (a date in words) share a URL name only."""
+    at = open_page(app, "pages/series.py")
+    assert at.session_state["source"] == "synthetic"
+    at.query_params.clear()  # as the browser does on a page change (it keeps only embed options)
+    at.switch_page(PAGE).run()
+    assert not at.exception and not at.warning and not at.error
+    assert at.text_input(key="source").value == DEFAULT
+    assert metrics(at)["True answer"] == "2026-11-23"
+    at.query_params.clear()
+    at.switch_page("pages/series.py").run()
+    assert at.session_state["source"] == "synthetic" and not at.warning
+    at.query_params.clear()
+    at.switch_page(PAGE).run()
+    assert at.text_input(key="source").value == DEFAULT and not at.warning
 
 
 def test_figures_hold_the_traced_numbers(app, tiny_zoo):

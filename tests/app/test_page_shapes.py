@@ -49,6 +49,20 @@ def titles(at):
     return [s["layout"]["title"]["text"] for s in chart_specs(at)]
 
 
+def key_figure(at):
+    """The page's key picture (draw.key_figure), the one container whose key is key_figure."""
+    found = [b for b in at.main.children.values() if getattr(b.proto, "id", "").endswith("-key_figure")]
+    assert len(found) == 1, "exactly one key picture"
+    return found[0]
+
+
+def key_titles(at) -> list[str]:
+    return [s["layout"]["title"]["text"] for s in chart_specs(key_figure(at))]
+
+
+def look_at(at) -> str:
+    """The sentence beside the key picture (draw.look_at), without its icon."""
+    return key_figure(at).markdown[0].value.removeprefix(":material/visibility: ")
 
 
 def metrics(at):
@@ -69,23 +83,50 @@ def test_sentiment_defaults_render(app, tiny_zoo):
     at = open_page(app, "pages/sentiment.py")
     assert at.text_input(key="sentence").value == "the acting was great, but the ending was dull"
     shown = titles(at)
-    assert any("Running prediction of sentiment-gru" in t for t in shown)  # not the bidirectional one
+    assert key_titles(at) == [
+        "Running verdict of sentiment-gru: p(positive) after each word"]  # not the bidirectional one
     assert any("hidden state" in t for t in shown) and any("update gate" in t for t in shown)
     assert not at.warning and not at.error
     assert at.query_params["sentence"].startswith("the acting") and at.query_params["heatmaps"] == "hidden,z"
     config = zoo.load("sentiment-gru", tiny_zoo).config
-    title = f"sentiment-gru unrolled over the first 5 characters: {diagram.describe(config)}"
-    assert diagram_inputs(at, title) == [f"x<sub>{t}</sub> “{c}”" for t, c in enumerate("the␣a")]
+    assert diagram_inputs(at, "sentiment-gru unrolled over the first 5 characters") == [
+        f"x<sub>{t}</sub> “{c}”" for t, c in enumerate("the␣a")]
+    assert diagram.describe(config) in texts(at.caption)
+
+
+def test_sentiment_sentence_is_computed_from_the_clauses(app, tiny_zoo):
+    sentence = "the acting was great, but the ending was dull"
+    at = open_page(app, "pages/sentiment.py")
+    run = shapes.running_sentiment(zoo.load("sentiment-gru", tiny_zoo), sentence)
+    clauses = shapes.clause_verdicts(run)
+    said = look_at(at)
+    assert said.startswith("Follow the thick line from clause to clause: ")
+    for clause, _, p in clauses:
+        assert f"after “{clause}”: **{'positive' if p > 0.5 else 'negative'}** ({p:.2f})" in said
+    turned = (clauses[0][2] > 0.5) != (clauses[-1][2] > 0.5)
+    assert said.endswith("; the last clause turns the verdict around." if turned else "; the verdict holds to the end.")
+    at.text_input(key="sentence").input("the film is good").run()  # one clause: the final verdict, as drawn
+    run = shapes.running_sentiment(zoo.load("sentiment-gru", tiny_zoo), "the film is good")
+    assert f"p(positive) = {run.final:.2f}" in look_at(at)
+
+
+def test_sentiment_sentence_applies_on_enter(app):
+    at = open_page(app, "pages/sentiment.py")
+    assert at.text_input(key="sentence").label.startswith("Sentence")  # one line: Enter applies it
+    assert not at.text_area and not at.get("form")
+    at.text_input(key="sentence").input("the plot was dull").run()
+    assert at.query_params["sentence"] == "the plot was dull"
+    assert chart_specs(key_figure(at))[0]["layout"]["xaxis"]["ticktext"] == ["the", "plot", "was", "dull"]
 
 
 def test_sentiment_numbers_are_the_librarys(app, tiny_zoo):
     at = open_page(app, "pages/sentiment.py", sentence="the plot was dull, but the cast was charming")
     run = shapes.running_sentiment(zoo.load("sentiment-gru", tiny_zoo), "the plot was dull, but the cast was charming")
-    line = chart_specs(at)[0]["data"][1]  # the per-word curve
+    line = chart_specs(key_figure(at))[0]["data"][1]  # the per-word curve
     np.testing.assert_allclose(as_array(line["y"]), run.word_p, atol=1e-9)
     assert line["customdata"] == [w for w, _ in run.word_ends]
     assert metrics(at)["The grammar's label"] == "positive"
-    assert metrics(at)["The model's verdict (last step)"] == ("positive" if run.final > 0.5 else "negative")
+    assert metrics(at)["Verdict (last step)"] == ("positive" if run.final > 0.5 else "negative")
 
 
 def test_sentiment_names_words_outside_the_grammar_and_keeps_the_text(app):
@@ -96,7 +137,7 @@ def test_sentiment_names_words_outside_the_grammar_and_keeps_the_text(app):
     assert "The training grammar never uses 'this', 'good!'" in warning
     assert "'!'" in warning  # the character the vocabulary lacks
     assert at.text_input(key="sentence").value == "this film is good!"
-    assert any("Running prediction" in t for t in titles(at))
+    assert any("Running verdict" in t for t in titles(at))
 
 
 def test_sentiment_empty_sentence_asks_for_one(app):
@@ -118,24 +159,39 @@ def test_sentiment_bad_link_falls_back(app):
 
 def test_one_to_many_defaults_and_choice(app, tiny_zoo):
     at = open_page(app, "pages/one_to_many.py")
-    assert any("output distribution" in t for t in titles(at)) and any("cell state" in t for t in titles(at))
+    assert key_titles(at) == [
+        "count-lstm: the output distribution at each step"]
+    assert any("cell state" in t for t in titles(at))
     at.segmented_control(key="start").set_value("3").run()
     assert not at.exception and at.query_params["start"] == "3"
     unrolled = shapes.unroll(zoo.load("count-lstm", tiny_zoo), "3", 12)
-    spec = chart_specs(at)[0]["data"][0]
-    assert spec["x"][0].startswith("step 0 → " + unrolled.greedy_all[0])
-    np.testing.assert_allclose(as_array(spec["z"]).T, unrolled.trace.probs, atol=1e-6)
-    assert f"The model wrote **{' '.join(unrolled.emitted)}**" in texts(at.markdown)
+    spec = chart_specs(key_figure(at))[0]
+    assert spec["data"][0]["x"][0].startswith("step 0 → " + unrolled.greedy_all[0])
+    np.testing.assert_allclose(as_array(spec["data"][0]["z"]).T, unrolled.trace.probs, atol=1e-6)
+    ticks = spec["layout"]["xaxis"]["ticktext"]  # level and short: the step over the class it emitted
+    assert ticks == [f"{t}<br>{c}" for t, c in enumerate(unrolled.greedy_all)] and spec["layout"]["xaxis"][
+        "tickangle"] == 0
+    said = look_at(at)
+    assert said.startswith(f"From the one input **3** the model wrote **{' '.join(unrolled.emitted)}**, the bright "
+                           "cells from left to right")
+    assert f"p ≥ {np.floor(unrolled.p_emitted.min() * 1000) / 1000:.3f}" in said
     config = zoo.load("count-lstm", tiny_zoo).config
-    title = f"count-lstm unrolled over its first 5 steps: {diagram.describe(config)}"
-    assert diagram_inputs(at, title) == ["x<sub>0</sub> “3”"] + [f"x<sub>{t}</sub> “_”" for t in range(1, 5)]
+    assert diagram_inputs(at, "count-lstm unrolled over its first 5 steps") == (
+        ["x<sub>0</sub> “3”"] + [f"x<sub>{t}</sub> “_”" for t in range(1, 5)])
+    assert diagram.describe(config) in texts(at.caption)
+
+
+def test_one_to_many_long_runs_label_every_few_steps(app):
+    at = open_page(app, "pages/one_to_many.py", steps="64")
+    axis = chart_specs(key_figure(at))[0]["layout"]["xaxis"]
+    assert len(axis["ticktext"]) == 16 and axis["ticktext"][1].startswith("4<br>")
 
 
 def test_one_to_many_bad_link_falls_back(app):
     at = open_page(app, "pages/one_to_many.py", start="0", steps="500")
     warning = texts(at.warning)
     assert "start='0' is not valid" in warning and "steps='500' is not valid" in warning
-    assert at.segmented_control(key="start").value == "7" and at.slider(key="steps").value == 12
+    assert at.segmented_control(key="start").value == "7" and at.number_input(key="steps").value == 12
 
 
 # ---------------------------------------------------------------------------------------------
@@ -147,29 +203,48 @@ def test_series_defaults_render_and_scores_are_the_librarys(app, tiny_zoo):
     shown = titles(at)
     for part in ("The synthetic series", "Close up", "test stretch", "Error by steps ahead", "forget gate"):
         assert any(part in t for t in shown), (part, shown)
+    assert key_titles(at) == ["Close up: 24 values read, 6 forecast"]
     model = zoo.load("series-lstm", tiny_zoo)
-    stretch = shapes.evaluate_stretch(model, shapes.load_series(model, "synthetic"), "test", 24, 6)
+    series = shapes.load_series(model, "synthetic")
+    stretch = shapes.evaluate_stretch(model, series, "test", 24, 6)
     got = metrics(at)
     assert got["Model MSE (normalised)"] == f"{stretch.scores['model_mse']:.4f}"
     assert got["Naive MSE (normalised)"] == f"{stretch.scores['naive_mse']:.4f}"
     assert got["Naive MAE (value)"] == f"{stretch.scores['naive_mae']:.4g}"
     assert not at.info  # the training window and direct outputs: nothing to explain
-    title = f"series-lstm unrolled over the first 5 values of the window: {diagram.describe(model.config)}"
-    window = shapes.load_series(model, "synthetic").values[826:831]
-    assert diagram_inputs(at, title) == [f"x<sub>{t}</sub> “{v:.2f}”" for t, v in enumerate(window)]
+    window = series.values[826:831]
+    assert diagram_inputs(at, "series-lstm unrolled over the first 5 values of the window") == [
+        f"x<sub>{t}</sub> “{v:.2f}”" for t, v in enumerate(window)]
     assert dict(at.query_params) == {"source": "synthetic", "win": "24", "horizon": "6", "at": "826",
                                      "heatmaps": "hidden,f"}
 
 
+def test_series_sentence_is_the_close_ups_numbers(app, tiny_zoo):
+    at = open_page(app, "pages/series.py")
+    model = zoo.load("series-lstm", tiny_zoo)
+    series = shapes.load_series(model, "synthetic")
+    ahead = shapes.window_forecast(model, series, 826, 24, 6)
+    stretch = shapes.evaluate_stretch(model, series, "test", 24, 6)
+    said = look_at(at)
+    assert said.startswith("The model read 24 values (steps 826–849, blue) and forecast the next 6 (orange)")
+    assert f"off by **{np.abs(ahead.forecast - ahead.truth).mean():.3g}** on average" in said
+    assert f"is off by **{np.abs(ahead.naive - ahead.truth).mean():.3g}**" in said
+    ratio = stretch.scores["model_mse"] / stretch.scores["naive_mse"]
+    assert f"; over all {len(stretch.starts)} test windows its MSE is {ratio:.2f}× the naive one's" in said
+    spec = chart_specs(key_figure(at))[0]  # the picture the sentence describes: the same forecast
+    np.testing.assert_allclose(as_array(spec["data"][2]["y"]), ahead.forecast, rtol=1e-6)
+
+
 def test_series_knobs_redraw_and_explain(app):
     at = open_page(app, "pages/series.py")
-    before = as_array(chart_specs(at)[1]["data"][2]["x"])  # the forecast's steps in the close-up
+    before = as_array(chart_specs(key_figure(at))[0]["data"][2]["x"])  # the forecast's steps in the close-up
     at.slider(key="win").set_value(12).run()
     at.slider(key="horizon").set_value(10).run()
     assert not at.exception
     info = texts(at.info)
     assert "The window (12) is not the training window (24)" in info and "Steps 7–10 ahead are iterated" in info
-    after = as_array(chart_specs(at)[1]["data"][2]["x"])
+    assert "open markers: iterated forecasts" in texts(at.caption)
+    after = as_array(chart_specs(key_figure(at))[0]["data"][2]["x"])
     assert len(before) == 6 and len(after) == 10 and after[0] != before[0]
     assert at.query_params["win"] == "12" and at.query_params["horizon"] == "10"
 
@@ -214,18 +289,23 @@ def real_app(monkeypatch):
 
 def test_real_sentiment_flips_after_but(real_app):
     at = open_page(real_app, "pages/sentiment.py")
-    assert metrics(at)["The model's verdict (last step)"] == "negative"
+    assert metrics(at)["Verdict (last step)"] == "negative"
     flip = texts(at.markdown)
     assert "after “the acting was great”: **positive**" in flip
     assert "after “but the ending was dull”: **negative**" in flip
+    assert look_at(at).endswith("; the last clause turns the verdict around.")
     at.text_input(key="sentence").input("the film is not good").run()
-    assert [m.value for m in at.markdown] == ["after “the film is not good”: **negative** (0.00)",
-                                              "Without the negation: after “the film is good”: **positive** (1.00)"]
+    assert look_at(at) == ("The thick line is the verdict after each word; it ends **negative** (p(positive) = 0.00) "
+                           "on the last character, the only step the model was trained to answer on.")
+    assert "With the negation: after “the film is not good”: **negative** (0.00)  \nWithout it: after “the film is " \
+           "good”: **positive** (1.00)" in texts(at.markdown)
 
 
 def test_real_count_and_series(real_app):
     at = open_page(real_app, "pages/one_to_many.py", start="9")
-    assert "The model wrote **9 8 7 6 5 4 3 2 1 0 end**" in texts(at.markdown) and metrics(at)["Right?"] == "yes"
+    assert look_at(at).startswith("From the one input **9** the model wrote **9 8 7 6 5 4 3 2 1 0 end**")
+    assert look_at(at).endswith("said “end” at step 10 and kept saying it: the count is right.")
+    assert metrics(at)["Right?"] == "yes"
     assert metrics(at)["Outputs before “end”"] == "10"
     at.switch_page("pages/series.py").run()
     got = metrics(at)
@@ -257,8 +337,28 @@ def test_real_airline_uses_airline_lstm_and_beats_the_naive_forecast(real_app):
     assert list(shown[6].values()) == ["0.0813", "1.9465", "17.6", "84.99"]  # 6 months ahead, iterated
 
 
+def test_real_series_after_encoder_decoder_and_from_a_link(real_app):
+    """Encoder-decoder keeps a date in words under `source`, Time series a data set: each page starts
+    from its own value, and a link that carries Time series' keys still shows what it says."""
+    at = open_page(real_app, "pages/seq2seq.py")
+    at.text_input(key="source").input("the fifth of may, nineteen ninety").run()
+    at.query_params.clear()  # as the browser does on a page change
+    at.switch_page("pages/series.py").run()
+    assert not at.exception and not at.warning and not at.error
+    assert at.sidebar.radio[0].value == "synthetic" and at.query_params["source"] == "synthetic"
+    link = {"source": "airline", "win": "12", "horizon": "1", "at": "110", "heatmaps": "hidden,f"}
+    at.query_params.clear()
+    at.query_params.update(link)
+    at.switch_page("pages/series.py").run()
+    assert not at.exception and not at.warning and dict(at.query_params) == link
+    assert at.sidebar.radio[0].value == "airline" and any(t.startswith("airline-lstm unrolled") for t in titles(at))
+    at.query_params.clear()
+    at.switch_page("pages/seq2seq.py").run()
+    assert not at.exception and not at.warning and at.text_input(key="source").value != "airline"
+
+
 def test_real_count_too_few_steps_says_so(real_app):
     at = open_page(real_app, "pages/one_to_many.py", start="9", steps="5")
-    assert "It did not say “end” within 5 steps." in texts(at.markdown)
+    assert look_at(at).endswith("and did not say “end” within 5 steps, where the task wants 9 8 7 6 5 4 3 2 1 0 end.")
     assert "Counting down from 9 needs 11 steps; run at least that many." in texts(at.warning)
     assert metrics(at)["Right?"] == "no" and metrics(at)["Outputs before “end”"] == "no “end” yet"

@@ -5,7 +5,8 @@ import pytest
 import torch
 from page_helpers import CORPUS, chart_specs, coloured_texts, open_page, save_tiny_model
 
-from explorer import ModelConfig, RNNModel, Vocab
+from explorer import ModelConfig, RNNModel, Vocab, trace, zoo
+from explorer.analysis import probes, units
 
 PAGE = "pages/units.py"
 
@@ -27,19 +28,54 @@ def markdown(at):
     return " ".join([m.value for m in at.markdown] + coloured_texts(at))
 
 
-def test_default_view_ranks_units_for_quotes_on_python(app):
+def key_figure(at):
+    """The page's key picture (draw.key_figure), the one container whose key is key_figure."""
+    found = [b for b in at.main.children.values() if getattr(b.proto, "id", "").endswith("-key_figure")]
+    found += [b for c in at.main.children.values() for b in getattr(c, "children", {}).values()
+              if getattr(b.proto, "id", "").endswith("-key_figure")]
+    assert len(found) == 1, "exactly one key picture"
+    return found[0]
+
+
+def look_at(at) -> str:
+    """The sentence on what to look at in the key picture (draw.look_at), drawn right under it."""
+    found = [m.value for m in at.markdown if m.value.startswith(":material/visibility: ")]
+    assert len(found) == 1, found
+    return found[0].removeprefix(":material/visibility: ")
+
+
+def opening(folder, name, size=3000):
+    """What the page should open on for a model: the library's choice over the same corpus sample."""
+    model = zoo.load(name, folder)
+    sample = probes.corpus_sample(model.meta["task"], size)
+    series = probes.unit_series(trace(model, sample, k=1))
+    feature = probes.opening_feature(probes.best_units(series, sample))
+    return feature, sample, series, probes.rank_units(series, probes.feature_values(feature, sample))
+
+
+def test_default_view_opens_on_the_feature_with_the_strongest_unit(app, tiny_zoo):
     at = open_page(app, PAGE)
     assert at.sidebar.selectbox(key="model").value == "python-lstm"
+    feature, sample, series, ranking = opening(tiny_zoo, "python-lstm")
+    assert at.selectbox(key="feature").value == feature
     table = at.dataframe[0].value
     assert len(table) == 10 and list(table.columns) == ["rank", "quantity", "layer", "direction", "unit", "r"]
     assert table["r"].abs().is_monotonic_decreasing
     assert set(table["quantity"]) <= {"hidden", "cell", "i", "f", "g", "o"}
-    assert any("inside quotes" in t and "r = " in t for t in titles(at))
+    assert list(table["r"]) == [round(float(ranking.r[c]), 3) for c in ranking.order[:10]]
+    label = probes.FEATURES[feature][0]
+    box = key_figure(at)
+    spec = chart_specs(box)[0]
+    best = ranking.order[0]
+    assert spec["layout"]["title"]["text"] == f"{series.name(best)} against “{label}” (r = {ranking.r[best]:+.2f})"
+    assert spec["layout"]["showlegend"] is False  # the axis titles name the lines: no legend to crowd the title
+    assert look_at(at) == (probes.follows_sentence(
+        unit_name=series.name(best), feature_name=label, r=float(ranking.r[best]), rank=1, characters=len(sample)))
     assert markdown(at).count("<span") > 600  # the unit on the typed text and on the corpus sample
     link = at.get("page_link")[0].proto
     assert "pages/intervene.py" in link.page or link.page.endswith("intervene")
     assert "units=" in link.query_string and "model=python-lstm" in link.query_string
-    wanted = {"model": "python-lstm", "view": "probe", "feature": "quotes", "sample": "3000", "rank": "1"}
+    wanted = {"model": "python-lstm", "view": "probe", "feature": feature, "sample": "3000", "rank": "1"}
     assert {k: at.query_params[k] for k in wanted} == wanted
 
 
@@ -68,10 +104,40 @@ def test_switching_model_reranks_on_its_corpus(app):
     before = at.dataframe[0].value
     at.sidebar.selectbox(key="model").set_value("english-lstm").run()
     assert not at.exception and not at.error
-    assert at.text_area(key="text").value.startswith("And he said")
+    assert at.text_input(key="text").value.startswith("And he said")  # a sentence: Enter applies it
+    assert at.selectbox(key="feature").value == "brackets"  # the user's choice stays
     after = at.dataframe[0].value
     assert not after.equals(before) and after["unit"].max() < 12
     assert at.query_params["model"] == "english-lstm"
+
+
+def test_an_untouched_feature_follows_the_model(app, tiny_zoo):
+    at = open_page(app, PAGE)
+    at.sidebar.selectbox(key="model").set_value("english-lstm").run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="feature").value == opening(tiny_zoo, "english-lstm")[0]
+
+
+def test_a_precomputed_list_of_units_picks_the_opening_feature(app, monkeypatch):
+    from explorer.app import catalog
+    info = catalog.model_info
+
+    def with_units(name):
+        return {**info(name), "units": [{"feature": "indent", "quantity": "cell", "layer": 0, "direction": 0,
+                                         "unit": 3, "r": 0.8},
+                                        {"feature": "space", "quantity": "g", "layer": 0, "direction": 0,
+                                         "unit": 1, "r": 0.9}]}
+
+    monkeypatch.setattr(catalog, "model_info", with_units)
+    at = open_page(app, PAGE)
+    assert at.selectbox(key="feature").value == "indent"  # a memory feature with a strong unit comes first
+
+
+def test_the_pattern_applies_on_enter(app):
+    at = open_page(app, PAGE, feature="regex")
+    assert at.text_input(key="pattern").value == r"self\.\w+"  # one line: Enter applies it
+    at.text_input(key="pattern").input("def").run()
+    assert any("matches /def/" in t for t in titles(at)) and at.query_params["pattern"] == "def"
 
 
 def test_match_view_highlights_the_stretch_and_finds_matches(app):
@@ -79,25 +145,36 @@ def test_match_view_highlights_the_stretch_and_finds_matches(app):
     assert at.slider(key="stretch").value == (41, 48)  # the first string of the default text, "scaled"
     text = markdown(at)
     assert "Your selection" in text and text.count("16 of 16 units on") == 5  # at -1 every unit is on
+    assert look_at(at) == ("16 of 16 hidden state h units are on over your selection; the corpus stretches below "
+                           "are where most of them are on together (the best: 16 of 16).")
+    assert len(key_figure(at).get("html")) == 6  # the selection and its five matches are the picture
     at.slider(key="threshold").set_value(1.0).run()
     assert not at.exception
     assert any("No hidden state h unit is on" in i.value for i in at.info)
     assert at.query_params["stretch"] == "41-48" and at.query_params["threshold"] == "1.0"
 
 
-def test_clusters_view(app):
+def test_clusters_view(app, tiny_zoo):
     at = open_page(app, PAGE, view="clusters")
-    assert any("cluster" in t for t in titles(at))
+    assert [s["layout"]["title"]["text"] for s in chart_specs(key_figure(at))] == [
+        "What each cluster of hidden state h units responds to"]
     assert len(at.dataframe[0].value) == 8 and at.dataframe[0].value["units"].sum() == 16
+    sample = probes.corpus_sample("python", 3000)
+    hidden = probes.unit_series(trace(zoo.load("python-lstm", tiny_zoo), sample, k=1)).select("hidden")
+    groups = units.cluster_units(hidden.values, sample, 8, seed=0)
+    assert list(at.dataframe[0].value["units"]) == [g["size"] for g in groups]
+    assert look_at(at).startswith(f"The largest cluster, {groups[0]['size']} of 16 units, is most active reading ")
     at.slider(key="k").set_value(3).run()
     assert len(at.dataframe[0].value) == 3
     assert at.query_params["k"] == "3"
 
 
-def test_trajectory_view_in_two_and_three_dimensions(app):
+def test_trajectory_view_in_two_and_three_dimensions(app, tiny_zoo):
     at = open_page(app, PAGE, view="trajectory")
-    spec = chart_specs(at)[0]
+    spec = chart_specs(key_figure(at))[0]
     assert spec["data"][0]["type"] == "scatter" and "PC1" in spec["layout"]["xaxis"]["title"]["text"]
+    _, ratio = units.pca(trace(zoo.load("python-lstm", tiny_zoo), at.text_area(key="text").value).hidden[0, 0], 2)
+    assert look_at(at) == units.trajectory_sentence(ratio)
     at.radio(key="dims").set_value(3).run()
     spec = chart_specs(at)[0]
     assert spec["data"][0]["type"] == "scatter3d" and at.query_params["dims"] == "3"
@@ -111,11 +188,11 @@ def test_link_reproduces_a_view(app):
     assert "Corpus sample: 1,220 characters" in " ".join(c.value for c in at.caption)
 
 
-def test_bad_link_values_fall_back_with_a_warning(app):
+def test_bad_link_values_fall_back_with_a_warning(app, tiny_zoo):
     at = open_page(app, PAGE, feature="nonsense", view="sideways")
     warning = " ".join(w.value for w in at.warning)
     assert "feature='nonsense'" in warning and "view='sideways'" in warning
-    assert at.selectbox(key="feature").value == "quotes" and not at.exception
+    assert at.selectbox(key="feature").value == opening(tiny_zoo, "python-lstm")[0] and not at.exception
 
 
 def test_your_own_model_uses_the_pasted_corpus(app):

@@ -20,7 +20,7 @@ def test_jordan_vs_elman_typing_brackets_redraws_both_nets(page, app_url):
                            timeout=SLOW)
     wait_idle(page)
     expect(page.locator("[data-testid='stMain']")).to_contain_text("accuracy on your text")
-    assert "brackets-jordan: step t reads back" in plot_texts(page)
+    assert "Jordan: reads back" in plot_texts(page)
     box.fill("(()x")
     box.press("Enter")
     expect(page.locator("[data-testid='stAlert']")).to_contain_text("Type only “(” and “)”", timeout=SLOW)
@@ -34,10 +34,10 @@ def test_stacked_bidirectional_shows_every_layer_and_the_meeting(page, app_url):
     for where in ("layer 0 forward", "layer 0 backward", "layer 1 forward", "layer 1 backward"):
         expect(plots(page).filter(has_text=where)).not_to_have_count(0)
     main = page.locator("[data-testid='stMain']")
-    expect(main).to_contain_text("sentiment-bigru reads the whole text and says")
+    expect(main).to_contain_text("sentiment-bigru says")
     box = page.get_by_label(re.compile("^Text")).first
     box.fill("the film was not boring, although the ending was weak")
-    box.press("Control+Enter")
+    box.press("Enter")  # a sentence: one line, applied on Enter
     expect(main).to_contain_text("says positive", timeout=SLOW)
     assert_no_exception(page)
 

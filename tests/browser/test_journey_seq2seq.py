@@ -32,7 +32,8 @@ def test_seq2seq_translates_a_typed_date_and_shows_the_flow(page, app_url):
     assert "source=the+fourth+of+july" in page.url or "source=the%20fourth%20of%20july" in page.url
 
     page.get_by_text("the true last character (teacher forcing)").click()
-    expect(page.locator("[data-testid='stMain']")).to_contain_text("Teacher forcing: below", timeout=SLOW)
+    expect(page.locator("[data-testid='stMain']")).to_contain_text("Teacher forcing: in the guesses above",
+                                                                   timeout=SLOW)
     wait_idle(page)
     assert "mode=teacher" in page.url
 

@@ -1,24 +1,42 @@
-"""The Find units journey in a real browser: open the page (the pretrained python-lstm), see the
-ranking table and the top unit as coloured text, change the feature, see the ranking redraw."""
+"""The Find units journey in a real browser: open the page (the pretrained python-lstm) on the feature
+it has its strongest unit for, see the ranking table and the top unit as coloured text, change the
+feature, see the ranking redraw."""
 import pytest
 from browser_helpers import SLOW, assert_no_exception, open_page, plots, wait_idle
 from playwright.sync_api import expect
 
+from explorer import trace, zoo
+from explorer.analysis import probes
+
 pytestmark = pytest.mark.browser
 
 
+def opening_feature(name: str = "python-lstm") -> str:
+    """What the page should open on: the model's precomputed units if it has them, else the library's ranking."""
+    model = zoo.load(name)
+    known = model.meta.get("units")
+    if known:
+        return probes.opening_feature(known)
+    sample = probes.corpus_sample(model.meta["task"], 3000)
+    return probes.opening_feature(probes.best_units(probes.unit_series(trace(model, sample, k=1)), sample))
+
+
 def test_find_units_ranks_units_and_follows_a_new_feature(page, app_url):
+    first = opening_feature()
+    other = "quotes" if first != "quotes" else "brackets"
+    first_label, other_label = probes.FEATURES[first][0], probes.FEATURES[other][0]
     open_page(page, app_url, "units")
-    expect(plots(page).filter(has_text="against “inside quotes")).to_have_count(1, timeout=SLOW)
+    expect(plots(page).filter(has_text=f"against “{first_label}")).to_have_count(1, timeout=SLOW)
     main = page.locator("[data-testid='stMain']")
     expect(main.locator("[data-testid='stDataFrame']")).to_have_count(1)  # the ranking table (a canvas)
     expect(main.locator("span[title*='unit']").first).to_be_visible()  # characters coloured by the top unit
-    expect(main).to_contain_text("The units that follow “inside quotes")
+    expect(main).to_contain_text(f"The units that follow “{first_label}")
+    expect(main).to_contain_text("The best unit, ")  # the sentence under the picture
     main.locator("[data-testid='stSelectbox']").filter(has_text="Feature").click()
-    page.get_by_role("option", name="bracket depth ( [ {").click()
-    expect(plots(page).filter(has_text="against “bracket depth")).to_have_count(1, timeout=SLOW)
+    page.get_by_role("option", name=other_label).click()
+    expect(plots(page).filter(has_text=f"against “{other_label}")).to_have_count(1, timeout=SLOW)
     wait_idle(page)
-    expect(main).to_contain_text("The units that follow “bracket depth")
-    expect(plots(page).filter(has_text="inside quotes")).to_have_count(0)
-    assert "feature=brackets" in page.url
+    expect(main).to_contain_text(f"The units that follow “{other_label}")
+    expect(plots(page).filter(has_text=first_label)).to_have_count(0)
+    assert f"feature={other}" in page.url
     assert_no_exception(page)

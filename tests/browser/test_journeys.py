@@ -30,19 +30,19 @@ def test_home_lists_models_and_links_to_pages(page, app_url):
 
 def test_inspect_typing_redraws_heatmaps_with_the_typed_characters(page, app_url):
     open_page(page, app_url, "inspect")
-    expect(plots(page).filter(has_text="hidden state")).not_to_have_count(0, timeout=SLOW)
+    expect(plots(page).filter(has_text="forget gate")).not_to_have_count(0, timeout=SLOW)
     box = page.get_by_label(re.compile("^Text")).first
     box.fill("Zebras quietly jump over lazy oxen")
-    box.press("Control+Enter")
+    box.press("Enter")  # a sentence applies on Enter
     # the coloured text and the heatmap tick labels now hold the typed characters
     expect(page.locator("[data-testid='stMain']")).to_contain_text("Zebras", timeout=SLOW)
     page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot .xtick text')]"
                            ".some(t => t.textContent === 'Z')", timeout=SLOW)
     wait_idle(page)
-    assert "Mahershalalhashbaz" not in plot_texts(page)
-    heatmap = plots(page).filter(has_text="hidden state").first  # one figure, a panel per view
+    assert "Mahershalalhashbaz" not in plot_texts(page) and "LORD" not in plot_texts(page)
+    heatmap = plots(page).filter(has_text="forget gate").first  # one figure, a panel per view
     subplot = heatmap.evaluate("el => { const i = el.layout.annotations.filter(a => a.name === 'panel title')"
-                               ".findIndex(a => a.text.includes('hidden state')) + 1;"
+                               ".findIndex(a => a.text.includes('forget gate')) + 1;"
                                " return i === 1 ? 'xy' : `x${i}y${i}`; }")
     panel = heatmap.locator(f".nsewdrag[data-subplot='{subplot}']")
     panel.scroll_into_view_if_needed()
@@ -60,7 +60,7 @@ def test_inspect_empty_text_asks_for_text(page, app_url):
     box = page.get_by_label(re.compile("^Text")).first
     expect(box).to_be_visible(timeout=SLOW)
     box.fill("")
-    box.press("Control+Enter")
+    box.press("Enter")
     expect(page.locator("[data-testid='stAlert']").first).to_be_visible(timeout=SLOW)
     wait_idle(page)
     assert_no_exception(page)
@@ -68,8 +68,13 @@ def test_inspect_empty_text_asks_for_text(page, app_url):
 
 def test_generate_warms_up_and_writes(page, app_url):
     open_page(page, app_url, "generate")
+    written = page.locator(".st-key-key_figure")  # the written text, coloured by its probabilities
+    expect(written).to_contain_text("And he said", timeout=SLOW)
     expect(plots(page).first).to_be_visible(timeout=SLOW)
-    expect(page.locator("[data-testid='stMain']")).to_contain_text("And he said", timeout=SLOW)
+    box = page.get_by_label(re.compile("^Prompt")).first
+    box.fill("Behold, ")
+    box.press("Enter")  # the prompt applies on Enter
+    expect(written).to_contain_text("Behold,", timeout=SLOW)
     assert_no_exception(page)
 
 
