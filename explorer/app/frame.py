@@ -56,6 +56,7 @@ PAGES = (
          "clamp a gate, ablate units or edit a character, and see what changes"),
 )
 FRAMED = "_framed_by_app"  # session_state: app.py has run around this session's pages
+ARRIVALS = "_arrivals"  # session_state: how many times this session switched pages
 RESUME = "_resume_page"  # session_state: (page, query params) to go back to once app.py has run
 
 
@@ -80,13 +81,32 @@ def require_frame(page_file: str) -> None:
     skipping app.py. Then this page hands its address to app.py, which runs st.navigation
     (switching the whole server to it) and sends the user straight back, parameters intact."""
     page = "pages/" + Path(page_file).name
+    arrived = st.session_state.get(urlstate.PAGE) != page
     st.session_state[urlstate.PAGE] = page
     course.note_lesson(page)
     if st.session_state.get(FRAMED):
+        if arrived:
+            scroll_to_top()
         return
     params = st.query_params.to_dict()
     st.session_state[RESUME] = (page, params)
     st.switch_page("app.py", query_params=params)
+
+
+# The browser keeps the last page's scroll position across a page switch: a student who clicks "next
+# lesson" at the foot of a long page would land in the middle of the next one, below its key picture.
+_TO_TOP = """<script>
+for (const el of window.parent.document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"]'))
+  el.scrollTo(0, 0);
+window.scrollTo(0, 0);
+</script>"""
+
+
+def scroll_to_top() -> None:
+    """Show a page that was just switched to from its top. Each arrival's script differs (a counter): the
+    browser keeps an unchanged element from the last page, and its script would not run again."""
+    arrivals = st.session_state[ARRIVALS] = st.session_state.get(ARRIVALS, 0) + 1
+    st.html(f"{_TO_TOP}<!-- arrival {arrivals} -->", unsafe_allow_javascript=True)
 
 
 def resume_page() -> None:
