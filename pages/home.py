@@ -14,9 +14,9 @@ st.write("Look inside recurrent neural networks while they read, write and learn
 st.header("The course")
 with st.container(key="course_path"):
     for number, lesson in enumerate(course.LESSONS, start=1):
-        link, what = st.columns([2, 5], vertical_alignment="center")
-        link.page_link(lesson.path, label=f"{number}. {lesson.title}", query_params=course.lesson_params(number - 1))
-        what.caption(lesson.see)
+        # the title on a line of its own and what you will see under it: long titles stay whole at 1000 px
+        st.page_link(lesson.path, label=f"{number}. {lesson.title}", query_params=course.lesson_params(number - 1))
+        st.caption(lesson.see)
 
 st.header("Pretrained models")
 rows = catalog.summary_rows()
