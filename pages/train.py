@@ -1,10 +1,11 @@
 """Train live: one to three recurrent nets trained side by side, with their internals on screen.
 
-Widgets -> explorer.training.playground (build, apply_settings) -> explorer.app.train_live, which
-trains one chunk per tick of a fragment while playing, each in a turn on the server
-(explorer.training.schedule), and redraws the charts (explorer.app.train_charts) on their own
-timer. Everything lives in this session's st.session_state (keys start with "train_"), so two
-people never share a model.
+The first screen is the lesson: Play, the sentence saying what to watch, and the loss and metric
+curves against the task's baseline; the settings fold away in an expander under the buttons.
+Widgets -> explorer.training.playground (build, apply_settings) -> explorer.app.train_live, whose
+one fragment, while playing, trains in chunks (each in a turn on the server,
+explorer.training.schedule) and then redraws the charts (explorer.app.train_charts). Everything
+lives in this session's st.session_state (keys start with "train_"), so two people never share a model.
 """
 import dataclasses
 import re
@@ -12,7 +13,7 @@ import re
 import streamlit as st
 
 from explorer import tasks, zoo
-from explorer.app import catalog, frame, train_live, urlstate
+from explorer.app import catalog, course, frame, train_live, urlstate
 from explorer.app.train_charts import draw_charts
 from explorer.training import playground as play
 from explorer.training.settings import OPTIMIZERS
@@ -26,9 +27,7 @@ DEFAULTS = play.PlaygroundSettings()
 
 train_live.start_state()
 st.title("Train live")
-st.caption("Train recurrent nets side by side on the same data and watch them learn: loss, gradients through "
-           "clipping, gates saturating, and every hidden state on a fixed probe input. Pick settings, press "
-           "Play, and pause at any time. Everything stays in your own session.")
+controls = st.container()  # the buttons, filled in once the settings below have built the models
 
 for key, value in ((RESET, False), (DOWNLOADS, {})):
     st.session_state.setdefault(key, value)
@@ -75,7 +74,8 @@ def _remember(settings: play.PlaygroundSettings) -> None:
 _running = st.session_state.get(PG)
 _remember(_running.settings if _running is not None else DEFAULTS)
 
-with st.expander("Settings", expanded=True):
+with st.expander("Settings: the task, the cells, their size, the learning rate, clipping", expanded=False,
+                 icon=":material/tune:"):
     top = st.columns([2, 2, 3])
     task_name = top[0].selectbox("Task", tasks.available(), key="train_task",
                                  format_func=lambda n: f"{n}: {play.get_task(n).title}",
@@ -176,20 +176,21 @@ def _reset():
     st.session_state[RESET] = True
 
 
-controls = st.columns([1, 1, 1, 1, 3])
-controls[0].button("Play", key="train_play", on_click=train_live.play, icon=":material/play_arrow:", type="primary",
-                   disabled=train_live.playing(), width="stretch")
-controls[1].button("Pause", key="train_pause", on_click=train_live.pause, icon=":material/pause:",
-                   disabled=not train_live.playing(), width="stretch")
-controls[2].button("Step", key="train_step", on_click=train_live.step, icon=":material/skip_next:", width="stretch",
-                   help=f"One chunk: {pg.settings.steps_per_tick} steps for every model.")
-controls[3].button("Reset", key="train_reset", on_click=_reset, icon=":material/restart_alt:", width="stretch",
-                   help="New models from the settings above, at step 0.")
-controls[4].caption(f"Models: {', '.join(run.label for run in pg.runs)} on **{pg.task.name}** "
-                    f"(sequence length {pg.runs[0].state.settings.seq_len}). "
-                    f"Each tick trains {pg.settings.steps_per_tick} steps per model.")
+# a row that wraps: on a narrow screen the caption goes under the buttons rather than squeezing their labels
+row = controls.container(horizontal=True, vertical_alignment="center")
+row.button("Play", key="train_play", on_click=train_live.play, icon=":material/play_arrow:", type="primary",
+           disabled=train_live.playing())
+row.button("Pause", key="train_pause", on_click=train_live.pause, icon=":material/pause:",
+           disabled=not train_live.playing())
+row.button("Step", key="train_step", on_click=train_live.step, icon=":material/skip_next:",
+           help=f"One chunk: {pg.settings.steps_per_tick} steps for every model.")
+row.button("Reset", key="train_reset", on_click=_reset, icon=":material/restart_alt:",
+           help="New models from the settings, at step 0.")
+row.caption(f"Models: {', '.join(run.label for run in pg.runs)} on **{pg.task.name}** "
+            f"(sequence length {pg.runs[0].state.settings.seq_len}). "
+            f"Each tick trains {pg.settings.steps_per_tick} steps per model.", width=360)
 
-train_live.show(PG, draw_charts)  # the status row, one chunk per tick while playing, the charts
+train_live.show(PG, draw_charts)  # the status row, training while playing, the charts
 
 # ------------------------------------------------------------------------------------------------
 # keeping the result
@@ -218,3 +219,5 @@ for name, (weights, meta) in st.session_state[DOWNLOADS].items():
                             icon=":material/download:", on_click="ignore")
     cols[2].download_button("Metadata (.json)", meta, file_name=f"{_slug(name)}.json", mime="application/json",
                             key=f"train_dl_meta_{_slug(name)}", icon=":material/download:", on_click="ignore")
+
+course.lesson_links(__file__)

@@ -77,8 +77,9 @@ def panel_traces(spec: dict, title_part: str) -> list[dict]:
 
 
 def coloured_texts(at) -> list[str]:
-    """The coloured texts on the page (draw.markup: st.html elements), as HTML."""
-    return [element.proto.body for element in at.get("html")]
+    """The coloured texts on the page (draw.markup: st.html elements), as HTML; not the script that shows a
+    page switched to from its top (frame.scroll_to_top)."""
+    return [element.proto.body for element in at.get("html") if "<script>" not in element.proto.body]
 
 
 def as_array(values) -> np.ndarray:

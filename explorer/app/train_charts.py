@@ -1,10 +1,16 @@
-"""The Train page's charts in Streamlit: curves, saturation, sample output, probe heatmaps and the
-checkpoint scrubber of a playground, as explorer.app.train_live redraws them.
+"""The Train page's charts in Streamlit: the key picture (the loss and metric curves against the
+task's baseline), then gradients, saturation, sample output, probe heatmaps and the checkpoint
+scrubber of a playground, as explorer.app.train_live redraws them.
 
 The figures are explorer.figures.train's, built from plain data (explorer.training.chart_data,
 a snapshot's Trace); this module reads the playground and keeps the scrubber's figures on its run.
+Each figure is drawn once: where the metric is the loss (the adding problem's MSE), its one curve
+sits beside the predictions against the targets instead of a second copy of itself.
 """
 from __future__ import annotations
+
+import math
+import time
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -14,9 +20,21 @@ from explorer.app import draw, urlstate
 from explorer.figures import panels
 from explorer.figures.train import dashboard, prediction_scatter, probe_quantities, scrub_figures
 from explorer.training import playground as play
+from explorer.training.chart_data import RECENT_STEPS, ChartData, recent_metric
 from explorer.training.runs import Playground, Run
 
 QUANTITY_ORDER = ["hidden", "cell", "i", "f", "g", "o", "r", "z", "n", "pre"]
+# While playing, the charts below the key picture are rebuilt at most this often, and sent unchanged
+# in between. A chart whose figure changed is a new element to Streamlit, which the tab draws from
+# scratch (blank meanwhile); an unchanged one it leaves alone. These are off the first screen.
+BELOW_SECONDS = 5.0
+BELOW = "train_charts_below"  # session_state: what the charts below the key picture were last built from
+SCRUB_STEPS = "train_scrub_steps"  # session_state: (model, the snapshot steps the scrubber's slider offers)
+KEY_HEIGHT = 300  # the loss and metric curves, with the buttons, the status row and the sentence, fit 1280x800
+LESSON = ("Press Play: within about 30 s the LSTM's loss falls below the baseline (dashed) while the SimpleRNN's "
+          "stays flat on it: the SimpleRNN cannot carry the first marked number across the 50 steps.")
+OTHER = ("Press Play and watch each model's curve against the task's baseline (dashed), what a guess without "
+         "memory scores: a model that learns the task leaves it.")
 
 
 def quantity_label(quantity: str) -> str:
@@ -24,44 +42,97 @@ def quantity_label(quantity: str) -> str:
 
 
 def draw_charts(pg: Playground, every: float | None) -> None:
-    """Everything below the status row; `every`: the charts' timer while playing (None when paused)."""
+    """Everything below the status row; `every`: the page's timer while playing (None when paused)."""
     for run in pg.diverged:
         st.error(f"**{run.label}**: {run.state.stopped_reason} Press Play or Step to go on from step {run.step} "
                  "with the settings above.")
     options = sorted({q for run in pg.runs if run.probe is not None for q in probe_quantities(run.probe)},
                      key=QUANTITY_ORDER.index)
     urlstate.keep_in_range("train_probe_quantity", options, "hidden")
-    quantity = st.radio("Probe heatmaps show", options, key="train_probe_quantity", horizontal=True,
-                        format_func=quantity_label)
-    layer = 0
-    if max(run.probe.num_layers for run in pg.runs if run.probe is not None) > 1:
-        layer = st.number_input("Layer", min_value=0, max_value=pg.settings.num_layers - 1, value=0,
-                                key="train_probe_layer")
-    figures = dashboard(play.chart_data(pg), quantity=quantity, layer=int(layer))
+    layers = max(run.probe.num_layers for run in pg.runs if run.probe is not None)
+    layer = min(int(st.session_state.get("train_probe_layer", 0)), layers - 1)
+    quantity = st.session_state.get("train_probe_quantity", "hidden")
+    data = play.chart_data(pg)
+    figures = dashboard(data, quantity=quantity, layer=layer, height=KEY_HEIGHT)
+    out = play.sample_output(pg)
+    beside = _key_picture(pg, data, figures, out)
     if every and every > 1:
         st.caption(f"The charts show step {pg.step}. While other sessions train on this server too, they are redrawn "
-                   f"every {every:.0f} s (the step count above is live); pause to see the newest at once.")
-    _curves(figures)
+                   f"every {every:.0f} s; pause to see the newest at once.")
+    refresh, (figures, out) = _below(pg, every, (quantity, layer), (figures, out))
+    if every:
+        st.caption(f"While playing, the charts below catch up every {BELOW_SECONDS:.0f} s or so; they show step "
+                   f"{st.session_state[BELOW]['step']}.")
+    left, right = st.columns(2)
+    if beside != "grad":
+        draw.plot(figures["grad"], key="train_fig_grad", where=left)
+    draw.plot(figures["groups"], key="train_fig_groups", where=right if beside != "grad" else left)
     left, right = st.columns(2)
     with left:
         draw.plot(figures["saturation"], key="train_fig_saturation")
     with right:
-        _sample(pg)
-    _probe(pg, figures)
-    _scrubber(pg)
+        _sample(out, scatter=beside != "scatter")
+    _probe(pg, figures, options, layers)
+    _scrubber(pg, refresh)
 
 
-def _curves(figures: dict[str, go.Figure]) -> None:
-    left, right = st.columns(2)
-    draw.plot(figures["loss"], key="train_fig_loss", where=left)
-    draw.plot(figures["metric"], key="train_fig_metric", where=right)
-    left, right = st.columns(2)
-    draw.plot(figures["grad"], key="train_fig_grad", where=left)
-    draw.plot(figures["groups"], key="train_fig_groups", where=right)
+def _below(pg: Playground, every: float | None, view: tuple, fresh: tuple) -> tuple[bool, tuple]:
+    """(whether they are new, (figures, sample output)) for the charts below the key picture: `fresh`
+    when paused, for a new playground or another probe view, or BELOW_SECONDS after the last; else
+    those of the last time, so the tab leaves them as they are."""
+    kept = st.session_state.get(BELOW)
+    now = time.monotonic()
+    if (every is None or kept is None or kept["pg"] is not pg or kept["view"] != view
+            or now - kept["at"] >= BELOW_SECONDS):
+        st.session_state[BELOW] = {"pg": pg, "view": view, "at": now, "step": pg.step, "built": fresh}
+        return True, fresh
+    return False, kept["built"]
 
 
-def _sample(pg: Playground) -> None:
-    out = play.sample_output(pg)
+def _key_picture(pg: Playground, data: ChartData, figures: dict[str, go.Figure], out: dict) -> str:
+    """The loss and the metric side by side, or the loss (which is the metric) beside the
+    predictions (real outputs) or the gradient norms; returns what went beside the loss."""
+    with draw.key_figure():
+        draw.look_at(LESSON if pg.settings.is_lesson() and pg.pretrained is None else OTHER)
+        left, right = st.columns(2)
+        draw.plot(figures["loss"], key="train_fig_loss", where=left)
+        if "metric" in figures:
+            beside = "metric"
+            draw.plot(figures["metric"], key="train_fig_metric", where=right)
+        elif "scatter" in out:
+            beside = "scatter"
+            draw.plot(prediction_scatter(points=out["scatter"], height=KEY_HEIGHT), key="train_fig_scatter",
+                      where=right)
+        else:
+            beside = "grad"
+            draw.plot(figures["grad"], key="train_fig_grad", where=right)
+        st.caption(standing(pg, data))
+    return beside
+
+
+def standing(pg: Playground, data: ChartData) -> str:
+    """Where each model's metric is now, against the baseline, in one sentence (computed)."""
+    if pg.step == 0:
+        return "Step 0: nothing is trained yet, so every curve is still empty."
+    name, baseline = data.metric_name, data.baseline
+    lower = not pg.task.higher_is_better
+    parts = []
+    for label, value in recent_metric(data).items():
+        if not math.isfinite(value):
+            parts.append(f"{label} has no finite {name}")
+        elif lower and math.isfinite(baseline) and baseline > 0:
+            parts.append(f"{label} {value:.3g} ({_percent(value / baseline)} of the baseline)")
+        else:
+            parts.append(f"{label} {value:.3g}")
+    base = f"; the baseline is {baseline:.3g}" if math.isfinite(baseline) else ""
+    return f"At step {pg.step}, the mean {name} of the last {RECENT_STEPS} steps: {', '.join(parts)}{base}."
+
+
+def _percent(fraction: float) -> str:
+    return f"{fraction:.0%}" if fraction >= 0.1 else f"{fraction * 100:.2g}%"  # 0.35%, not 0%
+
+
+def _sample(out: dict, scatter: bool) -> None:
     if out["kind"] == "text":
         st.markdown(f"**Sample output** (prompt from the probe text, temperature {play.SAMPLE_TEMPERATURE}, seed 0):")
         for label, text in out["samples"].items():
@@ -69,14 +140,19 @@ def _sample(pg: Playground) -> None:
         return
     st.markdown("**Sample output**: the models on probe sequences they never trained on")
     st.dataframe(pd.DataFrame(out["rows"]).set_index("example"), key="train_sample_table")
-    if "scatter" in out:
+    if scatter and "scatter" in out:
         draw.plot(prediction_scatter(points=out["scatter"]), key="train_fig_scatter")
 
 
-def _probe(pg: Playground, figures: dict[str, go.Figure]) -> None:
+def _probe(pg: Playground, figures: dict[str, go.Figure], options: list[str], layers: int) -> None:
     st.subheader("Inside the models, on a fixed probe input")
     st.caption("The same validation sequence, traced with explorer.trace after every chunk: one panel per model, "
                "on the same steps and the same colour scale.")
+    cols = st.columns([4, 1])
+    cols[0].radio("Probe heatmaps show", options, key="train_probe_quantity", horizontal=True,
+                  format_func=quantity_label)
+    if layers > 1:
+        cols[1].number_input("Layer", min_value=0, max_value=layers - 1, value=0, key="train_probe_layer")
     probes = [figures[f"probe:{run.label}"] for run in pg.runs if f"probe:{run.label}" in figures]
     if probes:  # one figure, a panel per model on the same steps: each chart costs the browser a fixed time
         draw.plot(panels.stack(probes), key="train_fig_probes")
@@ -95,7 +171,7 @@ def scrubber_figures(pg: Playground, run: Run, index: int, quantity: str) -> tup
     return figures
 
 
-def _scrubber(pg: Playground) -> None:
+def _scrubber(pg: Playground, refresh: bool) -> None:
     st.subheader("Checkpoint scrubber")
     st.caption(f"A snapshot of the weights every {pg.settings.snapshot_every} steps (at most {pg.max_snapshots} per "
                "model; older ones are thinned to every other as the run grows). Slide back to see when a unit "
@@ -105,7 +181,11 @@ def _scrubber(pg: Playground) -> None:
     cols = st.columns([2, 2, 1])
     label = cols[0].selectbox("Model", labels, key="train_scrub_model")
     run = pg.runs[labels.index(label)]
-    steps = [snap.step for snap in run.snapshots]
+    kept = [snap.step for snap in run.snapshots]
+    shown = st.session_state.get(SCRUB_STEPS)
+    # between two redraws of the charts below, newer snapshots wait: the slider and heatmap stay as they are
+    steps = shown[1] if not refresh and shown and shown[0] == label and set(shown[1]) <= set(kept) else kept
+    st.session_state[SCRUB_STEPS] = (label, steps)
     follow = cols[2].toggle("Follow the newest", value=True, key="train_scrub_follow")
     if follow or st.session_state.get("train_scrub_step") not in steps:
         st.session_state["train_scrub_step"] = steps[-1]
@@ -114,7 +194,7 @@ def _scrubber(pg: Playground) -> None:
     else:
         chosen = steps[0]
         cols[1].caption(f"One snapshot so far, at step {chosen}.")
-    index = steps.index(chosen)
+    index = kept.index(chosen)
     options = probe_quantities(run.probe if run.probe is not None else play.snapshot_trace(pg, run, index))
     urlstate.keep_in_range("train_scrub_quantity", options, "f" if "f" in options else options[0])
     quantity = st.radio("Show", options, key="train_scrub_quantity", horizontal=True, format_func=quantity_label)

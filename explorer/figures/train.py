@@ -30,6 +30,7 @@ MAX_POINTS = 400  # per line: more than a 1000-pixel-wide plot can separate
 SMOOTHING = 0.9  # exponential moving average weight of the past: 10 steps of memory, like TensorBoard's slider
 MARGIN = dict(l=60, r=20, t=50, b=50)
 HEIGHT = 420  # room for the plot and a legend of up to three rows below it
+LEGEND_GAP = 80  # pixels from the plot area's bottom to the legend: the x tick labels and axis title fit between
 
 
 def model_color(index: int) -> str:
@@ -76,20 +77,24 @@ def _at(label: str, where) -> dict:
 
 def _figure(data: list[dict], *, title: str, x_title: str, y_title: str, height: int, y_type: str = "linear",
             y_range=None, y_format: str | None = None, shapes: list[dict] | None = None,
-            annotations: list[dict] | None = None) -> go.Figure:
+            annotations: list[dict] | None = None, y_dtick=None) -> go.Figure:
     """One validation pass over plain dicts: much cheaper than add_trace + update_layout, which
     matters when every figure is rebuilt on every tick."""
     yaxis = dict(title=dict(text=y_title), type=y_type)
     if y_type == "log":
-        yaxis["dtick"] = "D2"  # label 2 and 5 between decades: on a short range every digit would be labelled
+        # label 2 and 5 between decades (on a short range every digit would be labelled), or over many
+        # decades only the powers of ten (`y_dtick` 1), where the 2s and 5s would crowd each other
+        yaxis["dtick"] = y_dtick or "D2"
     if y_range is not None:
         yaxis["range"] = y_range
     if y_format:
         yaxis["tickformat"] = y_format
-    # the legend below the plot: above it, two rows of entries would cover the title
+    # the legend below the plot (above it, two rows of entries would cover the title), clear of the x axis'
+    # tick labels and title whatever the height: its position is a fraction of the plot area
+    below = -LEGEND_GAP / max(height - MARGIN["t"] - 40, 100)
     layout = dict(title=dict(text=title), xaxis=dict(title=dict(text=x_title)), yaxis=yaxis, height=height,
                   margin=dict(MARGIN, b=40), hovermode="closest", shapes=shapes or [], annotations=annotations or [],
-                  legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0.0))
+                  legend=dict(orientation="h", yanchor="top", y=below, xanchor="left", x=0.0))
     return go.Figure(data=data, layout=layout)
 
 
@@ -138,7 +143,16 @@ def curve_figure(*, curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str
                          hovertemplate=f"baseline {value_name} = {baseline:.4g}<br>"
                                        f"{_wrap(baseline_text or '')}<extra></extra>"))
     return _figure(data, title=title, x_title="training step", y_title=value_name, height=height,
-                   y_type="log" if log_y else "linear", shapes=shapes, annotations=annotations)
+                   y_type="log" if log_y else "linear", shapes=shapes, annotations=annotations,
+                   y_dtick=1 if log_y and _decades(curves) > 2 else None)
+
+
+def _decades(curves: dict[str, tuple[np.ndarray, np.ndarray]]) -> float:
+    """How many powers of ten the curves' positive values span."""
+    values = [np.asarray(v, dtype=np.float64) for _, v in curves.values() if len(v)]
+    values = np.concatenate(values) if values else np.zeros(0)
+    values = values[np.isfinite(values) & (values > 0)]
+    return float(np.log10(values.max() / values.min())) if values.size else 0.0
 
 
 def _wrap(text: str, width: int = 60) -> str:
@@ -232,7 +246,7 @@ def saturation_history_figure(*, histories: dict[str, list[dict]], height: int =
                                  hovertemplate=f"{label}, step %{{x}}<br>{name}: %{{y:.1%}} of values "
                                                f"{words}<extra></extra>"))
     return _figure(data, title="Gate saturation on the probe input over training", x_title="training step",
-                   y_title="fraction of values (all units, all steps)", y_range=[-0.02, 1.02], y_format=".0%",
+                   y_title="share of all values", y_range=[-0.02, 1.02], y_format=".0%",
                    height=height)
 
 
@@ -265,7 +279,8 @@ def probe_heatmap(*, trace: Trace, quantity: str, labels: list[str], layer: int 
                 hovertemplate="%{x}<br>%{y}<br>" + name + " = %{z:.3f}<extra></extra>")
     layout = dict(title=dict(text=title), height=height or max(220, min(600, 10 * size + 120)), margin=MARGIN,
                   xaxis=dict(title=dict(text="step of the probe input (what it read)"), type="category",
-                             tickmode="array", tickvals=x[::every], ticktext=shown[::every]),
+                             tickmode="array", tickvals=x[::every], ticktext=shown[::every],
+                             automargin=True),  # numbers read (the adding problem's) stand up: room below them
                   yaxis=dict(title=dict(text="unit"), autorange="reversed", type="category", nticks=UNIT_TICKS))
     return go.Figure(data=[heat], layout=layout)
 
@@ -289,29 +304,43 @@ def prediction_scatter(*, points: dict[str, tuple[np.ndarray, np.ndarray]], valu
     if math.isfinite(low):
         data.append(dict(type="scatter", x=[low, high], y=[low, high], mode="lines", name="prediction = target",
                          line=dict(color="grey", dash="dash", width=1), hoverinfo="skip"))
-    return _figure(data, title="Predictions against targets on the probe sequences", x_title=f"target {value_name}",
+    return _figure(data, title="Predictions against targets", x_title=f"target {value_name} (probe sequences)",
                    y_title=f"predicted {value_name}", height=height)
 
 
-def dashboard(data: ChartData, *, quantity: str = "hidden", layer: int = 0) -> dict[str, go.Figure]:
+def dashboard(data: ChartData, *, quantity: str = "hidden", layer: int = 0,
+              height: int = HEIGHT) -> dict[str, go.Figure]:
     """Every figure the page redraws on each tick: loss, metric, gradient norms, group norms,
     saturation over time, and one probe heatmap per model ("probe:LABEL"). One function, so the
-    page and its benchmark build exactly the same figures."""
+    page and its benchmark build exactly the same figures. When the task's metric is its loss
+    (data.metric_is_loss: MSE, or the cross-entropy in bits) there is no "metric" figure: the
+    "loss" one draws that metric with the baseline, rather than the same curve twice.
+    `height`: of the loss and metric figures (the page's key picture)."""
     logs = data.logs
     real = data.output_kind == "real"
-    figures = {
-        "loss": curve_figure(curves={k: (v["step"], v["loss"]) for k, v in logs.items()},
-                             title="Training loss" + (" (MSE)" if real else " (cross-entropy, nats)"),
-                             value_name="loss", baseline=data.baseline if real else None,
-                             baseline_text=data.baseline_text, log_y=real),
-        "metric": curve_figure(curves={k: (v["step"], v["metric"]) for k, v in logs.items()},
-                               title=f"Training {data.metric_name}, with the task's baseline",
-                               value_name=data.metric_name, baseline=data.baseline, baseline_text=data.baseline_text,
-                               log_y=data.metric_name == "MSE"),
+    if data.metric_is_loss:
+        figures = {"loss": curve_figure(curves={k: (v["step"], v["metric"]) for k, v in logs.items()},
+                                        title=f"Training loss ({data.metric_name}) vs baseline",
+                                        value_name=data.metric_name, baseline=data.baseline,
+                                        baseline_text=data.baseline_text, log_y=data.metric_name == "MSE",
+                                        height=height)}
+    else:
+        figures = {
+            "loss": curve_figure(curves={k: (v["step"], v["loss"]) for k, v in logs.items()},
+                                 title="Training loss" + (" (MSE)" if real else " (cross-entropy, nats)"),
+                                 value_name="loss", baseline=data.baseline if real else None,
+                                 baseline_text=data.baseline_text, log_y=real, height=height),
+            "metric": curve_figure(curves={k: (v["step"], v["metric"]) for k, v in logs.items()},
+                                   title=f"Training {data.metric_name} vs baseline",
+                                   value_name=data.metric_name, baseline=data.baseline,
+                                   baseline_text=data.baseline_text, log_y=data.metric_name == "MSE",
+                                   height=height),
+        }
+    figures.update({
         "grad": grad_norm_figure(runs=logs, clip_norm=data.clip_norm),
         "groups": group_norm_figure(runs=logs),
         "saturation": saturation_history_figure(histories=data.saturation),
-    }
+    })
     for label, traced in data.probes.items():
         shown = quantity if quantity in probe_quantities(traced) else "hidden"
         figures[f"probe:{label}"] = probe_heatmap(trace=traced, quantity=shown, labels=data.probe_labels,

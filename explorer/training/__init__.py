@@ -9,6 +9,6 @@
     samples     what the models make of their task now: generated text, or predictions
     chart_data  what the Train page's charts show, as plain arrays (explorer.figures.train draws it)
     turns       the server-wide turnstile and the foreground's right of way
-    schedule    when the Train page trains and redraws: a chunk in its turn, the charts' timer
+    schedule    when the Train page trains and redraws: a chunk in its turn, the page's one timer
     clipping    the clipping lab: one run with clipping, one without
 """

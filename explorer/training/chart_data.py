@@ -3,6 +3,7 @@ histories and probe traces, and the task's baseline. explorer.figures.train.dash
 
     data = chart_data(pg)            # reads (and keeps up to date) each run's log_cache
     data.logs["LSTM"]["loss"]        # one float per training step
+    recent_metric(data)              # {"LSTM": the mean metric of its last steps, ...}
 """
 from __future__ import annotations
 
@@ -29,6 +30,13 @@ class ChartData:
     baseline: float = math.nan
     baseline_text: str = ""
     clip_norm: float | None = None  # None when clipping is off
+    metric_is_loss: bool = False  # the metric is the training loss itself, or in other units (LOSS_METRICS)
+
+
+# Metrics that are the training loss: MSE is the loss of real outputs, bits/char the cross-entropy in bits.
+# Their curve is the loss curve, so the page draws it once.
+LOSS_METRICS = ("MSE", "bits/char")
+RECENT_STEPS = 20  # the steps a "now" figure averages: one batch's metric is noisy
 
 
 def chart_data(pg: Playground) -> ChartData:
@@ -39,7 +47,18 @@ def chart_data(pg: Playground) -> ChartData:
         probes={run.label: run.probe for run in pg.runs if run.probe is not None},
         steps={run.label: run.step for run in pg.runs},
         probe_labels=pg.probe_labels, output_kind=pg.task.output_kind, metric_name=pg.task.metric_name,
-        baseline=baseline, baseline_text=sentence, clip_norm=pg.settings.clip_norm if pg.settings.clip else None)
+        baseline=baseline, baseline_text=sentence, clip_norm=pg.settings.clip_norm if pg.settings.clip else None,
+        metric_is_loss=pg.task.metric_name in LOSS_METRICS)
+
+
+def recent_metric(data: ChartData, steps: int = RECENT_STEPS) -> dict[str, float]:
+    """Each model's metric now: the mean over its last `steps` training steps (nan before any)."""
+    out = {}
+    for label, logs in data.logs.items():
+        values = logs["metric"][-steps:]
+        finite = values[np.isfinite(values)]
+        out[label] = float(finite.mean()) if finite.size else math.nan
+    return out
 
 
 LOG_KEYS = ("step", "loss", "metric", "grad_norm_before", "grad_norm_after")

@@ -1,15 +1,17 @@
 """When the Train page trains and redraws, without streamlit: one chunk in this session's turn on
-the server, what the line above the status row says meanwhile, and the charts' own timer.
+the server, what the line above the status row says meanwhile, and the playing page's one timer.
 
     report = train_in_turn(pg, since=joined, patience=patience(page_run=False), screen=screen)
     if report is None: ...                       # no turn yet: the place in the line is kept
-    chart_seconds(others=turns.TRAINING.busy)    # the charts' timer while playing
+    chart_seconds(others=turns.TRAINING.busy)    # the page's timer while playing
+    train_seconds(every)                         # how much of each timed run goes to training
     retime(wanted, timer)                        # whether that timer should be set again, and when
 
 Every message a page run sends costs each open tab a re-render of the page, so what goes to the
-browser while training is rationed here: the charts have a timer of their own that grows with the
-sessions training on the server, the waiting sentence and the progress bar are throttled. The
-streamlit side (fragments, session_state) is explorer.app.train_live.
+browser while training is rationed here: the playing page has one timer, which grows with the
+sessions training on the server; each of its runs trains in chunks for part of it, then redraws
+the charts once. The waiting sentence and the progress bar are throttled. The streamlit side
+(the fragment, session_state) is explorer.app.train_live.
 """
 from __future__ import annotations
 
@@ -19,12 +21,15 @@ from explorer.training import turns
 from explorer.training.playground import tick
 from explorer.training.runs import Playground, TickReport
 
-TICK_SECONDS = 0.3  # between the end of one chunk and the start of the next: the page stays responsive
+TICK_SECONDS = 0.3  # about what a playing page alone idles between two of its runs (bench_training_share's model)
+TRAIN_SHARE = 0.6  # of each timer's period, training at most: the rest draws the charts
+RUN_SHARE = 0.85  # a timed run ends within this share of its period, so it ends before the timer comes due again
+# (a run that the next one overlaps leaves the charts it replaced in the tab until a later run ends cleanly)
 PROGRESS_SECONDS = 0.5  # a chunk's progress bar: first shown, then redrawn, after this long (each redraw
 # re-renders the page in every tab, so a short chunk draws no bar at all)
 NOTE_SECONDS = 2.0  # the waiting sentence is rewritten when the line moves, at most this often
 GIVE_WAY_SECONDS = 1.0  # at most this long per training step, and before a redraw, while other pages run
-CHART_SECONDS = 3.0  # while playing, the charts' timer per other session training here (1 s alone): a
+CHART_SECONDS = 3.0  # while playing, the page's timer per other session training here (1 s alone): a
 # dashboard costs each tab most of a second of browser CPU, so many playing tabs must redraw it seldom
 CHART_SPREAD = (0.8, 1.2)  # each session's factor on that timer, drawn once: sessions that pressed Play
 # together would otherwise redraw together every time, and the server would take all their charts at once
@@ -97,14 +102,21 @@ def train_in_turn(pg: Playground, *, since: float, patience: float, screen: Scre
 
 
 def chart_seconds(others: int, spread: float = 1.0) -> float:
-    """The charts' timer while playing: 1 s alone, CHART_SECONDS for each other session training on
-    this server, times this session's `spread`. A tick sends only the status row; the charts, the
-    costly part of a redraw in every tab, come at this pace."""
+    """The page's timer while playing: 1 s alone, CHART_SECONDS for each other session training on
+    this server, times this session's `spread`. Each run redraws the charts, the costly part of a
+    redraw in every tab, so they come at this pace."""
     return max(1.0, CHART_SECONDS * others * spread)
 
 
+def train_seconds(every: float, drawing: float = 0.0) -> float:
+    """How long a timed run of the playing page goes on training (chunk after chunk, each in its
+    turn) before it redraws the charts: TRAIN_SHARE of its timer `every`, less when the drawing
+    (`drawing`: the seconds the last run spent after training) would end the run past RUN_SHARE."""
+    return max(0.0, min(TRAIN_SHARE * every, RUN_SHARE * every - drawing))
+
+
 def retime(wanted: float, timer: float | None) -> str | None:
-    """When a playing page should set its charts' timer (`timer` seconds, None when off) again to
+    """When a playing page should set its timer (`timer` seconds, None when off) again to
     `wanted` seconds, as sessions come and go: None while the timer is within a factor of two of it;
     "now" when it is more than twice too long (others stopped: the charts would lag behind);
     "at the next redraw" when it is more than twice too short (others came). Setting a fragment's

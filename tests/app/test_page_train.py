@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from page_helpers import chart_titles
+from page_helpers import chart_specs, chart_titles
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
@@ -84,7 +84,8 @@ def test_default_page_shows_the_adding_problem(page):
     at = page()
     pg = at.session_state["train_playground"]
     assert pg.task.name == "adding" and [run.label for run in pg.runs] == ["SimpleRNN", "LSTM"]
-    assert step_count(at) == "0" and not at.error
+    assert pg.settings.seq_len == 50 and pg.settings.is_lesson()
+    assert step_count(at) == "0" and not at.error and not at.warning
     labels = [m.label for m in at.metric]
     assert labels == ["Step", "Steps per second", "Training time", "Status"]
     titles = chart_titles(at)
@@ -92,6 +93,63 @@ def test_default_page_shows_the_adding_problem(page):
     assert any("Gradient norm, before and after" in t for t in titles)
     assert any("per parameter group" in t for t in titles) and any("saturation" in t for t in titles)
     assert any(t.startswith("LSTM: hidden state") for t in titles) and any("Predictions against" in t for t in titles)
+
+
+def keyed(node, key):
+    """The block with element key `key` anywhere under `node` (AppTest's tree), or None."""
+    for child in getattr(node, "children", {}).values():
+        if getattr(child, "key", None) == key:
+            return child
+        found = keyed(child, key)
+        if found is not None:
+            return found
+    return None
+
+
+def walk(node):
+    for child in getattr(node, "children", {}).values():
+        yield child
+        yield from walk(child)
+
+
+def test_the_first_screen_is_the_lesson_the_settings_fold_away_and_nothing_is_drawn_twice(page):
+    at = page()
+    assert [e.label.split(":")[0] for e in at.expander] == ["Settings"] and not at.expander[0].proto.expanded
+    key = keyed(at.main, "key_figure")
+    inside = list(walk(key))
+    sentence = " ".join(e.value for e in inside if type(e).__name__ == "Markdown")
+    assert ("within about 30 s the LSTM's loss falls below the baseline (dashed) while the SimpleRNN's stays flat "
+            "on it: the SimpleRNN cannot carry the first marked number across the 50 steps") in sentence
+    # adding's metric is its loss (MSE): one curve with the baseline, beside the predictions
+    assert [e.key for e in inside if getattr(e, "type", "") == "plotly_chart"] == ["train_fig_loss",
+                                                                                     "train_fig_scatter"]
+    titles = [(spec["layout"].get("title") or {}).get("text", "") for spec in chart_specs(at)]
+    assert titles[:2] == ["Training loss (MSE) vs baseline",
+                          "Predictions against targets"]
+    assert len(titles) == len(set(titles)), titles  # no figure twice
+    assert not any(t.startswith("Training MSE") for t in titles)
+    assert "Step 0: nothing is trained yet" in " ".join(e.value for e in inside if type(e).__name__ == "Caption")
+    assert any(link.proto.label.endswith("→") for link in at.get("page_link"))  # on to the next lesson
+
+
+def test_the_caption_under_the_curves_states_the_numbers(page):
+    at = page()
+    click(at, "train_step")
+    pg = at.session_state["train_playground"]
+    baseline = pg.baseline[0]
+    now = {run.label: sum(row["metric"] for row in run.state.logs) / 15 for run in pg.runs}  # 15 steps of 20
+    caption = next(c.value for c in at.caption if c.value.startswith("At step 15,"))
+    for label, value in now.items():
+        assert f"{label} {value:.3g} ({value / baseline:.0%} of the baseline)" in caption, caption
+    assert "the baseline is 0.167" in caption
+
+
+def test_other_settings_get_a_sentence_that_promises_nothing(page):
+    at = page(**TINY)
+    texts = " ".join(m.value for m in at.markdown)
+    assert "within about 30 s" not in texts and "against the task's baseline (dashed)" in texts
+    titles = [(spec["layout"].get("title") or {}).get("text", "") for spec in chart_specs(at)]
+    assert titles[:2] == ["Training loss (cross-entropy, nats)", "Training accuracy vs baseline"]
 
 
 def test_play_trains_and_the_loss_falls(page):

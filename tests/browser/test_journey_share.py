@@ -10,7 +10,7 @@ from explorer.training import turns
 
 pytestmark = pytest.mark.browser
 SLOW = 60_000  # ms: a cold server loads torch and the zoo first; chunks share two cores here
-LONG_CHUNK = "150"  # steps per tick: about 5 s of one core for the default pair, so the wait is seen
+LONG_CHUNK = "400"  # steps per tick: seconds of one core for the default pair, so the wait is seen
 
 
 def _step(page) -> int:
@@ -36,6 +36,7 @@ def test_play_waits_for_a_turn_then_trains(page, app_url, browser):
         for context in others:
             busy = context.new_page()
             _open_train(busy, app_url)
+            busy.get_by_text("Settings: the task").click()  # the settings are folded under the buttons
             busy.get_by_label("Steps per tick").fill(LONG_CHUNK)
             busy.get_by_label("Steps per tick").press("Enter")
             wait_idle(busy)

@@ -7,9 +7,10 @@ import pytest
 import torch
 
 from explorer import zoo
-from explorer.figures.train import dashboard, prediction_scatter
+from explorer.figures.train import dashboard, ema, prediction_scatter
 from explorer.training import playground as play
 from explorer.training import snapshots
+from explorer.training.chart_data import RECENT_STEPS, recent_metric
 from explorer.training.train import build_model, config_for
 from explorer.training.turns import slice_steps
 
@@ -234,8 +235,13 @@ def test_every_task_builds_ticks_and_samples(task):
         assert {"input", "target", "SimpleRNN", "LSTM"} <= set(out["rows"][0])
         if task in ("adding", "series"):
             prediction_scatter(points=out["scatter"])
-    figures = dashboard(play.chart_data(pg), quantity="f")
-    assert {"loss", "metric", "grad", "groups", "saturation", "probe:SimpleRNN", "probe:LSTM"} <= set(figures)
+    data = play.chart_data(pg)
+    figures = dashboard(data, quantity="f")
+    assert {"loss", "grad", "groups", "saturation", "probe:SimpleRNN", "probe:LSTM"} <= set(figures)
+    # a metric that is the loss (MSE, bits/char) is drawn once, with the baseline, not as a second copy
+    assert data.metric_is_loss == (task in ("adding", "series", "english"))
+    assert ("metric" in figures) != data.metric_is_loss
+    assert "baseline" in [trace.name for trace in figures["loss" if data.metric_is_loss else "metric"].data]
     for name, fig in figures.items():
         assert fig.layout.title.text, name
         assert fig.layout.xaxis.title.text and fig.layout.yaxis.title.text, name
@@ -255,6 +261,44 @@ def test_metric_figure_draws_the_baseline_and_clip_marks():
     clipped = [trace for trace in figures["grad"].data if trace.name.endswith("clipped")]
     assert clipped and len(clipped[0].x) == 4
     assert any("threshold" in a.text for a in figures["grad"].layout.annotations)
+
+
+def test_where_the_metric_is_the_loss_one_figure_draws_it_with_the_baseline():
+    pg = play.build(play.PlaygroundSettings(hidden_size=8, batch_size=4, steps_per_tick=3))  # adding: MSE
+    play.tick(pg)
+    data = play.chart_data(pg)
+    figures = dashboard(data, height=300)
+    assert "metric" not in figures and figures["loss"].layout.height == 300
+    assert figures["loss"].layout.title.text == "Training loss (MSE) vs baseline"
+    lines = {trace.name: trace for trace in figures["loss"].data}
+    assert list(lines["LSTM"].y) == pytest.approx(list(ema(data.logs["LSTM"]["metric"])))
+    assert list(lines["baseline"].y) == pytest.approx([1 / 6, 1 / 6])
+    now = recent_metric(data)
+    assert now["LSTM"] == pytest.approx(float(np.mean(data.logs["LSTM"]["metric"][-RECENT_STEPS:])))
+
+
+def test_the_default_lesson_shows_the_lstm_leaving_the_baseline_and_the_simple_rnn_on_it():
+    """The page's opening sentence promises this (its seconds: bench/bench_train_page.py --lesson)."""
+    settings = play.PlaygroundSettings()
+    assert settings.is_lesson() and settings.task == "adding" and settings.cells == ("rnn", "lstm")
+    assert play.PlaygroundSettings(input_mode="real", steps_per_tick=40).is_lesson()  # pacing and spelling only
+    assert not play.PlaygroundSettings(lr=1e-3).is_lesson() and not play.PlaygroundSettings(task="count").is_lesson()
+    pg = play.build(settings)
+    baseline = pg.baseline[0]
+    while pg.step < 450:
+        play.tick(pg)
+    now = recent_metric(play.chart_data(pg))
+    assert now["LSTM"] < 0.2 * baseline
+    assert now["SimpleRNN"] > 0.8 * baseline
+
+
+def test_a_timed_run_leaves_its_timer_room_to_draw_the_charts():
+    from explorer.training.schedule import RUN_SHARE, TRAIN_SHARE, train_seconds
+
+    assert train_seconds(1.0) == pytest.approx(TRAIN_SHARE)  # alone: most of a second trains, the rest draws
+    assert train_seconds(9.0) == pytest.approx(9 * TRAIN_SHARE)  # others train too: a longer timer, longer runs
+    assert train_seconds(1.0, drawing=0.5) == pytest.approx(RUN_SHARE - 0.5)  # slow drawing: less training
+    assert train_seconds(1.0, drawing=2.0) == 0.0  # never negative: the run still trains one chunk
 
 
 def test_finished_model_round_trips_through_the_zoo_format():
