@@ -112,7 +112,8 @@ def main():
             for p in pages:
                 has_key = p.path != "pages/home.py"
                 found = visit(page, url_of(base, p), has_key)
-                if shots:
+                if shots:  # after the timing: let charts finish their transitions and icons their fonts
+                    page.wait_for_timeout(1500)
                     page.screenshot(path=str(shots / f"{Path(p.path).stem}-{width}x{height}.png"))
                 top = "no key picture" if found["top"] is None else (
                     f"top {found['top']:.0f} px of {height}" + ("" if found["top"] < height else "  BELOW THE FOLD"))
