@@ -25,7 +25,7 @@ def test_deep_link_on_a_fresh_server_goes_through_the_app_frame(browser, fresh_s
     expect(nav).not_to_contain_text("app")
     expect(page.get_by_role("heading", name="Inspect")).to_be_visible(timeout=60_000)
     expect(page.get_by_label("Text", exact=False).first).to_have_value(text, timeout=60_000)
-    expect(page.get_by_label("Unit").first).to_have_value("3")
+    expect(page.get_by_role("spinbutton", name="Unit", exact=True)).to_have_value("3", timeout=30_000)
     assert "text=" in page.url and "inspect" in page.url
     assert page.locator("[data-testid='stException']").count() == 0
     context.close()
