@@ -57,10 +57,14 @@ def test_the_course_walks_from_home_by_its_next_links(student, app_url):
 
 def test_every_page_in_sidebar_order_opens_on_its_default(student, app_url):
     open_page(student, app_url, "", timeout=SLOW)
+    visited = []
     for page in PAGES[1:]:
         student.locator("[data-testid='stSidebarNav']").get_by_role("link", name=page.title, exact=True).click()
         wait_idle(student, timeout=SLOW)
         check_first_screen(student, page.title)
+        assert page.title.split(" (")[0] in student.locator("[data-testid='stMain'] h1").first.inner_text()
+        visited.append(page.title)
+    assert len(visited) == len(PAGES) - 1
 
 
 def test_a_sentence_applies_on_enter(student, app_url):
