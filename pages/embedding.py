@@ -41,16 +41,6 @@ def shown(ch: str) -> str:
     return {" ": "␣ (space)", "\n": "↵ (newline)", "\t": "⇥ (tab)"}.get(ch, ch)
 
 
-def vowel_gap(names: list[str], vectors) -> tuple[float, float]:
-    """Mean cosine between two vowels, and between a vowel and any other character (family.nearest's cosines)."""
-    vowels = [c for c in names if family.char_class(c) == "vowel"]
-    within, between = [], []
-    for v in vowels:
-        for other, cosine in family.nearest(names, vectors, v, k=len(names)):
-            (within if other in vowels else between).append(cosine)
-    return sum(within) / max(len(within), 1), sum(between) / max(len(between), 1)
-
-
 default_char = "e" if "e" in chars else chars[0]
 urlstate.param_default("vectors", "encoding", valid=lambda v: v in VECTORS, what=", ".join(VECTORS))
 urlstate.param_default("near", default_char, valid=lambda v: v in chars, what="a character of the models' vocabulary")
@@ -59,7 +49,7 @@ what, char = st.session_state["vectors"], st.session_state["near"]
 computed = {}
 for n, model in models.items():
     names, vectors = family.input_vectors(model, what)
-    computed[n] = names, vectors, family.pca_2d(vectors), vowel_gap(names, vectors)
+    computed[n] = names, vectors, family.pca_2d(vectors), family.vowel_gap(names, vectors)
 
 gaps = {n: c[3] for n, c in computed.items()}
 

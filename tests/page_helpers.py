@@ -90,3 +90,23 @@ def as_array(values) -> np.ndarray:
         shape = [int(n) for n in str(values.get("shape", len(flat))).split(",")]
         return flat.reshape(shape).astype(np.float64)
     return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+
+KEY_SENTENCE = ":material/visibility: "  # how draw.look_at starts its sentence
+
+
+def key_figure(at):
+    """The page's key picture (draw.key_figure): the one container whose key is key_figure, on the page
+    or one container down (a page may put it in a column)."""
+    found = [b for c in at.main.children.values() for b in [c, *getattr(c, "children", {}).values()]
+             if getattr(b.proto, "id", "").endswith("-key_figure")]
+    assert len(found) == 1, "exactly one key picture"
+    return found[0]
+
+
+def look_at(at) -> str:
+    """The sentence on what to look at in the key picture (draw.look_at), without its icon."""
+    found = [m.value for m in at.markdown if m.value.startswith(KEY_SENTENCE)]
+    assert len(found) == 1, found
+    return found[0].removeprefix(KEY_SENTENCE)
+

@@ -196,3 +196,13 @@ def verdict(tr: Trace, labels: tuple[str, ...] | None = None) -> tuple[str, floa
     probs /= probs.sum()
     chosen = int(probs.argmax())
     return (labels[chosen] if labels and chosen < len(labels) else f"class {chosen}"), float(probs[chosen])
+
+
+def vowel_gap(names: list[str], vectors) -> tuple[float, float]:
+    """Mean cosine between two vowels, and between a vowel and any other character (nearest's cosines)."""
+    vowels = [c for c in names if char_class(c) == "vowel"]
+    within, between = [], []
+    for v in vowels:
+        for other, cosine in nearest(names, vectors, v, k=len(names)):
+            (within if other in vowels else between).append(cosine)
+    return sum(within) / max(len(within), 1), sum(between) / max(len(between), 1)

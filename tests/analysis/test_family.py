@@ -193,3 +193,10 @@ def test_real_family_models_beat_their_baselines(name, floor):
         assert model.config.bidirectional and model.config.num_layers == 2
     if name == "english-rnn-onehot":
         assert model.config.input_mode == "onehot" and not hasattr(model, "embedding")
+
+
+def test_vowel_gap_by_hand():
+    # a and e point the same way, b at right angles: vowels agree (cosine 1), a vowel and b do not (0)
+    vectors = np.array([[1.0, 0.0], [2.0, 0.0], [0.0, 3.0]])
+    within, between = family.vowel_gap(["a", "e", "b"], vectors)
+    assert within == pytest.approx(1.0) and between == pytest.approx(0.0)

@@ -9,7 +9,7 @@ import numpy as np
 import page_helpers
 import pytest
 import torch
-from page_helpers import APP, CORPUS, as_array, chart_specs, figures_and_panels, save_tiny_model
+from page_helpers import APP, CORPUS, as_array, chart_specs, figures_and_panels, key_figure, save_tiny_model
 from streamlit.testing.v1 import AppTest
 
 from explorer import ModelConfig, RNNModel, Vocab, trace, zoo
@@ -55,11 +55,6 @@ def summary(at):
     return at.dataframe[0].value
 
 
-def key_figure(at):
-    """The page's key picture (draw.key_figure): the one container whose key is key_figure."""
-    found = [b for b in at.main.children.values() if getattr(b.proto, "id", "").endswith("-key_figure")]
-    assert len(found) == 1, "exactly one key picture"
-    return found[0]
 
 
 def test_the_page_opens_on_the_three_hidden_states_and_a_computed_sentence(app, tiny_zoo):

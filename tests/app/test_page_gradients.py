@@ -11,7 +11,16 @@ import numpy as np
 import page_helpers
 import pytest
 import torch
-from page_helpers import APP, CORPUS, as_array, chart_specs, coloured_texts, figures_and_panels, save_tiny_model
+from page_helpers import (
+    APP,
+    CORPUS,
+    as_array,
+    chart_specs,
+    coloured_texts,
+    figures_and_panels,
+    key_figure,
+    save_tiny_model,
+)
 from streamlit.testing.v1 import AppTest
 
 from explorer import ModelConfig, RNNModel, Vocab, bptt, figures, zoo
@@ -54,11 +63,6 @@ def texts(elements):
     return " ".join(str(e.value) for e in elements)
 
 
-def key_figure(at):
-    """The page's key picture (draw.key_figure): the one container whose key is key_figure."""
-    found = [b for b in at.main.children.values() if getattr(b.proto, "id", "").endswith("-key_figure")]
-    assert len(found) == 1, "exactly one key picture"
-    return found[0]
 
 
 def curve(spec, model_name):

@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 import pytest
-from page_helpers import CORPUS, chart_specs, open_page, save_tiny_model
+from page_helpers import CORPUS, chart_specs, key_figure, look_at, open_page, save_tiny_model
 
 from explorer import Vocab
 from explorer.analysis import intervene
@@ -33,24 +33,13 @@ def titles(at) -> list[str]:
     return [s["layout"]["title"]["text"] for s in chart_specs(at)]
 
 
-def key_figure(at):
-    """The page's key picture (draw.key_figure), the one container whose key is key_figure."""
-    found = [b for c in at.main.children.values() for b in [c, *getattr(c, "children", {}).values()]
-             if getattr(b.proto, "id", "").endswith("-key_figure")]
-    assert len(found) == 1, "exactly one key picture"
-    return found[0]
 
 
-def sentence(at) -> str:
-    """The sentence on what to look at in the key picture (draw.look_at), drawn right under it."""
-    found = [m.value for m in at.markdown if m.value.startswith(":material/visibility: ")]
-    assert len(found) == 1, found
-    return found[0].removeprefix(":material/visibility: ")
 
 
 def summary(at) -> str:
     """The sentence's first part, Comparison.summary(): what was done and what it did to bits/char."""
-    return re.split(r": (?=the changed|nothing changed|‖Δh‖)", sentence(at))[0]
+    return re.split(r": (?=the changed|nothing changed|‖Δh‖)", look_at(at))[0]
 
 
 def errors(at) -> list[str]:
@@ -85,7 +74,7 @@ def test_clamp_knobs_redraw_with_the_library_numbers(app):
     assert summary(at).endswith("after clamping o of units 1, 3 to 1 from step 5 on")
     text = at.text_input(key="text").value
     cmp = compare(pytest.tiny_models["english-lstm"], text, [Clamp(gate="o", units=(1, 3), value=1.0, start=5)])
-    assert sentence(at) == cmp.headline()
+    assert look_at(at) == cmp.headline()
     drawn = chart_specs(at)[0]["data"][1]["y"]
     expected = cmp.changed.loss / math.log(2)
     np.testing.assert_allclose([v for v in drawn[:-1]], expected[:-1], rtol=1e-9)
@@ -180,9 +169,9 @@ def test_the_text_applies_on_enter_and_the_sentence_is_the_librarys(app):
     model = pytest.tiny_models["english-lstm"]
     cmp = compare(model, "Behold the everlasting covenant (is with them); fear not.",
                   [Clamp(gate="f", units=tuple(range(16)), value=0.0, start=20)])
-    assert sentence(at) == cmp.headline()
+    assert look_at(at) == cmp.headline()
     first, most = cmp.first_changed_step(), cmp.most_changed_step()
-    assert f"leaves the original at step {first}, and moves most after step {most} " in sentence(at)
+    assert f"leaves the original at step {first}, and moves most after step {most} " in look_at(at)
 
 
 def test_a_model_without_gates_offers_ablation(app):
@@ -241,4 +230,4 @@ def test_a_model_without_a_head_shows_how_far_the_state_moved(app):
     assert len(titles_drawn) == 1 and titles_drawn[0].startswith("How far the hidden state moved")
     cmp = compare(model, at.text_input(key="text").value, [Clamp(gate="z", units=tuple(range(8)), value=0.0,
                                                                  start=20)])
-    assert sentence(at) == cmp.headline() and "‖Δh‖ is 0 before step 20" in sentence(at)
+    assert look_at(at) == cmp.headline() and "‖Δh‖ is 0 before step 20" in look_at(at)

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from page_helpers import APP, CORPUS, chart_specs, open_page, save_tiny_model
+from page_helpers import APP, CORPUS, chart_specs, key_figure, look_at, open_page, save_tiny_model
 from streamlit.testing.v1 import AppTest
 
 from explorer import ModelConfig, RNNModel, Vocab, seq2seq, tasks, zoo
@@ -61,18 +61,8 @@ def spec(at, title_part):
     return next(s for s in chart_specs(at) if title_part in s["layout"]["title"]["text"])
 
 
-def key_figure(at):
-    """The page's key picture (draw.key_figure), the one container whose key is key_figure."""
-    found = [b for b in at.main.children.values() if getattr(b.proto, "id", "").endswith("-key_figure")]
-    assert len(found) == 1, "exactly one key picture"
-    return found[0]
 
 
-def look_at(at) -> str:
-    """The sentence on what to look at in the key picture (draw.look_at), drawn right under it."""
-    found = [m.value for m in at.markdown if m.value.startswith(":material/visibility: ")]
-    assert len(found) == 1, found
-    return found[0].removeprefix(":material/visibility: ")
 
 
 def test_defaults_render_and_the_answer_is_the_librarys(app, tiny_zoo):

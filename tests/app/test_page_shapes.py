@@ -6,7 +6,7 @@ the real pretrained models, where the test is about what those models really do.
 import numpy as np
 import pytest
 import torch
-from page_helpers import APP, as_array, chart_specs, open_page
+from page_helpers import APP, as_array, chart_specs, key_figure, look_at, open_page
 from streamlit.testing.v1 import AppTest
 
 from explorer import ModelConfig, RNNModel, tasks, zoo
@@ -49,20 +49,12 @@ def titles(at):
     return [s["layout"]["title"]["text"] for s in chart_specs(at)]
 
 
-def key_figure(at):
-    """The page's key picture (draw.key_figure), the one container whose key is key_figure."""
-    found = [b for b in at.main.children.values() if getattr(b.proto, "id", "").endswith("-key_figure")]
-    assert len(found) == 1, "exactly one key picture"
-    return found[0]
 
 
 def key_titles(at) -> list[str]:
     return [s["layout"]["title"]["text"] for s in chart_specs(key_figure(at))]
 
 
-def look_at(at) -> str:
-    """The sentence beside the key picture (draw.look_at), without its icon."""
-    return key_figure(at).markdown[0].value.removeprefix(":material/visibility: ")
 
 
 def metrics(at):

@@ -3,7 +3,7 @@ render, features and patterns change the ranking, bad patterns get their sentenc
 reproduce the view."""
 import pytest
 import torch
-from page_helpers import CORPUS, chart_specs, coloured_texts, open_page, save_tiny_model
+from page_helpers import CORPUS, chart_specs, coloured_texts, key_figure, look_at, open_page, save_tiny_model
 
 from explorer import ModelConfig, RNNModel, Vocab, trace, zoo
 from explorer.analysis import probes, units
@@ -28,20 +28,8 @@ def markdown(at):
     return " ".join([m.value for m in at.markdown] + coloured_texts(at))
 
 
-def key_figure(at):
-    """The page's key picture (draw.key_figure), the one container whose key is key_figure."""
-    found = [b for b in at.main.children.values() if getattr(b.proto, "id", "").endswith("-key_figure")]
-    found += [b for c in at.main.children.values() for b in getattr(c, "children", {}).values()
-              if getattr(b.proto, "id", "").endswith("-key_figure")]
-    assert len(found) == 1, "exactly one key picture"
-    return found[0]
 
 
-def look_at(at) -> str:
-    """The sentence on what to look at in the key picture (draw.look_at), drawn right under it."""
-    found = [m.value for m in at.markdown if m.value.startswith(":material/visibility: ")]
-    assert len(found) == 1, found
-    return found[0].removeprefix(":material/visibility: ")
 
 
 def opening(folder, name, size=3000):

@@ -5,7 +5,7 @@ import pickle
 
 import pytest
 import torch
-from page_helpers import CORPUS, chart_specs, chart_titles, open_page, save_tiny_model
+from page_helpers import CORPUS, chart_specs, chart_titles, key_figure, open_page, save_tiny_model
 from safetensors.torch import save as save_safetensors
 from torch import nn
 
@@ -53,11 +53,6 @@ def headless_gru() -> bytes:
     return buffer.getvalue()
 
 
-def key_figure(at):
-    """The page's key picture (draw.key_figure), the one container whose key is key_figure."""
-    found = [b for b in at.main.children.values() if getattr(b.proto, "id", "").endswith("-key_figure")]
-    assert len(found) == 1, "exactly one key picture"
-    return found[0]
 
 
 def test_the_page_asks_for_a_file(app):

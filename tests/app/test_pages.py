@@ -8,6 +8,7 @@ import html
 import json
 
 import numpy as np
+import page_helpers
 import pytest
 from page_helpers import (
     APP,
@@ -15,6 +16,7 @@ from page_helpers import (
     chart_specs,
     chart_titles,
     coloured_texts,
+    key_figure,
     open_page,
     panel_traces,
     save_tiny_model,
@@ -56,18 +58,11 @@ def test_home_lists_models_and_equations(app):
     assert "n_t" in texts(app.latex) and r"r_t \odot (W_{hn}" in texts(app.latex)
 
 
-def key_figure(at):
-    """The page's key picture (draw.key_figure), the one container whose key is key_figure."""
-    found = [b for b in at.main.children.values() if getattr(b.proto, "id", "").endswith("-key_figure")]
-    assert len(found) == 1, "exactly one key picture"
-    return found[0]
 
 
 def look_at(at) -> str:
-    """The sentence on what to look at (draw.look_at), without its icon, as the reader sees it."""
-    said = [m.value for m in at.markdown if m.value.startswith(":material/visibility:")]
-    assert len(said) == 1, said
-    return html.unescape(said[0].removeprefix(":material/visibility: "))
+    """The sentence on what to look at, as the reader sees it (entities unescaped)."""
+    return html.unescape(page_helpers.look_at(at))
 
 
 def test_inspect_default_view(app):
