@@ -13,7 +13,8 @@ import os
 import streamlit as st
 import torch
 
-from explorer.app import frame
+from explorer.app import frame, language
+from explorer.i18n import _
 from explorer.training import turns
 
 torch.set_num_threads(int(os.environ.get("RNN_EXPLORER_THREADS", 1)))
@@ -21,9 +22,13 @@ torch.set_num_threads(int(os.environ.get("RNN_EXPLORER_THREADS", 1)))
 # fonts.gstatic.com at every run, and the app makes no network calls of its own (tests/browser/conftest.py checks).
 st.set_page_config(page_title="RNN Explorer", page_icon="🔁", layout="wide")
 
+language.settle()  # before anything is drawn: the navigation's titles are translated too
 page = frame.navigation()
 frame.mark_framed()
 frame.resume_page()  # a direct link that arrived before the server knew st.navigation goes on to its page
-st.sidebar.caption("RNN Explorer: every hidden state, gate and cell state, computed exactly from the real network.")
+language.switches()
+frame.fold_sidebar_on_narrow_screens()
+st.sidebar.caption(_("RNN Explorer: every hidden state, gate and cell state, computed exactly from the real network."))
 with turns.FOREGROUND.running():  # training in other sessions gives way to a page a user is waiting for
     page.run()
+frame.keep_language_in_url()

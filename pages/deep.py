@@ -1,10 +1,11 @@
 """Stacked & bidirectional: every layer and both directions, and where the two directions meet."""
 import streamlit as st
 
-from explorer import figures
+from explorer import figures, i18n
 from explorer.analysis import family
-from explorer.app import caches, catalog, course, draw, frame, textbox, urlstate
+from explorer.app import caches, catalog, course, draw, frame, language, textbox, urlstate
 from explorer.figures import diagram
+from explorer.i18n import N_, _, ngettext
 
 frame.require_frame(__file__)
 
@@ -13,10 +14,11 @@ DEFAULT_MODEL = "sentiment-bigru"
 DEFAULT_INPUT = {"sentiment": "the plot was great, although the music was dull", "brackets": "(()(()))((()()))",
                  **textbox.DEFAULT_TEXT}
 MAX_CHARS = 400  # layers × directions heatmaps side by side: a sentence or a paragraph, not a book
+METRICS = {"accuracy": N_("accuracy"), "bits/char": N_("bits/char")}  # the tasks' metric names, as shown
 
-st.title("Stacked & bidirectional")
-st.caption("A stacked net feeds each layer's states to the layer above; a bidirectional one runs a second chain "
-           "from the last character back to the first, and the head reads both.")
+st.title(_("Stacked & bidirectional"))
+st.caption(_("A stacked net feeds each layer's states to the layer above; a bidirectional one runs a second chain "
+             "from the last character back to the first, and the head reads both."))
 
 
 def task_of(name: str) -> str | None:
@@ -28,20 +30,30 @@ def task_of(name: str) -> str | None:
 
 names = [n for n in catalog.available() if task_of(n) in TASKS]
 if not names:
-    st.warning(textbox.NO_MODELS)
+    st.warning(_(textbox.NO_MODELS))
     st.stop()
 default = DEFAULT_MODEL if DEFAULT_MODEL in names else names[0]
-urlstate.param_default("net", default, valid=lambda v: v in names, what="a pretrained model that reads characters")
+urlstate.param_default("net", default, valid=lambda v: v in names,
+                       what=_("a pretrained model that reads characters"))
 urlstate.keep_in_range("net", names, default)
 
 
 def label(n: str) -> str:
     config = catalog.model_info(n)["config"]
-    return (f"{n} ({str(catalog.model_info(n).get('cell', '')).upper()}, {config['num_layers']} layer"
-            f"{'s' if config['num_layers'] > 1 else ''}{', bidirectional' if config['bidirectional'] else ''})")
+    layers = config["num_layers"]
+    if config["bidirectional"]:
+        form = ngettext("{name} ({cell}, {n} layer, bidirectional)", "{name} ({cell}, {n} layers, bidirectional)",
+                        layers)
+    else:
+        form = ngettext("{name} ({cell}, {n} layer)", "{name} ({cell}, {n} layers)", layers)
+    return form.format(name=n, cell=str(catalog.model_info(n).get("cell", "")).upper(), n=layers)
 
 
-name = st.sidebar.selectbox("Model", names, key="net", persist_state="session", format_func=label)
+def metric_name(metric: str) -> str:
+    return _(METRICS[metric]) if metric in METRICS else metric
+
+
+name = st.sidebar.selectbox(_("Model"), names, key="net", persist_state="session", format_func=label)
 meta = catalog.model_info(name)
 task = meta.get("task")
 
@@ -50,16 +62,16 @@ urlstate.param_default("input", DEFAULT_INPUT.get(task, ""))
 if st.session_state["input"] in defaults:  # an untouched default follows the model's task
     st.session_state["input"] = DEFAULT_INPUT.get(task, "")
 multiline = task == "python" or "\n" in st.session_state["input"]  # Python source: several lines and Apply
-text = textbox.text_box(f"Text, up to {MAX_CHARS} characters{'' if multiline else ' (Enter applies)'}", key="input",
-                        multiline=multiline, height=80)
+label_text = _("Text, up to {n} characters") if multiline else _("Text, up to {n} characters (Enter applies)")
+text = textbox.text_box(label_text.format(n=MAX_CHARS), key="input", multiline=multiline, height=80)
 url_view = {"net": name, "input": text if len(text) <= urlstate.MAX_URL_TEXT else None}
-text = textbox.text_to_read(text, MAX_CHARS, url=url_view, what="every layer read it")
+text = textbox.text_to_read(text, MAX_CHARS, url=url_view, what=_("every layer read it"))
 try:
     model = catalog.get_model(name)
     tr = caches.trace(name, text)
 except ValueError as err:
     urlstate.set_url(**url_view)
-    st.error(f"Could not trace this text: {err}")
+    st.error(_("Could not trace this text: {error}").format(error=err))
     st.stop()
 textbox.warn_unknown(tr.unknown)
 config = model.config
@@ -68,8 +80,11 @@ verdict = None
 if config.head == "last_step" and config.output_kind == "classes":
     verdict = family.verdict(tr, labels)
 drawn = min(tr.steps, diagram.DIAGRAM_STEPS)
-unrolled = diagram.unrolled(config, steps=drawn, tokens=tr.tokens,
-                            title=f"{name} unrolled over its first {drawn} steps")
+unrolled = diagram.unrolled(config, steps=drawn, tokens=tr.tokens, notation=language.notation(),
+                            title=ngettext("{name} unrolled over its first {steps} step",
+                                           "{name} unrolled over its first {steps} steps", drawn).format(name=name,
+                                                                                                        steps=drawn))
+other = DEFAULT_MODEL if DEFAULT_MODEL in names else _("a bidirectional model")
 
 # -- the key picture: where the two directions meet in the head (the structure itself for a one-way net) --
 with draw.key_figure():
@@ -86,18 +101,22 @@ with draw.key_figure():
     else:
         draw.look_at(figures.family.one_way_sentence(
             name=name, layers=config.num_layers, hidden=config.hidden_size, reads_last=config.head == "last_step",
-            verdict=verdict, bidirectional=DEFAULT_MODEL if DEFAULT_MODEL in names else "a bidirectional model"))
+            verdict=verdict, bidirectional=other))
         draw.plot(unrolled, key="diagram")
 if task == "sentiment":
-    st.caption("In training every sentence was left-padded with “_” to 89 characters; type underscores in front "
-               "to read it exactly as the models were taught.")
+    st.caption(_("In training every sentence was left-padded with “_” to 89 characters; type underscores in front "
+                 "to read it exactly as the models were taught."))
 
 if tr.num_directions == 2:
     draw.plot(unrolled, key="diagram")
-reads = "h→ after the last character" + (" and h← at step 0" if tr.num_directions == 2 else "")
-st.caption(f"{diagram.describe(config)}."
-           + (f" The diagram stops after {drawn} steps; on your text the head reads {reads} (the last is step "
-              f"{tr.steps - 1})." if config.head == "last_step" and tr.steps > drawn else ""))
+if config.head == "last_step" and tr.steps > drawn:
+    stops = (_("{description}. The diagram stops after {steps} steps; on your text the head reads h→ after the last "
+               "character and h← at step 0 (the last is step {last}).") if tr.num_directions == 2 else
+             _("{description}. The diagram stops after {steps} steps; on your text the head reads h→ after the last "
+               "character (the last is step {last})."))
+    st.caption(stops.format(description=diagram.describe(config), steps=drawn, last=tr.steps - 1))
+else:
+    st.caption(_("{description}.").format(description=diagram.describe(config)))
 
 # -- how this model compares with its task's other models --
 siblings = [n for n in names if task_of(n) == task]
@@ -105,45 +124,59 @@ rows = []
 for n in siblings:
     m = catalog.model_info(n)
     config_n, test = m["config"], m.get("metrics", {}).get("test", {})
-    rows.append({"model": n, "layers": config_n["num_layers"], "directions": 2 if config_n["bidirectional"] else 1,
-                 "hidden": config_n["hidden_size"], "parameters": m.get("parameters"),
-                 f"{test.get('metric', 'metric')} (test)": test.get("value")})
+    rows.append({_("model"): n, _("layers"): config_n["num_layers"],
+                 _("directions"): 2 if config_n["bidirectional"] else 1, _("hidden"): config_n["hidden_size"],
+                 _("parameters"): m.get("parameters"),
+                 _("{metric} (test)").format(metric=metric_name(test.get("metric", _("metric")))): test.get("value")})
 st.dataframe(rows, hide_index=True)
 baseline = meta.get("metrics", {}).get("test", {}).get("baseline", {})
-st.caption("Held-out figures were measured on the test split when each model was built."
-           + (f" Baseline {baseline['value']:.4g}: {baseline.get('description', '')}".rstrip(": ")
-              if baseline.get("value") is not None else ""))
+# The baseline's sentence was written in English when the model was built: shown where the catalogue has it.
+description = baseline.get("description") or ""
+described = _(description) if description else ""
+if i18n.current() != i18n.SOURCE_LANGUAGE and described == description:
+    described = ""
+if baseline.get("value") is None:
+    st.caption(_("Held-out figures were measured on the test split when each model was built."))
+elif described:
+    st.caption(_("Held-out figures were measured on the test split when each model was built. Baseline {value}: "
+                 "{description}").format(value=f"{baseline['value']:.4g}", description=described))
+else:
+    st.caption(_("Held-out figures were measured on the test split when each model was built. Baseline "
+                 "{value}.").format(value=f"{baseline['value']:.4g}"))
 
 # -- every layer, every direction --
-st.subheader("Every layer and direction")
+st.subheader(_("Every layer and direction"))
 quantities = ["hidden"] + (["cell"] if tr.cell is not None else []) + list(tr.gates)
 urlstate.param_default("state", "hidden", valid=lambda v: v in quantities, what=", ".join(quantities))
 urlstate.keep_in_range("state", quantities, "hidden")
-quantity = st.radio("Show", quantities, key="state", persist_state="session", horizontal=True,
+quantity = st.radio(_("Show"), quantities, key="state", persist_state="session", horizontal=True,
                     format_func=figures.quantity_name)
 values = {"hidden": tr.hidden, "cell": tr.cell, **tr.gates}[quantity]  # [L, D, T, H]
 for layer in reversed(range(tr.num_layers)):  # the top layer first, as in the diagram
     columns = st.columns(tr.num_directions)
     for direction, column in enumerate(columns):
-        where = f"layer {layer}" + ((" backward ←" if direction else " forward →") if tr.num_directions == 2 else "")
+        title = (_("{quantity}, layer {layer} backward ←") if direction else
+                 _("{quantity}, layer {layer} forward →") if tr.num_directions == 2 else
+                 _("{quantity}, layer {layer}")).format(quantity=figures.quantity_name(quantity), layer=layer)
         draw.plot(figures.state_heatmap(values=values[layer, direction], tokens=tr.tokens, quantity=quantity,
-                                        title=f"{figures.quantity_name(quantity)}, {where}", height=340),
+                                        title=title, height=340),
                   key=f"grid-{layer}-{direction}", where=column)
 if tr.num_directions == 2:
-    st.caption("The backward chain reads right to left: its state at step t has read x_t … x_T-1.")
+    st.caption(_("The backward chain reads right to left: its state at step t has read x_t … x_T-1."))
 urlstate.set_url(**url_view, state=quantity)
 
 # -- where the directions meet --
-st.subheader("Where the two directions meet")
+st.subheader(_("Where the two directions meet"))
 if tr.num_directions == 1:
-    st.info(f"{name} reads forward only, so the head sees just h→. Pick "
-            f"{DEFAULT_MODEL if DEFAULT_MODEL in names else 'a bidirectional model'} to see two directions meet.")
+    st.info(_("{name} reads forward only, so the head sees just h→. Pick {other} to see two directions meet.").format(
+        name=name, other=other))
 else:
     size = tr.hidden_size
     meeting = figures.state_heatmap(values=family.meeting_states(tr), tokens=tr.tokens, quantity="hidden", height=420,
-                                    title=f"[h→_t ; h←_t] of the top layer: units 0–{size - 1} forward, "
-                                          f"{size}–{2 * size - 1} backward")
+                                    title=_("[h→_t ; h←_t] of the top layer: units 0–{last_forward} forward, "
+                                            "{first_backward}–{last} backward").format(
+                                        last_forward=size - 1, first_backward=size, last=2 * size - 1))
     meeting.add_hline(y=size - 0.5, line=dict(color="black", width=2))
     draw.plot(meeting, key="meeting")
-    st.caption("At every step the two halves sit side by side: h→_t has read x_0…x_t, h←_t has read x_t…x_T-1.")
+    st.caption(_("At every step the two halves sit side by side: h→_t has read x_0…x_t, h←_t has read x_t…x_T-1."))
 course.lesson_links(__file__)

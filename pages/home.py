@@ -1,63 +1,90 @@
 """Home: the path through the course, the pretrained models, and the four cells' equations."""
 import streamlit as st
 
-from explorer.app import catalog, course, frame, textbox
+from explorer.app import catalog, course, frame, language, textbox
 from explorer.engine import cells
+from explorer.i18n import N_, _, ngettext
+
+# The zoo's task and metric names, as the sidecar files store them, in words for the table
+TASKS = {"english": N_("English prose"), "python": N_("Python source"), "poetry": N_("Chinese poetry"),
+         "adding": N_("adding problem"), "brackets": N_("bracket depth"), "sentiment": N_("sentiment"),
+         "count": N_("counting down"), "series": N_("time series"), "dates": N_("dates in words")}
+METRICS = {"bits/char": N_("bits/char"), "accuracy": N_("accuracy"), "exact match": N_("exact match"), "MSE": "MSE"}
 
 frame.require_frame(__file__)
+notation = language.notation()
+links = language.url_values()
 
 st.title("RNN Explorer")
-st.write("Look inside recurrent neural networks while they read, write and learn: every hidden state, gate and "
-         "cell state, computed exactly from the real `torch.nn` network, drawn character by character. "
-         "Follow the course below in order; each lesson opens a prepared view, and ends with a link to the next.")
+st.write(_("Look inside recurrent neural networks while they read, write and learn: every hidden state, gate and "
+           "cell state, computed exactly from the real `torch.nn` network, drawn character by character. "
+           "Follow the course below in order; each lesson opens a prepared view, and ends with a link to the next."))
 
-st.header("The course")
+st.header(_("The course"))
 with st.container(key="course_path"):
     for number, lesson in enumerate(course.LESSONS, start=1):
         # the title on a line of its own and what you will see under it: long titles stay whole at 1000 px
-        st.page_link(lesson.path, label=f"{number}. {lesson.title}", query_params=course.lesson_params(number - 1))
-        st.caption(lesson.see)
+        st.page_link(lesson.path, label=f"{number}. {_(lesson.title)}", query_params=course.lesson_params(number - 1))
+        st.caption(_(lesson.see))
+st.page_link("pages/glossary.py", label=_("The course's terms in both languages: the glossary"),
+             icon=":material/menu_book:", query_params=links)
 
-st.header("Pretrained models")
+st.header(_("Pretrained models"))
 rows = catalog.summary_rows()
 if not rows:
-    st.warning(textbox.NO_MODELS)
+    st.warning(_(textbox.NO_MODELS))
 else:
     def metric(row):
         if row.get("test") is None:
-            return "not measured"
-        baseline = f" (baseline {row['baseline']:.3g})" if row.get("baseline") is not None else ""
-        longer = f"; {row['test_longer']:.3g} at 2× length" if row.get("test_longer") is not None else ""
-        return f"{row['metric']} {row['test']:.3g}{baseline}{longer}"
+            return _("not measured")
+        shown = f"{_(METRICS.get(row['metric'], row['metric']))} {row['test']:.3g}"
+        if row.get("baseline") is not None:
+            shown = _("{value} (baseline {baseline})").format(value=shown, baseline=f"{row['baseline']:.3g}")
+        if row.get("ngram") is not None and row.get("ngram_order"):
+            ngram = _("{order}-gram (Kneser-Ney)").format(order=row["ngram_order"])
+            shown = _("{value}; {ngram}: {bits}").format(value=shown, ngram=ngram, bits=f"{row['ngram']:.3g}")
+        if row.get("test_longer") is not None:
+            shown = _("{value}; {longer} at 2× length").format(value=shown, longer=f"{row['test_longer']:.3g}")
+        return shown
+
+    def size(row):
+        layers = ngettext("{n} layer", "{n} layers", row["layers"]).format(n=row["layers"])
+        return _("{hidden} units × {layers}").format(hidden=row["hidden"], layers=layers)
 
     st.dataframe(
-        [{"model": r["name"], "task": r["task"], "cell": (r["cell"] or "").upper(),
-          "size": f"{r['hidden']} units × {r['layers']} layer{'s' if r['layers'] > 1 else ''}",
-          "parameters": r["parameters"], "held-out (test)": metric(r)} for r in rows],
+        [{_("model"): r["name"], _("task"): _(TASKS.get(r["task"], r["task"])), _("cell"): (r["cell"] or "").upper(),
+          _("size"): size(r), _("parameters"): r["parameters"], _("held-out (test)"): metric(r)} for r in rows],
         hide_index=True)
-    st.caption("Held-out metrics were measured on the test split when each model was built; the baseline is "
-               "what a model with no memory scores (e.g. the unigram bits per character).")
+    st.caption(_("Held-out metrics were measured on the test split when each model was built; the baseline is "
+                 "what a model with no memory scores (e.g. the unigram bits per character)."))
 
-st.header("The cells")
-st.caption("In PyTorch's own form and names (`weight_ih_l0`, gate order LSTM i f g o, GRU r z n). "
-           "σ is the logistic sigmoid, ⊙ the elementwise product.")
+st.header(_("The cells"))
+if notation == "course":
+    st.caption(_("In the course's notation: U reads the input, W the last hidden state, b is the bias, and the output "
+                 "layer is y_t = softmax(V h_t + c). PyTorch names them W_ih, W_hh and b_ih + b_hh (the sidebar's "
+                 "Notation switch shows them). σ is the logistic sigmoid, ⊙ the elementwise product."))
+else:
+    st.caption(_("In PyTorch's own form and names (`weight_ih_l0`, gate order LSTM i f g o, GRU r z n). The course "
+                 "writes U for W_ih, W for W_hh and b for b_ih + b_hh (the sidebar's Notation switch shows it). "
+                 "σ is the logistic sigmoid, ⊙ the elementwise product."))
 left, right = st.columns(2)
 with left:
-    st.subheader("Elman (SimpleRNN)")
-    st.latex(cells.equations(cells.elman_step))
-    st.page_link("pages/inspect.py", label="See an Elman net read live", icon=":material/biotech:",
-                 query_params={"model": "english-rnn"})
-    st.subheader("Jordan")
-    st.latex(cells.equations(cells.jordan_step))
-    st.caption("The previous *output*, not the hidden state, is fed back.")
-    st.page_link("pages/jordan.py", label="Jordan and Elman side by side", icon=":material/sync_alt:")
+    st.subheader(_("Elman (SimpleRNN)"))
+    st.latex(cells.equations(cells.elman_step, notation) + r", \qquad " + cells.NOTATIONS[notation].head)
+    st.page_link("pages/inspect.py", label=_("See an Elman net read live"), icon=":material/biotech:",
+                 query_params={"model": "english-rnn", **links})
+    st.subheader(_("Jordan"))
+    st.latex(cells.equations(cells.jordan_step, notation))
+    st.caption(_("The previous *output*, not the hidden state, is fed back."))
+    st.page_link("pages/jordan.py", label=_("Jordan and Elman side by side"), icon=":material/sync_alt:",
+                 query_params=links)
 with right:
     st.subheader("GRU")
-    st.latex(cells.equations(cells.gru_step))
-    st.page_link("pages/inspect.py", label="See a GRU's gates live", icon=":material/biotech:",
-                 query_params={"model": "english-gru"})
+    st.latex(cells.equations(cells.gru_step, notation))
+    st.page_link("pages/inspect.py", label=_("See a GRU's gates live"), icon=":material/biotech:",
+                 query_params={"model": "english-gru", **links})
     st.subheader("LSTM")
-    st.latex(cells.equations(cells.lstm_step))
-    st.page_link("pages/inspect.py", label="See an LSTM's gates and cell state live", icon=":material/biotech:",
-                 query_params={"model": "english-lstm"})
-    st.page_link("pages/generate.py", label="Watch an LSTM write", icon=":material/edit_note:")
+    st.latex(cells.equations(cells.lstm_step, notation))
+    st.page_link("pages/inspect.py", label=_("See an LSTM's gates and cell state live"), icon=":material/biotech:",
+                 query_params={"model": "english-lstm", **links})
+    st.page_link("pages/generate.py", label=_("Watch an LSTM write"), icon=":material/edit_note:", query_params=links)

@@ -4,27 +4,31 @@ import streamlit as st
 
 from explorer import figures
 from explorer.analysis import shapes
-from explorer.app import catalog, course, draw, frame, pickers, textbox, urlstate
+from explorer.app import catalog, course, draw, frame, language, pickers, textbox, urlstate
 from explorer.figures import diagram
 from explorer.figures.diagram import DIAGRAM_STEPS
+from explorer.i18n import N_, _, ngettext
 
 frame.require_frame(__file__)
 
 SHOWN = "_series_shown"  # session_state: (source, model) of the last run, to reset the knobs on a switch
+SOURCE_LABELS = {"synthetic": N_("synthetic"), "airline": N_("airline passengers, 1949–1960")}  # the picker's
+SOURCE_NAMES = {"synthetic": N_("synthetic"), "airline": N_("airline")}  # in sentences: “the airline series”
 
-st.title("Time series")
-st.caption("An LSTM reads a window of past values and forecasts the next ones. The naive forecast to beat repeats "
-           "the last value read.")
+st.title(_("Time series"))
+st.caption(_("An LSTM reads a window of past values and forecasts the next ones. The naive forecast to beat repeats "
+             "the last value read."))
 
 names = shapes.models_of_task(catalog.available(), catalog.model_info, "series")
 if not names:
-    st.warning(textbox.NO_MODELS)
+    st.warning(_(textbox.NO_MODELS))
     st.stop()
 
 urlstate.param_default("source", "synthetic", valid=lambda v: v in shapes.SERIES_SOURCES,
-                       what=" or ".join(shapes.SERIES_SOURCES))
-source = st.sidebar.radio("Series", shapes.SERIES_SOURCES, key="source", persist_state="session",
-                          format_func={"synthetic": "synthetic", "airline": "airline passengers, 1949–1960"}.get)
+                       what=_("{first} or {second}").format(first=shapes.SERIES_SOURCES[0],
+                                                             second=shapes.SERIES_SOURCES[1]))
+source = st.sidebar.radio(_("Series"), shapes.SERIES_SOURCES, key="source", persist_state="session",
+                          format_func=lambda s: _(SOURCE_LABELS[s]))
 # the forecaster trained on this series (series-lstm, airline-lstm), else the first one there is
 name = next((n for n in names if shapes.trained_source(catalog.model_info(n)) == source), names[0])
 model = catalog.get_model(name)
@@ -33,7 +37,8 @@ trained_window, direct = shapes.training_window(model), model.config.output_size
 try:
     series = shapes.load_series(model, source)
 except ValueError as err:  # a relative forecaster cannot read a series with values at or below 0
-    st.error(f"{name} cannot read the {source} series: {err}")
+    st.error(_("{name} cannot read the {source} series: {error}").format(name=name, source=_(SOURCE_NAMES[source]),
+                                                                         error=err))
     st.stop()
 length = len(series.values)
 test_start = series.bounds["test"][0]
@@ -41,41 +46,48 @@ if st.session_state.get(SHOWN, (source, name)) != (source, name):  # switched he
     # a link's own values still win below
     st.session_state.update(win=trained_window, horizon=direct, at=max(0, test_start - trained_window))
 st.session_state[SHOWN] = (source, name)
-urlstate.param_default("win", trained_window, parse=int, valid=lambda v: 2 <= v <= 96, what="2 to 96")
-urlstate.param_default("horizon", direct, parse=int, valid=lambda v: 1 <= v <= 48, what="1 to 48")
+urlstate.param_default("win", trained_window, parse=int, valid=lambda v: 2 <= v <= 96,
+                       what=_("{low} to {high}").format(low=2, high=96))
+urlstate.param_default("horizon", direct, parse=int, valid=lambda v: 1 <= v <= 48,
+                       what=_("{low} to {high}").format(low=1, high=48))
 quantities = shapes.quantities(model)
 chosen = pickers.quantity_choice(quantities, ["hidden", "f"] if "f" in quantities else ["hidden"])
 cols = st.columns(3)
-window = cols[0].slider("Window (values read)", 2, 96, key="win", persist_state="session",
-                        help=f"{name} was trained on windows of {trained_window}; it runs on any length.")
-horizon = cols[1].slider("Horizon (steps forecast)", 1, 48, key="horizon", persist_state="session",
-                         help=f"The model outputs the next {direct} values at once; further ones are iterated "
-                              "(its own forecasts are fed back as if they were data).")
+window = cols[0].slider(_("Window (values read)"), 2, 96, key="win", persist_state="session",
+                        help=_("{name} was trained on windows of {n}; it runs on any length.").format(
+                            name=name, n=trained_window))
+horizon = cols[1].slider(_("Horizon (steps forecast)"), 1, 48, key="horizon", persist_state="session",
+                         help=_("The model outputs the next {n} values at once; further ones are iterated "
+                                "(its own forecasts are fed back as if they were data).").format(n=direct))
 urlstate.param_default("at", test_start - window, parse=int, valid=lambda v: 0 <= v <= length - window,
-                       what=f"0 to {length - window}")
+                       what=_("{low} to {high}").format(low=0, high=length - window))
 if not 0 <= st.session_state["at"] <= length - window:
     st.session_state["at"] = min(max(0, test_start - window), length - window)
-at = cols[2].slider("Window starts at step", 0, length - window, key="at", persist_state="session")
+at = cols[2].slider(_("Window starts at step"), 0, length - window, key="at", persist_state="session")
 urlstate.set_url(source=source, win=window, horizon=horizon, at=at, heatmaps=",".join(chosen))
 
 notes = []
 if window != trained_window:
-    notes.append(f"The window ({window}) is not the training window ({trained_window}): the model still runs, "
-                 "but it never learnt to read windows of this length.")
+    notes.append(_("The window ({window}) is not the training window ({trained}): the model still runs, "
+                   "but it never learnt to read windows of this length.").format(window=window, trained=trained_window))
 if horizon > direct:
-    notes.append(f"Steps {direct + 1}–{horizon} ahead are iterated: the model reads its own first forecasts.")
+    notes.append(_("Steps {first}–{last} ahead are iterated: the model reads its own first forecasts.").format(
+        first=direct + 1, last=horizon))
 for note in notes:
     st.info(note)
 
 try:
     stretch = shapes.evaluate_stretch(model, series, "test", window, horizon)
 except ValueError as err:
-    st.error(f"Cannot score this setting: {err}. Choose a shorter horizon.")  # windows may reach back before it
+    # windows may reach back before it
+    st.error(_("Cannot score this setting: {error}. Choose a shorter horizon.").format(error=err))
     st.stop()
 if source != trained_source:
-    st.warning(f"{name} was trained on the {trained_source} series only, so it reads a series it never saw here: "
-               f"it {'loses to' if stretch.scores['model_mse'] > stretch.scores['naive_mse'] else 'beats'} the naive "
-               "forecast.")
+    loses = stretch.scores["model_mse"] > stretch.scores["naive_mse"]
+    st.warning((_("{name} was trained on the {source} series only, so it reads a series it never saw here: it loses "
+                  "to the naive forecast.") if loses else
+                _("{name} was trained on the {source} series only, so it reads a series it never saw here: it beats "
+                  "the naive forecast.")).format(name=name, source=_(SOURCE_NAMES.get(trained_source, trained_source))))
 
 scores = stretch.scores
 ratio = scores["model_mse"] / scores["naive_mse"] if scores["naive_mse"] > 0 else float("nan")
@@ -89,56 +101,68 @@ with draw.key_figure():
     draw.plot(figures.shapes.window_forecast_figure(
         window_steps=ahead.window_steps, window_values=ahead.window_values, forecast_steps=ahead.steps,
         forecast=ahead.forecast, truth=ahead.truth, naive=ahead.naive, direct=direct, unit=series.unit,
-        title=f"Close up: {window} values read, {horizon} forecast"), key="window")
+        title=_("Close up: {window} values read, {horizon} forecast").format(window=window, horizon=horizon)),
+        key="window")
 if horizon > direct:
-    st.caption(f"Filled markers: the model's {direct} direct outputs; open markers: iterated forecasts.")
+    st.caption(_("Filled markers: the model's {n} direct outputs; open markers: iterated forecasts.").format(n=direct))
 
 # -- the score on the test stretch --
-st.subheader(f"Test stretch: {len(stretch.starts)} windows, {horizon} step{'s' * (horizon > 1)} ahead each")
+st.subheader(ngettext("Test stretch: {windows} windows, {horizon} step ahead each",
+                      "Test stretch: {windows} windows, {horizon} steps ahead each", horizon).format(
+                          windows=len(stretch.starts), horizon=horizon))
+unit = _(series.unit)
 cols = st.columns(4)
-cols[0].metric("Model MSE (normalised)", f"{scores['model_mse']:.4f}")
-cols[1].metric("Naive MSE (normalised)", f"{scores['naive_mse']:.4f}")
-cols[2].metric(f"Model MAE ({series.unit})", f"{scores['model_mae']:.4g}")
-cols[3].metric(f"Naive MAE ({series.unit})", f"{scores['naive_mae']:.4g}")
-st.caption(f"Model MSE / naive MSE = {ratio:.2f} (below 1: the model beats repeating the last value). MSE on the "
-           "normalised scale (errors over the training years' standard deviation); MAE in the series' own units "
-           "(airline: thousands of passengers a month).")
+cols[0].metric(_("Model MSE (normalised)"), f"{scores['model_mse']:.4f}")
+cols[1].metric(_("Naive MSE (normalised)"), f"{scores['naive_mse']:.4f}")
+cols[2].metric(_("Model MAE ({unit})").format(unit=unit), f"{scores['model_mae']:.4g}")
+cols[3].metric(_("Naive MAE ({unit})").format(unit=unit), f"{scores['naive_mae']:.4g}")
+st.caption(_("Model MSE / naive MSE = {ratio} (below 1: the model beats repeating the last value). MSE on the "
+             "normalised scale (errors over the training years' standard deviation); MAE in the series' own units "
+             "(airline: thousands of passengers a month).").format(ratio=f"{ratio:.2f}"))
 draw.plot(figures.shapes.series_figure(
     values=series.values, time_labels=series.time_labels, bounds=series.bounds, window=(at, at + window),
     forecast_steps=ahead.steps, forecast=ahead.forecast, unit=series.unit,
-    title=f"The {source} series and the window read (steps {at}–{at + window - 1})"), key="series")
+    title=_("The {source} series and the window read (steps {first}–{last})").format(
+        source=_(SOURCE_NAMES[source]), first=at, last=at + window - 1)), key="series")
 
 # -- along the whole test stretch --
 first = stretch.starts + window  # the step each window's first forecast is for
-curves = [("model, 1 step ahead", first, stretch.model[:, 0])]
+curves = [(_("model, 1 step ahead"), first, stretch.model[:, 0])]
 if horizon > 1:
-    curves.append((f"model, {horizon} steps ahead", first + horizon - 1, stretch.model[:, -1]))
-curves.append(("naive, 1 step ahead", first, stretch.naive[:, 0]))
+    curves.append((_("model, {n} steps ahead").format(n=horizon), first + horizon - 1, stretch.model[:, -1]))
+curves.append((_("naive, 1 step ahead"), first, stretch.naive[:, 0]))
 low, high = series.bounds["test"]
 draw.plot(figures.shapes.stretch_figure(
     steps=np.arange(low, high), truth=series.values[low:high], curves=curves, unit=series.unit,
-    title="Forecasts along the test stretch against the truth"), key="stretch")
+    title=_("Forecasts along the test stretch against the truth")), key="stretch")
 draw.plot(figures.shapes.error_by_horizon_figure(
     model_mse=stretch.per_step["model_mse"], naive_mse=stretch.per_step["naive_mse"], direct=direct,
-    title="Error by steps ahead: model against the last value"), key="by-horizon")
+    title=_("Error by steps ahead: model against the last value")), key="by-horizon")
 
 # -- what the LSTM does while reading the window --
-st.subheader("Hidden state and gates along the window")
+st.subheader(_("Hidden state and gates along the window"))
 tr = shapes.trace_window(model, series, at, window)
 drawn = min(window, DIAGRAM_STEPS)
 draw.plot(diagram.unrolled(model.config, steps=drawn, tokens=[f"{v:.2f}" for v in ahead.window_values],
-                           title=f"{name} unrolled over the first {drawn} values of the window"), key="diagram")
-reading = ("as log(value / the window's last value), in units of a typical step-to-step change in training"
-           if series.task.relative else "normalised with the training years' mean and standard deviation")
-st.caption(f"{diagram.describe(model.config)}. All {window} values of the window are read this way, one per step, "
-           f"{reading}; the head (y) reads the state after the last one and writes the next {direct} values at once.")
+                           notation=language.notation(),
+                           title=ngettext("{name} unrolled over the first {n} value of the window",
+                                          "{name} unrolled over the first {n} values of the window", drawn).format(
+                                              name=name, n=drawn)), key="diagram")
+reads = (_("{cell}. All {window} values of the window are read this way, one per step, as log(value / the window's "
+           "last value), in units of a typical step-to-step change in training; the head (y) reads the state after "
+           "the last one and writes the next {direct} values at once.") if series.task.relative else
+         _("{cell}. All {window} values of the window are read this way, one per step, normalised with the training "
+           "years' mean and standard deviation; the head (y) reads the state after the last one and writes the next "
+           "{direct} values at once."))
+st.caption(reads.format(cell=diagram.describe(model.config), window=window, direct=direct))
 shown = pickers.quantity_pills(quantities)
 read = [f"{v:.2f}" for v in series.values]  # the value read at each step labels its column
 for quantity in shown:
     fig = figures.state_heatmap(values=shapes.last_layer(tr, quantity), tokens=read, quantity=quantity, start=at,
-                                title=f"{figures.quantity_name(quantity)} while reading steps {at}–{at + window - 1}")
-    draw.plot(figures.shapes.relabel_steps(fig, "time step (the value read there)"), key=f"heat-{quantity}")
+                                title=_("{quantity} while reading steps {first}–{last}").format(
+                                    quantity=figures.quantity_name(quantity), first=at, last=at + window - 1))
+    draw.plot(figures.shapes.relabel_steps(fig, _("time step (the value read there)")), key=f"heat-{quantity}")
 if not shown:
-    st.info("Pick a state or gate above to draw its heatmap.")
+    st.info(_("Pick a state or gate above to draw its heatmap."))
 urlstate.set_url(source=source, win=window, horizon=horizon, at=at, heatmaps=",".join(shown))
 course.lesson_links(__file__)

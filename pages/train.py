@@ -14,7 +14,8 @@ import streamlit as st
 
 from explorer import tasks, zoo
 from explorer.app import catalog, course, frame, train_live, urlstate
-from explorer.app.train_charts import draw_charts
+from explorer.app.train_charts import draw_charts, listed
+from explorer.i18n import N_, _, ngettext, pgettext
 from explorer.training import playground as play
 from explorer.training.settings import OPTIMIZERS
 
@@ -22,11 +23,11 @@ frame.require_frame(__file__)
 
 PG, RESET = "train_playground", "train_reset_requested"
 DOWNLOADS, USER_MODELS = "train_downloads", catalog.USER_MODELS
-NEW = "new models (the cells below)"
+NEW = N_("new models (the cells below)")  # the option's value stays this English text; format_func translates it
 DEFAULTS = play.PlaygroundSettings()
 
 train_live.start_state()
-st.title("Train live")
+st.title(_("Train live"))
 controls = st.container()  # the buttons, filled in once the settings below have built the models
 
 for key, value in ((RESET, False), (DOWNLOADS, {})):
@@ -45,6 +46,16 @@ def _pretrained_for(task_name: str) -> list[str]:
         except (ValueError, KeyError, OSError):
             continue  # damaged metadata: leave it out
     return names
+
+
+def _input_label(mode: str) -> str:
+    words = {"real": pgettext("input mode", "real"), "embedding": pgettext("input mode", "embedding"),
+             "onehot": pgettext("input mode", "onehot")}
+    return words.get(mode, mode)
+
+
+def _task_label(task_name: str) -> str:
+    return _("{name}: {title}").format(name=task_name, title=_(play.get_task(task_name).title))
 
 
 def _seq_key(task_name: str) -> str:
@@ -74,46 +85,49 @@ def _remember(settings: play.PlaygroundSettings) -> None:
 _running = st.session_state.get(PG)
 _remember(_running.settings if _running is not None else DEFAULTS)
 
-with st.expander("Settings: the task, the cells, their size, the learning rate, clipping", expanded=False,
-                 icon=":material/tune:"):
+with st.expander(_("Settings: the task, the cells, their size, the learning rate, clipping"), expanded=False,
+                 icon=":material/tune:", key="train_settings_box"):
     top = st.columns([2, 2, 3])
-    task_name = top[0].selectbox("Task", tasks.available(), key="train_task",
-                                 format_func=lambda n: f"{n}: {play.get_task(n).title}",
-                                 help="Every task of explorer.tasks; its baseline is drawn on the metric curve.")
+    task_name = top[0].selectbox(_("Task"), tasks.available(), key="train_task", format_func=_task_label,
+                                 help=_("Every task of explorer.tasks; its baseline is drawn on the metric curve."))
     task = play.get_task(task_name)
     pretrained_names = [NEW] + _pretrained_for(task_name)
     urlstate.keep_in_range("train_start_from", pretrained_names, NEW)
-    start_from = top[1].selectbox("Start from", pretrained_names, key="train_start_from",
-                                  help="A pretrained model is copied before training: the shared one never changes.")
+    start_from = top[1].selectbox(_("Start from"), pretrained_names, key="train_start_from",
+                                  format_func=lambda name: _(NEW) if name == NEW else name,
+                                  help=_("A pretrained model is copied before training: the shared one never "
+                                         "changes."))
     fresh = start_from == NEW
-    cells = top[2].multiselect("Cells, side by side", list(play.CELL_TITLES), key="train_cells",
+    cells = top[2].multiselect(_("Cells, side by side"), list(play.CELL_TITLES), key="train_cells",
                                format_func=play.CELL_TITLES.get, max_selections=play.MAX_MODELS, disabled=not fresh,
-                               help="One to three cell types, same initialisation seed, same batches.")
+                               help=_("One to three cell types, same initialisation seed, same batches."))
     model_cols = st.columns(5)
-    hidden = model_cols[0].number_input("Hidden size", step=8, key="train_hidden", disabled=not fresh)
-    layers = model_cols[1].number_input("Layers", step=1, key="train_layers", disabled=not fresh)
+    hidden = model_cols[0].number_input(_("Hidden size"), step=8, key="train_hidden", disabled=not fresh)
+    layers = model_cols[1].number_input(_("Layers"), step=1, key="train_layers", disabled=not fresh)
     modes = ["real"] if task.input_kind == "real" else ["embedding", "onehot"]
     urlstate.keep_in_range("train_input_mode", modes, modes[0])
-    input_mode = model_cols[2].selectbox("Input", modes, key="train_input_mode", disabled=not fresh or len(modes) == 1,
-                                         help="Token tasks: a learned embedding, or one-hot vectors "
-                                              "(every input weight readable).")
-    seed = model_cols[3].number_input("Seed", step=1, key="train_seed",
-                                      help="Initial weights and the data stream, the same for every model.")
-    snapshot_every = model_cols[4].number_input("Snapshot every (steps)", step=5, key="train_snapshot_every")
+    input_mode = model_cols[2].selectbox(_("Input"), modes, key="train_input_mode", format_func=_input_label,
+                                         disabled=not fresh or len(modes) == 1,
+                                         help=_("Token tasks: a learned embedding, or one-hot vectors "
+                                                "(every input weight readable)."))
+    seed = model_cols[3].number_input(_("Seed"), step=1, key="train_seed",
+                                      help=_("Initial weights and the data stream, the same for every model."))
+    snapshot_every = model_cols[4].number_input(_("Snapshot every (steps)"), step=5, key="train_snapshot_every")
     train_cols = st.columns(7)
-    optimizer = train_cols[0].selectbox("Optimizer", list(OPTIMIZERS), key="train_optimizer")
-    lr = train_cols[1].number_input("Learning rate", step=1e-3, format="%g", key="train_lr")
-    batch_size = train_cols[2].number_input("Batch size", step=8, key="train_batch")
+    optimizer = train_cols[0].selectbox(_("Optimizer"), list(OPTIMIZERS), key="train_optimizer")
+    lr = train_cols[1].number_input(_("Learning rate"), step=1e-3, format="%g", key="train_lr")
+    batch_size = train_cols[2].number_input(_("Batch size"), step=8, key="train_batch")
     st.session_state.setdefault(_seq_key(task_name),
                                 DEFAULTS.seq_len if task_name == DEFAULTS.task else task.default_seq_len)
-    seq_len = train_cols[3].number_input(f"Sequence length ({task.min_seq_len}–{task.max_seq_len})", step=10,
-                                         key=_seq_key(task_name))
-    clip = train_cols[4].toggle("Clip gradients", key="train_clip")
-    clip_norm = train_cols[5].number_input("Clip at norm", step=0.5, format="%g", key="train_clip_norm",
+    seq_len = train_cols[3].number_input(_("Sequence length ({low}–{high})").format(low=task.min_seq_len,
+                                                                                    high=task.max_seq_len),
+                                         step=10, key=_seq_key(task_name))
+    clip = train_cols[4].toggle(_("Clip gradients"), key="train_clip")
+    clip_norm = train_cols[5].number_input(_("Clip at norm"), step=0.5, format="%g", key="train_clip_norm",
                                            disabled=not clip)
-    steps_per_tick = train_cols[6].number_input("Steps per tick", step=5, key="train_steps_per_tick")
-    st.caption("The learning rate, optimizer, batch size, length, clipping and steps per tick apply at once; "
-               "the task, cells, sizes, seed and start apply on Reset (at once while nothing is trained).")
+    steps_per_tick = train_cols[6].number_input(_("Steps per tick"), step=5, key="train_steps_per_tick")
+    st.caption(_("The learning rate, optimizer, batch size, length, clipping and steps per tick apply at once; "
+                 "the task, cells, sizes, seed and start apply on Reset (at once while nothing is trained)."))
 
 settings = play.PlaygroundSettings(
     task=task_name, cells=tuple(cells), hidden_size=int(hidden), num_layers=int(layers),
@@ -129,7 +143,7 @@ def _build() -> bool:
         pretrained = catalog.get_model(pretrained_name) if pretrained_name else None
         st.session_state[PG] = play.build(settings, pretrained=pretrained)
     except ValueError as err:
-        st.error(f"These settings cannot be used: {err}")
+        st.error(_("These settings cannot be used: {reason}").format(reason=err))
         return False
     train_live.pause()
     return True
@@ -140,7 +154,7 @@ def _refused() -> bool:
     try:
         play.check_settings(settings, catalog.get_model(pretrained_name) if pretrained_name else None)
     except ValueError as err:
-        st.error(f"These settings cannot be used: {err}")
+        st.error(_("These settings cannot be used: {reason}").format(reason=err))
         return True
     return False
 
@@ -154,14 +168,15 @@ if pg is None or reset or settings.needs_rebuild(pg.settings) or pretrained_name
     elif _refused():
         pass
     else:
-        st.info("The task, cells, sizes, seed or starting model changed: press **Reset** to build new models "
-                "with them (the current ones go on training until then).")
+        st.info(_("The task, cells, sizes, seed or starting model changed: press **Reset** to build new models "
+                  "with them (the current ones go on training until then)."))
 if pg is not None and st.session_state.get(PG) is pg:  # not rebuilt: hand over what can change while it runs
     live_settings = dataclasses.replace(settings, **{f: getattr(pg.settings, f) for f in play.MODEL_FIELDS})
     try:
         play.apply_settings(pg, live_settings, resume=train_live.wants_training())
     except ValueError as err:
-        st.error(f"These settings cannot be used: {err} Training goes on with the previous ones.")
+        st.error(_("These settings cannot be used: {reason} Training goes on with the previous ones.").format(
+            reason=err))
 pg = st.session_state.get(PG)
 if pg is None:
     st.stop()  # the first settings were refused; the sentence above says why
@@ -178,17 +193,21 @@ def _reset():
 
 # a row that wraps: on a narrow screen the caption goes under the buttons rather than squeezing their labels
 row = controls.container(horizontal=True, vertical_alignment="center")
-row.button("Play", key="train_play", on_click=train_live.play, icon=":material/play_arrow:", type="primary",
+ticked = pg.settings.steps_per_tick
+row.button(_("Play"), key="train_play", on_click=train_live.play, icon=":material/play_arrow:", type="primary",
            disabled=train_live.playing())
-row.button("Pause", key="train_pause", on_click=train_live.pause, icon=":material/pause:",
+row.button(_("Pause"), key="train_pause", on_click=train_live.pause, icon=":material/pause:",
            disabled=not train_live.playing())
-row.button("Step", key="train_step", on_click=train_live.step, icon=":material/skip_next:",
-           help=f"One chunk: {pg.settings.steps_per_tick} steps for every model.")
-row.button("Reset", key="train_reset", on_click=_reset, icon=":material/restart_alt:",
-           help="New models from the settings, at step 0.")
-row.caption(f"Models: {', '.join(run.label for run in pg.runs)} on **{pg.task.name}** "
-            f"(sequence length {pg.runs[0].state.settings.seq_len}). "
-            f"Each tick trains {pg.settings.steps_per_tick} steps per model.", width=360)
+row.button(pgettext("button: train one chunk", "Step"), key="train_step", on_click=train_live.step,
+           icon=":material/skip_next:",
+           help=ngettext("One chunk: {n} step for every model.", "One chunk: {n} steps for every model.",
+                         ticked).format(n=ticked))
+row.button(_("Reset"), key="train_reset", on_click=_reset, icon=":material/restart_alt:",
+           help=_("New models from the settings, at step 0."))
+row.caption(ngettext("Models: {models} on **{task}** (sequence length {seq_len}). Each tick trains {n} step per model.",
+                     "Models: {models} on **{task}** (sequence length {seq_len}). Each tick trains {n} steps per "
+                     "model.", ticked).format(models=listed(run.label for run in pg.runs), task=pg.task.name,
+                                              seq_len=pg.runs[0].state.settings.seq_len, n=ticked), width=360)
 
 train_live.show(PG, draw_charts)  # the status row, training while playing, the charts
 
@@ -200,24 +219,24 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-st.subheader("Keep the result")
-st.caption("Keep copies of the models as they are now: they open in Inspect, Compare and Gradients during this "
-           "session, and download as weights (safetensors) plus metadata (JSON) that "
-           "`explorer.zoo.load_checkpoint(weights, meta)` loads back.")
-if st.button("Keep the trained models", key="train_keep", icon=":material/bookmark_add:"):
+st.subheader(_("Keep the result"))
+st.caption(_("Keep copies of the models as they are now: they open in Inspect, Compare and Gradients during this "
+             "session, and download as weights (safetensors) plus metadata (JSON) that "
+             "`explorer.zoo.load_checkpoint(weights, meta)` loads back."))
+if st.button(_("Keep the trained models"), key="train_keep", icon=":material/bookmark_add:"):
     kept = st.session_state.setdefault(USER_MODELS, {})
     for run in pg.runs:
         name, model = play.finished_model(pg, run)
         kept[name] = model
         st.session_state[DOWNLOADS][name] = zoo.to_bytes(model)
-    st.success(f"Kept {', '.join(run.label for run in pg.runs)} at step {pg.step}.")
+    st.success(_("Kept {models} at step {step}.").format(models=listed(run.label for run in pg.runs), step=pg.step))
 for name, (weights, meta) in st.session_state[DOWNLOADS].items():
     cols = st.columns([3, 2, 2])
     cols[0].markdown(f"**{name}**")
-    cols[1].download_button("Weights (.safetensors)", weights, file_name=f"{_slug(name)}.safetensors",
+    cols[1].download_button(_("Weights (.safetensors)"), weights, file_name=f"{_slug(name)}.safetensors",
                             mime="application/octet-stream", key=f"train_dl_weights_{_slug(name)}",
                             icon=":material/download:", on_click="ignore")
-    cols[2].download_button("Metadata (.json)", meta, file_name=f"{_slug(name)}.json", mime="application/json",
+    cols[2].download_button(_("Metadata (.json)"), meta, file_name=f"{_slug(name)}.json", mime="application/json",
                             key=f"train_dl_meta_{_slug(name)}", icon=":material/download:", on_click="ignore")
 
 course.lesson_links(__file__)

@@ -7,10 +7,12 @@ from explorer import figures, trace
 from explorer.analysis import probes, units
 from explorer.analysis.probes import FEATURES, REGEX, ProbeError
 from explorer.app import caches, catalog, course, draw, frame, pickers, textbox, urlstate
+from explorer.i18n import N_, _, pgettext
 
 frame.require_frame(__file__)
 
-VIEWS = {"probe": "Probe a feature", "match": "Match a stretch", "clusters": "Clusters", "trajectory": "Trajectory"}
+VIEWS = {"probe": N_("Probe a feature"), "match": N_("Match a stretch"), "clusters": N_("Clusters"),
+         "trajectory": N_("Trajectory")}
 SAMPLE_SIZES = (1000, 3000, 10000)  # characters of held-out corpus traced once per model
 TOP = 10  # units in the ranking table
 SHOWN_SAMPLE = 600  # characters of the corpus sample drawn as coloured text
@@ -19,13 +21,13 @@ MAX_CORPUS = 10_000  # characters of a pasted corpus (user models: traced on eve
 DEFAULT_PATTERN = {"python": r"self\.\w+", "english": r"LORD|God"}
 AUTO_FEATURE = "_units_auto_feature"  # session_state: the feature this page last opened on by itself
 
-st.title("Find units")
-st.caption("Which units track a pattern of the text? Every unit of every layer (hidden state, cell state, each gate) "
-           "is ranked by its correlation with a feature over text the model never trained on.")
+st.title(_("Find units"))
+st.caption(_("Which units track a pattern of the text? Every unit of every layer (hidden state, cell state, each "
+             "gate) is ranked by its correlation with a feature over text the model never trained on."))
 
 names = catalog.picker_models()
 if not names:
-    st.warning(textbox.NO_MODELS)
+    st.warning(_(textbox.NO_MODELS))
     st.stop()
 if "model" not in st.session_state and "model" not in st.query_params and "python-lstm" in names:
     st.session_state["model"] = "python-lstm"  # the model with quote and bracket units is the interesting start
@@ -34,32 +36,35 @@ task = catalog.model_info(name).get("task")
 pretrained = not catalog.is_user_model(name) and task in catalog.TEXT_TASKS
 
 urlstate.param_default("view", "probe", valid=lambda v: v in VIEWS, what=", ".join(VIEWS))
-view = st.radio("View", list(VIEWS), key="view", persist_state="session", horizontal=True, format_func=VIEWS.get,
-                label_visibility="collapsed")
+view = st.radio(_("View"), list(VIEWS), key="view", persist_state="session", horizontal=True,
+                format_func=lambda v: _(VIEWS[v]), label_visibility="collapsed")
 # the probe and the clusters are computed over the corpus sample, so their picture comes first and your
 # text below it; the other views are about your text: their pictures come after the box
 key_area, text_spot = st.container(), st.container()
 with text_spot:
-    text = textbox.model_text(names, name, label=f"Your text (up to {textbox.MAX_TEXT:,} characters are traced)",
-                              height=90)
+    text = textbox.model_text(names, name, height=90, label=_("Your text (up to {n} characters are traced)")
+                              .format(n=f"{textbox.MAX_TEXT:,}"))
 url = {"model": name, "text": text if len(text) <= urlstate.MAX_URL_TEXT else None, "view": view}
 
 # -- the corpus sample: held-out text for pretrained models, pasted text for your own --
 if pretrained:
     urlstate.param_default("sample", 3000, parse=int, valid=lambda v: v in SAMPLE_SIZES,
                            what=", ".join(map(str, SAMPLE_SIZES)))
-    chars = st.sidebar.select_slider("Corpus sample (characters)", SAMPLE_SIZES, key="sample",
+    chars = st.sidebar.select_slider(_("Corpus sample (characters)"), SAMPLE_SIZES, key="sample",
                                      persist_state="session",
-                                     help="Held-out text of the model's corpus, traced once and kept for every view.")
+                                     help=_("Held-out text of the model's corpus, traced once and kept for every "
+                                            "view."))
     url["sample"] = chars
 else:
-    corpus = text_spot.text_area("Corpus sample: paste text like your model's training text (the ranking uses it "
-                                 "together with the text above)", key="corpus", persist_state="session", height=90)
+    corpus = text_spot.text_area(_("Corpus sample: paste text like your model's training text (the ranking uses it "
+                                   "together with the text above)"), key="corpus", persist_state="session", height=90)
     if len(corpus) > MAX_CORPUS:
-        text_spot.warning(f"The corpus has {len(corpus):,} characters; only the first {MAX_CORPUS:,} are used.")
+        text_spot.warning(_("The corpus has {n} characters; only the first {limit} are used.")
+                          .format(n=f"{len(corpus):,}", limit=f"{MAX_CORPUS:,}"))
 
 
-@st.cache_resource(show_spinner="Tracing the corpus sample (once per model and size)…", max_entries=8)
+# the spinners' words are chosen per run, in the session's language: the caller shows them (st.spinner)
+@st.cache_resource(show_spinner=False, max_entries=8)
 def corpus_series(model_name: str, directory: str, corpus_task: str, size: int) -> tuple[str, probes.UnitSeries]:
     """A pretrained model's held-out sample and every unit's series over it; shared read-only."""
     sample = probes.corpus_sample(corpus_task, size)
@@ -75,6 +80,15 @@ def best_units(model_name: str, directory: str, corpus_task: str, size: int) -> 
     return probes.best_units(series, sample)
 
 
+def ranking_table(rows: list[dict]) -> pd.DataFrame:
+    """The ranking as the page shows it: headed and worded in the session's language."""
+    table = pd.DataFrame(rows)
+    table["quantity"] = table["quantity"].map(probes.quantity_word)
+    table["direction"] = table["direction"].map({"forward": _("forward"), "backward": _("backward")})
+    return table.rename(columns={"rank": _("rank"), "quantity": _("quantity"), "layer": _("layer"),
+                                 "direction": _("direction"), "unit": _("unit")})
+
+
 def finish(message: str | None = None, *, error: bool = True):
     """Write the view into the URL and end the run, saying what went wrong in one sentence."""
     urlstate.set_url(**url)
@@ -85,23 +99,25 @@ def finish(message: str | None = None, *, error: bool = True):
 
 if not text:
     with text_spot:
-        finish("Type some text above to see which units follow it.", error=False)
+        finish(_("Type some text above to see which units follow it."), error=False)
 textbox.note_whitespace(text)
 try:
     tr = caches.trace(name, textbox.limited_text(text), 1)
     if pretrained:
-        sample, series = corpus_series(name, str(catalog.zoo_dir() or ""), task, chars)
+        with st.spinner(_("Tracing the corpus sample (once per model and size)…")):
+            sample, series = corpus_series(name, str(catalog.zoo_dir() or ""), task, chars)
     else:
         sample = textbox.limited_text(text) + "\n" + corpus[:MAX_CORPUS]
         series = probes.unit_series(caches.trace(name, sample, 1))
 except ValueError as err:
-    finish(f"Could not trace this text: {err}")
+    finish(_("Could not trace this text: {error}").format(error=err))
 textbox.warn_unknown(tr.unknown)
 typed = probes.unit_series(tr)
 tokens, steps = tr.tokens, tr.steps
 quantities = probes.quantities(tr)
-text_spot.caption(f"Corpus sample: {len(sample):,} characters "
-                  + ("of held-out text (never trained on)." if pretrained else "(your text, then the pasted corpus)."))
+said = (_("Corpus sample: {n} characters of held-out text (never trained on).") if pretrained else
+        _("Corpus sample: {n} characters (your text, then the pasted corpus)."))
+text_spot.caption(said.format(n=f"{len(sample):,}"))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -109,7 +125,7 @@ def feature_over(feature: str, over: str, pattern: str) -> np.ndarray:
     return probes.feature_values(feature, over, pattern)
 
 
-@st.cache_data(show_spinner="Clustering the units…", max_entries=16)
+@st.cache_data(show_spinner=False, max_entries=16)
 def clusters_of(model_name: str, directory: str, corpus_task: str, size: int, quantity: str, k: int) -> list[dict]:
     """k-means over a pretrained model's units (seed 0): the same every time, so computed once."""
     sample, series = corpus_series(model_name, directory, corpus_task, size)
@@ -117,6 +133,7 @@ def clusters_of(model_name: str, directory: str, corpus_task: str, size: int, qu
 
 
 def unit_picker(key: str, label: str, default: str = "hidden") -> str:
+    """A picker of the quantity whose units a view shows, bound to ?key=."""
     urlstate.param_default(key, default, valid=lambda v: v in quantities, what=", ".join(quantities))
     urlstate.keep_in_range(key, quantities, default)
     return st.selectbox(label, quantities, key=key, persist_state="session", format_func=figures.quantity_name)
@@ -134,14 +151,14 @@ if view == "probe":
     urlstate.param_default("feature", auto, valid=lambda v: v in options, what=", ".join(options))
     with key_area:
         cols = st.columns([2, 3, 3])
-    feature = cols[0].selectbox("Feature", options, key="feature", persist_state="session",
-                                format_func=lambda f: "a regular expression…" if f == REGEX else FEATURES[f][0])
+    feature = cols[0].selectbox(_("Feature"), options, key="feature", persist_state="session",
+                                format_func=lambda f: _("a regular expression…") if f == REGEX else _(FEATURES[f][0]))
     url["feature"] = feature
     pattern = ""
     if feature == REGEX:
         urlstate.param_default("pattern", DEFAULT_PATTERN.get(task, "the"))
-        pattern = textbox.text_box(f"Pattern (Python re, at most {probes.MAX_PATTERN} characters; Enter applies)",
-                                   key="pattern", where=cols[1])
+        pattern = textbox.text_box(_("Pattern (Python re, at most {n} characters; Enter applies)")
+                                   .format(n=probes.MAX_PATTERN), key="pattern", where=cols[1])
         url["pattern"] = pattern
     label = probes.feature_label(feature, pattern)
     try:
@@ -151,11 +168,13 @@ if view == "probe":
         with key_area:
             finish(str(err))
     rows = ranking.rows(series, TOP)
-    urlstate.param_default("rank", 1, parse=int, valid=lambda v: 1 <= v <= TOP, what=f"1 to {TOP}")
+    urlstate.param_default("rank", 1, parse=int, valid=lambda v: 1 <= v <= TOP,
+                           what=_("{low} to {high}").format(low=1, high=TOP))
     urlstate.keep_in_range("rank", range(1, len(rows) + 1), 1)
-    rank = cols[2].selectbox("Unit to show", range(1, len(rows) + 1), key="rank", persist_state="session",
-                             format_func=lambda k: f"#{k}: {series.name(ranking.order[k - 1])}, "
-                                                   f"r = {ranking.r[ranking.order[k - 1]]:+.3f}")
+    rank = cols[2].selectbox(_("Unit to show"), range(1, len(rows) + 1), key="rank", persist_state="session",
+                             format_func=lambda k: _("#{rank}: {unit}, r = {r}").format(
+                                 rank=k, unit=series.name(ranking.order[k - 1]),
+                                 r=f"{ranking.r[ranking.order[k - 1]]:+.3f}"))
     url["rank"] = rank
     column = ranking.order[rank - 1]
     quantity, layer = str(series.quantity[column]), int(series.layer[column])
@@ -168,96 +187,107 @@ if view == "probe":
         draw.look_at(probes.follows_sentence(unit_name=series.name(column), feature_name=label,
                                              r=float(ranking.r[column]), rank=rank, characters=len(sample)))
     shown = typed.values[:, typed.column(quantity, layer, direction, unit)]
-    st.markdown(f"**{series.name(column)} on your text**")
+    st.markdown("**" + _("{unit} on your text").format(unit=series.name(column)) + "**")
     draw.markup(figures.colored_text_html(tokens=tokens, values=shown, quantity=quantity, unit=unit,
                                           scale_values=series.values[:, column]))
-    st.markdown(f"**… and on the start of the corpus sample** ({SHOWN_SAMPLE} of {len(sample):,} characters)")
+    st.markdown(_("**… and on the start of the corpus sample** ({shown} of {n} characters)")
+                .format(shown=SHOWN_SAMPLE, n=f"{len(sample):,}"))
     draw.markup(figures.colored_text_html(tokens=sample[:SHOWN_SAMPLE], values=series.values[:SHOWN_SAMPLE, column],
                                           quantity=quantity, unit=unit, scale_values=series.values[:, column]))
-    st.subheader(f"The units that follow “{label}”")
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="ranking")
+    st.subheader(_("The units that follow “{feature}”").format(feature=label))
+    st.dataframe(ranking_table(rows), hide_index=True, key="ranking")
     draw.plot(figures.units.ranking_figure(r=ranking.r, labels=[series.name(c) for c in ranking.order[:TOP]],
                                            top=TOP, feature_name=label), key="probe-ranking")
     link = units.intervention_for(series, ranking.order[:TOP], column)
     st.page_link("pages/intervene.py", icon=":material/tune:",
-                 label=f"Intervene on {quantity} units {link['units'].replace(',', ', ')} of layer {layer}",
+                 label=_("Intervene on {quantity} units {units} of layer {layer}").format(
+                     quantity=probes.quantity_word(quantity), units=link["units"].replace(",", ", "), layer=layer),
                  query_params={"model": name, **link, **({"text": text} if len(text) <= urlstate.MAX_URL_TEXT else {})})
 
 # ---------------------------------------------------------------------------------------------
 elif view == "match":
     cols = st.columns(2)
     with cols[0]:
-        quantity = unit_picker("mq", "Units of")
-    urlstate.param_default("threshold", 0.5, parse=float, valid=lambda v: -1 <= v <= 1, what="-1 to 1")
-    threshold = cols[1].slider("On above", -1.0, 1.0, step=0.05, key="threshold", persist_state="session",
-                               help="A unit is on over a stretch when its mean activation there is above this.")
+        quantity = unit_picker("mq", _("Units of"))
+    urlstate.param_default("threshold", 0.5, parse=float, valid=lambda v: -1 <= v <= 1,
+                           what=_("{low} to {high}").format(low=-1, high=1))
+    threshold = cols[1].slider(_("On above"), -1.0, 1.0, step=0.05, key="threshold", persist_state="session",
+                               help=_("A unit is on over a stretch when its mean activation there is above this."))
     default = units.default_stretch(text[:steps])
     urlstate.param_default("stretch", default, parse=lambda v: tuple(int(p) for p in v.split("-")),
-                           valid=lambda v: len(v) == 2 and 0 <= v[0] < v[1] <= steps, what=f"a-b within 0-{steps}")
+                           valid=lambda v: len(v) == 2 and 0 <= v[0] < v[1] <= steps,
+                           what=_("a-b within 0-{steps}").format(steps=steps))
     if not 0 <= st.session_state["stretch"][0] < st.session_state["stretch"][1] <= steps:
         st.session_state["stretch"] = default
-    start, stop = st.slider("Stretch of your text (characters)", 0, steps, key="stretch", persist_state="session")
+    start, stop = st.slider(_("Stretch of your text (characters)"), 0, steps, key="stretch", persist_state="session")
     url.update(mq=quantity, threshold=threshold, stretch=f"{start}-{stop}")
     if stop <= start:
-        finish("Select a stretch at least one character long.")
+        finish(_("Select a stretch at least one character long."))
     chosen = typed.select(quantity)
     on = units.units_on(chosen.values, start, stop, threshold)
     with draw.key_figure():
         draw.markup(figures.units.stretch_html(tokens=tokens, start=start, stop=stop, context=steps,
-                                               label="Your selection"))
+                                               label=_("Your selection")))
         if not on.size:
-            finish(f"No {figures.quantity_name(quantity)} unit is on (mean above {threshold:g}) over this stretch; "
-                   "lower the threshold or select another stretch.", error=False)
+            finish(_("No {quantity} unit is on (mean above {threshold}) over this stretch; lower the threshold or "
+                     "select another stretch.").format(quantity=figures.quantity_name(quantity),
+                                                       threshold=f"{threshold:g}"), error=False)
         matches = units.match_stretches(series.select(quantity).values, on, stop - start, threshold, top=5)
         draw.look_at(units.match_sentence(on=on.size, total=chosen.values.shape[1], matches=matches,
                                           quantity_name=figures.quantity_name(quantity)))
+        match_label = _("#{k}: {on} of {total} units on ({share}), steps {start}–{last}")
         for k, m in enumerate(matches, 1):
             draw.markup(figures.units.stretch_html(
                 tokens=sample, start=m["start"], stop=m["stop"], context=40,
-                label=f"#{k}: {m['on']} of {on.size} units on ({m['share']:.0%}), steps {m['start']}–{m['stop'] - 1}"))
-    st.write("The units on: " + ", ".join(chosen.name(c).split(",")[0].split(" ", 1)[1] for c in on[:20])
-             + (" …" if on.size > 20 else ""))
+                label=match_label.format(k=k, on=m["on"], total=on.size, share=f"{m['share']:.0%}", start=m["start"],
+                                         last=m["stop"] - 1)))
+    listed = pgettext("list", ", ").join(_("unit {unit}").format(unit=chosen.unit[c]) for c in on[:20])
+    st.write(_("The units on: {units}").format(units=listed) + (" …" if on.size > 20 else ""))
 
 # ---------------------------------------------------------------------------------------------
 elif view == "clusters":  # over the corpus sample, like the probe: above your text
     cols = key_area.columns(2)
     with cols[0]:
-        quantity = unit_picker("cq", "Units of")
+        quantity = unit_picker("cq", _("Units of"))
     chosen = series.select(quantity)
     most = min(16, chosen.values.shape[1])
-    urlstate.param_default("k", min(8, most), parse=int, valid=lambda v: 2 <= v <= most, what=f"2 to {most}")
+    urlstate.param_default("k", min(8, most), parse=int, valid=lambda v: 2 <= v <= most,
+                           what=_("{low} to {high}").format(low=2, high=most))
     urlstate.keep_in_range("k", range(2, most + 1), min(8, most))
-    k = cols[1].slider("Clusters", 2, most, key="k", persist_state="session")
+    k = cols[1].slider(_("Clusters"), 2, most, key="k", persist_state="session")
     url.update(cq=quantity, k=k)
-    groups = (clusters_of(name, str(catalog.zoo_dir() or ""), task, chars, quantity, k) if pretrained
-              else units.cluster_units(chosen.values, sample, k, seed=0))
+    with st.spinner(_("Clustering the units…")):
+        groups = (clusters_of(name, str(catalog.zoo_dir() or ""), task, chars, quantity, k) if pretrained
+                  else units.cluster_units(chosen.values, sample, k, seed=0))
     frequent = units.frequent_chars(sample, 30)
-    labels = [f"cluster {n + 1} ({g['size']})" for n, g in enumerate(groups)]
+    labels = [_("cluster {n} ({size})").format(n=n + 1, size=g["size"]) for n, g in enumerate(groups)]
     with key_area:
         with draw.key_figure():
             draw.plot(figures.units.cluster_figure(matrix=units.char_profile_matrix(groups, sample, frequent),
                                                    cluster_labels=labels, chars=frequent, quantity=quantity),
                       key="clusters")
         draw.look_at(units.cluster_sentence(groups=groups, total=chosen.values.shape[1],
-                                            labels=[f"“{figures.char_label(c)}”" for c, _ in groups[0]["chars"]]))
+                                            labels=[f"“{figures.char_label(c)}”" for c, _z in groups[0]["chars"]]))
     st.dataframe(pd.DataFrame(units.cluster_rows(groups, chosen, labels, show=figures.char_label)), hide_index=True,
                  key="cluster-table")
-    st.caption("k-means (seed 0) over each unit's standardized activation over the corpus sample; a cluster's "
-               "typical characters are those where its units' mean activation is highest, in standard deviations.")
+    st.caption(_("k-means (seed 0) over each unit's standardized activation over the corpus sample; a cluster's "
+                 "typical characters are those where its units' mean activation is highest, in standard deviations."))
 
 # ---------------------------------------------------------------------------------------------
 else:
     cols = st.columns(3)
     layers, dirs = tr.num_layers, tr.num_directions
-    urlstate.param_default("tlayer", 0, parse=int, valid=lambda v: 0 <= v < layers, what=f"0 to {layers - 1}")
-    urlstate.param_default("tdir", 0, parse=int, valid=lambda v: 0 <= v < dirs, what=f"0 to {dirs - 1}")
-    urlstate.param_default("dims", 2, parse=int, valid=lambda v: v in (2, 3), what="2 or 3")
+    urlstate.param_default("tlayer", 0, parse=int, valid=lambda v: 0 <= v < layers,
+                           what=_("{low} to {high}").format(low=0, high=layers - 1))
+    urlstate.param_default("tdir", 0, parse=int, valid=lambda v: 0 <= v < dirs,
+                           what=_("{low} to {high}").format(low=0, high=dirs - 1))
+    urlstate.param_default("dims", 2, parse=int, valid=lambda v: v in (2, 3), what=_("{a} or {b}").format(a=2, b=3))
     urlstate.keep_in_range("tlayer", range(layers), 0)
     urlstate.keep_in_range("tdir", range(dirs), 0)
-    layer = cols[0].selectbox("Layer", range(layers), key="tlayer", persist_state="session", disabled=layers == 1)
-    direction = cols[1].selectbox("Direction", range(dirs), key="tdir", persist_state="session", disabled=dirs == 1,
-                                  format_func=lambda d: "backward" if d else "forward")
-    dims = cols[2].radio("Dimensions", (2, 3), key="dims", persist_state="session", horizontal=True)
+    layer = cols[0].selectbox(_("Layer"), range(layers), key="tlayer", persist_state="session", disabled=layers == 1)
+    direction = cols[1].selectbox(_("Direction"), range(dirs), key="tdir", persist_state="session",
+                                  disabled=dirs == 1, format_func=probes.direction_word)
+    dims = cols[2].radio(_("Dimensions"), (2, 3), key="dims", persist_state="session", horizontal=True)
     url.update(tlayer=layer, tdir=direction, dims=dims)
     try:
         coords, ratio = units.pca(tr.hidden[layer, direction], dims)
@@ -266,8 +296,10 @@ else:
     with draw.key_figure():
         draw.plot(figures.units.trajectory_figure(
             coords=coords, ratio=ratio, tokens=tokens,
-            title=f"Hidden state of layer {layer}{' backward' if direction else ''} over your text, "
-                  f"principal components ({ratio.sum():.0%} of the variance)"), key="trajectory")
+            title=(_("Hidden state of layer {layer} backward over your text, principal components ({share} of the "
+                     "variance)") if direction else
+                   _("Hidden state of layer {layer} over your text, principal components ({share} of the variance)"))
+            .format(layer=layer, share=f"{ratio.sum():.0%}")), key="trajectory")
     draw.look_at(units.trajectory_sentence(ratio))
 
 urlstate.set_url(**url)

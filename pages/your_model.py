@@ -6,6 +6,7 @@ import streamlit as st
 
 from explorer.app import catalog, course, draw, frame, urlstate
 from explorer.engine.vocab import UNKNOWN
+from explorer.i18n import _, ngettext
 from explorer.zoo import your_model
 
 frame.require_frame(__file__)
@@ -22,11 +23,11 @@ json.dump(list(itos), open("vocab.json", "w"))  # optional: the character of eac
 def name_problem(name: str) -> str | None:
     """Why `name` cannot label a model in the pickers, or None."""
     if not name.strip():
-        return "Type a name for the model."
+        return _("Type a name for the model.")
     if "," in name:
-        return "A model's name cannot hold a comma (links list models separated by commas)."
+        return _("A model's name cannot hold a comma (links list models separated by commas).")
     if name in (st.session_state.get(catalog.USER_MODELS) or {}):
-        return f"A model called {name!r} is already in this session; choose another name."
+        return _("A model called {name} is already in this session; choose another name.").format(name=repr(name))
     return None
 
 
@@ -42,61 +43,62 @@ def show_added() -> None:
     if not added or catalog.YOURS + added not in catalog.user_models():
         return
     picked = catalog.YOURS + added
-    st.success(f"“{catalog.describe_model(picked)}” is in the model pickers for this session.")
+    st.success(_("“{model}” is in the model pickers for this session.").format(model=catalog.describe_model(picked)))
     buttons = st.columns(4)
-    if buttons[0].button("Inspect it", icon=":material/biotech:", key="byom_go_inspect"):
+    if buttons[0].button(_("Inspect it"), icon=":material/biotech:", key="byom_go_inspect"):
         go("pages/inspect.py", model=picked)
-    if buttons[1].button("Let it write", icon=":material/edit_note:", key="byom_go_generate",
-                         disabled=bool(catalog.headless([picked])), help="Needs a head with one output per token."):
+    if buttons[1].button(_("Let it write"), icon=":material/edit_note:", key="byom_go_generate",
+                         disabled=bool(catalog.headless([picked])), help=_("Needs a head with one output per token.")):
         go("pages/generate.py", model=picked)
-    if buttons[2].button("Compare it", icon=":material/compare:", key="byom_go_compare"):
+    if buttons[2].button(_("Compare it"), icon=":material/compare:", key="byom_go_compare"):
         go("pages/compare.py", set="custom", models=[picked])
-    if buttons[3].button("Its gradients", icon=":material/trending_down:", key="byom_go_gradients"):
+    if buttons[3].button(_("Its gradients"), icon=":material/trending_down:", key="byom_go_gradients"):
         go("pages/gradients.py", set="custom", models=[picked])
 
 
-st.title("Your model")
-st.caption("Upload the weights (state_dict) of a stock `torch.nn.RNN`, `GRU` or `LSTM`, and its vocabulary if you "
-           "have one: confirm the architecture read from them, name it, and it joins the model pickers of Inspect, "
-           "Generate, Compare and Gradients for this session.")
+st.title(_("Your model"))
+st.caption(_("Upload the weights (state_dict) of a stock `torch.nn.RNN`, `GRU` or `LSTM`, and its vocabulary if you "
+             "have one: confirm the architecture read from them, name it, and it joins the model pickers of Inspect, "
+             "Generate, Compare and Gradients for this session."))
 urlstate.set_url()  # an upload cannot travel in a link
 
 # before an upload the uploaders are the page's point; after one, what the weights say is
 uploaded = st.session_state.get("byom_weights") is not None
 with draw.key_figure() if not uploaded else st.container():
     cols = st.columns(2)
-    weights = cols[0].file_uploader(f"Weights (.safetensors, .pt or .pth; up to {LIMIT_MB} MB)",
+    weights = cols[0].file_uploader(_("Weights (.safetensors, .pt or .pth; up to {limit} MB)").format(limit=LIMIT_MB),
                                     type=["safetensors", "pt", "pth", "bin"], key="byom_weights",
                                     max_upload_size=LIMIT_MB)
-    vocab_file = cols[1].file_uploader("Vocabulary (JSON, optional)", type=["json"], key="byom_vocab",
+    vocab_file = cols[1].file_uploader(_("Vocabulary (JSON, optional)"), type=["json"], key="byom_vocab",
                                        max_upload_size=1)
     if weights is None:
-        draw.look_at("Upload a weights file above (or download the example under “How to export your model” "
-                     "and upload it).")
+        draw.look_at(_("Upload a weights file above (or download the example under “How to export your model” "
+                       "and upload it)."))
 
 
 def how_to_export() -> None:
-    with st.expander("How to export your model, and what is accepted", expanded=weights is None):
+    with st.expander(_("How to export your model, and what is accepted"), expanded=weights is None):
         st.code(RECIPE, language="python")
-        st.markdown(
-            f"- **Weights**: safetensors, or a `.pt` / `.pth` file that `torch.load(..., weights_only=True)` reads "
-            f"(it never unpickles anything else), up to {LIMIT_MB} MB.\n"
-            "- **Recurrent core**: `weight_ih_l{k}`, `weight_hh_l{k}`, `bias_*` (optional), `_reverse` for the "
-            "backward direction, under any one prefix such as `rnn.`, `lstm.` or `module.`. The cell follows from "
-            "the gate rows (4H LSTM, 3H GRU, H RNN). LSTMs with `proj_size` are refused.\n"
-            "- **Optional**: an embedding `*embed*.weight` (tokens × input size) and a per-step head "
-            "`head`, `fc`, `linear`, `decoder` or `out` `.weight` (outputs × directions·hidden) with its `.bias`.\n"
-            "- **Vocabulary** (optional JSON): a list of characters (index = token id), `{\"itos\": [...]}`, or "
-            "`{character: index}`; as many entries as the model has input tokens.")
+        # one message per bullet: a translator sees one thing at a time
+        st.markdown("\n".join("- " + line for line in (
+            _("**Weights**: safetensors, or a `.pt` / `.pth` file that `torch.load(..., weights_only=True)` reads "
+              "(it never unpickles anything else), up to {limit} MB.").format(limit=LIMIT_MB),
+            _("**Recurrent core**: `weight_ih_l{k}`, `weight_hh_l{k}`, `bias_*` (optional), `_reverse` for the "
+              "backward direction, under any one prefix such as `rnn.`, `lstm.` or `module.`. The cell follows from "
+              "the gate rows (4H LSTM, 3H GRU, H RNN). LSTMs with `proj_size` are refused."),
+            _("**Optional**: an embedding `*embed*.weight` (tokens × input size) and a per-step head "
+              "`head`, `fc`, `linear`, `decoder` or `out` `.weight` (outputs × directions·hidden) with its `.bias`."),
+            _("**Vocabulary** (optional JSON): a list of characters (index = token id), `{\"itos\": [...]}`, or "
+              "`{character: index}`; as many entries as the model has input tokens."))))
         cols = st.columns(2)
-        cols[0].download_button("Example weights (a small random LSTM)", data=lambda: your_model.example_files()[0],
+        cols[0].download_button(_("Example weights (a small random LSTM)"), data=lambda: your_model.example_files()[0],
                                 file_name="example-lstm.safetensors", mime="application/octet-stream",
-                                on_click="ignore", icon=":material/download:",
-                                help="nn.Embedding(35, 16) → nn.LSTM(16, 32) → nn.Linear(32, 35), random weights "
-                                     "(seed 0): its states move, its guesses are noise.")
-        cols[1].download_button("Its vocabulary (JSON)", data=lambda: your_model.example_files()[1],
+                                on_click="ignore", icon=":material/download:", key="byom_example_weights",
+                                help=_("nn.Embedding(35, 16) → nn.LSTM(16, 32) → nn.Linear(32, 35), random weights "
+                                       "(seed 0): its states move, its guesses are noise."))
+        cols[1].download_button(_("Its vocabulary (JSON)"), data=lambda: your_model.example_files()[1],
                                 file_name="example-vocab.json", mime="application/json", on_click="ignore",
-                                icon=":material/download:")
+                                icon=":material/download:", key="byom_example_vocab")
 
 
 if weights is None:
@@ -113,19 +115,36 @@ except ValueError as err:
     how_to_export()
     st.stop()
 if found.config.cell == "rnn":  # torch.nn.RNN stores no trace of its nonlinearity
-    activation = st.radio("Nonlinearity of this Elman RNN (the weights cannot say)", ["tanh", "relu"],
+    activation = st.radio(_("Nonlinearity of this Elman RNN (the weights cannot say)"), ["tanh", "relu"],
                           key="byom_nonlinearity", horizontal=True)
     found = your_model.infer(tensors, nonlinearity=activation)
 
 with draw.key_figure():
-    st.markdown("**What the weights say**")
+    st.markdown("**" + _("What the weights say") + "**")
     st.table(found.rows, hide_index=True)
     config = found.config
-    draw.look_at(f"Check each line against your model: {config.num_layers} layer{'s' if config.num_layers > 1 else ''}"
-                 f" of {config.hidden_size} {config.cell.upper()} units, "
-                 f"{'both directions' if config.bidirectional else 'forward only'}, "
-                 + (f"a head of {config.output_size} outputs per step" if found.has_head else "no head")
-                 + f", {sum(t.numel() for t in tensors.values()):,} numbers in all.")
+    look = {  # (both directions?, a head?) -> the sentence
+        (False, True): ngettext("Check each line against your model: {layers} layer of {size} {cell} units, forward "
+                                "only, a head of {outputs} outputs per step, {numbers} numbers in all.",
+                                "Check each line against your model: {layers} layers of {size} {cell} units, "
+                                "forward only, a head of {outputs} outputs per step, {numbers} numbers in all.",
+                                config.num_layers),
+        (True, True): ngettext("Check each line against your model: {layers} layer of {size} {cell} units, both "
+                               "directions, a head of {outputs} outputs per step, {numbers} numbers in all.",
+                               "Check each line against your model: {layers} layers of {size} {cell} units, both "
+                               "directions, a head of {outputs} outputs per step, {numbers} numbers in all.",
+                               config.num_layers),
+        (False, False): ngettext("Check each line against your model: {layers} layer of {size} {cell} units, forward "
+                                 "only, no head, {numbers} numbers in all.",
+                                 "Check each line against your model: {layers} layers of {size} {cell} units, "
+                                 "forward only, no head, {numbers} numbers in all.", config.num_layers),
+        (True, False): ngettext("Check each line against your model: {layers} layer of {size} {cell} units, both "
+                                "directions, no head, {numbers} numbers in all.",
+                                "Check each line against your model: {layers} layers of {size} {cell} units, both "
+                                "directions, no head, {numbers} numbers in all.", config.num_layers),
+    }[config.bidirectional, found.has_head]
+    draw.look_at(look.format(layers=config.num_layers, size=config.hidden_size, cell=config.cell.upper(),
+                             outputs=config.output_size, numbers=f"{sum(t.numel() for t in tensors.values()):,}"))
 
 vocab = None
 if vocab_file is not None:
@@ -135,16 +154,17 @@ if vocab_file is not None:
         st.error(str(err))
         st.stop()
     if vocab.itos[0] != UNKNOWN:
-        st.caption(f"Your vocabulary has no unknown token, so characters it lacks are read as token 0 "
-                   f"({vocab.itos[0]!r}).")
+        st.caption(_("Your vocabulary has no unknown token, so characters it lacks are read as token 0 ({char}).")
+                   .format(char=repr(vocab.itos[0])))
 else:
-    st.info(f"No vocabulary: {your_model.STANDIN_NOTE}. Upload a JSON vocabulary to read real text.")
+    st.info(_("No vocabulary: {note}. Upload a JSON vocabulary to read real text.")
+            .format(note=_(your_model.STANDIN_NOTE)))
 
 if st.session_state.get(NAMED_FOR) != weights.name:  # a new file suggests its own name; typing is kept otherwise
     st.session_state["byom_name"] = Path(weights.name).stem[:MAX_NAME]
     st.session_state[NAMED_FOR] = weights.name
-name = st.text_input("Name in the pickers", key="byom_name", max_chars=MAX_NAME)
-if st.button("Use this model", type="primary", key="byom_use", icon=":material/check:"):
+name = st.text_input(_("Name in the pickers"), key="byom_name", max_chars=MAX_NAME)
+if st.button(_("Use this model"), type="primary", key="byom_use", icon=":material/check:"):
     problem = name_problem(name)
     if problem:
         st.error(problem)

@@ -110,3 +110,8 @@ def look_at(at) -> str:
     assert len(found) == 1, found
     return found[0].removeprefix(KEY_SENTENCE)
 
+
+
+def view_params(at) -> dict:
+    """The page's own URL parameters: the language and notation every page carries left out."""
+    return {k: v for k, v in dict(at.query_params).items() if k not in ("lang", "notation")}

@@ -10,8 +10,12 @@ import torch
 from explorer.engine import cells
 from explorer.engine.models import RNNModel
 from explorer.engine.trace import Trace
+from explorer.i18n import N_, _
 
 CHAR_CLASSES = ("vowel", "consonant", "upper", "digit", "space", "punctuation")
+CLASS_NAMES = {"vowel": N_("vowel"), "consonant": N_("consonant"), "upper": N_("upper"), "digit": N_("digit"),
+               "space": N_("space"), "punctuation": N_("punctuation")}  # shown: translate with class_name
+LABEL_WORDS = {"negative": N_("negative"), "positive": N_("positive")}  # class names that are words, not characters
 BRACKETS = "()a"  # what the brackets task reads: open, close, a filler that keeps the depth
 
 
@@ -29,6 +33,11 @@ def char_class(ch: str) -> str:
     return "punctuation"
 
 
+def class_name(cls: str) -> str:
+    """A class of CHAR_CLASSES as the user reads it, in the current language."""
+    return _(CLASS_NAMES[cls])
+
+
 # ---------------------------------------------------------------------------------------------
 # one-hot against embedding
 
@@ -42,9 +51,9 @@ def input_vectors(model: RNNModel, what: str = "encoding") -> tuple[list[str], n
     what="first_layer": W_ih applied to that encoding, the vector every character adds to the
     first layer's pre-activation; the same size (hidden) for both kinds of model, so comparable."""
     if model.vocab is None or model.config.input_mode == "real":
-        raise ValueError("this model reads real values, so it has no vector per character")
+        raise ValueError(_("this model reads real values, so it has no vector per character"))
     if what not in ("encoding", "first_layer"):
-        raise ValueError(f"what must be 'encoding' or 'first_layer'; got {what!r}")
+        raise ValueError(_("what must be 'encoding' or 'first_layer'; got {what}").format(what=repr(what)))
     w_ih = model.rnn.weight_ih_l0.detach()  # (H, I)
     if model.config.input_mode == "onehot":
         vectors = w_ih.T  # (V, H): W_ih @ onehot(c) is column c
@@ -61,8 +70,8 @@ def pca_2d(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     does not flip the picture."""
     centred = np.asarray(vectors, dtype=np.float64) - np.mean(vectors, axis=0)  # (N, D)
     if centred.shape[0] < 3:
-        raise ValueError("a 2-D projection needs at least three vectors")
-    _, singular, components = np.linalg.svd(centred, full_matrices=False)  # components (k, D)
+        raise ValueError(_("a 2-D projection needs at least three vectors"))
+    singular, components = np.linalg.svd(centred, full_matrices=False)[1:]  # components (k, D)
     components = components[:2]
     signs = np.sign(components[np.arange(2), np.abs(components).argmax(axis=1)])
     components = components * signs[:, None]
@@ -75,7 +84,7 @@ def pca_2d(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def nearest(chars: list[str], vectors: np.ndarray, char: str, k: int = 8) -> list[tuple[str, float]]:
     """The k characters whose vectors point most nearly the same way as `char`'s (cosine similarity)."""
     if char not in chars:
-        raise ValueError(f"{char!r} is not in this model's vocabulary")
+        raise ValueError(_("{char} is not in this model's vocabulary").format(char=repr(char)))
     unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)  # (N, D)
     similarity = unit @ unit[chars.index(char)]  # (N,)
     order = [i for i in np.argsort(-similarity, kind="stable") if chars[i] != char][:k]
@@ -94,7 +103,7 @@ def direction_contributions(model: RNNModel, tr: Trace) -> dict:
     reads every step. `final` is what the head makes of what it reads ([O] or [T, O])."""
     config = model.config
     if not config.bidirectional:
-        raise ValueError("this model reads forward only; pick a bidirectional one")
+        raise ValueError(_("this model reads forward only; pick a bidirectional one"))
     hidden = config.hidden_size
     weight = model.head.weight.detach().double().cpu().numpy()  # (O, 2H)
     bias = model.head.bias.detach().double().cpu().numpy()  # (O,)
@@ -114,7 +123,7 @@ def meeting_states(tr: Trace) -> np.ndarray:
     """[T, 2H]: the last layer's forward and backward states side by side at every step, the
     concatenation a per-step head reads (h→_t has read x_0..x_t, h←_t has read x_t..x_{T-1})."""
     if tr.num_directions != 2:
-        raise ValueError("this model reads forward only; pick a bidirectional one")
+        raise ValueError(_("this model reads forward only; pick a bidirectional one"))
     return np.concatenate([tr.hidden[-1, 0], tr.hidden[-1, 1]], axis=-1)
 
 
@@ -130,15 +139,18 @@ def bracket_depths(text: str, max_depth: int, filler: bool = False) -> list[int]
     odd = sorted(set(text) - set(allowed))
     if odd:
         shown = ", ".join(repr(c) for c in odd[:6])
-        what = "“(”, “)” and the filler “a”" if filler else "“(” and “)”"
-        raise ValueError(f"Type only {what}: these models were trained on nothing else; the text also has {shown}.")
+        message = (_("Type only “(”, “)” and the filler “a”: these models were trained on nothing else; the text "
+                     "also has {chars}.") if filler else
+                   _("Type only “(” and “)”: these models were trained on nothing else; the text also has {chars}."))
+        raise ValueError(message.format(chars=shown))
     depths, depth = [], 0
     for t, ch in enumerate(text):
         depth += {"(": 1, ")": -1}.get(ch, 0)
         if depth < 0:
-            raise ValueError(f"The “)” at step {t} closes a bracket that was never opened.")
+            raise ValueError(_("The “)” at step {t} closes a bracket that was never opened.").format(t=t))
         if depth > max_depth:
-            raise ValueError(f"Step {t} reaches depth {depth}; these models count only to {max_depth}.")
+            raise ValueError(_("Step {t} reaches depth {depth}; these models count only to {max_depth}.").format(
+                t=t, depth=depth, max_depth=max_depth))
         depths.append(depth)
     return depths
 
@@ -168,12 +180,12 @@ def score_shares(contributions: dict, labels: tuple[str, ...] | None = None) -> 
     weights = np.zeros(final.shape[-1])  # score = logits @ weights
     if final.shape[-1] == 2:
         weights[:] = (-1.0, 1.0)
-        names = labels or ("class 0", "class 1")
-        name = f"score ({names[1]} − {names[0]} logit)"
+        names = labels or (_("class {k}").format(k=0), _("class {k}").format(k=1))
+        name = _("score ({positive} − {negative} logit)").format(positive=names[1], negative=names[0])
     else:
         chosen = int(np.argmax(final if final.ndim == 1 else final[-1]))
         weights[chosen] = 1.0
-        name = f"logit of {labels[chosen] if labels else f'class {chosen}'}"
+        name = _("logit of {label}").format(label=labels[chosen] if labels else _("class {k}").format(k=chosen))
     return {"forward": contributions["forward"] @ weights, "backward": contributions["backward"] @ weights,
             "bias": float(contributions["bias"] @ weights), "name": name}
 
@@ -184,9 +196,11 @@ def predicted(tr: Trace) -> np.ndarray:
 
 
 def class_labels(task: str | None) -> tuple[str, ...] | None:
-    """A task's class names where its class says them without building it (sentiment: negative, positive)."""
+    """A task's class names where its class says them without building it (sentiment: negative, positive),
+    the words among them in the current language."""
     from explorer.tasks import TASKS
-    return getattr(TASKS.get(task), "output_labels", None)
+    labels = getattr(TASKS.get(task), "output_labels", None)
+    return None if labels is None else tuple(_(LABEL_WORDS[k]) if k in LABEL_WORDS else k for k in labels)
 
 
 def verdict(tr: Trace, labels: tuple[str, ...] | None = None) -> tuple[str, float]:
@@ -195,7 +209,8 @@ def verdict(tr: Trace, labels: tuple[str, ...] | None = None) -> tuple[str, floa
     probs = np.exp(final - final.max())
     probs /= probs.sum()
     chosen = int(probs.argmax())
-    return (labels[chosen] if labels and chosen < len(labels) else f"class {chosen}"), float(probs[chosen])
+    name = labels[chosen] if labels and chosen < len(labels) else _("class {k}").format(k=chosen)
+    return name, float(probs[chosen])
 
 
 def vowel_gap(names: list[str], vectors) -> tuple[float, float]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from explorer.i18n import _, ngettext
+
 LN2 = float(np.log(2.0))
 VISIBLE = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}  # as the figures' tick labels show whitespace
 
@@ -35,23 +37,34 @@ def gate_low(gate: np.ndarray, *, first_step: bool = True) -> dict:
 def forget_sentence(forget: np.ndarray, tokens, start: int = 0) -> str:
     """The LSTM's forget gate f [T, H]: where it closes most, against its mean."""
     low = gate_low(forget, first_step=start == 0)
-    return (f"Watch the forget gate f close at {_quoted(tokens[start + low['step']])} (step {start + low['step']}): "
-            f"its mean over {forget.shape[1]} units falls to {low['value']:.2f}, against {low['mean']:.2f} overall.")
+    units = forget.shape[1]
+    said = ngettext("Watch the forget gate f close at {char} (step {step}): its mean over {units} unit falls to "
+                    "{value:.2f}, against {mean:.2f} overall.",
+                    "Watch the forget gate f close at {char} (step {step}): its mean over {units} units falls to "
+                    "{value:.2f}, against {mean:.2f} overall.", units)
+    return said.format(char=_quoted(tokens[start + low["step"]]), step=start + low["step"], units=units,
+                       value=low["value"], mean=low["mean"])
 
 
 def update_sentence(update: np.ndarray, tokens, start: int = 0) -> str:
     """The GRU's update gate z [T, H] (PyTorch: h_t = (1 - z) n + z h_{t-1}): where it lets most new in."""
     low = gate_low(update, first_step=start == 0)
-    return (f"Watch the update gate z fall to {low['value']:.2f} at {_quoted(tokens[start + low['step']])} "
-            f"(step {start + low['step']}), against {low['mean']:.2f} overall: there the new candidate replaces "
-            f"most of h.")
+    return _("Watch the update gate z fall to {value:.2f} at {char} (step {step}), against {mean:.2f} overall: "
+             "there the new candidate replaces most of h.").format(value=low["value"],
+                                                                   char=_quoted(tokens[start + low["step"]]),
+                                                                   step=start + low["step"], mean=low["mean"])
 
 
 def gate_sentence(name: str, gate: np.ndarray, tokens, start: int = 0) -> str:
     """Any other sigmoid gate [T, H] (`name` as figures name it, e.g. "input gate i"): where it is most shut."""
     low = gate_low(gate, first_step=start == 0)
-    return (f"Watch the {name} shut most at {_quoted(tokens[start + low['step']])} (step {start + low['step']}): "
-            f"its mean over {gate.shape[1]} units falls to {low['value']:.2f}, against {low['mean']:.2f} overall.")
+    units = gate.shape[1]
+    said = ngettext("Watch the {gate} shut most at {char} (step {step}): its mean over {units} unit falls to "
+                    "{value:.2f}, against {mean:.2f} overall.",
+                    "Watch the {gate} shut most at {char} (step {step}): its mean over {units} units falls to "
+                    "{value:.2f}, against {mean:.2f} overall.", units)
+    return said.format(gate=name, char=_quoted(tokens[start + low["step"]]), step=start + low["step"], units=units,
+                       value=low["value"], mean=low["mean"])
 
 
 def biggest_change(states: np.ndarray) -> dict:
@@ -93,11 +106,16 @@ def state_sentence(states: np.ndarray, tokens, start: int = 0, *, symbol: str = 
     alike = same_char_likeness(states, shown)
     if alike is None:
         jump = biggest_change(states)
-        return (f"Each column is {symbol}_t, all the net carries to the next character; it moves most on reading "
-                f"{_quoted(shown[jump['step']])} (step {start + jump['step']}).")
-    how = "look alike" if alike["same"] > alike["different"] + 0.2 else "look no more alike than others"
-    return (f"Each column is {symbol}_t; columns after the same character {how}: the {alike['count']} after "
-            f"{_quoted(alike['char'])} correlate at r = {alike['same']:.2f}, other pairs at {alike['different']:.2f}.")
+        return _("Each column is {symbol}_t, all the net carries to the next character; it moves most on reading "
+                 "{char} (step {step}).").format(symbol=symbol, char=_quoted(shown[jump["step"]]),
+                                                 step=start + jump["step"])
+    said = (_("Each column is {symbol}_t; columns after the same character look alike: the {count} after {char} "
+              "correlate at r = {same:.2f}, other pairs at {different:.2f}.")
+            if alike["same"] > alike["different"] + 0.2 else
+            _("Each column is {symbol}_t; columns after the same character look no more alike than others: the "
+              "{count} after {char} correlate at r = {same:.2f}, other pairs at {different:.2f}."))
+    return said.format(symbol=symbol, count=alike["count"], char=_quoted(alike["char"]), same=alike["same"],
+                       different=alike["different"])
 
 
 def most_surprising(loss: np.ndarray) -> int | None:
@@ -111,13 +129,14 @@ def surprise_sentence(loss: np.ndarray, tokens, topk_labels, topk_probs: np.ndar
     """The most surprising next character: what the model gave it, and what it expected instead."""
     step = most_surprising(loss)
     if step is None:
-        return "The text is one character long, so the model has no next character to guess."
+        return _("The text is one character long, so the model has no next character to guess.")
     bits = float(loss[step]) / LN2
     given = float(np.exp(-loss[step]))
     after = "".join(tokens[max(0, start + step - 5):start + step + 1]).replace("\n", "↵").strip()
-    return (f"The most surprising next character is {_quoted(tokens[start + step + 1])} after “{after}” "
-            f"(step {start + step}): p = {given:.1%} ({bits:.1f} bits); the model expected "
-            f"{_quoted(topk_labels[step][0])} ({float(topk_probs[step][0]):.0%}).")
+    return _("The most surprising next character is {char} after “{after}” (step {step}): p = {p:.1%} ({bits:.1f} "
+             "bits); the model expected {expected} ({expected_p:.0%}).").format(
+        char=_quoted(tokens[start + step + 1]), after=after, step=start + step, p=given, bits=bits,
+        expected=_quoted(topk_labels[step][0]), expected_p=float(topk_probs[step][0]))
 
 
 def written_sentence(chosen_probs: np.ndarray, generated: str, topk_labels) -> str:
@@ -125,8 +144,9 @@ def written_sentence(chosen_probs: np.ndarray, generated: str, topk_labels) -> s
     wrote its own first guess."""
     probs = np.asarray(chosen_probs, dtype=np.float64)
     if not probs.size:
-        return "Nothing was written."
+        return _("Nothing was written.")
     low = int(np.argmin(probs))
     first = np.mean([row[0] == ch for row, ch in zip(topk_labels, generated)])
-    return (f"Dark characters were long shots: the model gave {_quoted(generated[low])} (character {low + 1}) only "
-            f"{probs[low]:.1%}; {first:.0%} of what it wrote was its own first guess.")
+    return _("Dark characters were long shots: the model gave {char} (character {index}) only {p:.1%}; {first:.0%} "
+             "of what it wrote was its own first guess.").format(char=_quoted(generated[low]), index=low + 1,
+                                                                 p=probs[low], first=first)

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from explorer.engine.trace import SIGMOID_GATES, Trace
+from explorer.i18n import _, pgettext
 from explorer.training.settings import CELL_TITLES
 
 
@@ -66,12 +67,13 @@ def layer_input(trace: Trace, layer: int) -> np.ndarray:
 def equation_values(model, trace: Trace, *, layer: int, direction: int, step: int, unit: int) -> dict:
     """Every number in the step equation of one unit at one step, recomputed from the weights:
     input and recurrent parts of each pre-activation, the gates, previous and new states.
-    Keys: cell_type, parts {gate: (from x, from h)}, pre {gate}, gates {gate}, h_prev, h, and
-    c_prev, c (LSTM)."""
+    Keys: cell_type, parts {gate: (W_ih x + b_ih, W_hh h + b_hh)} as PyTorch adds them, terms
+    {gate: (W_ih x, W_hh h, b_ih + b_hh)} as the course writes them (U x, W h, b), pre {gate},
+    gates {gate}, h_prev, h, and c_prev, c (LSTM)."""
     rnn = model.rnn
     kind = trace.cell_type
     if kind not in ("lstm", "gru", "rnn"):
-        raise ValueError(f"step equations are drawn for LSTM, GRU and Elman networks, not {kind}")
+        raise ValueError(_("step equations are drawn for LSTM, GRU and Elman networks, not {cell}").format(cell=kind))
     size = trace.hidden_size
     sfx = f"_l{layer}" + ("_reverse" if direction else "")
     w_ih = getattr(rnn, "weight_ih" + sfx).detach().cpu().double().numpy()
@@ -83,14 +85,17 @@ def equation_values(model, trace: Trace, *, layer: int, direction: int, step: in
     x = layer_input(trace, layer)[step].astype(np.float64)
     h_prev = trace.previous("hidden", layer, direction)[step].astype(np.float64)
     names = {"lstm": "ifgo", "gru": "rzn"}.get(kind, ["pre"])
-    parts, pre, gates = {}, {}, {}
+    parts, terms, pre, gates = {}, {}, {}, {}
     for k, name in enumerate(names):
         row = k * size + unit
-        parts[name] = (float(w_ih[row] @ x + b_ih[row]), float(w_hh[row] @ h_prev + b_hh[row]))
+        from_x, from_h = float(w_ih[row] @ x), float(w_hh[row] @ h_prev)
+        parts[name] = (from_x + float(b_ih[row]), from_h + float(b_hh[row]))
+        terms[name] = (from_x, from_h, float(b_ih[row] + b_hh[row]))
         gates[name] = float(trace.gates[name][layer, direction, step, unit])
     for name, (from_x, from_h) in parts.items():
         pre[name] = from_x + (gates["r"] * from_h if name == "n" else from_h)
-    out = {"cell_type": kind, "nonlinearity": trace.nonlinearity, "parts": parts, "pre": pre, "gates": gates,
+    out = {"cell_type": kind, "nonlinearity": trace.nonlinearity, "parts": parts, "terms": terms, "pre": pre,
+           "gates": gates,
            "h_prev": float(h_prev[unit]), "h": float(trace.hidden[layer, direction, step, unit]),
            "step": step, "unit": unit}
     if kind == "lstm":
@@ -211,16 +216,35 @@ def reach_sentence(reach: dict[str, dict], *, start_from: str, note: str = "") -
     the LSTM's to 1e-5." A fall of less than a power of ten is said to stay; `note` ends the sentence."""
     parts, last_verb = [], None
     for k, (who, r) in enumerate(reach.items()):
-        if r["underflow"] > 0:
-            verb, rest = "underflows", f"to exactly 0 before step {r['underflow']}"
-        else:
-            verb = "falls" if r["first"] < r["peak"] / 10 else "stays"
-            rest = ("to " if verb == "falls" else "at ") + short_number(r["first"])
-        said = f"{verb} {rest}" if verb != last_verb else rest
-        parts.append(f"the {who}'s{' gradient' if k == 0 else ''} {said}")
+        verb = ("underflows" if r["underflow"] > 0 else "falls" if r["first"] < r["peak"] / 10 else "stays")
+        said = _reach_clause(verb, first=k == 0, again=verb == last_verb)
+        parts.append(said.format(who=who, step=r["underflow"], value=short_number(r["first"])))
         last_verb = verb
-    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return f"Followed back from {start_from} to step 0, {listed}{': ' + note if note else ''}."
+    said = (_("Followed back from {start} to step 0, {listed}: {note}.") if note else
+            _("Followed back from {start} to step 0, {listed}."))
+    return said.format(start=start_from, listed=_listed(parts), note=note)
+
+
+def _reach_clause(verb: str, *, first: bool, again: bool) -> str:
+    """One model's part of reach_sentence, to format with who, step and value: the first names the
+    gradient, a later one leaves out the verb the one before it used."""
+    if first:
+        return {"underflows": _("the {who}'s gradient underflows to exactly 0 before step {step}"),
+                "falls": _("the {who}'s gradient falls to {value}"),
+                "stays": _("the {who}'s gradient stays at {value}")}[verb]
+    if again:
+        return {"underflows": _("the {who}'s to exactly 0 before step {step}"), "falls": _("the {who}'s to {value}"),
+                "stays": _("the {who}'s at {value}")}[verb]
+    return {"underflows": _("the {who}'s underflows to exactly 0 before step {step}"),
+            "falls": _("the {who}'s falls to {value}"), "stays": _("the {who}'s stays at {value}")}[verb]
+
+
+def _listed(parts: list[str]) -> str:
+    """"a, b and c" in the current language."""
+    if len(parts) == 1:
+        return parts[0]
+    return _("{earlier} and {last}").format(earlier=pgettext("between the items of a list", ", ").join(parts[:-1]),
+                                            last=parts[-1])
 
 
 def most_different_step(losses: dict[str, np.ndarray]) -> int | None:
@@ -245,10 +269,10 @@ def saturated_share(values: np.ndarray, level: float = 0.9) -> float:
 
 def saturation_sentence(shares: dict[str, float], level: float = 0.9) -> str:
     """One sentence from {who: saturated_share(hidden)}: how often each model's hidden units sit near ±1."""
-    parts = [f"{share:.0%} of the {who}'s values" if k == 0 else f"{share:.0%} of the {who}'s"
-             for k, (who, share) in enumerate(shares.items())]
-    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return f"Deep red and blue are units pinned near ±1: |h| > {level:g} for {listed} here."
+    first, later = _("{share:.0%} of the {who}'s values"), _("{share:.0%} of the {who}'s")
+    parts = [(first if k == 0 else later).format(share=share, who=who) for k, (who, share) in enumerate(shares.items())]
+    return _("Deep red and blue are units pinned near ±1: |h| > {level:g} for {listed} here.").format(
+        level=level, listed=_listed(parts))
 
 
 def sentence_names(cells: dict[str, str]) -> dict[str, str]:
@@ -265,8 +289,9 @@ def spectrum_notes(rows: list[dict]) -> list[str]:
     bounded = [r for r in rows if "must_vanish" in r]
     if not bounded:
         blocks = ", ".join(f"{r['block']} {r['largest']:.2f}" for r in rows if r["layer"] == 0 and r["direction"] == 0)
-        return [f"Gated cell: σ_max per gate block (layer 0) {blocks}."]
-    return [f"Layer {r['layer']}: σ_max = {r['largest']:.3f} against 1/γ = {r['vanishing_bound']:g}, "
-            + ("below it: the gradient must vanish." if r["must_vanish"] else
-               "above it: the bound does not force vanishing (tanh' < 1 on saturated units still shrinks it).")
-            for r in bounded]
+        return [_("Gated cell: σ_max per gate block (layer 0) {blocks}.").format(blocks=blocks)]
+    below = _("Layer {layer}: σ_max = {largest:.3f} against 1/γ = {bound:g}, below it: the gradient must vanish.")
+    above = _("Layer {layer}: σ_max = {largest:.3f} against 1/γ = {bound:g}, above it: the bound does not force "
+              "vanishing (tanh' < 1 on saturated units still shrinks it).")
+    return [(below if r["must_vanish"] else above).format(layer=r["layer"], largest=r["largest"],
+                                                          bound=r["vanishing_bound"]) for r in bounded]

@@ -27,11 +27,13 @@ from explorer.engine.cells import feedback_activation
 from explorer.engine.models import RNNModel
 from explorer.engine.trace import GATE_NAMES, SIGMOID_GATES, Trace, cell_type, model_inputs, trace_with_head
 from explorer.engine.vocab import UNKNOWN
+from explorer.i18n import N_, _, ngettext, pgettext
 
-CELL_NAMES = {"lstm": "an LSTM", "gru": "a GRU", "rnn": "a SimpleRNN",
-              "jordan": "a Jordan network"}
-GATE_WORDS = {"i": "input gate i", "f": "forget gate f", "g": "candidate g", "o": "output gate o",
-              "r": "reset gate r", "z": "update gate z", "n": "candidate n"}
+# English, marked for the catalogue: translate where shown
+CELL_NAMES = {"lstm": N_("an LSTM"), "gru": N_("a GRU"), "rnn": N_("a SimpleRNN"),
+              "jordan": N_("a Jordan network")}
+GATE_WORDS = {"i": N_("input gate i"), "f": N_("forget gate f"), "g": N_("candidate g"), "o": N_("output gate o"),
+              "r": N_("reset gate r"), "z": N_("update gate z"), "n": N_("candidate n")}
 
 
 def _units_text(units) -> str:
@@ -51,9 +53,12 @@ def repr_char(ch: str) -> str:
 
 
 def _steps_text(start: int, stop: int | None) -> str:
+    """When an intervention acts, as the tail of its description ('' for every step)."""
     if stop is None:
-        return f" from step {start} on" if start else ""
-    return f" at step {start}" if stop == start + 1 else f" at steps {start}–{stop - 1}"
+        return _(" from step {start} on").format(start=start) if start else ""
+    if stop == start + 1:
+        return _(" at step {start}").format(start=start)
+    return _(" at steps {start}–{last}").format(start=start, last=stop - 1)
 
 
 @dataclass(frozen=True)
@@ -68,9 +73,13 @@ class Clamp:
     stop: int | None = None
 
     def describe(self) -> str:
-        layer = f" in layer {self.layer}" if self.layer else ""
-        return (f"clamping {self.gate} of unit{'s' if len(self.units) > 1 else ''} {_units_text(self.units)}"
-                f"{layer} to {self.value:g}{_steps_text(self.start, self.stop)}")
+        n = len(self.units)
+        what = (ngettext("clamping {gate} of unit {units} in layer {layer} to {value}{steps}",
+                         "clamping {gate} of units {units} in layer {layer} to {value}{steps}", n) if self.layer
+                else ngettext("clamping {gate} of unit {units} to {value}{steps}",
+                              "clamping {gate} of units {units} to {value}{steps}", n))
+        return what.format(gate=self.gate, units=_units_text(self.units), layer=self.layer, value=f"{self.value:g}",
+                           steps=_steps_text(self.start, self.stop))
 
 
 @dataclass(frozen=True)
@@ -83,9 +92,11 @@ class Ablate:
     stop: int | None = None
 
     def describe(self) -> str:
-        layer = f" in layer {self.layer}" if self.layer else ""
-        return (f"ablating unit{'s' if len(self.units) > 1 else ''} {_units_text(self.units)}{layer}"
-                f"{_steps_text(self.start, self.stop)}")
+        n = len(self.units)
+        what = (ngettext("ablating unit {units} in layer {layer}{steps}",
+                         "ablating units {units} in layer {layer}{steps}", n) if self.layer
+                else ngettext("ablating unit {units}{steps}", "ablating units {units}{steps}", n))
+        return what.format(units=_units_text(self.units), layer=self.layer, steps=_steps_text(self.start, self.stop))
 
 
 @dataclass(frozen=True)
@@ -97,7 +108,9 @@ class Edit:
 
     def describe(self, was: str | None = None) -> str:
         """'editing step 30 from '(' to ' '' (`was`: the character the text had there, if known)."""
-        return f"editing step {self.position}{'' if was is None else f' from {was!r}'} to {self.char!r}"
+        what = (_("editing step {position} to {char}") if was is None else
+                _("editing step {position} from {was} to {char}"))
+        return what.format(position=self.position, was=repr(was), char=repr(self.char))
 
 
 Intervention = Clamp | Ablate | Edit
@@ -111,7 +124,7 @@ def parse_units(text: str, hidden_size: int) -> tuple[int, ...]:
     """'12, 40' (commas or spaces) -> (12, 40), each checked against the layer's size; 'all' -> every unit."""
     parts = [p for p in text.replace(",", " ").split() if p]
     if not parts:
-        raise ValueError("type at least one unit number, e.g. 12, 40 (or all)")
+        raise ValueError(_("type at least one unit number, e.g. 12, 40 (or all)"))
     if [p.lower() for p in parts] == ["all"]:
         return tuple(range(hidden_size))
     units = []
@@ -119,26 +132,29 @@ def parse_units(text: str, hidden_size: int) -> tuple[int, ...]:
         try:
             units.append(int(part))
         except ValueError:  # "x", "1.5", and digits int() refuses, such as "²"
-            raise ValueError(f"{part!r} is not a unit number: type whole numbers separated by commas, "
-                             "e.g. 12, 40 (or all)") from None
+            raise ValueError(_("{part} is not a unit number: type whole numbers separated by commas, "
+                               "e.g. 12, 40 (or all)").format(part=repr(part))) from None
     _check_units(units, hidden_size)
     return tuple(dict.fromkeys(units))
 
 
 def _check_units(units, hidden_size: int) -> None:
     if not units:
-        raise ValueError("choose at least one unit")
+        raise ValueError(_("choose at least one unit"))
     for unit in units:
         if not 0 <= unit < hidden_size:
-            raise ValueError(f"unit {unit} does not exist: this layer has units 0 to {hidden_size - 1}")
+            raise ValueError(_("unit {unit} does not exist: this layer has units 0 to {last}")
+                             .format(unit=unit, last=hidden_size - 1))
 
 
 def _check_steps(start: int, stop: int | None, steps: int) -> None:
     for step in (start, None if stop is None else stop - 1):
         if step is not None and not 0 <= step < steps:
-            raise ValueError(f"step {step} is outside the text: its steps run from 0 to {steps - 1}")
+            raise ValueError(_("step {step} is outside the text: its steps run from 0 to {last}")
+                             .format(step=step, last=steps - 1))
     if stop is not None and stop <= start:
-        raise ValueError(f"the step range is empty: its last step ({stop - 1}) comes before its first ({start})")
+        raise ValueError(_("the step range is empty: its last step ({last}) comes before its first ({first})")
+                         .format(last=stop - 1, first=start))
 
 
 def clampable_gates(model: RNNModel) -> tuple[str, ...]:
@@ -152,29 +168,32 @@ def check(model: RNNModel, steps: int, intervention: Intervention) -> None:
     layers, size = model.rnn.num_layers, model.rnn.hidden_size
     if isinstance(intervention, Edit):
         if not 0 <= intervention.position < steps:
-            raise ValueError(f"position {intervention.position} is outside the text: "
-                             f"positions run from 0 to {steps - 1}")
+            raise ValueError(_("position {position} is outside the text: positions run from 0 to {last}")
+                             .format(position=intervention.position, last=steps - 1))
         if len(intervention.char) != 1:
-            raise ValueError("type exactly one character to put there")
+            raise ValueError(_("type exactly one character to put there"))
         if intervention.char == UNKNOWN or intervention.char not in model.vocab.stoi:
-            raise ValueError(f"the model never saw {intervention.char!r} in training; "
-                             "pick a character from its vocabulary")
+            raise ValueError(_("the model never saw {char} in training; pick a character from its vocabulary")
+                             .format(char=repr(intervention.char)))
         return
     if not 0 <= intervention.layer < layers:
-        raise ValueError(f"layer {intervention.layer} does not exist: this model has layers 0 to {layers - 1}")
+        raise ValueError(_("layer {layer} does not exist: this model has layers 0 to {last}")
+                         .format(layer=intervention.layer, last=layers - 1))
     _check_units(intervention.units, size)
     _check_steps(intervention.start, intervention.stop, steps)
     if isinstance(intervention, Clamp):
         gates = clampable_gates(model)
         if not gates:
-            raise ValueError(f"{CELL_NAMES[kind]} has no gates to clamp; ablate units or edit a character instead")
+            raise ValueError(_("{cell} has no gates to clamp; ablate units or edit a character instead")
+                             .format(cell=_(CELL_NAMES[kind])))
         if intervention.gate not in gates:
-            raise ValueError(f"{CELL_NAMES[kind]} has gates {', '.join(gates)}; "
-                             f"{intervention.gate!r} is not one of them")
+            raise ValueError(_("{cell} has gates {gates}; {gate} is not one of them")
+                             .format(cell=_(CELL_NAMES[kind]), gates=", ".join(gates), gate=repr(intervention.gate)))
         low = 0.0 if intervention.gate in SIGMOID_GATES else -1.0
         if not (math.isfinite(intervention.value) and low <= intervention.value <= 1.0):
-            raise ValueError(f"the {GATE_WORDS[intervention.gate]} lies between {low:g} and 1; "
-                             f"{intervention.value:g} is outside that range")
+            raise ValueError(_("the {gate} lies between {low} and 1; {value} is outside that range")
+                             .format(gate=_(GATE_WORDS[intervention.gate]), low=f"{low:g}",
+                                     value=f"{intervention.value:g}"))
 
 
 def edit_text(text: str, edits) -> str:
@@ -306,9 +325,9 @@ def run(model: RNNModel, text: str, interventions=(), *, k: int = 5) -> Trace:
     Returns a Trace like explorer.trace's (tokens, states, gates, probabilities, top-k guesses,
     per-step loss against the next character); a ValueError says what was wrong with the input."""
     if model.vocab is None:
-        raise ValueError("interventions need a character model that reads text")
+        raise ValueError(_("interventions need a character model that reads text"))
     if not text:
-        raise ValueError("the text is empty: type at least one character")
+        raise ValueError(_("the text is empty: type at least one character"))
     interventions = tuple(interventions)
     for iv in interventions:
         check(model, len(text), iv)
@@ -396,14 +415,17 @@ class Comparison:
 
     def summary(self) -> str:
         """'bits/char 2.10 → 2.45 after clamping f of units 12, 40 to 0'."""
-        what = "; ".join(iv.describe(self.original.tokens[iv.position]) if isinstance(iv, Edit) else iv.describe()
-                         for iv in self.interventions) or "no change"
+        what = pgettext("list", "; ").join(
+            iv.describe(self.original.tokens[iv.position]) if isinstance(iv, Edit) else iv.describe()
+            for iv in self.interventions) or _("no change")
         if not self.has_guesses:
             first = self.first_changed_step()
-            moved = "nothing moved" if first is None else f"the hidden state moves from step {first} on"
-            return f"{moved} after {what}"
+            if first is None:
+                return _("nothing moved after {what}").format(what=what)
+            return _("the hidden state moves from step {first} on after {what}").format(first=first, what=what)
         before, after = self.bits_per_char
-        return f"bits/char {before:.2f} → {after:.2f} after {what}"
+        return _("bits/char {before} → {after} after {what}").format(before=f"{before:.2f}", after=f"{after:.2f}",
+                                                                    what=what)
 
     def headline(self) -> str:
         """One sentence on what the key picture shows: the summary, where the two runs part, and the step
@@ -412,18 +434,22 @@ class Comparison:
         summary = summary[0].upper() + summary[1:]
         first = self.first_changed_step()
         if first is None:
-            return f"{summary}: nothing changed, so the two runs are one line."
+            return _("{summary}: nothing changed, so the two runs are one line.").format(summary=summary)
         tokens = self.changed.tokens
         if not self.has_guesses:
             norms = self.hidden_change_norm.max(axis=0)  # [T]
             most = int(np.argmax(norms))
-            return (f"{summary}: ‖Δh‖ is 0 before step {first} and largest at step {most} "
-                    f"({repr_char(tokens[most])}, {norms[most]:.2f}).")
+            return _("{summary}: ‖Δh‖ is 0 before step {first} and largest at step {most} ({char}, {norm}).").format(
+                summary=summary, first=first, most=most, char=repr_char(tokens[most]), norm=f"{norms[most]:.2f}")
         most = self.most_changed_step()
         jump = float(np.nan_to_num(self.loss_change[most])) / np.log(2)
-        more = f"{abs(jump):.2f} bits {'more' if jump >= 0 else 'less'}"
-        return (f"{summary}: the changed (dotted) line leaves the original at step {first}, and moves most after "
-                f"step {most} {repr_char(tokens[most])}, where guessing the next character costs {more}.")
+        sentence = (_("{summary}: the changed (dotted) line leaves the original at step {first}, and moves most "
+                      "after step {most} {char}, where guessing the next character costs {bits} bits more.")
+                    if jump >= 0 else
+                    _("{summary}: the changed (dotted) line leaves the original at step {first}, and moves most "
+                      "after step {most} {char}, where guessing the next character costs {bits} bits less."))
+        return sentence.format(summary=summary, first=first, most=most, char=repr_char(tokens[most]),
+                               bits=f"{abs(jump):.2f}")
 
 
 def compare(model: RNNModel, text: str, interventions, *, k: int = 5) -> Comparison:

@@ -25,6 +25,7 @@ import torch
 import explorer
 from explorer import zoo
 from explorer.analysis import probes
+from explorer.i18n import N_, _
 
 SAMPLE_CHARS = 6000  # held-out characters: enough that a bracket or a long line turns up many times
 TOP = 3  # features kept per model: the first colours Inspect's text, the others are there to try
@@ -34,9 +35,12 @@ STATES = ("hidden", "cell")  # a state carries memory from step to step; a gate 
 TASK_FEATURES = {
     "english": ("brackets", "word", "line"),
     "python": ("quotes", "brackets", "indent", "word", "line"),
+    "poetry": ("word", "line"),  # one poem per line, no spaces: a "word" is one verse line between ， and 。
 }
-FEATURE_NAMES = {"quotes": "being inside a string", "brackets": "bracket depth", "indent": "indentation",
-                 "word": "position in the word", "line": "position in the line"}
+FEATURE_NAMES = {"quotes": N_("being inside a string"), "brackets": N_("bracket depth"), "indent": N_("indentation"),
+                 "word": N_("position in the word"), "line": N_("position in the line")}
+# What a feature means in a corpus where the general name would mislead; stored with the unit.
+TASK_FEATURE_NAMES = {"poetry": {"word": N_("the position in the verse line"), "line": N_("the position in the poem")}}
 SEED = 0  # the sample is fixed by its offsets; the seed pins anything in torch that might draw
 
 
@@ -52,12 +56,16 @@ def strongest_units(model, task: str, *, chars: int = SAMPLE_CHARS, top: int = T
     """The best hidden or cell unit for each memory feature of `task`'s text, the `top` strongest
     (|r| on the held-out sample, or on `sample` if given), as the sidecar stores them."""
     if task not in TASK_FEATURES:
-        raise ValueError(f"only English and Python models read text; this one's task is {task!r}")
+        raise ValueError(_("only the English, Python and Chinese poetry models read text; this one's task is {task}")
+                         .format(task=repr(task)))
     text = sample if sample is not None else probes.corpus_sample(task, chars)
     torch.manual_seed(SEED)
     series = states_only(probes.unit_series(explorer.trace(model, text, k=1)))
     rows = [row for row in probes.best_units(series, text) if row["feature"] in TASK_FEATURES[task]]
-    return [dict(row, r=round(float(row["r"]), 3)) for row in rows[:top]]
+    names = TASK_FEATURE_NAMES.get(task, {})
+    return [dict(row, r=round(float(row["r"]), 3), **({"feature_name": names[row["feature"]]}
+                                                       if row["feature"] in names else {}))
+            for row in rows[:top]]
 
 
 def listed_units(meta: dict) -> list[dict]:
@@ -68,11 +76,15 @@ def listed_units(meta: dict) -> list[dict]:
 
 
 def unit_sentence(row: dict) -> str:
-    """'unit 231 of layer 0 (hidden state) tracks bracket depth, r = -0.74 on held-out text'."""
-    where = f"layer {row['layer']}" + (" backward" if row["direction"] else "")
-    state = {"hidden": "hidden state", "cell": "cell state"}.get(row["quantity"], row["quantity"])
-    feature = FEATURE_NAMES.get(row["feature"], row["feature"])
-    return f"unit {row['unit']} of {where} ({state}) tracks {feature}, r = {row['r']:+.2f} on held-out text"
+    """'unit 231 of layer 0 (hidden state) tracks bracket depth, r = -0.74 on held-out text', in the current
+    language."""
+    state = {"hidden": _("hidden state"), "cell": _("cell state")}.get(row["quantity"], row["quantity"])
+    named = row.get("feature_name") or FEATURE_NAMES.get(row["feature"])
+    feature = _(named) if isinstance(named, str) else row["feature"]
+    sentence = (_("unit {unit} of layer {layer} backward ({state}) tracks {feature}, r = {r} on held-out text")
+                if row["direction"] else
+                _("unit {unit} of layer {layer} ({state}) tracks {feature}, r = {r} on held-out text"))
+    return sentence.format(unit=row["unit"], layer=row["layer"], state=state, feature=feature, r=f"{row['r']:+.2f}")
 
 
 def most_varying_unit(values: np.ndarray) -> int:
@@ -85,7 +97,7 @@ def write_units(name: str, directory: Path | None = None, *, chars: int = SAMPLE
     """Find NAME's strongest units and write them into its sidecar under "units"; the weights stay as they are."""
     model = zoo.load(name, directory)
     rows = strongest_units(model, model.meta.get("task"), chars=chars)
-    _, meta_path = zoo.paths(name, directory)
+    meta_path = zoo.paths(name, directory)[1]
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     meta["units"] = rows
     meta_path.write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")  # as zoo.save

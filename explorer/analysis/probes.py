@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from explorer.engine.trace import Trace
+from explorer.i18n import N_, _, pgettext
 from explorer.tasks.char_corpus import corpus_text, split_bounds
 
 MAX_PATTERN = 200  # characters of a regex: enough for any sensible probe
@@ -125,14 +126,15 @@ def is_whitespace(text: str) -> np.ndarray:
     return np.fromiter((ch.isspace() for ch in text), dtype=np.float32, count=len(text))
 
 
+# each feature's name in English, marked for the catalogue: feature_label translates it where it is shown
 FEATURES: dict[str, tuple[str, Callable[[str], np.ndarray]]] = {
-    "quotes": ("inside quotes (a Python string)", inside_quotes),
-    "brackets": ("bracket depth ( [ {", bracket_depth),
-    "indent": ("indentation of the line", indentation),
-    "word": ("position in the word", position_in_word),
-    "line": ("position in the line", position_in_line),
-    "vowel": ("is a vowel", is_vowel),
-    "space": ("is whitespace", is_whitespace),
+    "quotes": (N_("inside quotes (a Python string)"), inside_quotes),
+    "brackets": (N_("bracket depth ( [ {"), bracket_depth),
+    "indent": (N_("indentation of the line"), indentation),
+    "word": (N_("position in the word"), position_in_word),
+    "line": (N_("position in the line"), position_in_line),
+    "vowel": (N_("is a vowel"), is_vowel),
+    "space": (N_("is whitespace"), is_whitespace),
 }
 REGEX = "regex"  # the feature the user writes: 1 on characters inside a match
 
@@ -149,13 +151,14 @@ _MATCHER = ("import json, re, sys\n"
 def check_pattern(pattern: str) -> re.Pattern:
     """Compile a user's pattern, or say in one sentence why it cannot be used."""
     if not pattern:
-        raise ProbeError("Type a regular expression to probe for, e.g. `self` or `[0-9]+`.")
+        raise ProbeError(_("Type a regular expression to probe for, e.g. `self` or `[0-9]+`."))
     if len(pattern) > MAX_PATTERN:
-        raise ProbeError(f"The pattern has {len(pattern)} characters; at most {MAX_PATTERN} are allowed.")
+        raise ProbeError(_("The pattern has {n} characters; at most {limit} are allowed.")
+                         .format(n=len(pattern), limit=MAX_PATTERN))
     try:
         return re.compile(pattern)
     except re.error as err:
-        raise ProbeError(f"The pattern is not a valid regular expression: {err}.") from None
+        raise ProbeError(_("The pattern is not a valid regular expression: {error}.").format(error=err)) from None
 
 
 def regex_match(text: str, pattern: str, *, timeout: float = REGEX_TIMEOUT) -> np.ndarray:
@@ -164,15 +167,18 @@ def regex_match(text: str, pattern: str, *, timeout: float = REGEX_TIMEOUT) -> n
     backtracking pattern costs a second, not the server."""
     check_pattern(pattern)
     if len(text) > MAX_REGEX_TEXT:
-        raise ProbeError(f"A pattern runs over at most {MAX_REGEX_TEXT:,} characters; this text has {len(text):,}.")
+        raise ProbeError(_("A pattern runs over at most {limit} characters; this text has {n}.")
+                         .format(limit=f"{MAX_REGEX_TEXT:,}", n=f"{len(text):,}"))
     try:
         done = subprocess.run([sys.executable, "-I", "-S", "-c", _MATCHER], input=json.dumps(
             {"pattern": pattern, "text": text}), capture_output=True, text=True, timeout=timeout, check=True)
     except subprocess.TimeoutExpired:  # run() kills the child before raising
-        raise ProbeError(f"The pattern took longer than {timeout:g} s and was stopped; simplify it "
-                         "(nested repeats such as (a+)+ can take exponential time).") from None
+        raise ProbeError(_("The pattern took longer than {seconds} s and was stopped; simplify it "
+                           "(nested repeats such as (a+)+ can take exponential time).")
+                         .format(seconds=f"{timeout:g}")) from None
     except subprocess.CalledProcessError as err:
-        raise ProbeError(f"The pattern could not be matched: {err.stderr.strip().splitlines()[-1]}.") from None
+        raise ProbeError(_("The pattern could not be matched: {error}.")
+                         .format(error=err.stderr.strip().splitlines()[-1])) from None
     out = np.zeros(len(text), dtype=np.float32)
     for start, stop in json.loads(done.stdout):
         out[start:stop] = 1
@@ -184,12 +190,27 @@ def feature_values(name: str, text: str, pattern: str = "") -> np.ndarray:
     if name == REGEX:
         return regex_match(text, pattern)
     if name not in FEATURES:
-        raise ProbeError(f"Unknown feature {name!r}; choose one of {', '.join([*FEATURES, REGEX])}.")
+        raise ProbeError(_("Unknown feature {name}; choose one of {names}.")
+                         .format(name=repr(name), names=", ".join([*FEATURES, REGEX])))
     return FEATURES[name][1](text)
 
 
 def feature_label(name: str, pattern: str = "") -> str:
-    return f"matches /{pattern}/" if name == REGEX else FEATURES[name][0]
+    """A feature's name as a user reads it, in the current language."""
+    return _("matches /{pattern}/").format(pattern=pattern) if name == REGEX else _(FEATURES[name][0])
+
+
+def quantity_word(quantity: str) -> str:
+    """A quantity as a unit's name and the ranking table say it: hidden, cell, or the gate's letter."""
+    if quantity == "hidden":
+        return pgettext("quantity", "hidden")
+    if quantity == "cell":
+        return pgettext("quantity", "cell")
+    return quantity
+
+
+def direction_word(direction: int) -> str:
+    return _("backward") if direction else _("forward")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,7 +251,8 @@ class UnitSeries:
         hit = np.flatnonzero((self.quantity == quantity) & (self.layer == layer) & (self.direction == direction)
                              & (self.unit == unit))
         if not hit.size:
-            raise ProbeError(f"There is no unit {unit} of {quantity} in layer {layer}, direction {direction}.")
+            raise ProbeError(_("There is no unit {unit} of {quantity} in layer {layer}, direction {direction}.")
+                             .format(unit=unit, quantity=quantity, layer=layer, direction=direction))
         return int(hit[0])
 
     def select(self, quantity: str) -> UnitSeries:
@@ -239,8 +261,11 @@ class UnitSeries:
                           self.unit[keep])
 
     def name(self, column: int) -> str:
-        where = f"layer {self.layer[column]}" + (" backward" if self.direction[column] else "")
-        return f"{self.quantity[column]} unit {self.unit[column]}, {where}"
+        """'f unit 3, layer 0' ('… layer 0 backward'): a unit as figures, tables and sentences name it."""
+        name = (_("{quantity} unit {unit}, layer {layer} backward") if self.direction[column]
+                else _("{quantity} unit {unit}, layer {layer}"))
+        return name.format(quantity=quantity_word(str(self.quantity[column])), unit=self.unit[column],
+                           layer=self.layer[column])
 
 
 def quantities(tr: Trace) -> list[str]:
@@ -278,8 +303,8 @@ def correlations(values: np.ndarray, feature: np.ndarray) -> np.ndarray:
     centred_f = feature - feature.mean()
     norm_f = float(np.sqrt(centred_f @ centred_f))
     if values.shape[0] < 3 or norm_f == 0:
-        raise ProbeError("The feature has the same value at every character of this text, so no unit can "
-                         "follow it; pick another feature or a text where it changes.")
+        raise ProbeError(_("The feature has the same value at every character of this text, so no unit can "
+                           "follow it; pick another feature or a text where it changes."))
     keep_torch_threads()
     columns = torch.tensor(values, dtype=torch.float32)  # [T, N], a copy: the caller's array may be read-only
     centred = columns - columns.mean(dim=0)  # [T, N]
@@ -304,7 +329,8 @@ class Ranking:
 def rank_units(series: UnitSeries, feature: np.ndarray) -> Ranking:
     """Every column of `series` ranked by |Pearson r| with `feature` (ties: lower column first)."""
     if len(feature) != series.values.shape[0]:
-        raise ProbeError(f"The feature has {len(feature)} values but the trace {series.values.shape[0]} steps.")
+        raise ProbeError(_("The feature has {n} values but the trace {steps} steps.")
+                         .format(n=len(feature), steps=series.values.shape[0]))
     r = correlations(series.values, feature)
     return Ranking(order=np.argsort(-np.abs(r), kind="stable"), r=r)
 
@@ -351,11 +377,20 @@ def opening_feature(best: list[dict], fallback: str = "brackets") -> str:
 
 def follows_sentence(*, unit_name: str, feature_name: str, r: float, rank: int, characters: int) -> str:
     """One sentence on how closely a unit follows a feature, from its r: what the probe figure shows."""
-    who = "the best unit" if rank == 1 else f"unit #{rank} of the ranking"
+    who = _("the best unit") if rank == 1 else _("unit #{rank} of the ranking").format(rank=rank)
+    values = dict(who=who, unit=unit_name, feature=feature_name, r=f"{r:+.2f}", n=f"{characters:,}")
     if abs(r) < 0.3:
-        return (f"No unit follows “{feature_name}” closely over these {characters:,} characters: {who}, "
-                f"{unit_name}, reaches only r = {r:+.2f}, so the blue line and the grey area barely move together.")
-    how = "closely" if abs(r) >= STRONG_R else "loosely"
-    way = "rises where the grey area rises" if r > 0 else "falls where the grey area rises"
-    return (f"{who[0].upper()}{who[1:]}, {unit_name}, follows “{feature_name}” {how} (r = {r:+.2f} over "
-            f"{characters:,} characters): its blue line {way}.")
+        return _("No unit follows “{feature}” closely over these {n} characters: {who}, {unit}, reaches only "
+                 "r = {r}, so the blue line and the grey area barely move together.").format(**values)
+    if abs(r) >= STRONG_R:
+        sentence = (_("{who}, {unit}, follows “{feature}” closely (r = {r} over {n} characters): its blue line "
+                      "rises where the grey area rises.") if r > 0 else
+                    _("{who}, {unit}, follows “{feature}” closely (r = {r} over {n} characters): its blue line "
+                      "falls where the grey area rises."))
+    else:
+        sentence = (_("{who}, {unit}, follows “{feature}” loosely (r = {r} over {n} characters): its blue line "
+                      "rises where the grey area rises.") if r > 0 else
+                    _("{who}, {unit}, follows “{feature}” loosely (r = {r} over {n} characters): its blue line "
+                      "falls where the grey area rises."))
+    sentence = sentence.format(**values)
+    return sentence[0].upper() + sentence[1:]

@@ -17,7 +17,9 @@ import torch
 from explorer import tasks
 from explorer.engine.models import RNNModel
 from explorer.engine.trace import GATE_NAMES, Trace, trace
+from explorer.i18n import N_, _
 from explorer.tasks import sentiment as sentiment_task
+from explorer.tasks.base import split_name
 from explorer.tasks.count import BLANK, countdown
 from explorer.tasks.series import SeriesTask
 
@@ -74,7 +76,7 @@ class SentimentRun:
 
     @property
     def word_p(self) -> np.ndarray:
-        return self.p_positive[[end for _, end in self.word_ends]]
+        return self.p_positive[[end for _word, end in self.word_ends]]
 
     def states(self, quantity: str) -> np.ndarray:
         """[n, H] hidden state or gate of the last layer over the sentence's characters."""
@@ -117,7 +119,7 @@ def running_sentiment(model: RNNModel, sentence: str) -> SentimentRun:
     and apply the head after every character: the running prediction of a many-to-one net."""
     text = sentence.strip().lower()
     if not text:
-        raise ValueError("the sentence is empty: type a few words")
+        raise ValueError(_("the sentence is empty: type a few words"))
     padded = text.rjust(training_length(model), sentiment_task.PAD)
     offset = len(padded) - len(text)
     tr = trace(model, padded)
@@ -197,7 +199,8 @@ def unroll(model: RNNModel, start: str, steps: int | None = None) -> Unrolled:
     whatever was emitted, so the greedy choice never changes what the net reads: the sequence
     comes from its hidden state alone."""
     if start not in start_tokens(model):
-        raise ValueError(f"{start!r} is not an input this model knows; choose one of {', '.join(start_tokens(model))}")
+        raise ValueError(_("{start} is not an input this model knows; choose one of {inputs}").format(
+            start=repr(start), inputs=", ".join(start_tokens(model))))
     steps = steps or training_length(model)
     tr = trace(model, start + BLANK * (steps - 1))
     labels = tasks.get((model.meta or {}).get("task", "count")).output_labels
@@ -215,6 +218,7 @@ def unroll(model: RNNModel, start: str, steps: int | None = None) -> Unrolled:
 # time series: sliding-window forecasts
 
 SERIES_SOURCES = ("synthetic", "airline")
+UNITS = {"airline": N_("thousand passengers"), "synthetic": N_("value")}  # English: figures translate them
 
 
 @dataclass
@@ -228,7 +232,7 @@ class Series:
     std: float  # the train split's std: the scale of the normalised MSE the zoo reports
     time_labels: list[str]  # step index (synthetic) or month (airline)
     bounds: dict[str, tuple[int, int]]  # split -> [start, end) by time
-    unit: str  # the values' unit, for axis titles
+    unit: str  # the values' unit, for axis titles: a key of the catalogue (UNITS), translated where shown
 
 
 def training_window(model: RNNModel) -> int:
@@ -245,23 +249,25 @@ def load_series(model: RNNModel, source: str) -> Series:
     """The model's own synthetic series (its task settings) or the airline passengers table, read
     the way the model's task reads it (train-split statistics only, so no future leaks in)."""
     if source not in SERIES_SOURCES:
-        raise ValueError(f"unknown series source {source!r}; choose {' or '.join(SERIES_SOURCES)}")
+        raise ValueError(_("unknown series source {source}; choose {first} or {second}").format(
+            source=repr(source), first=SERIES_SOURCES[0], second=SERIES_SOURCES[1]))
     config = dict((getattr(model, "meta", {}) or {}).get("task_config") or {})
     if source == "synthetic":
         task = tasks.get("series", **{**config, "source": "synthetic"})
     else:  # window and horizon change neither the normalisation nor the relative scale; the smallest always fit
         task = tasks.get("series", source="airline", window=1, horizon=1, relative=bool(config.get("relative")))
-    unit = "thousand passengers" if source == "airline" else "value"
+    unit = UNITS[source]
     return Series(source=source, values=task.values.numpy(), task=task, std=task.std,
                   time_labels=list(task.time_labels), bounds=dict(task.bounds), unit=unit)
 
 
 def check_window(series: Series, window: int, horizon: int) -> None:
     if window < 1 or horizon < 1:
-        raise ValueError(f"window and horizon must be at least 1; got window {window}, horizon {horizon}")
+        raise ValueError(_("window and horizon must be at least 1; got window {window}, horizon {horizon}").format(
+            window=window, horizon=horizon))
     if window + horizon > len(series.values):
-        raise ValueError(f"a window of {window} plus a horizon of {horizon} is longer than the series "
-                         f"({len(series.values)} points)")
+        raise ValueError(_("a window of {window} plus a horizon of {horizon} is longer than the series "
+                           "({points} points)").format(window=window, horizon=horizon, points=len(series.values)))
 
 
 @torch.no_grad()
@@ -277,7 +283,7 @@ def forecast(model: RNNModel, series: Series, starts, window: int, horizon: int)
     raw = torch.as_tensor(series.values)[starts[:, None] + torch.arange(window)]  # (B, W) float64
     parts, have = [], 0
     while have < horizon:
-        out, _ = model(series.task.encode_window(raw)[..., None])  # (B, O): the next O values at once
+        out, _state = model(series.task.encode_window(raw)[..., None])  # (B, O): the next O values at once
         predicted = series.task.decode_forecast(out, raw)  # (B, O) in the series' units
         parts.append(predicted)
         have += predicted.shape[-1]
@@ -291,7 +297,8 @@ def stretch_starts(series: Series, split: str, window: int, horizon: int) -> np.
     low, high = series.bounds[split]
     starts = np.arange(max(0, low - window), high - window - horizon + 1)
     if starts.size == 0:
-        raise ValueError(f"the {split} stretch ({high - low} points) is shorter than the horizon ({horizon})")
+        raise ValueError(_("the {split} stretch ({points} points) is shorter than the horizon ({horizon})").format(
+            split=split_name(split), points=high - low, horizon=horizon))
     return starts
 
 
@@ -336,7 +343,8 @@ def evaluate_stretch(model: RNNModel, series: Series, split: str, window: int, h
 def trace_window(model: RNNModel, series: Series, start: int, window: int) -> Trace:
     """Every hidden state and gate while the model reads one window."""
     if window < 1 or not 0 <= start <= len(series.values) - window:
-        raise ValueError(f"a window of {window} starting at {start} runs past the series' end")
+        raise ValueError(_("a window of {window} starting at {start} runs past the series' end").format(
+            window=window, start=start))
     raw = torch.as_tensor(series.values[start:start + window])  # (W,) in the series' units
     return trace(model, series.task.encode_window(raw)[:, None])  # (W, 1): what the model reads
 
@@ -356,7 +364,8 @@ class WindowForecast:
 def window_forecast(model: RNNModel, series: Series, start: int, window: int, horizon: int) -> WindowForecast:
     """The forecast from the window series[start : start + window] (it may run past the series' end)."""
     if not 0 <= start <= len(series.values) - window:
-        raise ValueError(f"a window of {window} starting at {start} runs past the series' end")
+        raise ValueError(_("a window of {window} starting at {start} runs past the series' end").format(
+            window=window, start=start))
     predicted = forecast(model, series, [start], window, horizon)[0]
     steps = start + window + np.arange(horizon)
     return WindowForecast(window_steps=np.arange(start, start + window),

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from explorer.analysis.probes import ProbeError, UnitSeries, bracket_depth, inside_quotes, keep_torch_threads
+from explorer.i18n import _, pgettext
 
 # ---------------------------------------------------------------------------------------------
 # match: the units "on" over a stretch of the typed text, and the corpus stretches where they are on too
@@ -19,8 +20,8 @@ from explorer.analysis.probes import ProbeError, UnitSeries, bracket_depth, insi
 def units_on(values: np.ndarray, start: int, stop: int, threshold: float) -> np.ndarray:
     """Indices of the columns of values [T, N] whose mean over steps [start, stop) exceeds `threshold`."""
     if not 0 <= start < stop <= values.shape[0]:
-        raise ProbeError(f"Choose a stretch inside the text: steps {start}–{stop - 1} "
-                         f"are not in 0–{values.shape[0] - 1}.")
+        raise ProbeError(_("Choose a stretch inside the text: steps {start}–{stop} are not in 0–{last}.")
+                         .format(start=start, stop=stop - 1, last=values.shape[0] - 1))
     return np.flatnonzero(values[start:stop].mean(axis=0) > threshold)
 
 
@@ -88,18 +89,18 @@ def kmeans(points: np.ndarray, k: int, *, seed: int = 0, iterations: int = 50) -
     (labels [N], centres [k, D]). The same seed gives the same clusters."""
     n = points.shape[0]
     if not 1 <= k <= n:
-        raise ProbeError(f"Choose between 1 and {n} clusters.")
+        raise ProbeError(_("Choose between 1 and {n} clusters.").format(n=n))
     rng = np.random.default_rng(seed)
     keep_torch_threads()
     data = torch.tensor(points, dtype=torch.float64)  # [N, D]
     chosen = [int(rng.integers(n))]
-    for _ in range(1, k):  # k-means++: a point is the next centre with probability ∝ its squared distance
+    for _pick in range(1, k):  # k-means++: a point is the next centre with probability ∝ its squared distance
         distance = _squared_distances(data, data[chosen]).min(dim=1).values.numpy()  # [N]
         total = distance.sum()
         chosen.append(int(rng.choice(n, p=distance / total)) if total > 0 else int(rng.integers(n)))
     centres = data[chosen].clone()  # [k, D]
     labels = torch.full((n,), -1)
-    for _ in range(iterations):
+    for _step in range(iterations):
         new = _squared_distances(data, centres).argmin(dim=1)  # [N]
         if torch.equal(new, labels):
             break
@@ -118,7 +119,7 @@ def cluster_units(values: np.ndarray, tokens, k: int, *, seed: int = 0, chars: i
     characters (those where the mean standardized activation of its members is highest, among
     characters seen at least `min_count` times). Largest cluster first."""
     z = standardize(values)  # [T, N]
-    labels, _ = kmeans(z.T.astype(np.float64), min(k, values.shape[1]), seed=seed)
+    labels, _centres = kmeans(z.T.astype(np.float64), min(k, values.shape[1]), seed=seed)
     chars_seen = np.array(list(tokens))
     counts = Counter(tokens)
     common = np.array([c for c in counts if counts[c] >= min_count] or list(counts))
@@ -137,19 +138,22 @@ def cluster_units(values: np.ndarray, tokens, k: int, *, seed: int = 0, chars: i
 
 def cluster_rows(clusters: list[dict], series: UnitSeries, labels: list[str], *, show=str,
                  members: int = 8) -> list[dict]:
-    """A table row per cluster: its label, size, typical characters (written by `show`) with their
-    standardized activation, and its first `members` units (with their layer when there are several)."""
+    """A table row per cluster, headed in the current language: its label, size, typical characters (written
+    by `show`) with their standardized activation, and its first `members` units (with their layer when there
+    are several)."""
     layered = len(set(series.layer.tolist())) > 1
-    return [{"cluster": label, "units": group["size"],
-             "typical characters": "  ".join(f"{show(c)} ({z:+.1f})" for c, z in group["chars"]),
-             "members": ", ".join(f"unit {series.unit[c]}" + (f" L{series.layer[c]}" if layered else "")
-                                  for c in group["members"][:members]) + (" …" if group["size"] > members else "")}
-            for label, group in zip(labels, clusters)]
+    member = _("unit {unit} L{layer}") if layered else _("unit {unit}")
+    heads = _("cluster"), _("units"), _("typical characters"), _("members")
+    return [dict(zip(heads, (
+        label, group["size"], "  ".join(f"{show(c)} ({z:+.1f})" for c, z in group["chars"]),
+        ", ".join(member.format(unit=series.unit[c], layer=series.layer[c]) for c in group["members"][:members])
+        + (" …" if group["size"] > members else ""))))
+        for label, group in zip(labels, clusters)]
 
 
 def frequent_chars(text: str, count: int) -> list[str]:
     """The `count` most frequent characters of `text`, most frequent first (ties: first seen)."""
-    return [c for c, _ in Counter(text).most_common(count)]
+    return [c for c, _count in Counter(text).most_common(count)]
 
 
 def char_profile_matrix(clusters: list[dict], tokens, chars: list[str]) -> np.ndarray:
@@ -169,7 +173,7 @@ def pca(states: np.ndarray, components: int) -> tuple[np.ndarray, np.ndarray]:
     variance ratio [components]). Signs fixed so each component's largest loading is positive."""
     steps = states.shape[0]
     if steps < 2:
-        raise ProbeError("A trajectory needs at least two characters; type a longer text.")
+        raise ProbeError(_("A trajectory needs at least two characters; type a longer text."))
     keep_torch_threads()
     centred = torch.tensor(states, dtype=torch.float64)
     centred -= centred.mean(dim=0)  # [T, H]
@@ -191,23 +195,28 @@ def pca(states: np.ndarray, components: int) -> tuple[np.ndarray, np.ndarray]:
 
 def match_sentence(*, on: int, total: int, quantity_name: str, matches: list[dict]) -> str:
     """The match view: how many units are on over the selection, and how many the best corpus stretch shares."""
-    found = f" (the best: {matches[0]['on']} of {on})." if matches else ": there are none."
-    return (f"{on} of {total} {quantity_name} units are on over your selection; the corpus stretches below are "
-            f"where most of them are on together{found}")
+    if not matches:
+        return _("{on} of {total} {quantity} units are on over your selection; the corpus stretches below are "
+                 "where most of them are on together: there are none.").format(on=on, total=total,
+                                                                               quantity=quantity_name)
+    return _("{on} of {total} {quantity} units are on over your selection; the corpus stretches below are where "
+             "most of them are on together (the best: {best} of {on}).").format(
+        on=on, total=total, quantity=quantity_name, best=matches[0]["on"])
 
 
 def cluster_sentence(*, groups: list[dict], total: int, labels: list[str]) -> str:
     """The clusters view: what the largest cluster responds to most (`labels`: its typical characters, shown)."""
     top = groups[0]
-    return (f"The largest cluster, {top['size']} of {total} units, is most active reading {', '.join(labels[:3])} "
-            f"({top['chars'][0][1]:+.1f} standard deviations at the first); each row is one cluster.")
+    return _("The largest cluster, {size} of {total} units, is most active reading {chars} ({z} standard "
+             "deviations at the first); each row is one cluster.").format(
+        size=top["size"], total=total, chars=pgettext("list", ", ").join(labels[:3]), z=f"{top['chars'][0][1]:+.1f}")
 
 
 def trajectory_sentence(ratio: np.ndarray) -> str:
     """The trajectory view: how much of the state's variation the drawn components hold."""
-    return (f"Each point is the hidden state after one character, joined in reading order; these {len(ratio)} "
-            f"principal components hold {float(np.sum(ratio)):.0%} of how it varies over your text, so similar "
-            "contexts land close together only as far as that share goes.")
+    return _("Each point is the hidden state after one character, joined in reading order; these {n} principal "
+             "components hold {share} of how it varies over your text, so similar contexts land close together "
+             "only as far as that share goes.").format(n=len(ratio), share=f"{float(np.sum(ratio)):.0%}")
 
 
 def intervention_for(series: UnitSeries, columns, column: int, *, most: int = 5) -> dict:

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 import explorer
-from explorer import figures
+from explorer import figures, i18n
 from explorer.analysis import internals, intervene
 from explorer.app import catalog
 from explorer.engine.generate import Generated, sample
@@ -118,19 +118,21 @@ def spectrum(name: str) -> list[dict]:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _spectra_figure(names: tuple, titles: tuple, directory: str) -> dict:
-    return panels.side_by_side([figures.spectrum_figure(rows=_cached_spectrum(name, directory), title=title)
-                                for name, title in zip(names, titles)]).to_dict()
+def _spectra_figure(names: tuple, titles: tuple, directory: str, notation: str, lang: str) -> dict:
+    with i18n.use(lang):  # the figure's words: the language is part of the key
+        return panels.side_by_side([figures.spectrum_figure(rows=_cached_spectrum(name, directory), title=title,
+                                                            notation=notation)
+                                    for name, title in zip(names, titles)]).to_dict()
 
 
-def spectra_figure(names: list[str], titles: list[str]) -> go.Figure:
+def spectra_figure(names: list[str], titles: list[str], *, notation: str) -> go.Figure:
     """The models' spectra side by side, a panel each titled `titles`. It does not depend on the text,
-    so for pretrained models it is built once and kept as a dict (rebuilding a figure from its dict is
-    much cheaper than building it)."""
+    so for pretrained models it is built once per language and notation and kept as a dict (rebuilding a
+    figure from its dict is much cheaper than building it)."""
     if any(catalog.is_user_model(name) for name in names):
-        return panels.side_by_side([figures.spectrum_figure(rows=spectrum(name), title=title)
+        return panels.side_by_side([figures.spectrum_figure(rows=spectrum(name), title=title, notation=notation)
                                     for name, title in zip(names, titles)])
-    return go.Figure(_spectra_figure(tuple(names), tuple(titles), catalog.zoo_key()))
+    return go.Figure(_spectra_figure(tuple(names), tuple(titles), catalog.zoo_key(), notation, i18n.current()))
 
 
 def _compare(model, text: str, changes) -> intervene.Comparison:

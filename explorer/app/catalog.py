@@ -19,9 +19,10 @@ from pathlib import Path
 import streamlit as st
 
 from explorer import zoo
+from explorer.i18n import _
 
 ZOO_ENV = "RNN_EXPLORER_ZOO_DIR"
-TEXT_TASKS = ("english", "python")  # the tasks whose models read any typed text
+TEXT_TASKS = ("english", "python", "poetry")  # the tasks whose models read any typed text
 USER_MODELS = "user_models"  # session_state: {name: model in eval mode}, from the Train and Your model pages
 YOURS = "yours: "  # prefix of a user model's name in the pickers (and in links)
 
@@ -56,9 +57,14 @@ def _pretrained_info(name: str, directory: str) -> dict:
     return zoo.info(name, Path(directory))
 
 
-@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
 def load_pretrained(name: str, directory: str):
     """A pretrained model from `directory`, shared by every session: eval mode, gradients off."""
+    with st.spinner(_("Loading the model…"), show_time=False):
+        return _load_pretrained(name, directory)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _load_pretrained(name: str, directory: str):
     return zoo.load(name, Path(directory))
 
 
@@ -95,7 +101,8 @@ def get_model(name: str):
         return load_pretrained(name, zoo_key())
     model = user_models().get(name)
     if model is None:
-        raise ValueError(f"{name[len(YOURS):]!r} is no longer among the models you trained or uploaded in this session")
+        raise ValueError(_("{name} is no longer among the models you trained or uploaded in this session")
+                         .format(name=repr(name[len(YOURS):])))
     return model
 
 
@@ -118,9 +125,10 @@ def describe_model(name: str) -> str:
     except ValueError:
         return name
     hidden = meta.get("config", {}).get("hidden_size", "?")
-    shown = f"{name[len(YOURS):]} (yours" if is_user_model(name) else f"{name} ("
-    sep = ", " if is_user_model(name) else ""
-    return f"{shown}{sep}{str(meta.get('cell', '?')).upper()}, {hidden} units)"
+    cell = str(meta.get("cell", "?")).upper()
+    if is_user_model(name):
+        return _("{name} (yours, {cell}, {hidden} units)").format(name=name[len(YOURS):], cell=cell, hidden=hidden)
+    return _("{name} ({cell}, {hidden} units)").format(name=name, cell=cell, hidden=hidden)
 
 
 def headless(names) -> list[str]:
@@ -134,4 +142,5 @@ def note_headless(names, consequence: str) -> None:
     bare = headless(names)
     if bare:
         shown = ", ".join(n[len(YOURS):] for n in bare)
-        st.info(f"{shown} came without a head (no output layer was uploaded), so {consequence}")
+        st.info(_("{models} came without a head (no output layer was uploaded), so {consequence}")
+                .format(models=shown, consequence=consequence))

@@ -9,51 +9,37 @@ from pathlib import Path
 
 import streamlit as st
 
-from explorer.app import course, urlstate
+from explorer.app import course, language, urlstate
+from explorer.i18n import N_, _
 
 
 @dataclass(frozen=True)
 class Page:
     path: str  # relative to the repository root, as st.Page and st.page_link take it
-    title: str
+    title: str  # English, marked for the catalogue: translate where it is shown
     icon: str  # a Material icon name, drawn by Streamlit from its own bundle
     group: str
-    blurb: str  # Home's one line on what the page shows
 
 
-LOOK, FAMILY, YOURS = "Look inside", "Every shape and family member", "Your model and its units"
+LOOK, FAMILY, YOURS = N_("Look inside"), N_("Every shape and family member"), N_("Your model and its units")
 PAGES = (
-    Page("pages/home.py", "Home", ":material/home:", LOOK, "what the app is, the pretrained models, the cells"),
-    Page("pages/inspect.py", "Inspect", ":material/biotech:", LOOK,
-         "type a sentence; every hidden state, gate and cell state of a char-RNN, per character"),
-    Page("pages/generate.py", "Generate", ":material/edit_note:", LOOK,
-         "the model warms up on your prompt, then writes one sampled character at a time"),
-    Page("pages/compare.py", "Compare", ":material/compare:", LOOK,
-         "a SimpleRNN, a GRU and an LSTM side by side on the same text"),
-    Page("pages/gradients.py", "Gradients through time", ":material/trending_down:", LOOK,
-         "why one forgets and the other remembers: the gradient reaching each step"),
-    Page("pages/train.py", "Train live", ":material/model_training:", LOOK,
-         "press play and watch loss, gradients and gates change as a toy model learns"),
-    Page("pages/sentiment.py", "Sentiment (many-to-one)", ":material/sentiment_satisfied:", FAMILY,
-         "the running verdict after every word; negation and \"but\" flip it"),
-    Page("pages/one_to_many.py", "One-to-many", ":material/call_split:", FAMILY,
-         "one input, a whole sequence out, gates per generated step"),
-    Page("pages/series.py", "Time series", ":material/show_chart:", FAMILY,
-         "a sliding window in, a forecast out, against a naive last-value baseline"),
-    Page("pages/jordan.py", "Jordan vs Elman", ":material/sync_alt:", FAMILY,
-         "feeding back the output instead of the hidden state"),
-    Page("pages/deep.py", "Stacked & bidirectional", ":material/layers:", FAMILY,
-         "every layer and both directions, and where they meet"),
-    Page("pages/embedding.py", "One-hot vs embedding", ":material/scatter_plot:", FAMILY,
-         "the same net fed both ways, and the character map it learns"),
-    Page("pages/seq2seq.py", "Encoder-decoder", ":material/translate:", FAMILY,
-         "a sequence squeezed into one state, then written out again"),
-    Page("pages/your_model.py", "Your model", ":material/upload_file:", YOURS,
-         "upload a torch.nn RNN/GRU/LSTM state_dict and use it on every page"),
-    Page("pages/units.py", "Find units", ":material/manage_search:", YOURS,
-         "which units track quotes, brackets or your own pattern"),
-    Page("pages/intervene.py", "Intervene", ":material/tune:", YOURS,
-         "clamp a gate, ablate units or edit a character, and see what changes"),
+    Page("pages/home.py", N_("Home"), ":material/home:", LOOK),
+    Page("pages/glossary.py", N_("Glossary"), ":material/menu_book:", LOOK),
+    Page("pages/inspect.py", N_("Inspect"), ":material/biotech:", LOOK),
+    Page("pages/generate.py", N_("Generate"), ":material/edit_note:", LOOK),
+    Page("pages/compare.py", N_("Compare"), ":material/compare:", LOOK),
+    Page("pages/gradients.py", N_("Gradients through time"), ":material/trending_down:", LOOK),
+    Page("pages/train.py", N_("Train live"), ":material/model_training:", LOOK),
+    Page("pages/sentiment.py", N_("Sentiment (many-to-one)"), ":material/sentiment_satisfied:", FAMILY),
+    Page("pages/one_to_many.py", N_("One-to-many"), ":material/call_split:", FAMILY),
+    Page("pages/series.py", N_("Time series"), ":material/show_chart:", FAMILY),
+    Page("pages/jordan.py", N_("Jordan vs Elman"), ":material/sync_alt:", FAMILY),
+    Page("pages/deep.py", N_("Stacked & bidirectional"), ":material/layers:", FAMILY),
+    Page("pages/embedding.py", N_("One-hot vs embedding"), ":material/scatter_plot:", FAMILY),
+    Page("pages/seq2seq.py", N_("Encoder-decoder"), ":material/translate:", FAMILY),
+    Page("pages/your_model.py", N_("Your model"), ":material/upload_file:", YOURS),
+    Page("pages/units.py", N_("Find units"), ":material/manage_search:", YOURS),
+    Page("pages/intervene.py", N_("Intervene"), ":material/tune:", YOURS),
 )
 FRAMED = "_framed_by_app"  # session_state: app.py has run around this session's pages
 ARRIVALS = "_arrivals"  # session_state: how many times this session switched pages
@@ -64,8 +50,17 @@ def navigation():
     """st.navigation over PAGES, in their groups (Home first and default)."""
     groups: dict[str, list] = {}
     for i, page in enumerate(PAGES):
-        groups.setdefault(page.group, []).append(st.Page(page.path, title=page.title, icon=page.icon, default=i == 0))
+        groups.setdefault(_(page.group), []).append(st.Page(page.path, title=_(page.title), icon=page.icon,
+                                                            default=i == 0))
     return st.navigation(groups, expanded=True)
+
+
+def keep_language_in_url() -> None:
+    """After the page: a page that writes no URL of its own still carries the language and notation, so
+    its address opens in the same language (pages that do write theirs add them in urlstate.set_url)."""
+    for key, value in language.url_values().items():
+        if st.query_params.get(key) != value:
+            st.query_params[key] = value
 
 
 def mark_framed() -> None:
@@ -107,6 +102,27 @@ def scroll_to_top() -> None:
     browser keeps an unchanged element from the last page, and its script would not run again."""
     arrivals = st.session_state[ARRIVALS] = st.session_state.get(ARRIVALS, 0) + 1
     st.html(f"{_TO_TOP}<!-- arrival {arrivals} -->", unsafe_allow_javascript=True)
+
+
+NARROW_PX = 1100  # below this the sidebar takes a third of the window from the key picture
+FOLDED = "_sidebar_folded"  # session_state: the narrow-window check has run once in this session
+_FOLD = """<script>
+const doc = window.parent.document;
+if (window.parent.innerWidth < %d) {
+  const bar = doc.querySelector('[data-testid="stSidebar"]');
+  const button = doc.querySelector('[data-testid="stSidebarCollapseButton"] button');
+  if (bar && bar.getAttribute('data-collapsed') === 'false' && button) button.click();
+}
+</script>"""
+
+
+def fold_sidebar_on_narrow_screens() -> None:
+    """Streamlit folds the sidebar by itself only on phone-sized screens; on a laptop's half screen it would
+    push the key picture below the fold. Once per session, so a student who opens it again keeps it open."""
+    if st.session_state.get(FOLDED):
+        return
+    st.session_state[FOLDED] = True
+    st.html(_FOLD % NARROW_PX, unsafe_allow_javascript=True)
 
 
 def resume_page() -> None:

@@ -12,6 +12,7 @@ from plotly.colors import sample_colorscale
 
 from explorer.engine.generate import Generated
 from explorer.figures import house, labels
+from explorer.i18n import _
 
 PALETTE = sample_colorscale(house.SEQUENTIAL, list(np.linspace(0, 1, 64)), colortype="tuple")
 
@@ -25,14 +26,15 @@ def written_html(out: Generated) -> str:
     """The prompt in faint ink, then every written character on the colour of its probability (at
     temperature 1, before it was drawn); every character HTML-escaped, and the hover names the
     character, its probability and the model's first guess there."""
-    spans = [f'<span title="your prompt" style="color:{house.FAINT}">'
+    spans = [f'<span title="{labels.escape_all(_("your prompt"))}" style="color:{house.FAINT}">'
              + "".join("↵<br>" if ch == "\n" else labels.entity(ch) for ch in out.prompt) + "</span>"]
+    said = _("character {n} written, '{char}': p = {p}; first guess '{guess}' ({guess_p})")
     for n, (ch, p, guesses, probs) in enumerate(zip(out.generated, out.chosen_probs, out.topk_labels,
                                                     out.topk_probs)):
         r, g, b = _rgb(float(p))
         ink = "#000" if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else "#fff"
-        tip = "".join(labels.entity(c) for c in f"character {n + 1} written, '{ch}': p = {float(p):.3f}; "
-                                                f"first guess '{guesses[0]}' ({float(probs[0]):.3f})")
+        tip = "".join(labels.entity(c) for c in said.format(n=n + 1, char=ch, p=f"{float(p):.3f}", guess=guesses[0],
+                                                            guess_p=f"{float(probs[0]):.3f}"))
         shown = "↵<br>" if ch == "\n" else labels.entity(ch)
         spans.append(f'<span title="{tip}" style="background:rgb({r * 255:.0f},{g * 255:.0f},{b * 255:.0f});'
                      f'color:{ink}">{shown}</span>')
@@ -48,5 +50,6 @@ def legend_html() -> str:
         ink = "#000" if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else "#fff"
         swatches.append(f'<span style="background:rgb({r * 255:.0f},{g * 255:.0f},{b * 255:.0f});color:{ink};'
                         f'padding:0 0.5em">p = {p:g}</span>')
-    return (f'<div style="font-size:0.85rem;color:{house.FAINT}">the probability the model gave each written '
-            "character: " + "".join(swatches) + "</div>")
+    return (f'<div style="font-size:0.85rem;color:{house.FAINT}">'
+            + labels.escape_all(_("the probability the model gave each written character:")) + " "
+            + "".join(swatches) + "</div>")

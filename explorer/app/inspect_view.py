@@ -17,10 +17,13 @@ from explorer.app import catalog, textbox
 from explorer.app.urlstate import keep_across_pages, param_default
 from explorer.engine.trace import SIGMOID_GATES, Trace
 from explorer.figures import panels
+from explorer.i18n import N_, _
 
 SENTENCE = textbox.SHORT_TEXT  # Inspect opens on a short text: every character labels its column
 GUESSES, SURPRISE = "guesses", "surprise"  # the panels that are not a state or a gate
-PANEL_NAMES = {GUESSES: "top guesses", SURPRISE: "surprise"}
+PANEL_NAMES = {GUESSES: N_("top guesses"), SURPRISE: N_("surprise")}  # translated where shown
+# The unit orders, as the page's radio names them; the URL and session_state keep the keys.
+ORDERS = {"similarity": N_("similarity"), "variance": N_("variance"), "activity": N_("activity"), "index": N_("index")}
 QUANTITY_PANELS = ("hidden", "cell", "i", "f", "g", "o", "r", "z", "n", "pre")
 UNIT_DEFAULT = "_inspect_unit_default"  # session_state: the (layer, dir, unit, color) the page last chose itself
 PANELS_DEFAULT = "_inspect_panels_default"  # session_state: the panels the page last chose itself
@@ -46,7 +49,7 @@ def text_box(names: list[str], name: str) -> str:
         st.session_state["text"] = sentence(name)
     keep_across_pages("text")  # a text box that turns into a text area (a Python model) keeps what was typed
     multiline = catalog.model_info(name).get("task") == "python" or "\n" in st.session_state["text"]
-    return textbox.text_box("Text (press Enter to read it)" if not multiline else "Text (Apply to read it)",
+    return textbox.text_box(_("Text (press Enter to read it)") if not multiline else _("Text (Apply to read it)"),
                             key="text", multiline=multiline, height=100)
 
 
@@ -98,12 +101,26 @@ def unit_caption(row: dict | None, shown: dict, quantity_name: str, fallback: di
     listed = row is not None and shown == {"layer": row["layer"], "dir": row["direction"], "unit": row["unit"],
                                            "color": row["quantity"]}
     if listed:
-        return f"The text coloured by {known_units.unit_sentence(row)}."
-    where = f"layer {shown['layer']}" + (" backward" if shown["dir"] else "")
-    said = f"The text coloured by unit {shown['unit']} of {where} ({quantity_name})"
+        return _("The text coloured by {unit}.").format(unit=known_units.unit_sentence(row))
     if row is None and shown == fallback:
-        return said + ": of the hidden units, the one that varies most over this text."
-    return said + "."
+        said = _("The text coloured by unit {unit} of {where} ({quantity}): of the hidden units, the one that varies "
+                 "most over this text.")
+    else:
+        said = _("The text coloured by unit {unit} of {where} ({quantity}).")
+    return said.format(unit=shown["unit"], where=layer_name(shown["layer"], shown["dir"]), quantity=quantity_name)
+
+
+def layer_name(layer: int, direction: int) -> str:
+    """"layer 1", or "layer 1 backward" for the backward direction of a bidirectional net."""
+    return (_("layer {layer} backward") if direction else _("layer {layer}")).format(layer=layer)
+
+
+def direction_name(direction: int) -> str:
+    return _("backward") if direction else _("forward")
+
+
+def order_name(how: str) -> str:
+    return _(ORDERS[how]) if how in ORDERS else how
 
 
 # -- the step-by-step panels --
@@ -129,7 +146,7 @@ def default_panels(tr: Trace) -> list[str]:
 
 
 def panel_name(panel: str) -> str:
-    return PANEL_NAMES.get(panel) or figures.quantity_name(panel)
+    return _(PANEL_NAMES[panel]) if panel in PANEL_NAMES else figures.quantity_name(panel)
 
 
 def unit_order(values: dict[str, np.ndarray], show: list[str], how: str) -> np.ndarray:
@@ -144,17 +161,23 @@ def unit_order(values: dict[str, np.ndarray], show: list[str], how: str) -> np.n
 
 def order_note(show: list[str], how: str) -> str:
     shown = [q for q in show if q in QUANTITY_PANELS] or ["hidden"]
-    over = "the heatmaps shown" if how == "similarity" and len(shown) > 1 else (
-        figures.quantity_name(shown[0]) if how == "similarity" else "the hidden state")
-    return f"Units ordered by {how} of {over}, the same order in every heatmap." if how != "index" else \
-        "Units in index order, the same in every heatmap."
+    if how == "similarity":
+        if len(shown) > 1:
+            return _("Units ordered by similarity of the heatmaps shown, the same order in every heatmap.")
+        return _("Units ordered by similarity of {quantity}, the same order in every heatmap.").format(
+            quantity=figures.quantity_name(shown[0]))
+    if how == "variance":
+        return _("Units ordered by variance of the hidden state, the same order in every heatmap.")
+    if how == "activity":
+        return _("Units ordered by activity of the hidden state, the same order in every heatmap.")
+    return _("Units in index order, the same in every heatmap.")
 
 
 def stepwise_figure(tr: Trace, values: dict[str, np.ndarray], show: list[str], *, start: int, stop: int,
                     unit_order: np.ndarray, layer: int, direction: int, flow_units: list[int]) -> go.Figure | None:
     """The chosen panels stacked on one time axis, in panel_options' order, short enough that four
     heatmaps share a first screen, with the characters under every panel. `values` are [T, H] windows."""
-    where = f"layer {layer}{' backward' if direction else ''}"
+    where = layer_name(layer, direction)
     heatmaps = [q for q in show if q in values]
     plot_height = PLOT_HEIGHT.get(len(heatmaps), SHORT_PLOT)
     figs = []
@@ -167,7 +190,8 @@ def stepwise_figure(tr: Trace, values: dict[str, np.ndarray], show: list[str], *
         else:
             fig = figures.state_heatmap(values=values[panel], tokens=tr.tokens, quantity=panel, start=start,
                                         unit_order=unit_order, height=plot_height + HEATMAP_MARGINS,
-                                        title=f"{figures.quantity_name(panel)}, {where}")
+                                        title=_("{quantity}, {where}").format(
+                                            quantity=figures.quantity_name(panel), where=where))
             if plot_height < PLOT_HEIGHT[1]:  # room for a few unit labels; the hover names every unit
                 fig.update_yaxes(nticks=3 if plot_height < PLOT_HEIGHT[3] else 5)
                 fig.update_traces(colorbar_nticks=3)  # a short colour bar: its ends and its middle

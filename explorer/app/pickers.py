@@ -6,13 +6,14 @@ import streamlit as st
 from explorer import figures
 from explorer.app import catalog
 from explorer.app.urlstate import keep_across_pages, keep_in_range, param_default
+from explorer.i18n import N_, _
 
 DEFAULT_MODEL = "english-lstm"
 MODEL_SETS = {
     "same": ("english-rnn", "english-gru", "english-lstm"),  # same hidden size (128), same training budget
     "matched": ("english-rnn-matched", "english-gru-matched", "english-lstm"),  # about the same parameter count
 }
-SET_LABELS = {"same": "same size (128 units)", "matched": "parameter-matched", "custom": "choose…"}
+SET_LABELS = {"same": N_("same size (128 units)"), "matched": N_("parameter-matched"), "custom": N_("choose…")}
 MAX_SET = 3
 
 
@@ -20,13 +21,13 @@ def model_picker(names: list[str], *, key: str = "model") -> str:
     """The sidebar's model picker (shared by the pages that read text), bound to ?model=."""
     default = DEFAULT_MODEL if DEFAULT_MODEL in names else names[0]
     keep_across_pages(key)  # a model that came from a link would otherwise be dropped by the next page's picker
-    param_default(key, default, valid=lambda v: v in names, what="not a text model here")
+    param_default(key, default, valid=lambda v: v in names, what=_("not a text model here"))
     keep_in_range(key, names, default)
     labels = {n: catalog.describe_model(n) for n in names}  # worked out now, while this session's models are at hand
-    return st.sidebar.selectbox("Model", names, key=key, persist_state="session",
+    return st.sidebar.selectbox(_("Model"), names, key=key, persist_state="session",
                                 format_func=lambda n: labels.get(n, n),
-                                help="Pretrained character models (their metrics are on the Home page), then "
-                                     "the ones you trained or uploaded in this session.")
+                                help=_("Pretrained character models (their metrics are on the Home page), then "
+                                       "the ones you trained or uploaded in this session."))
 
 
 def model_set_picker(*, key: str = "set", models_key: str = "models") -> tuple[str, list[str]]:
@@ -36,27 +37,27 @@ def model_set_picker(*, key: str = "set", models_key: str = "models") -> tuple[s
     offered = catalog.picker_models()
     param_default(key, "same", valid=lambda v: v in SET_LABELS, what=", ".join(SET_LABELS))
     keep_across_pages(key)  # Compare and Gradients share the choice
-    choice = st.sidebar.radio("Models", list(SET_LABELS), key=key, persist_state="session",
-                              format_func=SET_LABELS.get,
-                              help="same size: SimpleRNN, GRU and LSTM with 128 units each, trained for the same "
-                                   "number of steps. parameter-matched: a wider SimpleRNN and GRU with about as "
-                                   "many parameters as the LSTM.")
+    choice = st.sidebar.radio(_("Models"), list(SET_LABELS), key=key, persist_state="session",
+                              format_func=lambda s: _(SET_LABELS[s]),
+                              help=_("same size: SimpleRNN, GRU and LSTM with 128 units each, trained for the same "
+                                     "number of steps. parameter-matched: a wider SimpleRNN and GRU with about as "
+                                     "many parameters as the LSTM."))
     if choice == "custom":
         fallback = [n for n in MODEL_SETS["same"] if n in offered] or offered[:MAX_SET]
         param_default(models_key, fallback, parse=lambda v: [n for n in v.split(",") if n],
                       valid=lambda v: 0 < len(v) <= MAX_SET and all(n in offered for n in v),
-                      what=f"1 to {MAX_SET} comma-separated model names from this app")
+                      what=_("1 to {n} comma-separated model names from this app").format(n=MAX_SET))
         st.session_state[models_key] = [n for n in st.session_state[models_key] if n in offered] or fallback
         keep_across_pages(models_key)
         labels = {n: catalog.describe_model(n) for n in offered}
-        chosen = st.sidebar.multiselect("Pick up to three", offered, key=models_key, persist_state="session",
+        chosen = st.sidebar.multiselect(_("Pick up to three"), offered, key=models_key, persist_state="session",
                                         max_selections=MAX_SET, format_func=lambda n: labels.get(n, n))
         return choice, list(chosen)
     wanted = MODEL_SETS[choice]
     missing = [n for n in wanted if n not in offered]
     if missing:
-        st.info(f"Not built yet (or still training): {', '.join(missing)}; showing the others. "
-                f"Build with `python -m explorer.zoo build {missing[0]}`.")
+        st.info(_("Not built yet (or still training): {models}; showing the others. Build with `{command}`.")
+                .format(models=", ".join(missing), command=f"python -m explorer.zoo build {missing[0]}"))
     return choice, [n for n in wanted if n in offered]
 
 
@@ -65,14 +66,14 @@ def quantity_choice(quantities: list[str], default: list[str], *, key: str = "he
     (a choice remembered from another model). Call before the URL is written; draw with quantity_pills."""
     param_default(key, default, parse=lambda v: [q for q in v.split(",") if q],
                   valid=lambda v: all(q in quantities for q in v),
-                  what="a comma-separated list of " + ", ".join(quantities))
+                  what=_("a comma-separated list of {names}").format(names=", ".join(quantities)))
     st.session_state[key] = [q for q in st.session_state[key] if q in quantities]
     return st.session_state[key]
 
 
-def quantity_pills(quantities: list[str], *, key: str = "heatmaps", label: str = "Heatmaps") -> list[str]:
+def quantity_pills(quantities: list[str], *, key: str = "heatmaps", label: str | None = None) -> list[str]:
     """The pills that pick the states and gates drawn (bound to `key`, set up by quantity_choice)."""
-    return st.pills(label, quantities, selection_mode="multi", key=key, persist_state="session",
+    return st.pills(label or _("Heatmaps"), quantities, selection_mode="multi", key=key, persist_state="session",
                     format_func=figures.quantity_name)
 
 
@@ -87,7 +88,8 @@ def step_window(steps: int, hidden_size: int, *, key: str, label: str, help: str
         del st.session_state[key]
     start, stop = st.slider(label, 0, steps, value=(0, window), key=key, help=help.format(window=window))
     if stop - start > window:
-        st.warning(f"Showing {window} steps at a time; the window was cut to steps {start}–{start + window}.")
+        st.warning(_("Showing {window} steps at a time; the window was cut to steps {start}–{stop}.")
+                   .format(window=window, start=start, stop=start + window))
         stop = start + window
     if stop <= start:
         stop = min(steps, start + 1)

@@ -5,20 +5,25 @@ import streamlit as st
 
 from explorer.app import catalog
 from explorer.app.urlstate import param_default, set_url
+from explorer.i18n import N_, _, ngettext
 
 MAX_TEXT = 5000  # characters traced; the rest of what was typed stays in the box
-NO_MODELS = "No pretrained models found; build them with `python -m explorer.zoo build --all`."
+NO_MODELS = N_("No pretrained models found; build them with `python -m explorer.zoo build --all`.")
 DEFAULT_TEXT = {
     "english": "And he said unto them, Behold (the everlasting covenant) is with Mahershalalhashbaz; fear not.",
     "python": 'def scale(values, factor=2):\n    label = "scaled"\n    return [factor * (v + 1) for v in values]',
+    # Li Bai's "Quiet Night Thoughts", in the traditional characters the poetry corpus is written in
+    "poetry": "床前明月光，疑是地上霜。舉頭望明月，低頭思故鄉。",
 }
 # Inspect's opening text: short enough that every character labels its column, with a full stop in the
 # middle for the forget gate to close at. Other pages treat it as untouched too, so it never leaks there.
 SHORT_TEXT = {
     "english": "And the LORD said unto Moses, Go in. And he went.",
     "python": 'def scale(x, k=2):\n    s = "big"\n    return [k * (v + 1) for v in x]',
+    "poetry": "床前明月光，疑是地上霜。舉頭望明月，低頭思故鄉。",
 }
-DEFAULT_PROMPT = {"english": "And he said, ", "python": "def "}
+DEFAULT_PROMPT = {"english": "And he said, ", "python": "def ", "poetry": "床前明月光，"}
+CHINESE_MODEL = "poetry-lstm"  # the pretrained model that reads Chinese
 
 
 def default_text(name: str) -> str:
@@ -38,7 +43,7 @@ def text_box(label: str, *, key: str = "text", multiline: bool = False, height: 
         return where.text_input(label, key=key, persist_state="session")
     with where.form(f"{key}_form", border=False, enter_to_submit=False):
         value = st.text_area(label, key=key, persist_state="session", height=height)
-        st.form_submit_button("Apply", icon=":material/play_arrow:")
+        st.form_submit_button(_("Apply"), icon=":material/play_arrow:")
     return value
 
 
@@ -56,8 +61,8 @@ def model_text(names: list[str], name: str, *, label: str, height: int = 100, ke
 def limited_text(text: str, limit: int = MAX_TEXT) -> str:
     """The part of `text` that is traced; says so when the rest is left out."""
     if len(text) > limit:
-        st.warning(f"The text has {len(text):,} characters; only the first {limit:,} are traced "
-                   "(your full text stays in the box).")
+        st.warning(_("The text has {n} characters; only the first {limit} are traced "
+                     "(your full text stays in the box).").format(n=f"{len(text):,}", limit=f"{limit:,}"))
         return text[:limit]
     return text
 
@@ -67,7 +72,7 @@ def text_to_read(text: str, limit: int = MAX_TEXT, *, url: dict, what: str) -> s
     (the view still goes into the URL), whitespace and over-long text get their notes."""
     if not text:
         set_url(**url)
-        st.info(f"Type some text above to see {what}.")
+        st.info(_("Type some text above to see {what}.").format(what=what))
         st.stop()
     note_whitespace(text)
     return limited_text(text, limit)
@@ -76,12 +81,20 @@ def text_to_read(text: str, limit: int = MAX_TEXT, *, url: dict, what: str) -> s
 def note_whitespace(text: str) -> None:
     """Only spaces and line breaks: the model reads them, but the user probably meant to type."""
     if text and not text.strip():
-        st.info("The text is only spaces, tabs or line breaks. The model reads those too (tabs as the unknown "
-                "token), but type some words to see something interesting.")
+        st.info(_("The text is only spaces, tabs or line breaks. The model reads those too (tabs as the unknown "
+                  "token), but type some words to see something interesting."))
 
 
 def warn_unknown(unknown) -> None:
     if unknown:
         shown = ", ".join(repr(c) for c in unknown[:12]) + (" …" if len(unknown) > 12 else "")
-        st.warning(f"The model's vocabulary lacks {shown}; "
-                   f"{'it is' if len(unknown) == 1 else 'they are'} read as the unknown token.")
+        message = ngettext("The model's vocabulary lacks {chars}; it is read as the unknown token.",
+                           "The model's vocabulary lacks {chars}; they are read as the unknown token.", len(unknown))
+        if any(_is_chinese(c) for c in unknown):
+            message += " " + _("To read Chinese, pick the model {model} (classical Tang poems, traditional characters) "
+                               "in the sidebar, or bring a model of your own on the Your model page.")
+        st.warning(message.format(chars=shown, model=CHINESE_MODEL))
+
+
+def _is_chinese(char: str) -> bool:
+    return "\u3400" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff"

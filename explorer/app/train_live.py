@@ -14,7 +14,9 @@ with two timers they piled up by the hundred, and the tab's memory with them, un
 The decisions (how long to wait for a turn, what to say meanwhile, how often the page redraws)
 are explorer.training.schedule's; this module keeps them in st.session_state and draws them.
 Everything here is per session: the keys start with "train_", and nothing is kept in this module,
-which every session of the server shares.
+which every session of the server shares. The words are translated on each run, the fragment's own
+runs too: explorer.i18n reads the session's language through the source app.py set, and a fragment's
+rerun carries the session's script context.
 """
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ from collections.abc import Callable
 import streamlit as st
 import torch
 
+from explorer.app.train_charts import listed
+from explorer.i18n import _, pgettext
 from explorer.training import schedule, turns
 from explorer.training.runs import Playground
 
@@ -77,17 +81,25 @@ def wants_training() -> bool:
 def status_row(pg: Playground, waiting: bool = False) -> None:
     steps = {run.label: run.step for run in pg.runs}
     cols = st.columns(4)
-    behind = "" if len(set(steps.values())) == 1 else (
-        " Now " + ", ".join(f"{label} {step}" for label, step in steps.items())
-        + ": a chunk cut short catches up in the next one.")
-    cols[0].metric("Step", str(pg.step), help="Optimizer steps applied per model." + behind)
-    cols[1].metric("Steps per second", f"{pg.steps_per_second:.1f}",
-                   help="Per model, over the last chunk: training, snapshots and probe traces; "
-                        "not the time it gave way to other users' pages.")
-    cols[2].metric("Training time", f"{pg.elapsed:.1f} s",
-                   help="Time spent training in chunks; pauses, and waits while other users' pages run, do not count.")
-    state = "waiting" if waiting else "diverged" if pg.diverged else ("playing" if playing() else "paused")
-    cols[3].metric("Status", state)
+    if len(set(steps.values())) == 1:
+        applied = _("Optimizer steps applied per model.")
+    else:
+        applied = _("Optimizer steps applied per model. Now {steps}: a chunk cut short catches up in the next one.")
+        applied = applied.format(steps=listed(f"{label} {step}" for label, step in steps.items()))
+    cols[0].metric(pgettext("count of training steps", "Step"), str(pg.step), help=applied)
+    cols[1].metric(_("Steps per second"), f"{pg.steps_per_second:.1f}",
+                   help=_("Per model, over the last chunk: training, snapshots and probe traces; "
+                          "not the time it gave way to other users' pages."))
+    cols[2].metric(_("Training time"), f"{pg.elapsed:.1f} s",
+                   help=_("Time spent training in chunks; pauses, and waits while other users' pages run, do not "
+                          "count."))
+    if waiting:
+        state = pgettext("training status", "waiting")
+    elif pg.diverged:
+        state = pgettext("training status", "diverged")
+    else:
+        state = pgettext("training status", "playing") if playing() else pgettext("training status", "paused")
+    cols[3].metric(_("Status"), state)
 
 
 class _Screen:

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from explorer.app import language
+from explorer.i18n import _
+
 MAX_URL_TEXT = 2000  # characters carried in a link; longer text is left out of the URL
 WRITTEN = "_url_written"  # session_state: the query parameters this app last wrote
 PAGE = "_page"  # session_state: the page this run draws (explorer.app.frame.require_frame sets it)
@@ -44,8 +47,9 @@ def param_default(key: str, default, *, parse=str, valid=None, what: str = "") -
             value = parsed
         else:
             shown = raw if len(raw) <= 40 else raw[:40] + "…"
-            st.warning(f"The link's {key}={shown!r} is not valid{' (' + what + ')' if what else ''}; "
-                       f"showing {default!r} instead.")
+            message = (_("The link's `{key}={value}` is not valid ({what}); showing `{default}` instead.") if what else
+                       _("The link's `{key}={value}` is not valid; showing `{default}` instead."))
+            st.warning(message.format(key=key, value=repr(shown), what=what, default=repr(default)))
     st.session_state[key] = value
 
 
@@ -64,7 +68,7 @@ def keep_across_pages(key: str) -> None:
 
 def set_url(**values) -> None:
     """The view as query parameters, so a copied link reproduces it (None leaves a key out)."""
-    params = {k: str(v) for k, v in values.items() if v is not None}
+    params = {k: str(v) for k, v in values.items() if v is not None} | language.url_values()
     st.session_state[WRITTEN] = {**st.session_state.get(WRITTEN, {}), **params}
     if dict(st.query_params) != params:
         st.query_params.from_dict(params)

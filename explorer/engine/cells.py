@@ -10,9 +10,13 @@ Shapes: x (..., I), h (..., H); every function broadcasts over leading batch dim
 from __future__ import annotations
 
 import inspect
+import re
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
+
+from explorer.i18n import N_
 
 
 def _affine(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
@@ -107,9 +111,50 @@ def lstm_step(x, h, c, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     return h_new, c_new, {"i": i, "f": f, "g": g, "o": o}
 
 
-def equations(step) -> str:
+@dataclass(frozen=True)
+class Notation:
+    """How the equations name the weights."""
+
+    label: str
+    head: str  # the output layer, y_t from h_t
+
+
+# The course's notes write h_t = f(U x_t + W h_{t-1} + b), y_t = softmax(V h_t + c). The two notations map
+# exactly: U = W_ih, W = W_hh, b = b_ih + b_hh (PyTorch keeps two biases where one would do), V and c the
+# output layer. Only the GRU's candidate keeps both biases apart: r_t multiplies the recurrent one alone.
+NOTATIONS = {
+    "course": Notation(N_("Course: U, W, V"), r"y_t = \mathrm{softmax}(V h_t + c)"),
+    "pytorch": Notation(N_("PyTorch: W_ih, W_hh"),
+                        r"y_t = \mathrm{softmax}(W_{\mathrm{head}} h_t + b_{\mathrm{head}})"),
+}
+
+_COURSE_RULES = (
+    # the two biases of one affine map merge into one: b = b_ih + b_hh
+    (re.compile(r"b_\{i(\w+)\} \+ W_\{h\1\}(\\,)? ?(h_\{t-1\}|\\phi\(y_\{t-1\}\)) \+ b_\{h\1\}"),
+     lambda m: rf"W_{{{m[1]}}}{m[2] or ''} {m[3]} + b_{{{m[1]}}}"),
+    (re.compile(r"W_\{ho\} h_t \+ b_\{ho\}"), lambda m: "V h_t + c"),
+    (re.compile(r"W_\{i(\w+)\}"), lambda m: rf"U_{{{m[1]}}}"),
+    (re.compile(r"W_\{h(\w+)\}"), lambda m: rf"W_{{{m[1]}}}"),
+    # one weight per cell needs no subscript: U, W, b
+    (re.compile(r"([UWb])_\{h\}"), lambda m: m[1]),
+)
+
+
+def in_notation(latex: str, notation: str = "pytorch") -> str:
+    """PyTorch-named LaTeX (as the docstrings write it) in the course's notation, or unchanged."""
+    if notation not in NOTATIONS:
+        raise ValueError(f"unknown notation {notation!r}; use one of {', '.join(NOTATIONS)}")
+    if notation == "pytorch":
+        return latex
+    for pattern, write in _COURSE_RULES:
+        latex = pattern.sub(write, latex)
+    return latex
+
+
+def equations(step, notation: str = "pytorch") -> str:
     """The LaTeX of a step function's equations, the `.. math::` block of its docstring, so that
-    the pages show exactly the equations this file states (aligned when they have several lines)."""
+    the pages show exactly the equations this file states (aligned when they have several lines),
+    in either notation."""
     doc = inspect.getdoc(step) or ""
     _, found, block = doc.partition(".. math::")
     if not found:
@@ -120,5 +165,5 @@ def equations(step) -> str:
             break
         if line.strip():
             lines.append(line.strip())
-    latex = " ".join(lines).replace("\\\\ ", "\\\\\n")
+    latex = in_notation(" ".join(lines).replace("\\\\ ", "\\\\\n"), notation)
     return f"\\begin{{aligned}}\n{latex}\n\\end{{aligned}}" if "&" in latex else latex

@@ -17,6 +17,7 @@ import torch
 
 from explorer.engine.models import RNNModel
 from explorer.engine.vocab import UNKNOWN
+from explorer.i18n import _
 
 MAX_LENGTH = 2000  # characters per call; a page of text, traced in well under a second
 
@@ -41,15 +42,16 @@ def sample(model: RNNModel, prompt: str, *, length: int = 200, temperature: floa
     config = model.config
     if model.vocab is None or config.input_mode == "real" or config.head != "per_step" \
             or config.output_size != len(model.vocab):
-        raise ValueError("only a character language model can write text; pick an English or Python model")
+        raise ValueError(_("only a character language model can write text; pick an English or Python model"))
     if config.bidirectional:
-        raise ValueError("a bidirectional model reads the future, so it cannot write one character at a time")
+        raise ValueError(_("a bidirectional model reads the future, so it cannot write one character at a time"))
     if not prompt:
-        raise ValueError("the prompt is empty: type at least one character to start from")
+        raise ValueError(_("the prompt is empty: type at least one character to start from"))
     if not isinstance(length, int) or not 1 <= length <= MAX_LENGTH:
-        raise ValueError(f"length must be a whole number from 1 to {MAX_LENGTH}; got {length!r}")
+        raise ValueError(_("length must be a whole number from 1 to {high}; got {value}")
+                         .format(high=MAX_LENGTH, value=repr(length)))
     if not (temperature > 0 and np.isfinite(temperature)):
-        raise ValueError(f"temperature must be a positive number; got {temperature!r}")
+        raise ValueError(_("temperature must be a positive number; got {value}").format(value=repr(temperature)))
     generator = torch.Generator().manual_seed(int(seed))
     encoded = model.encode(prompt)
     device = model.rnn.weight_ih_l0.device
@@ -58,7 +60,7 @@ def sample(model: RNNModel, prompt: str, *, length: int = 200, temperature: floa
     with torch.no_grad():
         logits, state = model(encoded.ids.to(device))  # (T, V): one fused pass over the prompt
         last = logits[-1]  # (V,)
-        for _ in range(length):
+        for _step in range(length):
             last = last.double().cpu()
             probs = torch.softmax(last, -1)  # (V,) the model's own distribution, as a trace shows it
             top = probs.topk(k)

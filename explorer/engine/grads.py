@@ -21,6 +21,7 @@ from torch import nn
 
 from explorer.engine.models import RNNModel, last_step_features
 from explorer.engine.trace import Trace, default_targets, forward_internals, model_inputs, to_trace, trace_with_head
+from explorer.i18n import N_, _
 
 
 @dataclass
@@ -30,7 +31,7 @@ class Gradients:
     dx: np.ndarray  # [T, I], dL/dx_t at the first layer's input (one-hot row, embedding or values)
     saliency: np.ndarray  # [T], ||dL/dx_t||_2
     loss: float
-    loss_description: str
+    loss_said: tuple[str, dict]  # the loss in words: an English message and its values (see loss_description)
     trace: Trace  # the forward pass the gradients belong to
     jacobian: np.ndarray | None = None  # [L, D, T], ||dh_last/dh_t||_F within each layer (see jacobian_norms)
 
@@ -38,6 +39,13 @@ class Gradients:
     def grad_norm_per_step(self) -> np.ndarray:
         """[L, D, T]: ||dL/dh_t||_2 for every layer, direction and step."""
         return np.linalg.norm(self.dh, axis=-1)
+
+    @property
+    def loss_description(self) -> str:
+        """The loss in words ("cross-entropy at step 46 (the last with a target)"), in the current language:
+        translated when read, because one cached Gradients serves readers of every language."""
+        message, values = self.loss_said
+        return _(message).format(**values)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,8 +189,8 @@ def jacobian_norms(rnn: nn.Module, internals: dict) -> np.ndarray:
             row = []
             for d, found in enumerate(per_direction):
                 eye = torch.eye(rnn.hidden_size, dtype=found["h"].dtype, device=found["h"].device)
-                norms, _, _ = _backward_direction(kind, found, _step_factors(kind, found, rnn),
-                                                  _weights(rnn, layer, d), None, eye, d == 1, norms_only=True)
+                norms = _backward_direction(kind, found, _step_factors(kind, found, rnn),
+                                            _weights(rnn, layer, d), None, eye, d == 1, norms_only=True)[0]
                 row.append(norms)
             rows.append(torch.stack(row))
     return torch.stack(rows).cpu().numpy()
@@ -222,7 +230,7 @@ def bptt(rnn: nn.Module, x, loss_fn=None, *, loss="last", targets=None, jacobian
         core = model.rnn
     else:
         if loss_fn is None:
-            raise ValueError("bptt on a bare recurrent module needs loss_fn: output (T, D*H) -> scalar")
+            raise ValueError(_("bptt on a bare recurrent module needs loss_fn: output (T, D*H) -> scalar"))
         feats, core = x, rnn
     internals = forward_internals(core, feats, state)
     out = internals["output"].detach().requires_grad_(True)
@@ -230,11 +238,11 @@ def bptt(rnn: nn.Module, x, loss_fn=None, *, loss="last", targets=None, jacobian
         if model is not None:
             objective, description = _model_loss(model, out, ids, targets, loss, loss_fn)
         else:
-            objective, description = loss_fn(out), "the given loss_fn"
+            objective, description = loss_fn(out), (GIVEN_LOSS, {})
         if not isinstance(objective, torch.Tensor) or objective.numel() != 1:
-            raise ValueError("the loss must be a scalar tensor")
+            raise ValueError(_("the loss must be a scalar tensor"))
         if not torch.isfinite(objective):
-            raise ValueError("the loss is not finite (NaN or infinity); check the input and targets")
+            raise ValueError(_("the loss is not finite (NaN or infinity); check the input and targets"))
         (top_grad,) = torch.autograd.grad(objective.reshape(()), out, allow_unused=True)
     if top_grad is None:
         top_grad = torch.zeros_like(out)
@@ -249,31 +257,59 @@ def bptt(rnn: nn.Module, x, loss_fn=None, *, loss="last", targets=None, jacobian
         dx=dx.cpu().numpy(),
         saliency=torch.linalg.vector_norm(dx, dim=-1).cpu().numpy(),
         loss=float(objective.detach()),
-        loss_description=description,
+        loss_said=description,
         trace=result_trace,
         jacobian=jacobian_norms(core, internals) if jacobian else None,
     )
 
 
+# The loss in words, one whole sentence per case (so that every language can order its words), with the
+# values that fill it: Gradients.loss_description translates it when read.
+GIVEN_LOSS = N_("the given loss_fn")
+_AT_THE_END = {  # a many-to-one head, at its last step or at a chosen one
+    "classes": (N_("cross-entropy of class {label} at the end"), N_("cross-entropy of class {label} at step {step}")),
+    "predicted value": (N_("the predicted value at the end"), N_("the predicted value at step {step}")),
+    "squared error": (N_("squared error at the end"), N_("squared error at step {step}")),
+}
+_PER_STEP = {  # a per-step head, reduced over steps or taken at one
+    "cross-entropy": {"sum": N_("cross-entropy summed over {n} steps"),
+                      "mean": N_("cross-entropy averaged over {n} steps"),
+                      "last": N_("cross-entropy at step {step} (the last with a target)"),
+                      "step": N_("cross-entropy at step {step}")},
+    "predicted value": {"sum": N_("predicted value summed over {n} steps"),
+                        "mean": N_("predicted value averaged over {n} steps"),
+                        "last": N_("predicted value at step {step} (the last with a target)"),
+                        "step": N_("predicted value at step {step}")},
+    "squared error": {"sum": N_("squared error summed over {n} steps"),
+                      "mean": N_("squared error averaged over {n} steps"),
+                      "last": N_("squared error at step {step} (the last with a target)"),
+                      "step": N_("squared error at step {step}")},
+}
+
+
 def _model_loss(model: RNNModel, out, ids, targets, where, loss_fn):
-    """The scalar whose gradient `bptt` follows, and a sentence naming it."""
+    """The scalar whose gradient `bptt` follows, and the sentence naming it (message, values)."""
     config = model.config
     steps = out.shape[0]
     per_step = model.step_outputs(out)  # (T, O)
     if loss_fn is not None:
-        return loss_fn(per_step), "the given loss_fn"
+        return loss_fn(per_step), (GIVEN_LOSS, {})
     if config.head == "last_step":
         final = model.step_outputs(last_step_features(out, config.hidden_size, config.bidirectional))
         output = per_step[_step_index(where, steps)] if isinstance(where, int) else final
-        at = f"step {where}" if isinstance(where, int) else "the end"
+        at = {"step": where} if isinstance(where, int) else {}
+
+        def said(kind, **values):
+            return _AT_THE_END[kind][bool(at)], {**values, **at}
+
         if config.output_kind == "classes":
             label = int(torch.as_tensor(targets).reshape(-1)[0]) if targets is not None else int(final.argmax())
             return F.cross_entropy(output[None], torch.tensor([label], device=out.device)), \
-                f"cross-entropy of class {label} at {at}"
+                said("classes", label=label)
         if targets is None:
-            return output.sum(), f"the predicted value at {at}"
+            return output.sum(), said("predicted value")
         target = torch.as_tensor(targets, dtype=out.dtype, device=out.device).reshape(output.shape)
-        return F.mse_loss(output, target), f"squared error at {at}"
+        return F.mse_loss(output, target), said("squared error")
     # per-step head
     if config.output_kind == "classes":
         tgt = default_targets(model, ids, targets, steps)
@@ -283,7 +319,7 @@ def _model_loss(model: RNNModel, out, ids, targets, where, loss_fn):
         nll = F.cross_entropy(per_step, tgt.clamp_min(0), reduction="none")  # (T,) nats
         valid = tgt >= 0
         if not valid.any():
-            raise ValueError("the text needs at least two characters: one to read and one to predict")
+            raise ValueError(_("the text needs at least two characters: one to read and one to predict"))
         return _reduce(nll, valid, where, "cross-entropy")
     if targets is None:
         values = per_step.sum(-1)
@@ -295,24 +331,25 @@ def _model_loss(model: RNNModel, out, ids, targets, where, loss_fn):
 
 def _step_index(where: int, steps: int) -> int:
     if not -steps <= where < steps:
-        raise ValueError(f"step {where} is outside the sequence of {steps} steps")
+        raise ValueError(_("step {step} is outside the sequence of {steps} steps").format(step=where, steps=steps))
     return where % steps
 
 
 def _reduce(values, valid, where, name):
+    said = _PER_STEP[name]
     if where == "sum":
-        return values[valid].sum(), f"{name} summed over {int(valid.sum())} steps"
+        return values[valid].sum(), (said["sum"], {"n": int(valid.sum())})
     if where == "mean":
-        return values[valid].mean(), f"{name} averaged over {int(valid.sum())} steps"
+        return values[valid].mean(), (said["mean"], {"n": int(valid.sum())})
     if where == "last":
         last = int(valid.nonzero()[-1])
-        return values[last], f"{name} at step {last} (the last with a target)"
+        return values[last], (said["last"], {"step": last})
     if isinstance(where, int) and not isinstance(where, bool):
         step = _step_index(where, values.shape[0])
         if not valid[step]:
-            raise ValueError(f"step {step} has nothing to predict; choose an earlier step")
-        return values[step], f"{name} at step {step}"
-    raise ValueError(f"loss must be 'last', 'sum', 'mean' or a step index; got {where!r}")
+            raise ValueError(_("step {step} has nothing to predict; choose an earlier step").format(step=step))
+        return values[step], (said["step"], {"step": step})
+    raise ValueError(_("loss must be 'last', 'sum', 'mean' or a step index; got {value}").format(value=repr(where)))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from torch import nn
 
 from explorer.engine import cells
 from explorer.engine.vocab import Vocab
+from explorer.i18n import _
 
 CELLS = ("rnn", "gru", "lstm", "jordan")
 INPUT_MODES = ("onehot", "embedding", "real")
@@ -45,7 +46,8 @@ class ModelConfig:
     def __post_init__(self):
         def choose(name, value, allowed):
             if value not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+                raise ValueError(_("{name} must be one of {allowed}; got {value}")
+                                 .format(name=name, allowed=", ".join(allowed), value=repr(value)))
 
         choose("cell", self.cell, CELLS)
         choose("input_mode", self.input_mode, INPUT_MODES)
@@ -58,11 +60,12 @@ class ModelConfig:
                                 ("embedding_size", 1, 4096)):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-                raise ValueError(f"{name} must be a whole number from {low} to {high}; got {value!r}")
+                raise ValueError(_("{name} must be a whole number from {low} to {high}; got {value}")
+                                 .format(name=name, low=low, high=high, value=repr(value)))
         if self.cell == "jordan" and (self.num_layers != 1 or self.bidirectional):
-            raise ValueError("a Jordan network here has one layer and one direction, as in Jordan (1986)")
+            raise ValueError(_("a Jordan network here has one layer and one direction, as in Jordan (1986)"))
         if self.cell in ("gru", "lstm") and self.nonlinearity != "tanh":
-            raise ValueError("only rnn and jordan cells take a relu nonlinearity")
+            raise ValueError(_("only rnn and jordan cells take a relu nonlinearity"))
 
     @property
     def directions(self) -> int:
@@ -80,7 +83,7 @@ class ModelConfig:
         known = set(cls.__dataclass_fields__)
         unknown = set(data) - known
         if unknown:
-            raise ValueError(f"unknown config fields: {', '.join(sorted(unknown))}")
+            raise ValueError(_("unknown config fields: {fields}").format(fields=", ".join(sorted(unknown))))
         return cls(**data)
 
 
@@ -160,7 +163,8 @@ class RNNModel(nn.Module):
         self.vocab = vocab
         self.meta: dict = {}  # task, training settings and held-out metrics, filled by the zoo
         if vocab is not None and len(vocab) != config.input_size:
-            raise ValueError(f"the vocabulary has {len(vocab)} entries but input_size is {config.input_size}")
+            raise ValueError(_("the vocabulary has {n} entries but input_size is {size}")
+                             .format(n=len(vocab), size=config.input_size))
         if config.input_mode == "embedding":
             self.embedding = nn.Embedding(config.input_size, config.embedding_size)
         self.rnn = make_core(config)
@@ -173,10 +177,10 @@ class RNNModel(nn.Module):
         mode = self.config.input_mode
         if mode == "real":
             if not x.is_floating_point():
-                raise ValueError("this model reads real values; give a float tensor (T, input_size)")
+                raise ValueError(_("this model reads real values; give a float tensor (T, input_size)"))
             return x
         if x.is_floating_point():
-            raise ValueError("this model reads token ids; give an integer tensor or text")
+            raise ValueError(_("this model reads token ids; give an integer tensor or text"))
         if mode == "embedding":
             return self.embedding(x)  # (..., T, E)
         return F.one_hot(x, self.config.input_size).to(self.param_dtype)  # (..., T, V)
@@ -208,7 +212,7 @@ class RNNModel(nn.Module):
 
     def encode(self, text: str):
         if self.vocab is None:
-            raise ValueError("this model reads real values, not text")
+            raise ValueError(_("this model reads real values, not text"))
         return self.vocab.encode(text)
 
     def num_parameters(self) -> int:

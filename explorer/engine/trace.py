@@ -21,6 +21,7 @@ from torch import nn
 
 from explorer.engine import cells
 from explorer.engine.models import JordanRNN, RNNModel, last_step_features
+from explorer.i18n import N_, _
 
 GATE_NAMES = {
     "lstm": ("i", "f", "g", "o"),
@@ -89,7 +90,7 @@ class Trace:
         """LSTM cell state split into its parts, each [T, H]: kept = f*c_{t-1}, written = i*g,
         cell = kept + written, emitted = o*tanh(c_t) (= h_t)."""
         if self.cell is None:
-            raise ValueError("cell-state flow exists only for an LSTM")
+            raise ValueError(_("cell-state flow exists only for an LSTM"))
         g = {k: v[layer, direction] for k, v in self.gates.items()}
         kept = g["f"] * self.previous("cell", layer, direction)
         written = g["i"] * g["g"]
@@ -106,33 +107,38 @@ def cell_type(rnn: nn.Module) -> str:
         return "jordan"
     if isinstance(rnn, nn.LSTM):
         if rnn.proj_size:
-            raise ValueError("LSTMs with proj_size > 0 are not supported; trace the module without projections")
+            raise ValueError(_("LSTMs with proj_size > 0 are not supported; trace the module without projections"))
         return "lstm"
     if isinstance(rnn, nn.GRU):
         return "gru"
     if isinstance(rnn, nn.RNN):
         return "rnn"
-    raise ValueError(
-        f"cannot trace a {type(rnn).__name__}: give a torch.nn.RNN, GRU or LSTM, "
-        "the project's JordanRNN, or an explorer RNNModel")
+    raise ValueError(_("cannot trace a {kind}: give a torch.nn.RNN, GRU or LSTM, the project's JordanRNN, or an "
+                       "explorer RNNModel").format(kind=type(rnn).__name__))
 
 
-def check_sequence(x: torch.Tensor, input_size: int, what: str = "input") -> torch.Tensor:
-    """Validate one real-valued sequence (T, input_size), and say plainly what is wrong."""
+def check_sequence(x: torch.Tensor, input_size: int, what: str = N_("input")) -> torch.Tensor:
+    """Validate one real-valued sequence (T, input_size), and say plainly what is wrong. `what` names the
+    sequence in the message (marked with N_ where it is written, translated here)."""
+    what = _(what)
     if not isinstance(x, torch.Tensor):
-        raise ValueError(f"the {what} must be a torch tensor of shape (T, {input_size}); got {type(x).__name__}")
+        raise ValueError(_("the {what} must be a torch tensor of shape (T, {size}); got {kind}")
+                         .format(what=what, size=input_size, kind=type(x).__name__))
     if x.dim() == 3 and 1 in (x.shape[0], x.shape[1]):
-        raise ValueError(f"the {what} must be one sequence (T, {input_size}); drop the batch dimension of size 1")
+        raise ValueError(_("the {what} must be one sequence (T, {size}); drop the batch dimension of size 1")
+                         .format(what=what, size=input_size))
     if x.dim() != 2:
-        raise ValueError(f"the {what} must have shape (T, {input_size}); got {tuple(x.shape)}")
+        raise ValueError(_("the {what} must have shape (T, {size}); got {shape}")
+                         .format(what=what, size=input_size, shape=tuple(x.shape)))
     if x.shape[0] == 0:
-        raise ValueError(f"the {what} is empty: it needs at least one time step")
+        raise ValueError(_("the {what} is empty: it needs at least one time step").format(what=what))
     if x.shape[1] != input_size:
-        raise ValueError(f"the {what} has width {x.shape[1]} but the network expects {input_size} features per step")
+        raise ValueError(_("the {what} has width {width} but the network expects {size} features per step")
+                         .format(what=what, width=x.shape[1], size=input_size))
     if not x.is_floating_point():
-        raise ValueError(f"the {what} must be a float tensor; got {x.dtype}")
+        raise ValueError(_("the {what} must be a float tensor; got {dtype}").format(what=what, dtype=x.dtype))
     if not torch.isfinite(x).all():
-        raise ValueError(f"the {what} contains NaN or infinite values")
+        raise ValueError(_("the {what} contains NaN or infinite values").format(what=what))
     return x
 
 
@@ -346,21 +352,22 @@ def model_inputs(model: RNNModel, x):
     """Text, ids or values -> (features (T, I), ids or None, chars or None, unknown chars)."""
     if isinstance(x, str):
         if model.vocab is None:
-            raise ValueError("this model reads real values, not text")
+            raise ValueError(_("this model reads real values, not text"))
         if not x:
-            raise ValueError("the text is empty: type at least one character")
+            raise ValueError(_("the text is empty: type at least one character"))
         enc = model.encode(x)
         ids, chars, unknown = enc.ids, enc.chars, enc.unknown
     elif isinstance(x, torch.Tensor) and not x.is_floating_point():
         if x.dim() != 1 or x.numel() == 0:
-            raise ValueError(f"token ids must be a non-empty 1-D tensor; got shape {tuple(x.shape)}")
+            raise ValueError(_("token ids must be a non-empty 1-D tensor; got shape {shape}")
+                             .format(shape=tuple(x.shape)))
         if int(x.min()) < 0 or int(x.max()) >= model.config.input_size:
-            raise ValueError(f"token ids must lie in [0, {model.config.input_size - 1}]")
+            raise ValueError(_("token ids must lie in [0, {high}]").format(high=model.config.input_size - 1))
         ids, unknown = x.long(), ()
         chars = tuple(model.vocab.itos[i] for i in ids.tolist()) if model.vocab is not None else None
     else:
         if model.config.input_mode != "real":
-            raise ValueError("this model reads text or token ids, not real values")
+            raise ValueError(_("this model reads text or token ids, not real values"))
         return x, None, None, ()
     weight = model.rnn.weight_ih_l0
     with torch.no_grad():
@@ -375,7 +382,8 @@ def default_targets(model: RNNModel, ids, targets, steps: int):
         if model.config.head == "last_step" or model.config.output_kind == "real":
             return targets
         if targets.shape != (steps,):
-            raise ValueError(f"targets must give one class per step ({steps}); got shape {tuple(targets.shape)}")
+            raise ValueError(_("targets must give one class per step ({steps}); got shape {shape}")
+                             .format(steps=steps, shape=tuple(targets.shape)))
         return targets.long()
     if ids is not None and model.config.head == "per_step" and model.config.output_kind == "classes" \
             and model.config.output_size == model.config.input_size:

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from explorer.i18n import _
+
 UNKNOWN = "\ufffd"  # the Unicode replacement character, drawn as a box with '?' in most fonts
 
 
@@ -28,9 +30,9 @@ class Vocab:
 
     def __post_init__(self):
         if not self.itos or self.itos[0] != UNKNOWN:
-            raise ValueError("a Vocab's first entry must be the unknown token")
+            raise ValueError(_("a Vocab's first entry must be the unknown token"))
         if len(set(self.itos)) != len(self.itos):
-            raise ValueError("a Vocab lists each character once")
+            raise ValueError(_("a Vocab lists each character once"))
         object.__setattr__(self, "stoi", {ch: i for i, ch in enumerate(self.itos)})
 
     @classmethod
@@ -63,5 +65,5 @@ class Vocab:
     @classmethod
     def from_json(cls, itos: list[str]) -> "Vocab":
         if not isinstance(itos, list) or not all(isinstance(c, str) and len(c) == 1 for c in itos):
-            raise ValueError("a vocabulary must be a JSON list of single characters")
+            raise ValueError(_("a vocabulary must be a JSON list of single characters"))
         return cls(tuple(itos))

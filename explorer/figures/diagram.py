@@ -17,17 +17,22 @@ skips instead of through them; the two arrows into a many-to-one head's concaten
 
 `layout(config, steps)` gives the boxes and arrows as plain data (what the tests count);
 `unrolled` draws them. Pages draw DIAGRAM_STEPS columns unless they have a reason to differ.
+The hover text names the weights in either notation (explorer.engine.cells.NOTATIONS): the course's
+U, W, b, V, c or PyTorch's W_ih, W_hh, b_ih, b_hh, W_ho, b_ho; the caller passes the session's choice.
 Pure: nothing here imports streamlit.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
+from explorer.engine.cells import in_notation
 from explorer.engine.models import ModelConfig
 from explorer.figures.house import BLUE, BLUISH_GREEN, REDDISH_PURPLE, VERMILLION
 from explorer.figures.labels import char_label
+from explorer.i18n import N_, _, ngettext
 
 BOX_W, BOX_H = 0.62, 0.5  # box size in data units (a column is 1 wide, a row 1 high)
 STAGGER, STAGGERED_W = 0.3, 0.5  # a bidirectional layer's boxes: ∓ this off the step's centre, this wide
@@ -39,14 +44,14 @@ NODE_COLORS = {  # fills: pale, so the black labels stay readable (Okabe-Ito hue
     "input": "#E8E8E8", "encoding": "#FFF3C4", "forward": "#CFE6F5", "backward": "#FAD9C2",
     "concat": "#EBD4E5", "output": "#CDEBDD",
 }
-EDGE_STYLES = {  # kind -> (colour, dash: a thinner arrow where not solid, legend text)
-    "input": ("#7F7F7F", "solid", "input path"),
-    "layer": ("#7F7F7F", "solid", "layer to layer"),
-    "recurrent": (BLUE, "solid", "recurrence h_{t-1} → h_t"),
-    "backward": (VERMILLION, "solid", "backward chain h_{t+1} → h_t"),
-    "feedback": (REDDISH_PURPLE, "dash", "Jordan feedback y_{t-1} → h_t"),
-    "concat": ("#8E44AD", "dot", "concatenation [h→; h←]"),
-    "head": (BLUISH_GREEN, "solid", "into the head"),
+EDGE_STYLES = {  # kind -> (colour, dash: a thinner arrow where not solid, legend text: translate where drawn)
+    "input": ("#7F7F7F", "solid", N_("input path")),
+    "layer": ("#7F7F7F", "solid", N_("layer to layer")),
+    "recurrent": (BLUE, "solid", N_("recurrence h_{t-1} → h_t")),
+    "backward": (VERMILLION, "solid", N_("backward chain h_{t+1} → h_t")),
+    "feedback": (REDDISH_PURPLE, "dash", N_("Jordan feedback y_{t-1} → h_t")),
+    "concat": ("#8E44AD", "dot", N_("concatenation [h→; h←]")),
+    "head": (BLUISH_GREEN, "solid", N_("into the head")),
 }
 
 
@@ -68,39 +73,60 @@ class Edge:
     kind: str  # one of EDGE_STYLES
 
 
-def _encoding(config: ModelConfig) -> tuple[str, str]:
+def plain(latex: str, notation: str = "pytorch") -> str:
+    """PyTorch-named LaTeX (as explorer.engine.cells writes it) as plain text in `notation`, for hover text and
+    legends, which cannot set LaTeX: W_{ih} x_t + b_{ih} becomes W_ih x_t + b_ih, or U x_t + b."""
+    text = in_notation(latex, notation).replace(r"\phi", "φ")
+    text = re.sub(r"\\,\s*", " ", text)
+    return re.sub(r"([UWVb])_\{(\w+)\}", r"\1_\2", text)
+
+
+def _encoding(config: ModelConfig, notation: str) -> tuple[str, str]:
     """The input stage's label and what it does (hover)."""
     if config.input_mode == "onehot":
-        return (f"one-hot<br>{config.input_size}",
-                f"one-hot vector of length {config.input_size}: W_ih x_t picks column x_t of W_ih")
+        return (_("one-hot<br>{n}").format(n=config.input_size),
+                _("one-hot vector of length {n}: {W} x_t picks column x_t of {W}").format(
+                    n=config.input_size, W=plain("W_{ih}", notation)))
     if config.input_mode == "embedding":
-        return (f"embed<br>{config.embedding_size}",
-                f"embedding.weight row x_t: a learned vector of {config.embedding_size} numbers per character")
-    return f"real<br>{config.input_size}", f"{config.input_size} real value(s) read as they are"
+        return (_("embed<br>{n}").format(n=config.embedding_size),
+                _("embedding.weight row x_t: a learned vector of {n} numbers per character").format(
+                    n=config.embedding_size))
+    return (_("real<br>{n}").format(n=config.input_size),
+            _("{n} real value(s) read as they are").format(n=config.input_size))
 
 
-def _cell_equation(config: ModelConfig, reverse: bool) -> str:
+def _cell_equation(config: ModelConfig, reverse: bool, notation: str) -> str:
     prev = "h_{t+1}" if reverse else "h_{t-1}"
     if config.cell == "jordan":
-        return "h_t = tanh(W_ih x_t + b_ih + W_hh φ(y_{t-1}) + b_hh): reads the previous output, not h"
+        equation = plain(r"h_t = tanh(W_{ih} x_t + b_{ih} + W_{hh}\,\phi(y_{t-1}) + b_{hh})", notation)
+        return _("{equation}: reads the previous output, not h").format(equation=equation)
     if config.cell == "rnn":
-        return f"h_t = {config.nonlinearity}(W_ih x_t + b_ih + W_hh {prev} + b_hh)"
+        # written with h_{t-1}, the form the notation's rules know, then pointed the chain's way
+        latex = rf"h_t = {config.nonlinearity}(W_{{ih}} x_t + b_{{ih}} + W_{{hh}} h_{{t-1}} + b_{{hh}})"
+        return plain(latex, notation).replace("h_{t-1}", prev)
     if config.cell == "gru":
-        return f"GRU: gates r, z and candidate n from x_t and {prev}"
-    return f"LSTM: gates i, f, g, o from x_t and {prev}; cell state c_t carried alongside h_t"
+        return _("GRU: gates r, z and candidate n from x_t and {previous}").format(previous=prev)
+    return _("LSTM: gates i, f, g, o from x_t and {previous}; cell state c_t carried alongside h_t").format(
+        previous=prev)
 
 
-def layout(config: ModelConfig, steps: int = 4, tokens=None) -> tuple[list[Node], list[Edge]]:
+def _at_step(text: str, t: int) -> str:
+    """y_t = V h_t + c at step 2: y_2 = V h_2 + c."""
+    return re.sub(r"_t\b", f"_{t}", text)
+
+
+def layout(config: ModelConfig, steps: int = 4, tokens=None,
+           notation: str = "pytorch") -> tuple[list[Node], list[Edge]]:
     """The boxes and arrows of `config` unrolled over `steps` steps (1 to MAX_STEPS).
-    `tokens`, if given, labels the inputs with the characters read."""
+    `tokens`, if given, labels the inputs with the characters read; `notation` names the weights in the hover."""
     if not 1 <= steps <= MAX_STEPS:
-        raise ValueError(f"the diagram shows 1 to {MAX_STEPS} steps; got {steps}")
+        raise ValueError(_("the diagram shows 1 to {max} steps; got {steps}").format(max=MAX_STEPS, steps=steps))
     directions, layers = config.directions, config.num_layers
     # a Jordan net computes y_t at every step to feed it back
     per_step = config.head == "per_step" or config.cell == "jordan"
     nodes: list[Node] = []
     edges: list[Edge] = []
-    enc_label, enc_hover = _encoding(config)
+    enc_label, enc_hover = _encoding(config, notation)
     width = config.hidden_size
     hidden_row = {(layer, d): 2 + layer * directions + d for layer in range(layers) for d in range(directions)}
     top = 2 + layers * directions  # first row above the layers
@@ -108,20 +134,22 @@ def layout(config: ModelConfig, steps: int = 4, tokens=None) -> tuple[list[Node]
     out_row = top + (1 if config.bidirectional else 0)
     for t in range(steps):
         shown = f" “{char_label(tokens[t])}”" if tokens is not None and t < len(tokens) else ""
-        nodes.append(Node(f"x t{t}", "input", f"x<sub>{t}</sub>{shown}", t, 0, f"input at step {t}{shown}",
-                          INPUT_W))
-        nodes.append(Node(f"e t{t}", "encoding", enc_label, t, 1, f"step {t}: {enc_hover}"))
+        nodes.append(Node(f"x t{t}", "input", f"x<sub>{t}</sub>{shown}", t, 0,
+                          _("input at step {t}{shown}").format(t=t, shown=shown), INPUT_W))
+        nodes.append(Node(f"e t{t}", "encoding", enc_label, t, 1, _("step {t}: {what}").format(t=t, what=enc_hover)))
         edges.append(Edge(f"x t{t}", f"e t{t}", "input"))
         for (layer, d), row in hidden_row.items():
             arrow = ("←" if d else "→") if config.bidirectional else ""
             layer_tag = f"<sup>({layer})</sup>" if layers > 1 else ""
-            where = f"layer {layer}" + (", backward" if d else ", forward" if config.bidirectional else "")
+            where = (_("layer {layer}, backward") if d else _("layer {layer}, forward") if config.bidirectional
+                     else _("layer {layer}")).format(layer=layer)
             suffix = "_reverse" if d else ""
             x, box = (t + (STAGGER if d else -STAGGER), STAGGERED_W) if config.bidirectional else (t, BOX_W)
             nodes.append(Node(f"h l{layer} d{d} t{t}", "backward" if d else "forward",
                               f"h{layer_tag}<sub>{t}</sub>{arrow}", x, row,
-                              f"h_{t}, {where}, step {t}: {width} units; weight_hh_l{layer}{suffix}<br>"
-                              f"{_cell_equation(config, bool(d))}", box))
+                              _("h_{t}, {where}, step {t}: {units} units; {weight}<br>{equation}").format(
+                                  t=t, where=where, units=width, weight=f"weight_hh_l{layer}{suffix}",
+                                  equation=_cell_equation(config, bool(d), notation)), box))
             below = [f"e t{t}"] if layer == 0 else [f"h l{layer - 1} d{k} t{t}" for k in range(directions)]
             edges += [Edge(src, f"h l{layer} d{d} t{t}", "input" if layer == 0 else "layer") for src in below]
             if config.cell != "jordan":
@@ -133,13 +161,16 @@ def layout(config: ModelConfig, steps: int = 4, tokens=None) -> tuple[list[Node]
         if per_step:
             if config.bidirectional:
                 nodes.append(Node(f"c t{t}", "concat", f"[h→;h←]<sub>{t}</sub>", t, concat_row,
-                                  f"step {t}: the {2 * width} numbers the head reads, "
-                                  f"[h→_{t} (read x_0..x_{t}); h←_{t} (read x_{t}..x_T-1)]", 0.8))
+                                  _("step {t}: the {n} numbers the head reads, "
+                                    "[h→_{t} (read x_0..x_{t}); h←_{t} (read x_{t}..x_T-1)]").format(t=t, n=2 * width),
+                                  0.8))
                 edges += [Edge(f"h l{last} d{d} t{t}", f"c t{t}", "concat") for d in range(2)]
             head_in = f"c t{t}" if config.bidirectional else f"h l{last} d0 t{t}"
-            out_hover = (f"y_{t} = W_ho h_{t} + b_ho (weight_ho_l0), fed back at step {t + 1}"
+            out_hover = (_("{equation} ({weight}), fed back at step {next}").format(
+                             equation=_at_step(plain(r"y_t = W_{ho} h_t + b_{ho}", notation), t),
+                             weight="weight_ho_l0", next=t + 1)
                          if config.cell == "jordan"
-                         else f"y_{t} = head(…): {config.output_size} output(s) at step {t}")
+                         else _("y_{t} = head(…): {n} output(s) at step {t}").format(t=t, n=config.output_size))
             nodes.append(Node(f"y t{t}", "output", f"y<sub>{t}</sub>", t, out_row, out_hover))
             edges.append(Edge(head_in, f"y t{t}", "head"))
             if config.cell == "jordan" and t > 0:
@@ -148,13 +179,13 @@ def layout(config: ModelConfig, steps: int = 4, tokens=None) -> tuple[list[Node]
         end = steps  # the head sits right of the last step
         if config.bidirectional:
             nodes.append(Node("c last", "concat", "[h→<sub>T-1</sub>;h←<sub>0</sub>]", end, concat_row,
-                              f"what the many-to-one head reads: the forward state after the last step and the "
-                              f"backward state at step 0 (it has read the whole sequence backwards), "
-                              f"{2 * width} numbers", 0.95))
+                              _("what the many-to-one head reads: the forward state after the last step and the "
+                                "backward state at step 0 (it has read the whole sequence backwards), "
+                                "{n} numbers").format(n=2 * width), 0.95))
             edges += [Edge(f"h l{layers - 1} d0 t{steps - 1}", "c last", "concat"),
                       Edge(f"h l{layers - 1} d1 t0", "c last", "concat")]
         nodes.append(Node("y last", "output", "y", end, out_row,
-                          f"y = head(…): {config.output_size} output(s), once, after the last step"))
+                          _("y = head(…): {n} output(s), once, after the last step").format(n=config.output_size)))
         edges.append(Edge("c last" if config.bidirectional else f"h l{layers - 1} d0 t{steps - 1}", "y last", "head"))
     return nodes, edges
 
@@ -182,11 +213,12 @@ def _route(a: Node, b: Node) -> list[tuple[float, float]]:
     return [(a.x + s * dx, a.y + s * dy), (b.x - e * dx, b.y - e * dy)]
 
 
-def unrolled(config: ModelConfig, steps: int = 4, *, tokens=None, title: str | None = None) -> go.Figure:
+def unrolled(config: ModelConfig, steps: int = 4, *, tokens=None, title: str | None = None,
+             notation: str = "pytorch") -> go.Figure:
     """The unrolled network of `config` over `steps` steps as a figure: boxes are shapes named
     "node:<kind>", arrows are annotations named "edge:<kind>", hover names step, layer, direction,
-    size and the step equation."""
-    nodes, edges = layout(config, steps, tokens)
+    size and the step equation, its weights in `notation` (a key of explorer.engine.cells.NOTATIONS)."""
+    nodes, edges = layout(config, steps, tokens, notation)
     by_key = {n.key: n for n in nodes}
     shapes = [dict(type="rect", x0=n.x - n.width / 2, x1=n.x + n.width / 2, y0=n.y - BOX_H / 2, y1=n.y + BOX_H / 2,
                    name=f"node:{n.kind}", fillcolor=NODE_COLORS[n.kind], line=dict(color="#555", width=1),
@@ -195,7 +227,7 @@ def unrolled(config: ModelConfig, steps: int = 4, *, tokens=None, title: str | N
                         font=dict(size=12, color="black")) for n in nodes]
     for e in edges:
         points = _route(by_key[e.source], by_key[e.target])
-        color, dash, _ = EDGE_STYLES[e.kind]
+        color, dash, _legend = EDGE_STYLES[e.kind]
         width = 2 if dash == "solid" else 1.6
         if len(points) > 2:  # the bend: a line up to the last leg, which carries the arrowhead
             path = "M " + " L ".join(f"{x:.4f},{y:.4f}" for x, y in points[:-1])
@@ -211,14 +243,16 @@ def unrolled(config: ModelConfig, steps: int = 4, *, tokens=None, title: str | N
         hoverinfo="text"))
     for kind in dict.fromkeys(e.kind for e in edges):  # a legend entry per kind of arrow drawn
         color, dash, text = EDGE_STYLES[kind]  # solid, as the arrows are (plotly cannot dash an arrow)
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=text,
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=_(text),
                                  line=dict(color=color, width=2 if dash == "solid" else 1.6)))
     rows = max(n.y for n in nodes) + 1
     columns = max(n.x for n in nodes) + 1
     row_names = _row_names(config)
     fig.update_layout(
-        title=dict(text=title or f"The network unrolled over {steps} steps: {describe(config)}"),
-        xaxis=dict(title="step t", range=[-0.6, columns - 0.4], tickmode="array", tickvals=list(range(steps)),
+        title=dict(text=title or ngettext("The network unrolled over {steps} step: {description}",
+                                          "The network unrolled over {steps} steps: {description}",
+                                          steps).format(steps=steps, description=describe(config))),
+        xaxis=dict(title=_("step t"), range=[-0.6, columns - 0.4], tickmode="array", tickvals=list(range(steps)),
                    ticktext=[f"t = {t}" for t in range(steps)], showgrid=False, zeroline=False),
         yaxis=dict(title="", range=[-0.6, rows - 0.4], tickmode="array", tickvals=list(range(len(row_names))),
                    ticktext=row_names, showgrid=False, zeroline=False, automargin=True),
@@ -228,24 +262,24 @@ def unrolled(config: ModelConfig, steps: int = 4, *, tokens=None, title: str | N
 
 
 def _row_names(config: ModelConfig) -> list[str]:
-    names = ["input x", "encoding"]
+    names = [_("input x"), _("encoding")]
     for layer in range(config.num_layers):
         if config.bidirectional:
-            names += [f"layer {layer} →", f"layer {layer} ←"]
+            names += [_("layer {layer} →").format(layer=layer), _("layer {layer} ←").format(layer=layer)]
         else:
-            names.append(f"layer {layer}")
+            names.append(_("layer {layer}").format(layer=layer))
     if config.bidirectional:
-        names.append("concat")
-    names.append("output y" if config.head == "per_step" else "output (last)")
+        names.append(_("concat"))
+    names.append(_("output y") if config.head == "per_step" else _("output (last)"))
     return names
 
 
 def describe(config: ModelConfig) -> str:
     """One line: cell, layers, directions, input encoding, head."""
     cell = {"rnn": "Elman RNN", "jordan": "Jordan RNN", "gru": "GRU", "lstm": "LSTM"}[config.cell]
-    parts = [cell, f"{config.num_layers} layer{'s' if config.num_layers > 1 else ''}",
-             "bidirectional" if config.bidirectional else "forward only",
-             {"onehot": "one-hot input", "embedding": "embedding input",
-              "real": "real-valued input"}[config.input_mode],
-             "output at every step" if config.head == "per_step" else "one output after the last step"]
-    return ", ".join(parts)
+    inputs = {"onehot": _("one-hot input"), "embedding": _("embedding input"), "real": _("real-valued input")}
+    return _("{cell}, {layers}, {directions}, {input}, {head}").format(
+        cell=cell, layers=ngettext("{n} layer", "{n} layers", config.num_layers).format(n=config.num_layers),
+        directions=_("bidirectional") if config.bidirectional else _("forward only"),
+        input=inputs[config.input_mode],
+        head=_("output at every step") if config.head == "per_step" else _("one output after the last step"))

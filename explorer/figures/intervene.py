@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from explorer.figures.house import LAYER_DASHES, MODEL_COLORS
 from explorer.figures.labels import LN2, category_ticks, char_label
 from explorer.figures.states import state_heatmap
+from explorer.i18n import _
 
 ORIGINAL, CHANGED = MODEL_COLORS[0], MODEL_COLORS[1]  # blue, vermillion
 HEIGHT = 320
@@ -24,14 +25,15 @@ def _categories(tokens, changed_tokens) -> tuple[list[str], list[str]]:
     """One x category per step, "step 12 “a”" ("step 12 “a→b”" where an edit changed the character),
     and the tick label of each."""
     labels = [char_label(a) if a == b else f"{char_label(a)}→{char_label(b)}" for a, b in zip(tokens, changed_tokens)]
-    return [f"step {t} “{label}”" for t, label in enumerate(labels)], labels
+    category = _("step {step} “{char}”")
+    return [category.format(step=t, char=label) for t, label in enumerate(labels)], labels
 
 
 def _mark_from(fig: go.Figure, first_step: int | None, steps: int) -> None:
     """Shade the steps from the first changed one on: everything left of it is identical."""
     if first_step is not None and 0 <= first_step < steps:
         fig.add_vrect(x0=first_step - 0.5, x1=steps - 0.5, fillcolor="rgba(213, 94, 0, 0.07)", line_width=0,
-                      annotation_text="changed from here", annotation_position="top left")
+                      annotation_text=_("changed from here"), annotation_position="top left")
 
 
 def loss_comparison_figure(*, tokens, changed_tokens, loss_original: np.ndarray, loss_changed: np.ndarray,
@@ -41,19 +43,18 @@ def loss_comparison_figure(*, tokens, changed_tokens, loss_original: np.ndarray,
     categories, labels = _categories(tokens, changed_tokens)
     steps = len(categories)
     fig = go.Figure()
-    for name, loss, chars, color in (("original", loss_original, tokens, ORIGINAL),
-                                     ("changed", loss_changed, changed_tokens, CHANGED)):
+    hover = _("{run}: after {step}, the next character “{char}” cost {bits} bits<extra></extra>")
+    for name, loss, chars, color, dash in ((_("original"), loss_original, tokens, ORIGINAL, "solid"),
+                                           (_("changed"), loss_changed, changed_tokens, CHANGED, "dot")):
         bits = np.asarray(loss, dtype=np.float64) / LN2
         nxt = [char_label(chars[t + 1]) if t + 1 < len(chars) else "" for t in range(steps)]
         fig.add_trace(go.Scatter(
             x=categories, y=[float(b) if np.isfinite(b) else None for b in bits], customdata=nxt, name=name,
-            mode="lines", line=dict(shape="hvh", width=2, color=color, dash="solid" if name == "original" else "dot"),
-            connectgaps=False,
-            hovertemplate=f"{name}: after %{{x}}, the next character “%{{customdata}}” cost %{{y:.2f}} bits"
-                          "<extra></extra>"))
+            mode="lines", line=dict(shape="hvh", width=2, color=color, dash=dash), connectgaps=False,
+            hovertemplate=hover.format(run=name, step="%{x}", char="%{customdata}", bits="%{y:.2f}")))
     _mark_from(fig, first_step, steps)
-    fig.update_layout(title=dict(text=title or "Surprise per character: original vs changed"),
-                      yaxis=dict(title="bits (−log₂ p)", rangemode="tozero"), height=HEIGHT, margin=MARGIN,
+    fig.update_layout(title=dict(text=title or _("Surprise per character: original vs changed")),
+                      yaxis=dict(title=_("bits (−log₂ p)"), rangemode="tozero"), height=HEIGHT, margin=MARGIN,
                       hovermode="x unified", legend=dict(orientation="h", y=1.02, x=1, xanchor="right",
                                                          yanchor="bottom"))
     category_ticks(fig, categories, labels)
@@ -67,14 +68,16 @@ def change_norm_figure(*, norms: np.ndarray, tokens, changed_tokens, first_step:
     norms = np.asarray(norms, dtype=np.float64)
     categories, labels = _categories(tokens, changed_tokens)
     fig = go.Figure()
+    hover = _("layer {layer}, {step}<br>‖Δh‖ = {norm}<extra></extra>")
     for layer, values in enumerate(norms):
         fig.add_trace(go.Scatter(
-            x=categories, y=values, name=f"layer {layer}", mode="lines",
+            x=categories, y=values, name=_("layer {layer}").format(layer=layer), mode="lines",
             line=dict(color=CHANGED, width=2, dash=LAYER_DASHES[layer % len(LAYER_DASHES)]),
-            hovertemplate=f"layer {layer}, %{{x}}<br>‖Δh‖ = %{{y:.3f}}<extra></extra>"))
+            hovertemplate=hover.format(layer=layer, step="%{x}", norm="%{y:.3f}")))
     _mark_from(fig, first_step, len(categories))
-    fig.update_layout(title=dict(text=title or "How far the hidden state moved: ‖h(changed) − h(original)‖ per step"),
-                      yaxis=dict(title="‖Δh_t‖ (L2 over units)", rangemode="tozero"), height=HEIGHT, margin=MARGIN,
+    fig.update_layout(title=dict(text=title or _("How far the hidden state moved: ‖h(changed) − h(original)‖ "
+                                                 "per step")),
+                      yaxis=dict(title=_("‖Δh_t‖ (L2 over units)"), rangemode="tozero"), height=HEIGHT, margin=MARGIN,
                       showlegend=norms.shape[0] > 1)
     category_ticks(fig, categories, labels)
     return fig
@@ -84,9 +87,9 @@ def change_heatmap(*, difference: np.ndarray, changed_tokens, layer: int, direct
     """h(changed) - h(original) [T, H] of one layer: units top to bottom, the diverging scale of
     every signed heatmap (states.state_heatmap, binned when wide); steps labelled with the
     characters the changed run read."""
-    side = " backward" if direction else ""
-    return state_heatmap(values=difference, tokens=changed_tokens, quantity="Δh",
-                         title=f"Change in the hidden state, layer {layer}{side}: h(changed) − h(original)")
+    title = (_("Change in the hidden state, layer {layer} backward: h(changed) − h(original)") if direction else
+             _("Change in the hidden state, layer {layer}: h(changed) − h(original)"))
+    return state_heatmap(values=difference, tokens=changed_tokens, quantity="Δh", title=title.format(layer=layer))
 
 
 def guesses_figure(*, chars, original: np.ndarray, changed: np.ndarray, step: int, char_read: str,
@@ -95,15 +98,20 @@ def guesses_figure(*, chars, original: np.ndarray, changed: np.ndarray, step: in
     run ranks in its top k (as from Comparison.guesses), with its probability under both."""
     shown = [char_label(c) for c in chars]
     fig = go.Figure()
-    for name, probs, color in (("original", original, ORIGINAL), ("changed", changed, CHANGED)):
+    hover = _("{run}: p(next = “{char}”) = {p}<extra>step {step}</extra>")
+    for name, probs, color in ((_("original"), original, ORIGINAL), (_("changed"), changed, CHANGED)):
         fig.add_trace(go.Bar(
             x=shown, y=np.asarray(probs, dtype=np.float64), name=name, marker=dict(color=color),
-            hovertemplate=f"{name}: p(next = “%{{x}}”) = %{{y:.3f}}<extra>step {step}</extra>"))
-    actual = next_chars[0] if next_chars[0] == next_chars[1] else f"{next_chars[0]}→{next_chars[1]}"
-    came = f"; the text goes on with “{char_label(actual)}”" if next_chars[0] is not None else ""
-    fig.update_layout(title=dict(text=f"Next-character guesses after step {step} “{char_label(char_read)}”{came}"),
-                      barmode="group", xaxis=dict(title="next character", type="category"),
-                      yaxis=dict(title="probability", range=[0, 1]), height=HEIGHT + 30, margin={**MARGIN, "b": 80},
+            hovertemplate=hover.format(run=name, char="%{x}", p="%{y:.3f}", step=step)))
+    if next_chars[0] is None:
+        title = _("Next-character guesses after step {step} “{char}”").format(step=step, char=char_label(char_read))
+    else:
+        actual = next_chars[0] if next_chars[0] == next_chars[1] else f"{next_chars[0]}→{next_chars[1]}"
+        title = _("Next-character guesses after step {step} “{char}”; the text goes on with “{next}”").format(
+            step=step, char=char_label(char_read), next=char_label(actual))
+    fig.update_layout(title=dict(text=title),
+                      barmode="group", xaxis=dict(title=_("next character"), type="category"),
+                      yaxis=dict(title=_("probability"), range=[0, 1]), height=HEIGHT + 30, margin={**MARGIN, "b": 80},
                       # under the axis: the title names the step and the next character, and fills the top
                       legend=dict(orientation="h", y=-0.22, x=0.5, xanchor="center", yanchor="top"))
     return fig

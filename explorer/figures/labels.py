@@ -14,15 +14,17 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from explorer.i18n import N_, _, pgettext
+
 MAX_CELLS = 128_000  # float32 heatmap cells per figure: a JSON the browser draws without a pause
 MAX_COLUMNS = 1000  # no screen shows more steps than this side by side
 UNIT_TICKS = 16  # at most this many unit labels down a heatmap: each costs drawing time, and the hover names every unit
 MAX_STEP_TICKS = 80  # labelled steps along an axis: more overlap at the usual width
 EXCERPT = 12  # characters of a binned column's text quoted in its hover
-QUANTITY_NAMES = {
-    "hidden": "hidden state h", "cell": "cell state c", "i": "input gate i", "f": "forget gate f",
-    "g": "candidate g", "o": "output gate o", "r": "reset gate r", "z": "update gate z", "n": "candidate n",
-    "pre": "pre-activation a",
+QUANTITY_NAMES = {  # English, marked for the catalogue: quantity_name translates them
+    "hidden": N_("hidden state h"), "cell": N_("cell state c"), "i": N_("input gate i"), "f": N_("forget gate f"),
+    "g": N_("candidate g"), "o": N_("output gate o"), "r": N_("reset gate r"), "z": N_("update gate z"),
+    "n": N_("candidate n"), "pre": N_("pre-activation a"),
 }
 LN2 = math.log(2.0)  # losses are in nats (Trace.loss); figures show bits, loss / LN2
 
@@ -49,7 +51,15 @@ def escape_all(text: str) -> str:
 
 
 def quantity_name(quantity: str) -> str:
-    return QUANTITY_NAMES.get(quantity, quantity)
+    return _(QUANTITY_NAMES[quantity]) if quantity in QUANTITY_NAMES else quantity
+
+
+def quantity_symbol(quantity: str) -> str:
+    """A quantity as short as a colour bar's title or a hover line: the gate letters as they are, the
+    three quantities whose key is a word in the current language."""
+    words = {"hidden": pgettext("quantity, short", "hidden"), "cell": pgettext("quantity, short", "cell"),
+             "pre": pgettext("quantity, short", "pre")}
+    return words.get(quantity, quantity)
 
 
 def strings(values) -> np.ndarray:
@@ -74,23 +84,28 @@ def step_categories(labels: list[str], start: int = 0, edges: np.ndarray | None 
     "steps 12–15 “abcd”" (its first EXCERPT characters), labelled with its first character.
     `labels` are step_labels from step `start` on."""
     if edges is None:
-        return [f"step {start + t} “{label}”" for t, label in enumerate(labels)], labels
+        one = _("step {step} “{char}”")
+        return [one.format(step=start + t, char=label) for t, label in enumerate(labels)], labels
     excerpts = ["".join(labels[a:min(b, a + EXCERPT)]) + ("…" if b - a > EXCERPT else "")
                 for a, b in zip(edges, edges[1:])]
-    categories = [f"steps {a + start}–{b - 1 + start} “{text}”" for a, b, text in zip(edges, edges[1:], excerpts)]
+    many = _("steps {first}–{last} “{text}”")
+    categories = [many.format(first=a + start, last=b - 1 + start, text=text)
+                  for a, b, text in zip(edges, edges[1:], excerpts)]
     return categories, [labels[a] for a in edges[:-1]]
 
 
-def category_axis(categories: list[str], tick_labels: list[str], title: str = "step (character read)") -> dict:
+def category_axis(categories: list[str], tick_labels: list[str], title: str | None = None) -> dict:
     """An axis over steps whose categories are `categories` ("step 12 “a”"); at most about
-    MAX_STEP_TICKS of them are labelled, each with its entry of `tick_labels` (the character)."""
+    MAX_STEP_TICKS of them are labelled, each with its entry of `tick_labels` (the character).
+    `title` defaults to "step (character read)" in the current language."""
     idx = range(0, len(categories), max(1, math.ceil(len(categories) / MAX_STEP_TICKS)))
     return dict(type="category", tickmode="array", tickvals=strings(categories[i] for i in idx),
-                ticktext=strings(tick_labels[i] for i in idx), tickangle=0, title=dict(text=title))
+                ticktext=strings(tick_labels[i] for i in idx), tickangle=0,
+                title=dict(text=_("step (character read)") if title is None else title))
 
 
 def category_ticks(fig: go.Figure, categories: list[str], tick_labels: list[str], axis: str = "xaxis",
-                    title: str = "step (character read)"):
+                    title: str | None = None):
     """Set the figure's `axis` to `category_axis(categories, tick_labels, title)`, in place."""
     fig.update_layout({axis: category_axis(categories, tick_labels, title)})
 

@@ -15,9 +15,18 @@ import plotly.graph_objects as go
 
 from explorer.figures.house import BLACK, MODEL_COLORS, SEQUENTIAL
 from explorer.figures.labels import char_label, escape_all
+from explorer.i18n import _, ngettext
+from explorer.tasks.base import split_name
 
 MODEL, TRUTH, NAIVE, WINDOW = MODEL_COLORS[1], BLACK, "#999999", MODEL_COLORS[0]
 SPLIT_SHADES = {"train": "rgba(0,114,178,0.06)", "val": "rgba(230,159,0,0.10)", "test": "rgba(0,158,115,0.10)"}
+NO_BOX = "<extra></extra>"  # ends a hover template: no second box naming the trace
+
+
+def class_name(label) -> str:
+    """A class label as shown: the tasks mark their word labels ("end", "positive") for the catalogue;
+    digits and depths come back as they are."""
+    return _(str(label))
 
 
 def relabel_steps(fig: go.Figure, title: str) -> go.Figure:
@@ -55,41 +64,48 @@ def running_prediction_figure(*, sentence: str, p_positive: np.ndarray, word_end
     chars = [char_label(c) for c in sentence]
     fig = go.Figure()
     fig.add_trace(go.Scatter(
-        x=steps, y=p, mode="lines", name="after every character", customdata=chars,
+        x=steps, y=p, mode="lines", name=_("after every character"), customdata=chars,
         line=dict(color=NAIVE, width=1), opacity=0.6,
-        hovertemplate="after character %{x} “%{customdata}”<br>p(positive) = %{y:.3f}<extra></extra>"))
-    ends = [end for _, end in word_ends]
-    words = [html.escape(w) for w, _ in word_ends]
+        hovertemplate=_("after character %{x} “%{customdata}”<br>p(positive) = %{y:.3f}") + NO_BOX))
+    ends = [end for _word, end in word_ends]
+    words = [html.escape(w) for w, _end in word_ends]
     fig.add_trace(go.Scatter(
-        x=ends, y=p[ends], mode="lines+markers", name="after every word", customdata=words,
+        x=ends, y=p[ends], mode="lines+markers", name=_("after every word"), customdata=words,
         line=dict(color=MODEL, width=3), marker=dict(size=9),
-        hovertemplate="after the word “%{customdata}” (character %{x})<br>p(positive) = %{y:.3f}<extra></extra>"))
-    fig.add_hline(y=0.5, line=dict(color="black", dash="dash"), annotation_text="0.5: the verdict flips",
+        hovertemplate=_("after the word “%{customdata}” (character %{x})<br>p(positive) = %{y:.3f}") + NO_BOX))
+    fig.add_hline(y=0.5, line=dict(color="black", dash="dash"), annotation_text=_("0.5: the verdict flips"),
                   annotation_position="top left")
     fig.update_layout(title=dict(text=title), height=height, margin=dict(l=60, r=20, t=50, b=60), showlegend=False,
-                      xaxis=dict(title="word read (thick line; the faint line: after every character)",
+                      xaxis=dict(title=_("word read (thick line; the faint line: after every character)"),
                                  tickmode="array", tickvals=ends, ticktext=words, tickangle=-30),
-                      yaxis=dict(title="p(positive)", range=[-0.03, 1.03]))
+                      yaxis=dict(title=_("p(positive)"), range=[-0.03, 1.03]))
     return fig
+
+
+def verdict_name(p_positive: float) -> str:
+    return _("positive") if p_positive > 0.5 else _("negative")
 
 
 def running_verdict_sentence(*, clauses: list[tuple[str, int, float]], final: float) -> str:
     """Markdown: what to look at in the running prediction, read off the numbers it draws."""
-    verdict = "positive" if final > 0.5 else "negative"
     if len(clauses) > 1:
         turned = (clauses[0][2] > 0.5) != (clauses[-1][2] > 0.5)
-        return (f"Follow the thick line from clause to clause: {verdict_line(clauses)}; "
-                + ("the last clause turns the verdict around." if turned else "the verdict holds to the end."))
-    return (f"The thick line is the verdict after each word; it ends **{verdict}** (p(positive) = {final:.2f}) "
-            "on the last character, the only step the model was trained to answer on.")
+        said = (_("Follow the thick line from clause to clause: {clauses}; the last clause turns the verdict around.")
+                if turned else
+                _("Follow the thick line from clause to clause: {clauses}; the verdict holds to the end."))
+        return said.format(clauses=verdict_line(clauses))
+    return _("The thick line is the verdict after each word; it ends **{verdict}** (p(positive) = {p}) on the last "
+             "character, the only step the model was trained to answer on.").format(verdict=verdict_name(final),
+                                                                                     p=f"{final:.2f}")
 
 
 def verdict_line(clauses: list[tuple[str, int, float]]) -> str:
     """Markdown: the verdict after each clause, “A”: positive (0.98) → “but B”: negative (0.01).
     The clauses are the user's text, so every character that Markdown or HTML would act on is
     written as an entity."""
-    return " → ".join(f"after “{escape_all(c)}”: **{'positive' if p > 0.5 else 'negative'}** ({p:.2f})"
-                      for c, _, p in clauses)
+    return " → ".join(_("after “{clause}”: **{verdict}** ({p})").format(clause=escape_all(c), verdict=verdict_name(p),
+                                                                        p=f"{p:.2f}")
+                      for c, _end, p in clauses)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -103,25 +119,26 @@ def output_distribution_figure(*, probs: np.ndarray, labels, emitted: list[str],
     probs = np.asarray(probs, dtype=np.float32)
     steps, classes = probs.shape
     chosen = probs.argmax(-1)
-    categories = [f"step {t} → {labels[c]}" + ("" if t < len(emitted) else " (after end)")
-                  for t, c in enumerate(chosen)]
+    names = [class_name(label) for label in labels]
+    categories = [(_("step {t} → {label}") if t < len(emitted) else _("step {t} → {label} (after end)"))
+                  .format(t=t, label=names[c]) for t, c in enumerate(chosen)]
     text = np.full((classes, steps), "", dtype=object)
     for t, c in enumerate(chosen):
         text[c, t] = f"{probs[t, c]:.2f}"
     fig = go.Figure(go.Heatmap(
-        z=probs.T, x=categories, y=[str(label) for label in labels], text=text, texttemplate="%{text}",
+        z=probs.T, x=categories, y=names, text=text, texttemplate="%{text}",
         colorscale=SEQUENTIAL, zmin=0, zmax=1, colorbar=dict(title=dict(text="p")),
-        hovertemplate="%{x}<br>class “%{y}”: p = %{z:.4f}<extra></extra>"))
+        hovertemplate="%{x}<br>" + _("class “%{y}”: p = %{z:.4f}") + NO_BOX))
     if len(emitted) < steps:
         fig.add_vline(x=len(emitted) - 0.5, line=dict(color="black", width=2, dash="dash"))
     # short ticks, the step over the class it emitted, level: long rotated ones ran into the axis title
     shown = range(0, steps, max(1, math.ceil(steps / 16)))
     fig.update_layout(title=dict(text=title), height=130 + 24 * classes, margin=dict(l=60, r=20, t=50, b=20),
-                      xaxis=dict(title=dict(text="step t (top), the class emitted there (below)", standoff=8),
+                      xaxis=dict(title=dict(text=_("step t (top), the class emitted there (below)"), standoff=8),
                                  type="category", tickmode="array", tickangle=0, automargin=True,
                                  tickvals=[categories[t] for t in shown],
-                                 ticktext=[f"{t}<br>{labels[chosen[t]]}" for t in shown]),
-                      yaxis=dict(title="class", type="category", autorange="reversed"))
+                                 ticktext=[f"{t}<br>{names[chosen[t]]}" for t in shown]),
+                      yaxis=dict(title=_("class"), type="category", autorange="reversed"))
     return fig
 
 
@@ -129,17 +146,24 @@ def countdown_sentence(*, start: str, emitted: list[str], after_end: list[str], 
                        correct: bool, expected: list[str], p_lowest: float) -> str:
     """Markdown: what the output distribution shows, read off the greedy unroll it draws.
     `after_end`: the classes emitted at the steps run after the end token."""
-    written = " ".join(emitted)
-    said = (f"From the one input **{start}** the model wrote **{written}**, the bright cells from left to right "
-            f"(each p ≥ {floor_to(p_lowest):.3f}), ")
-    if stopped:
-        said += f"said “end” at step {len(emitted) - 1}"
-        if after_end:
-            said += (" and kept saying it" if set(after_end) == {emitted[-1]}
-                     else f" and then {' '.join(after_end)}")
+    def spoken(labels):
+        return " ".join(class_name(label) for label in labels)
+
+    if not stopped:
+        ending = ngettext("and did not say “end” within {steps} step", "and did not say “end” within {steps} steps",
+                          steps).format(steps=steps)
+    elif not after_end:
+        ending = _("said “end” at step {step}").format(step=len(emitted) - 1)
+    elif set(after_end) == {emitted[-1]}:
+        ending = _("said “end” at step {step} and kept saying it").format(step=len(emitted) - 1)
     else:
-        said += f"and did not say “end” within {steps} steps"
-    return said + (": the count is right." if correct else f", where the task wants {' '.join(expected)}.")
+        ending = _("said “end” at step {step} and then {after}").format(step=len(emitted) - 1, after=spoken(after_end))
+    verdict = (_(": the count is right.") if correct else
+               _(", where the task wants {expected}.").format(expected=spoken(expected)))
+    # the opening, then one whole clause for how it ended and one for the verdict
+    return _("From the one input **{start}** the model wrote **{written}**, the bright cells from left to right "
+             "(each p ≥ {p}), {ending}{verdict}").format(start=start, written=spoken(emitted),
+                                                        p=f"{floor_to(p_lowest):.3f}", ending=ending, verdict=verdict)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -150,27 +174,28 @@ def series_figure(*, values: np.ndarray, time_labels: list[str], bounds: dict, w
                   forecast_steps: np.ndarray, forecast: np.ndarray, unit: str, title: str,
                   height: int = 340) -> go.Figure:
     """The whole series with its train/val/test stretches shaded, the window the model reads
-    highlighted, and its forecast drawn after it."""
+    highlighted, and its forecast drawn after it. `unit` is the English unit name the analysis
+    gives (marked for the catalogue there)."""
     values = np.asarray(values, dtype=np.float64)
     steps = np.arange(values.shape[0])
     fig = go.Figure()
     for split, (lo, hi) in bounds.items():
         fig.add_vrect(x0=lo - 0.5, x1=hi - 0.5, fillcolor=SPLIT_SHADES.get(split, "rgba(0,0,0,0.05)"),
-                      line_width=0, annotation_text=split, annotation_position="top left")
+                      line_width=0, annotation_text=split_name(split), annotation_position="top left")
     start, stop = window
     fig.add_vrect(x0=start - 0.5, x1=stop - 0.5, fillcolor="rgba(0,114,178,0.25)", line_width=0)
     fig.add_trace(go.Scatter(
-        x=steps, y=values, mode="lines", name="the series", line=dict(color=TRUTH, width=1), customdata=time_labels,
-        hovertemplate="step %{x} (%{customdata})<br>value = %{y:.3f}<extra></extra>"))
+        x=steps, y=values, mode="lines", name=_("the series"), line=dict(color=TRUTH, width=1),
+        customdata=time_labels, hovertemplate=_("step %{x} (%{customdata})<br>value = %{y:.3f}") + NO_BOX))
     fig.add_trace(go.Scatter(
-        x=steps[start:stop], y=values[start:stop], mode="lines", name="the window the model reads",
+        x=steps[start:stop], y=values[start:stop], mode="lines", name=_("the window the model reads"),
         line=dict(color=WINDOW, width=3), customdata=time_labels[start:stop],
-        hovertemplate="read at step %{x} (%{customdata})<br>value = %{y:.3f}<extra></extra>"))
+        hovertemplate=_("read at step %{x} (%{customdata})<br>value = %{y:.3f}") + NO_BOX))
     fig.add_trace(go.Scatter(
-        x=forecast_steps, y=forecast, mode="lines+markers", name="forecast", line=dict(color=MODEL, width=2),
-        marker=dict(size=5), hovertemplate="forecast for step %{x}<br>value = %{y:.3f}<extra></extra>"))
-    fig.update_layout(**title_and_legend(title=title, height=height), xaxis=dict(title="time step"),
-                      yaxis=dict(title=unit), hovermode="closest")
+        x=forecast_steps, y=forecast, mode="lines+markers", name=_("forecast"), line=dict(color=MODEL, width=2),
+        marker=dict(size=5), hovertemplate=_("forecast for step %{x}<br>value = %{y:.3f}") + NO_BOX))
+    fig.update_layout(**title_and_legend(title=title, height=height), xaxis=dict(title=_("time step")),
+                      yaxis=dict(title=_(unit)), hovermode="closest")
     return fig
 
 
@@ -183,41 +208,41 @@ def window_forecast_figure(*, window_steps: np.ndarray, window_values: np.ndarra
     forecast = np.asarray(forecast, dtype=np.float64)
     fig = go.Figure()
     fig.add_trace(go.Scatter(
-        x=window_steps, y=window_values, mode="lines+markers", name="window (read)", marker=dict(size=4),
-        line=dict(color=WINDOW, width=2), hovertemplate="read at step %{x}<br>value = %{y:.3f}<extra></extra>"))
+        x=window_steps, y=window_values, mode="lines+markers", name=_("window (read)"), marker=dict(size=4),
+        line=dict(color=WINDOW, width=2), hovertemplate=_("read at step %{x}<br>value = %{y:.3f}") + NO_BOX))
     truth_steps = forecast_steps[:len(truth)]
     fig.add_trace(go.Scatter(
-        x=truth_steps, y=truth, mode="lines+markers", name="truth", line=dict(color=TRUTH, width=2),
-        marker=dict(size=6), hovertemplate="step %{x}<br>true value = %{y:.3f}<extra></extra>"))
+        x=truth_steps, y=truth, mode="lines+markers", name=_("truth"), line=dict(color=TRUTH, width=2),
+        marker=dict(size=6), hovertemplate=_("step %{x}<br>true value = %{y:.3f}") + NO_BOX))
     symbols = ["circle" if k < direct else "circle-open" for k in range(forecast.shape[0])]
     ahead = np.arange(1, forecast.shape[0] + 1)
     fig.add_trace(go.Scatter(
-        x=forecast_steps, y=forecast, mode="lines+markers", name="model forecast", customdata=ahead,
+        x=forecast_steps, y=forecast, mode="lines+markers", name=_("model forecast"), customdata=ahead,
         line=dict(color=MODEL, width=2), marker=dict(size=9, symbol=symbols),
-        hovertemplate="step %{x}, %{customdata} ahead<br>forecast = %{y:.3f}<extra></extra>"))
+        hovertemplate=_("step %{x}, %{customdata} ahead<br>forecast = %{y:.3f}") + NO_BOX))
     fig.add_trace(go.Scatter(
-        x=forecast_steps, y=np.full(forecast.shape[0], naive), mode="lines", name="naive: last value",
-        line=dict(color=NAIVE, dash="dash"), hovertemplate="step %{x}<br>last value = %{y:.3f}<extra></extra>"))
+        x=forecast_steps, y=np.full(forecast.shape[0], naive), mode="lines", name=_("naive: last value"),
+        line=dict(color=NAIVE, dash="dash"), hovertemplate=_("step %{x}<br>last value = %{y:.3f}") + NO_BOX))
     fig.add_vline(x=float(window_steps[-1]) + 0.5, line=dict(color="black", dash="dot"))
-    fig.update_layout(**title_and_legend(title=title, height=height), xaxis=dict(title="time step"),
-                      yaxis=dict(title=unit), hovermode="closest")
+    fig.update_layout(**title_and_legend(title=title, height=height), xaxis=dict(title=_("time step")),
+                      yaxis=dict(title=_(unit)), hovermode="closest")
     return fig
 
 
 def stretch_figure(*, steps: np.ndarray, truth: np.ndarray, curves: list[tuple[str, np.ndarray, np.ndarray]],
                    unit: str, title: str) -> go.Figure:
-    """Forecasts along a stretch against the truth. `curves`: (name, steps forecast, values); each
-    forecast is drawn at the step it forecasts, so the gap to the truth is the error."""
-    fig = go.Figure(go.Scatter(x=steps, y=truth, mode="lines", name="truth", line=dict(color=TRUTH, width=2),
-                               hovertemplate="step %{x}<br>true value = %{y:.3f}<extra></extra>"))
+    """Forecasts along a stretch against the truth. `curves`: (name, steps forecast, values), names
+    as shown; each forecast is drawn at the step it forecasts, so the gap to the truth is the error."""
+    fig = go.Figure(go.Scatter(x=steps, y=truth, mode="lines", name=_("truth"), line=dict(color=TRUTH, width=2),
+                               hovertemplate=_("step %{x}<br>true value = %{y:.3f}") + NO_BOX))
     palette = [MODEL, MODEL_COLORS[2], NAIVE]
     dashes = ["solid", "solid", "dash"]
     for k, (name, at, values) in enumerate(curves):
         fig.add_trace(go.Scatter(
             x=at, y=values, mode="lines", name=name, line=dict(color=palette[k % 3], dash=dashes[k % 3]),
-            hovertemplate=f"{html.escape(name)}<br>step %{{x}}: %{{y:.3f}}<extra></extra>"))
-    fig.update_layout(**title_and_legend(title=title, height=360), xaxis=dict(title="time step forecast"),
-                      yaxis=dict(title=unit), hovermode="x unified")
+            hovertemplate=html.escape(name) + "<br>" + _("step %{x}: %{y:.3f}") + NO_BOX))
+    fig.update_layout(**title_and_legend(title=title, height=360), xaxis=dict(title=_("time step forecast")),
+                      yaxis=dict(title=_(unit)), hovermode="x unified")
     return fig
 
 
@@ -226,14 +251,14 @@ def error_by_horizon_figure(*, model_mse: np.ndarray, naive_mse: np.ndarray, dir
     where the model's direct outputs end and iterated forecasts begin."""
     ahead = np.arange(1, len(model_mse) + 1)
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=ahead, y=model_mse, name="model", marker_color=MODEL,
-                         hovertemplate="%{x} steps ahead<br>model MSE = %{y:.4f}<extra></extra>"))
-    fig.add_trace(go.Bar(x=ahead, y=naive_mse, name="naive: last value", marker_color=NAIVE,
-                         hovertemplate="%{x} steps ahead<br>naive MSE = %{y:.4f}<extra></extra>"))
+    fig.add_trace(go.Bar(x=ahead, y=model_mse, name=_("model"), marker_color=MODEL,
+                         hovertemplate=_("%{x} steps ahead<br>model MSE = %{y:.4f}") + NO_BOX))
+    fig.add_trace(go.Bar(x=ahead, y=naive_mse, name=_("naive: last value"), marker_color=NAIVE,
+                         hovertemplate=_("%{x} steps ahead<br>naive MSE = %{y:.4f}") + NO_BOX))
     if direct < len(model_mse):
-        fig.add_vline(x=direct + 0.5, line=dict(color="black", dash="dot"), annotation_text="iterated →")
-    fig.update_layout(**title_and_legend(title=title, height=320), barmode="group", xaxis=dict(title="steps ahead"),
-                      yaxis=dict(title="MSE (normalised)"))
+        fig.add_vline(x=direct + 0.5, line=dict(color="black", dash="dot"), annotation_text=_("iterated →"))
+    fig.update_layout(**title_and_legend(title=title, height=320), barmode="group",
+                      xaxis=dict(title=_("steps ahead")), yaxis=dict(title=_("MSE (normalised)")))
     return fig
 
 
@@ -241,16 +266,26 @@ def forecast_sentence(*, at: int, window: int, horizon: int, forecast: np.ndarra
                       unit: str, windows: int, mse_ratio: float) -> str:
     """Markdown: what the close-up shows, from the numbers it draws: this window's mean absolute error,
     the model's and the naive forecast's, and the MSE ratio over every window of the test stretch."""
-    said = (f"The model read {window} values (steps {at}–{at + window - 1}, blue) and forecast the next {horizon} "
-            "(orange)")
-    if len(truth):
-        model_error = float(np.abs(np.asarray(forecast)[:len(truth)] - truth).mean())
-        naive_error = float(np.abs(naive - np.asarray(truth)).mean())
-        units = "" if unit == "value" else f" {unit}"  # a synthetic series has no unit to name
-        said += (f", off by **{model_error:.3g}**{units} on average where the naive forecast (grey, the last value "
-                 f"repeated) is off by **{naive_error:.3g}**")
-    else:
-        said += ", whose truth lies past the series' end"
-    verdict = "beats" if mse_ratio < 1 else "loses to"
-    return said + (f"; over all {windows} test windows its MSE is {mse_ratio:.2f}× the naive one's: it {verdict} "
-                   "repeating the last value.")
+    numbers = dict(window=window, first=at, last=at + window - 1, horizon=horizon, windows=windows,
+                   ratio=f"{mse_ratio:.2f}")
+    beats = mse_ratio < 1
+    if not len(truth):
+        said = (_("The model read {window} values (steps {first}–{last}, blue) and forecast the next {horizon} "
+                  "(orange), whose truth lies past the series' end; over all {windows} test windows its MSE is "
+                  "{ratio}× the naive one's: it beats repeating the last value.") if beats else
+                _("The model read {window} values (steps {first}–{last}, blue) and forecast the next {horizon} "
+                  "(orange), whose truth lies past the series' end; over all {windows} test windows its MSE is "
+                  "{ratio}× the naive one's: it loses to repeating the last value."))
+        return said.format(**numbers)
+    model_error = float(np.abs(np.asarray(forecast)[:len(truth)] - truth).mean())
+    naive_error = float(np.abs(naive - np.asarray(truth)).mean())
+    units = "" if unit == "value" else f" {_(unit)}"  # a synthetic series has no unit to name
+    said = (_("The model read {window} values (steps {first}–{last}, blue) and forecast the next {horizon} (orange), "
+              "off by **{model_error}**{units} on average where the naive forecast (grey, the last value repeated) "
+              "is off by **{naive_error}**; over all {windows} test windows its MSE is {ratio}× the naive one's: "
+              "it beats repeating the last value.") if beats else
+            _("The model read {window} values (steps {first}–{last}, blue) and forecast the next {horizon} (orange), "
+              "off by **{model_error}**{units} on average where the naive forecast (grey, the last value repeated) "
+              "is off by **{naive_error}**; over all {windows} test windows its MSE is {ratio}× the naive one's: "
+              "it loses to repeating the last value."))
+    return said.format(**numbers, model_error=f"{model_error:.3g}", naive_error=f"{naive_error:.3g}", units=units)

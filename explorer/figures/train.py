@@ -8,7 +8,8 @@ most MAX_POINTS points per line (the mean of each bin; the hover names the range
 stays small after hours of play and building it costs a few milliseconds per tick.
 
 Plain data in: a playground's charts come as `explorer.training.chart_data.ChartData`, its
-scrubber as a Trace. Nothing here calls streamlit, reads a playground or fills its caches.
+scrubber as a Trace. Nothing here calls streamlit, reads a playground or fills its caches. The
+words are in the current language (explorer.i18n); model labels, task metric keys and data stay as given.
 """
 from __future__ import annotations
 
@@ -19,12 +20,15 @@ import plotly.graph_objects as go
 
 from explorer.engine.trace import SIGMOID_GATES, Trace
 from explorer.figures.house import GATE_COLORS, MODEL_COLORS, color_scale
-from explorer.figures.labels import MAX_CELLS, MAX_COLUMNS, UNIT_TICKS, char_label, quantity_name
+from explorer.figures.labels import MAX_CELLS, MAX_COLUMNS, UNIT_TICKS, char_label, quantity_name, quantity_symbol
 from explorer.figures.states import saturation_figure, state_heatmap
+from explorer.i18n import N_, _, pgettext
 from explorer.training.chart_data import ChartData
 
 RUN_COLORS = MODEL_COLORS[:3]  # one per model: the page trains at most three side by side
 GROUP_COLORS = {"input": "#E69F00", "recurrent": "#CC79A7", "bias": "#56B4E9", "head": "#000000"}
+# the tasks' metric keys that are words (MSE stays as it is), marked for the catalogue: metric_label translates
+METRIC_NAMES = {"accuracy": N_("accuracy"), "bits/char": N_("bits/char")}
 QUANTITY_COLORS = {**GATE_COLORS, "|h|": "#555555"}  # each gate as in the saturation scatter
 MAX_POINTS = 400  # per line: more than a 1000-pixel-wide plot can separate
 SMOOTHING = 0.9  # exponential moving average weight of the past: 10 steps of memory, like TensorBoard's slider
@@ -35,6 +39,18 @@ LEGEND_GAP = 80  # pixels from the plot area's bottom to the legend: the x tick 
 
 def model_color(index: int) -> str:
     return RUN_COLORS[index % len(RUN_COLORS)]
+
+
+def metric_label(metric: str) -> str:
+    """A task's metric name (its key, "accuracy") as the reader's language says it."""
+    return _(METRIC_NAMES[metric]) if metric in METRIC_NAMES else metric
+
+
+def group_label(group: str) -> str:
+    """A gradient-norm group (explorer.training.train.GROUPS) in words."""
+    words = {"input": pgettext("parameter group", "input"), "recurrent": pgettext("parameter group", "recurrent"),
+             "bias": pgettext("parameter group", "bias"), "head": pgettext("parameter group", "head")}
+    return words.get(group, group)
 
 
 def ema(values: np.ndarray, weight: float = SMOOTHING) -> np.ndarray:
@@ -63,7 +79,9 @@ def binned(steps: np.ndarray, values: np.ndarray, max_points: int = MAX_POINTS, 
     if how != "max":
         y = y / np.diff(np.append(edges, n))
     last = np.append(edges[1:], n) - 1
-    where = np.array([f"steps {int(steps[a])}–{int(steps[b])} ({how})" for a, b in zip(edges, last)], dtype=object)
+    span = _("steps {first}–{last} (max)") if how == "max" else _("steps {first}–{last} (mean)")
+    where = np.array([span.format(first=int(steps[a]), last=int(steps[b])) for a, b in zip(edges, last)],
+                     dtype=object)
     return steps[last], y, where
 
 
@@ -71,8 +89,13 @@ def _at(label: str, where) -> dict:
     """The start of a hover text naming model and step (or binned range), and its customdata.
     Arrays, not lists: Plotly deep-copies lists element by element, arrays in one go."""
     if where is None:
-        return {"hovertemplate": f"{label}, step %{{x}}<br>"}
+        return {"hovertemplate": _at_step(label) + "<br>"}
     return {"hovertemplate": f"{label}, %{{customdata}}<br>", "customdata": where}
+
+
+def _at_step(label: str) -> str:
+    """A hover's first line, as in "LSTM, step 12": the step filled in by Plotly."""
+    return _("{model}, step {step}").format(model=label, step="%{x}")
 
 
 def _figure(data: list[dict], *, title: str, x_title: str, y_title: str, height: int, y_type: str = "linear",
@@ -124,39 +147,43 @@ def curve_figure(*, curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str
         steps = np.asarray(steps)
         x, raw, where = binned(steps, values)
         if where is None:  # every step: the raw values faint, their moving average bold
-            data.append(dict(type="scatter", x=x, y=raw, mode="lines", name=f"{label} (raw)", opacity=0.3,
-                             line=dict(color=color, width=1), legendgroup=label, showlegend=False,
-                             hovertemplate=f"{label}, step %{{x}}<br>{value_name} = %{{y:.4g}}<extra></extra>"))
-            smooth, what = ema(raw), f"{value_name} (smoothed)"
+            data.append(dict(type="scatter", x=x, y=raw, mode="lines", name=_("{model} (raw)").format(model=label),
+                             opacity=0.3, line=dict(color=color, width=1), legendgroup=label, showlegend=False,
+                             hovertemplate=f"{_at_step(label)}<br>{value_name} = %{{y:.4g}}<extra></extra>"))
+            smooth, what = ema(raw), _("{value} (smoothed)").format(value=value_name)
         else:  # binned: each point is already the mean of many steps
-            smooth, what = raw, f"{value_name} (mean)"
+            smooth, what = raw, _("{value} (mean)").format(value=value_name)
         hover = _at(label, where)
         hover["hovertemplate"] += f"{what} = %{{y:.4g}}<extra></extra>"
         data.append(dict(type="scatter", x=x, y=smooth, mode="lines", name=label, line=dict(color=color, width=2.5),
                          legendgroup=label, **hover))
     shapes, annotations = [], []
     if baseline is not None and math.isfinite(baseline):
-        last = max((int(np.max(s)) for s, _ in curves.values() if len(s)), default=1)
+        last = max((int(np.max(s)) for s, v in curves.values() if len(s)), default=1)
         # a line trace, not only a shape, so the baseline has hover text saying what it is
-        data.append(dict(type="scatter", x=[0, max(last, 1)], y=[baseline, baseline], mode="lines", name="baseline",
-                         line=dict(color="grey", dash="dash", width=1.5),
-                         hovertemplate=f"baseline {value_name} = {baseline:.4g}<br>"
-                                       f"{_wrap(baseline_text or '')}<extra></extra>"))
-    return _figure(data, title=title, x_title="training step", y_title=value_name, height=height,
+        said = _("baseline {value} = {number}").format(value=value_name, number=f"{baseline:.4g}")
+        data.append(dict(type="scatter", x=[0, max(last, 1)], y=[baseline, baseline], mode="lines",
+                         name=_("baseline"), line=dict(color="grey", dash="dash", width=1.5),
+                         hovertemplate=f"{said}<br>{_wrap(baseline_text or '')}<extra></extra>"))
+    return _figure(data, title=title, x_title=_("training step"), y_title=value_name, height=height,
                    y_type="log" if log_y else "linear", shapes=shapes, annotations=annotations,
                    y_dtick=1 if log_y and _decades(curves) > 2 else None)
 
 
 def _decades(curves: dict[str, tuple[np.ndarray, np.ndarray]]) -> float:
     """How many powers of ten the curves' positive values span."""
-    values = [np.asarray(v, dtype=np.float64) for _, v in curves.values() if len(v)]
+    values = [np.asarray(v, dtype=np.float64) for s, v in curves.values() if len(v)]
     values = np.concatenate(values) if values else np.zeros(0)
     values = values[np.isfinite(values) & (values > 0)]
     return float(np.log10(values.max() / values.min())) if values.size else 0.0
 
 
 def _wrap(text: str, width: int = 60) -> str:
-    words, lines, line = text.split(), [], ""
+    # Chinese has no spaces between words: a run longer than a line breaks every width // 2 characters
+    # (each about two Latin letters wide)
+    words, lines, line = [], [], ""
+    for word in text.split():
+        words += [word[i:i + width // 2] for i in range(0, len(word), width // 2)] if len(word) > width else [word]
     for word in words:
         if len(line) + len(word) > width and line:
             lines.append(line)
@@ -177,12 +204,15 @@ def grad_norm_figure(*, runs: dict[str, dict[str, np.ndarray]], clip_norm: float
             continue
         color = model_color(index)
         x, before, where = binned(steps, logs["grad_norm_before"], how="max")
-        _, after, _ = binned(steps, logs["grad_norm_after"], how="max")
-        for values, when, line in ((before, "before", dict(color=color, width=2)),
-                                   (after, "after", dict(color=color, width=1.5, dash="dot"))):
+        after = binned(steps, logs["grad_norm_after"], how="max")[1]
+        for values, name, norm, line in (
+                (before, _("{model}: before clipping"), _("gradient norm before clipping = {value}"),
+                 dict(color=color, width=2)),
+                (after, _("{model}: after clipping"), _("gradient norm after clipping = {value}"),
+                 dict(color=color, width=1.5, dash="dot"))):
             hover = _at(label, where)
-            hover["hovertemplate"] += f"gradient norm {when} clipping = %{{y:.4g}}<extra></extra>"
-            data.append(dict(type="scatter", x=x, y=values, mode="lines", name=f"{label}: {when} clipping",
+            hover["hovertemplate"] += norm.format(value="%{y:.4g}") + "<extra></extra>"
+            data.append(dict(type="scatter", x=x, y=values, mode="lines", name=name.format(model=label),
                              line=line, legendgroup=label, **hover))
         clipped = np.asarray(logs["clipped"], dtype=bool)
         if clipped.any():
@@ -190,26 +220,28 @@ def grad_norm_figure(*, runs: dict[str, dict[str, np.ndarray]], clip_norm: float
             if len(cx) > MAX_POINTS:  # evenly thinned: the marks show where clipping fired, not every time
                 keep = np.linspace(0, len(cx) - 1, MAX_POINTS).round().astype(int)
                 cx, cy = cx[keep], cy[keep]
-            threshold = f"{clip_norm:g}" if clip_norm is not None else "the threshold"
-            data.append(dict(type="scatter", x=cx, y=cy, mode="markers", name=f"{label}: clipped", legendgroup=label,
-                             marker=dict(color=color, symbol="triangle-down", size=7,
-                                         line=dict(color="white", width=0.5)),
-                             hovertemplate=f"{label}, step %{{x}}<br>clipped: the norm %{{y:.4g}} was scaled down to "
-                                           f"{threshold}<extra></extra>"))
+            threshold = f"{clip_norm:g}" if clip_norm is not None else _("the threshold")
+            scaled = _("clipped: the norm {norm} was scaled down to {threshold}").format(norm="%{y:.4g}",
+                                                                                       threshold=threshold)
+            data.append(dict(type="scatter", x=cx, y=cy, mode="markers", name=_("{model}: clipped").format(model=label),
+                             legendgroup=label, marker=dict(color=color, symbol="triangle-down", size=7,
+                                                            line=dict(color="white", width=0.5)),
+                             hovertemplate=f"{_at_step(label)}<br>{scaled}<extra></extra>"))
     shapes, annotations = [], []
     if clip_norm is not None:
-        shape, label = _hline(clip_norm, f"clipping threshold {clip_norm:g}")
+        shape, label = _hline(clip_norm, _("clipping threshold {norm}").format(norm=f"{clip_norm:g}"))
         label["y"] = _log_y(clip_norm)
         shapes, annotations = [shape], [label]
-    return _figure(data, title="Gradient norm, before and after clipping (▼ = clipped)", x_title="training step",
-                   y_title="total L2 norm of the gradient", y_type="log", height=height, shapes=shapes,
-                   annotations=annotations)
+    return _figure(data, title=_("Gradient norm, before and after clipping (▼ = clipped)"),
+                   x_title=_("training step"), y_title=_("total L2 norm of the gradient"), y_type="log", height=height,
+                   shapes=shapes, annotations=annotations)
 
 
 def group_norm_figure(*, runs: dict[str, dict[str, np.ndarray]], height: int = HEIGHT) -> go.Figure:
     """Gradient norm per parameter group (torch.nn names: input weight_ih, recurrent weight_hh,
     bias, head), before clipping, log scale: colour by group, line style by model."""
     dashes = ("solid", "dash", "dot")
+    norm = _("{group} weights: gradient norm = {value}")
     data = []
     for index, (label, logs) in enumerate(runs.items()):
         steps = logs["step"]
@@ -219,11 +251,11 @@ def group_norm_figure(*, runs: dict[str, dict[str, np.ndarray]], height: int = H
                 continue
             x, y, where = binned(steps, logs[key])
             hover = _at(label, where)
-            hover["hovertemplate"] += f"{group} weights: gradient norm = %{{y:.4g}}<extra></extra>"
-            data.append(dict(type="scatter", x=x, y=y, mode="lines", name=f"{label}: {group}",
+            hover["hovertemplate"] += norm.format(group=group_label(group), value="%{y:.4g}") + "<extra></extra>"
+            data.append(dict(type="scatter", x=x, y=y, mode="lines", name=f"{label}: {group_label(group)}",
                              line=dict(color=color, width=1.8, dash=dashes[index % 3]), **hover))
-    return _figure(data, title="Gradient norm per parameter group (before clipping)", x_title="training step",
-                   y_title="L2 norm of the group's gradient", y_type="log", height=height)
+    return _figure(data, title=_("Gradient norm per parameter group (before clipping)"), x_title=_("training step"),
+                   y_title=_("L2 norm of the group's gradient"), y_type="log", height=height)
 
 
 def saturation_history_figure(*, histories: dict[str, list[dict]], height: int = HEIGHT) -> go.Figure:
@@ -231,22 +263,24 @@ def saturation_history_figure(*, histories: dict[str, list[dict]], height: int =
     values above 0.9 (solid) and below 0.1 (dotted), colour by gate, marker by model. For tanh
     cells, |h| > 0.9 and < 0.1 too. `histories[label]` = rows {step, quantity, low, high}."""
     symbols = ("circle", "square", "diamond")
+    share = _("{quantity}: {share} of values {bound}")
     data = []
     for index, (label, rows) in enumerate(histories.items()):
         for quantity in dict.fromkeys(row["quantity"] for row in rows):
             picked = [row for row in rows if row["quantity"] == quantity]
             steps = np.array([row["step"] for row in picked])
-            name = quantity_name(quantity) if quantity != "|h|" else "|hidden state|"
+            name = quantity_name(quantity) if quantity != "|h|" else _("|hidden state|")
             color = QUANTITY_COLORS.get(quantity, "#555555")
             for side, dash, words in (("high", "solid", "> 0.9"), ("low", "dot", "< 0.1")):
                 data.append(dict(type="scatter", x=steps, y=np.array([row[side] for row in picked]),
                                  mode="lines+markers" if len(steps) < 60 else "lines",
                                  name=f"{label}: {quantity} {words}", line=dict(color=color, dash=dash, width=1.8),
                                  marker=dict(symbol=symbols[index % 3], size=5),
-                                 hovertemplate=f"{label}, step %{{x}}<br>{name}: %{{y:.1%}} of values "
-                                               f"{words}<extra></extra>"))
-    return _figure(data, title="Gate saturation on the probe input over training", x_title="training step",
-                   y_title="share of all values", y_range=[-0.02, 1.02], y_format=".0%",
+                                 hovertemplate=f"{_at_step(label)}<br>"
+                                               + share.format(quantity=name, share="%{y:.1%}", bound=words)
+                                               + "<extra></extra>"))
+    return _figure(data, title=_("Gate saturation on the probe input over training"), x_title=_("training step"),
+                   y_title=_("share of all values"), y_range=[-0.02, 1.02], y_format=".0%",
                    height=height)
 
 
@@ -263,32 +297,45 @@ def probe_heatmap(*, trace: Trace, quantity: str, labels: list[str], layer: int 
         values = trace.cell[layer, 0]
     else:
         values = trace.gates[quantity][layer, 0]
-    when = f" at step {step}" if step is not None else ""
-    where = f", layer {layer}" if trace.num_layers > 1 else ""
-    title = f"{model}: {quantity_name(quantity)}{where} on the probe input{when}"
+    title = _probe_title(model, quantity_name(quantity), layer if trace.num_layers > 1 else None, step)
     steps, size = values.shape
     if steps > MAX_COLUMNS or steps * size > MAX_CELLS:
         return state_heatmap(values=values, tokens=labels, quantity=quantity, title=title, height=height)
     shown = np.array([char_label(c) for c in labels[:steps]], dtype=object)
-    x = np.array([f"step {t} “{c}”" for t, c in enumerate(shown)], dtype=object)
+    at, unit = _("step {step} “{char}”"), _("unit {unit}")
+    x = np.array([at.format(step=t, char=c) for t, c in enumerate(shown)], dtype=object)
     every = max(1, math.ceil(steps / 40))  # about 40 tick labels fit under a wide heatmap
     name = quantity_name(quantity)
     heat = dict(type="heatmap", z=values.T.astype(np.float32), x=x,
-                y=np.array([f"unit {u}" for u in range(size)], dtype=object),
-                colorbar=dict(title=dict(text=quantity)), **color_scale(quantity, values),
+                y=np.array([unit.format(unit=u) for u in range(size)], dtype=object),
+                colorbar=dict(title=dict(text=quantity_symbol(quantity))), **color_scale(quantity, values),
                 hovertemplate="%{x}<br>%{y}<br>" + name + " = %{z:.3f}<extra></extra>")
     layout = dict(title=dict(text=title), height=height or max(220, min(600, 10 * size + 120)), margin=MARGIN,
-                  xaxis=dict(title=dict(text="step of the probe input (what it read)"), type="category",
+                  xaxis=dict(title=dict(text=_("step of the probe input (what it read)")), type="category",
                              tickmode="array", tickvals=x[::every], ticktext=shown[::every],
                              automargin=True),  # numbers read (the adding problem's) stand up: room below them
-                  yaxis=dict(title=dict(text="unit"), autorange="reversed", type="category", nticks=UNIT_TICKS))
+                  yaxis=dict(title=dict(text=_("unit")), autorange="reversed", type="category", nticks=UNIT_TICKS))
     return go.Figure(data=[heat], layout=layout)
 
 
-def prediction_scatter(*, points: dict[str, tuple[np.ndarray, np.ndarray]], value_name: str = "value",
+def _probe_title(model: str, quantity: str, layer: int | None, step: int | None) -> str:
+    """A probe heatmap's title, as in "LSTM: forget gate f, layer 1 on the probe input at step 300": each of
+    the four forms one sentence, so a language may order its parts its own way."""
+    if layer is None:
+        text = (_("{model}: {quantity} on the probe input") if step is None
+                else _("{model}: {quantity} on the probe input at step {step}"))
+    else:
+        text = (_("{model}: {quantity}, layer {layer} on the probe input") if step is None
+                else _("{model}: {quantity}, layer {layer} on the probe input at step {step}"))
+    return text.format(model=model, quantity=quantity, layer=layer, step=step)
+
+
+def prediction_scatter(*, points: dict[str, tuple[np.ndarray, np.ndarray]], value_name: str | None = None,
                        height: int = HEIGHT) -> go.Figure:
     """Each model's prediction against the target on the probe sequences; perfect predictions
-    lie on the dashed diagonal."""
+    lie on the dashed diagonal. `value_name`: what the values are (default "value", translated)."""
+    value_name = _("value") if value_name is None else value_name
+    hover = _("{model}, probe value {index}<br>target {value} = {target}<br>predicted = {predicted}")
     data = []
     low, high = math.inf, -math.inf
     for index, (label, (target, predicted)) in enumerate(points.items()):
@@ -299,13 +346,14 @@ def prediction_scatter(*, points: dict[str, tuple[np.ndarray, np.ndarray]], valu
             low, high = min(low, finite.min()), max(high, finite.max())
         data.append(dict(type="scatter", x=target, y=predicted, mode="markers", name=label,
                          customdata=np.arange(len(target)), marker=dict(color=model_color(index), size=7, opacity=0.75),
-                         hovertemplate=f"{label}, probe value %{{customdata}}<br>target {value_name} = %{{x:.4g}}"
-                                       f"<br>predicted = %{{y:.4g}}<extra></extra>"))
+                         hovertemplate=hover.format(model=label, index="%{customdata}", value=value_name,
+                                                    target="%{x:.4g}", predicted="%{y:.4g}") + "<extra></extra>"))
     if math.isfinite(low):
-        data.append(dict(type="scatter", x=[low, high], y=[low, high], mode="lines", name="prediction = target",
+        data.append(dict(type="scatter", x=[low, high], y=[low, high], mode="lines", name=_("prediction = target"),
                          line=dict(color="grey", dash="dash", width=1), hoverinfo="skip"))
-    return _figure(data, title="Predictions against targets", x_title=f"target {value_name} (probe sequences)",
-                   y_title=f"predicted {value_name}", height=height)
+    return _figure(data, title=_("Predictions against targets"),
+                   x_title=_("target {value} (probe sequences)").format(value=value_name),
+                   y_title=_("predicted {value}").format(value=value_name), height=height)
 
 
 def dashboard(data: ChartData, *, quantity: str = "hidden", layer: int = 0,
@@ -318,21 +366,22 @@ def dashboard(data: ChartData, *, quantity: str = "hidden", layer: int = 0,
     `height`: of the loss and metric figures (the page's key picture)."""
     logs = data.logs
     real = data.output_kind == "real"
+    metric = metric_label(data.metric_name)
     if data.metric_is_loss:
         figures = {"loss": curve_figure(curves={k: (v["step"], v["metric"]) for k, v in logs.items()},
-                                        title=f"Training loss ({data.metric_name}) vs baseline",
-                                        value_name=data.metric_name, baseline=data.baseline,
+                                        title=_("Training loss ({metric}) vs baseline").format(metric=metric),
+                                        value_name=metric, baseline=data.baseline,
                                         baseline_text=data.baseline_text, log_y=data.metric_name == "MSE",
                                         height=height)}
     else:
         figures = {
             "loss": curve_figure(curves={k: (v["step"], v["loss"]) for k, v in logs.items()},
-                                 title="Training loss" + (" (MSE)" if real else " (cross-entropy, nats)"),
-                                 value_name="loss", baseline=data.baseline if real else None,
+                                 title=_("Training loss (MSE)") if real else _("Training loss (cross-entropy, nats)"),
+                                 value_name=_("loss"), baseline=data.baseline if real else None,
                                  baseline_text=data.baseline_text, log_y=real, height=height),
             "metric": curve_figure(curves={k: (v["step"], v["metric"]) for k, v in logs.items()},
-                                   title=f"Training {data.metric_name} vs baseline",
-                                   value_name=data.metric_name, baseline=data.baseline,
+                                   title=_("Training {metric} vs baseline").format(metric=metric),
+                                   value_name=metric, baseline=data.baseline,
                                    baseline_text=data.baseline_text, log_y=data.metric_name == "MSE",
                                    height=height),
         }
@@ -359,7 +408,8 @@ def scrub_figures(*, trace: Trace, quantity: str, labels: list[str], model: str,
     gates = {name: values[0, 0] for name, values in trace.gates.items()}
     saturation = None
     if any(name in SIGMOID_GATES for name in gates):
-        saturation = saturation_figure(gates=gates, title=f"{model}: gate saturation per unit at step {step}")
+        saturation = saturation_figure(gates=gates, title=_("{model}: gate saturation per unit at step {step}").format(
+            model=model, step=step))
     return heat, saturation
 
 

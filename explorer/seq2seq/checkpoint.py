@@ -8,6 +8,7 @@ from pathlib import Path
 
 from explorer import zoo
 from explorer.engine.vocab import Vocab
+from explorer.i18n import _
 from explorer.seq2seq.model import Seq2Seq, Seq2SeqConfig
 
 KIND = "seq2seq"  # the sidecar's "kind": how explorer.zoo tells these files from an RNNModel's
@@ -25,23 +26,27 @@ def save(model: Seq2Seq, name: str, meta: dict, directory: Path | None = None) -
     return zoo.save_state_dict(model, name, sidecar(model, meta), directory)
 
 
-def read_meta(raw: bytes, label: str = "metadata") -> dict:
+def read_meta(raw: bytes, label: str | None = None) -> dict:
     """A sidecar's JSON, checked to describe an encoder-decoder."""
+    label = label or _("metadata")
     meta = zoo.read_meta(raw, label)
     if meta.get("kind") != KIND:
-        raise ValueError(f"{label} does not describe an encoder-decoder (kind {meta.get('kind')!r})")
+        raise ValueError(_("{label} does not describe an encoder-decoder (kind {kind})").format(
+            label=label, kind=repr(meta.get("kind"))))
     return meta
 
 
-def load_checkpoint(weights: bytes, meta: bytes | dict, label: str = "checkpoint") -> Seq2Seq:
+def load_checkpoint(weights: bytes, meta: bytes | dict, label: str | None = None) -> Seq2Seq:
     """A ready model (eval mode, no gradients) from safetensors bytes and JSON metadata, every
     part checked; never unpickles anything."""
-    meta = read_meta(meta, f"{label} metadata") if isinstance(meta, (bytes, bytearray)) else meta
+    label = label or _("checkpoint")
+    meta = read_meta(meta, _("{label} metadata").format(label=label)) if isinstance(meta, (bytes, bytearray)) else meta
     try:
         config = Seq2SeqConfig(**meta["config"])
         model = Seq2Seq(config, Vocab.from_json(meta.get("vocab")), Vocab.from_json(meta.get("target_vocab")))
     except (TypeError, ValueError, RuntimeError, OSError) as err:
-        raise ValueError(f"{label} metadata or weights are unusable: {err}") from None
+        raise ValueError(_("{label} metadata or weights are unusable: {error}").format(label=label,
+                                                                                      error=err)) from None
     zoo.load_weights(model, weights, label)
     model.meta = meta
     return model

@@ -20,6 +20,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 from explorer.engine.trace import Trace, trace
 from explorer.engine.vocab import Vocab
+from explorer.i18n import _
 from explorer.tasks.dates import END, START
 
 MAX_ANSWER = 16  # greedy decoding stops here if the end token never comes (a right answer has 10)
@@ -39,11 +40,12 @@ class Seq2SeqConfig:
 
     def __post_init__(self):
         if self.cell not in ("gru", "lstm"):
-            raise ValueError(f"cell must be gru or lstm; got {self.cell!r}")
+            raise ValueError(_("cell must be gru or lstm; got {cell}").format(cell=repr(self.cell)))
         for name in ("source_size", "target_size", "embedding_size", "hidden_size", "num_layers"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 4096:
-                raise ValueError(f"{name} must be a whole number from 1 to 4096; got {value!r}")
+                raise ValueError(_("{name} must be a whole number from 1 to 4096; got {value}").format(
+                    name=name, value=repr(value)))
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -56,7 +58,7 @@ class Seq2Seq(nn.Module):
     def __init__(self, config: Seq2SeqConfig, vocab: Vocab, target: Vocab):
         super().__init__()
         if (len(vocab), len(target)) != (config.source_size, config.target_size):
-            raise ValueError("the vocabularies do not match source_size and target_size")
+            raise ValueError(_("the vocabularies do not match source_size and target_size"))
         self.config, self.vocab, self.target = config, vocab, target
         cell = nn.GRU if config.cell == "gru" else nn.LSTM
         size = dict(hidden_size=config.hidden_size, num_layers=config.num_layers, batch_first=True)
@@ -72,12 +74,12 @@ class Seq2Seq(nn.Module):
         embedded = self.source_embedding(source)  # (B, S, E)
         if int(lengths.min()) != source.shape[1]:  # padding must never reach the state
             embedded = pack_padded_sequence(embedded, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        _, state = self.encoder(embedded)  # (L, B, H), or (h, c) for an LSTM
+        _out, state = self.encoder(embedded)  # (L, B, H), or (h, c) for an LSTM
         return state
 
     def forward(self, source: torch.Tensor, lengths: torch.Tensor, decoder_input: torch.Tensor) -> torch.Tensor:
         """Teacher forcing: the decoder reads the true previous character. -> logits (B, T, C)."""
-        out, _ = self.decoder(self.target_embedding(decoder_input), self.encode(source, lengths))  # (B, T, H)
+        out, _state = self.decoder(self.target_embedding(decoder_input), self.encode(source, lengths))  # (B, T, H)
         return self.head(out)
 
     def num_parameters(self) -> int:
@@ -108,7 +110,7 @@ def greedy_decode(model: Seq2Seq, sources: list[str], max_len: int = MAX_ANSWER)
     state = model.encode(ids, lengths)
     token = torch.full((len(sources), 1), model.target.stoi[START])
     end, rows = model.target.stoi[END], []
-    for _ in range(max_len):
+    for _step in range(max_len):
         out, state = model.decoder(model.target_embedding(token), state)  # (B, 1, H)
         token = model.head(out).argmax(-1)  # (B, 1)
         rows.append(token[:, 0])
@@ -151,7 +153,7 @@ def trace_seq2seq(model: Seq2Seq, source: str, *, target: str | None = None, k: 
     """Trace one source. Without `target` the decoder runs free (reads its own greedy output);
     with it, teacher forcing (reads the true previous character)."""
     if not source:
-        raise ValueError("the source is empty: type a date in words")
+        raise ValueError(_("the source is empty: type a date in words"))
     encoded = model.vocab.encode(source)
     with torch.no_grad():
         encoder = trace(model.encoder, model.source_embedding(encoded.ids))  # (S, E) in
@@ -164,7 +166,7 @@ def trace_seq2seq(model: Seq2Seq, source: str, *, target: str | None = None, k: 
     else:
         unknown = [c for c in target if c not in model.target.stoi]
         if unknown:
-            raise ValueError(f"the target holds {unknown[0]!r}, which the decoder cannot write")
+            raise ValueError(_("the target holds {char}, which the decoder cannot write").format(char=repr(unknown[0])))
         read_chars = START + target
     read_ids = torch.tensor([model.target.stoi[c] for c in read_chars])
     with torch.no_grad():

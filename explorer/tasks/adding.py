@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
+from explorer.i18n import N_, _
 from explorer.tasks.base import Batch, Task
 
 
@@ -23,7 +24,7 @@ class AddingTask(Task):
     """
 
     name = "adding"
-    title = "Adding problem: sum the two marked numbers of a long sequence"
+    title = N_("Adding problem: sum the two marked numbers of a long sequence")
     input_kind = "real"
     input_size = 2  # channel 0 the value, channel 1 the marker
     output_kind = "real"
@@ -50,8 +51,8 @@ class AddingTask(Task):
 
     def baseline(self) -> tuple[float, str]:
         # The sum of two independent U(0, 1) has mean 1 and variance 2 * 1/12 = 1/6.
-        return 1 / 6, ("Always predicting the mean sum 1.0 has MSE 1/6 ≈ 0.1667, "
-                       "the variance of a sum of two U(0, 1) values.")
+        return 1 / 6, _("Always predicting the mean sum 1.0 has MSE 1/6 ≈ 0.1667, "
+                        "the variance of a sum of two U(0, 1) values.")
 
     def describe(self, batch: Batch, index: int = 0) -> dict:
         values, markers = batch.x[index].unbind(-1)  # (T,), (T,)

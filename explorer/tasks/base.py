@@ -15,8 +15,15 @@ import torch
 import torch.nn.functional as F
 
 from explorer.engine.vocab import Vocab
+from explorer.i18n import _, pgettext
 
 SPLITS = ("train", "val", "test")
+
+
+def split_name(split: str) -> str:
+    """A split as a user reads it; the keys themselves stay English in code, URLs and metadata."""
+    names = {"train": pgettext("split", "train"), "val": pgettext("split", "val"), "test": pgettext("split", "test")}
+    return names.get(split, split)
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,7 @@ class Task:
     """
 
     name: str  # registry key, e.g. "english"
-    title: str  # one human line for the UI
+    title: str  # one human line for the UI, marked N_() for the catalogue: translate it where shown
     input_kind: str  # "tokens" or "real"
     vocab: Vocab | None = None  # token tasks only
     input_size: int  # len(vocab) for token tasks, feature width for real ones
@@ -113,20 +120,20 @@ class Task:
     def check_request(self, split: str, batch_size: int, seq_len: int) -> None:
         """Refuse a bad batch request with one sentence saying what was wrong."""
         if split not in SPLITS:
-            raise ValueError(f"split must be one of {', '.join(SPLITS)}; got {split!r}.")
+            raise ValueError(_("split must be one of {splits}; got {split}.").format(splits=", ".join(SPLITS),
+                                                                                      split=repr(split)))
         if not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-            raise ValueError(f"batch_size must be a whole number of at least 1; got {batch_size!r}.")
+            raise ValueError(_("batch_size must be a whole number of at least 1; got {value}.").format(
+                value=repr(batch_size)))
         if not isinstance(seq_len, numbers.Integral) or not self.min_seq_len <= seq_len <= self.max_seq_len:
-            raise ValueError(
-                f"seq_len for the {self.name} task must be between {self.min_seq_len} and {self.max_seq_len}; "
-                f"got {seq_len!r}."
-            )
+            raise ValueError(_("seq_len for the {task} task must be between {low} and {high}; got {value}.").format(
+                task=self.name, low=self.min_seq_len, high=self.max_seq_len, value=repr(seq_len)))
 
     def _check_output(self, output: torch.Tensor, batch: Batch) -> None:
         expected = (*batch.y.shape, self.output_size) if self.output_kind == "classes" else tuple(batch.y.shape)
         if tuple(output.shape) != expected:
-            raise ValueError(f"the {self.name} task expects model output of shape {expected}; "
-                             f"got {tuple(output.shape)}.")
+            raise ValueError(_("the {task} task expects model output of shape {expected}; got {shape}.").format(
+                task=self.name, expected=expected, shape=tuple(output.shape)))
 
     def loss(self, output: torch.Tensor, batch: Batch) -> torch.Tensor:
         """Scalar training loss: cross-entropy in nats for classes, MSE for real values; masked steps ignored."""

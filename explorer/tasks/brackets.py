@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from explorer.engine.vocab import Vocab
+from explorer.i18n import N_, _
 from explorer.tasks.base import Batch, Task
 
 
@@ -51,8 +52,8 @@ class BracketsTask(Task):
 
     def __post_init__(self):
         if self.max_depth < 1 or not 0.0 <= self.filler_prob < 1.0:
-            raise ValueError("brackets needs max_depth >= 1 and 0 <= filler_prob < 1.")
-        self.title = "Bracket depth: the nesting depth after each character of a Dyck-1 string"
+            raise ValueError(_("brackets needs max_depth >= 1 and 0 <= filler_prob < 1."))
+        self.title = N_("Bracket depth: the nesting depth after each character of a Dyck-1 string")
         self.vocab = Vocab.from_chars("()a")  # the filler is always in the vocabulary so models stay interchangeable
         self.input_size = len(self.vocab)
         self.output_size = self.max_depth + 1
@@ -83,10 +84,9 @@ class BracketsTask(Task):
         counts = torch.bincount(b.y.reshape(-1), minlength=self.output_size)  # (C,)
         majority = int(counts.argmax())
         acc = float(counts[majority] / counts.sum())
-        return acc, (
-            f"Always predicting depth {majority}, the most common depth in strings of length "
-            f"{self.default_seq_len}, is right {acc:.1%} of the time."
-        )
+        return acc, _("Always predicting depth {depth}, the most common depth in strings of length {length}, "
+                      "is right {share} of the time.").format(depth=majority, length=self.default_seq_len,
+                                                              share=f"{acc:.1%}")
 
     def describe(self, batch: Batch, index: int = 0) -> dict:
         return {"input": self.vocab.decode(batch.x[index]), "target": [int(d) for d in batch.y[index]]}

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import torch
 
 from explorer.engine.vocab import Vocab
+from explorer.i18n import N_, _
 from explorer.tasks.base import Batch, Task
 
 BLANK = "_"
@@ -31,11 +32,11 @@ class CountTask(Task):
     """
 
     name = "count"
-    title = "Count down: given one digit, write k, k-1, ..., 0, end"
+    title = N_("Count down: given one digit, write k, k-1, ..., 0, end")
     input_kind = "tokens"
     output_kind = "classes"
     output_size = 11
-    output_labels = tuple("0123456789") + ("end",)
+    output_labels = tuple("0123456789") + (N_("end"),)  # English, as the analysis compares them: shown with _()
     head = "per_step"
     metric_name = "accuracy"
     higher_is_better = True
@@ -63,8 +64,8 @@ class CountTask(Task):
         # 0 ties with end as the most common target: 9 of the sum over k of (k + 2) scored steps.
         scored = sum(len(countdown(k)) for k in range(1, 10))
         acc = 9 / scored
-        return acc, (f"Always predicting 0 (tied with end, the most common targets) is right {acc:.1%} "
-                     f"of the scored steps (1/7).")
+        return acc, _("Always predicting 0 (tied with end, the most common targets) is right {share} "
+                      "of the scored steps (1/7).").format(share=f"{acc:.1%}")
 
     def describe(self, batch: Batch, index: int = 0) -> dict:
         mask = batch.mask[index]

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from explorer.engine.vocab import Vocab
+from explorer.i18n import N_, _
 
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december")
@@ -65,25 +66,29 @@ def date_words(day: dt.date) -> str:
 _DAYS = {ordinal_words(d): d for d in range(1, 32)}
 _YEARS = {year_words(y): y for y in range(FIRST_DATE.year, LAST_DATE.year + 1)}
 _PATTERN = re.compile(r"the (\S+) of (\S+), (.+)")
-FORM = "the <day as an ordinal> of <month>, <year from 1900 to 2099>"
+# the form a source takes: its English words are the input itself, the <descriptions> are translated where shown
+FORM = N_("the <day as an ordinal> of <month>, <year from 1900 to 2099>")
 
 
 def parse_date(text: str) -> tuple[str | None, str]:
-    """The true answer ('2026-11-23') for a source the generator could have written, else (None, why)."""
+    """The true answer ('2026-11-23') for a source the generator could have written, else (None, why),
+    why in the current language."""
     match = _PATTERN.fullmatch(text.strip())
     if not match:
-        return None, f"it is not of the form “{FORM}”"
+        return None, _("it is not of the form “{form}”").format(form=_(FORM))
     day_text, month_text, year_text = match.groups()
     if day_text not in _DAYS:
-        return None, f"“{day_text}” is not a day from first to thirty-first"
+        return None, _("“{day}” is not a day from first to thirty-first").format(day=day_text)
     if month_text not in MONTHS:
-        return None, f"“{month_text}” is not a month"
+        return None, _("“{month}” is not a month").format(month=month_text)
     if year_text not in _YEARS:
-        return None, f"“{year_text}” is not a year from 1900 to 2099 written as the generator writes it"
+        return None, _("“{year}” is not a year from 1900 to 2099 written as the generator writes it").format(
+            year=year_text)
     try:
         day = dt.date(_YEARS[year_text], MONTHS.index(month_text) + 1, _DAYS[day_text])
     except ValueError:
-        return None, f"{month_text} {_YEARS[year_text]} has no {day_text} day"
+        return None, _("{month} {year} has no {day} day").format(month=month_text, year=_YEARS[year_text],
+                                                                 day=day_text)
     return day.isoformat(), ""
 
 
@@ -91,7 +96,8 @@ def split_days(split: str) -> np.ndarray:
     """The ordinals of every date in a split, ascending: every tenth day (by ordinal) is held out
     for test, the next one for validation."""
     if split not in SPLITS:
-        raise ValueError(f"split must be one of {', '.join(SPLITS)}; got {split!r}")
+        raise ValueError(_("split must be one of {splits}; got {split}.").format(splits=", ".join(SPLITS),
+                                                                                 split=repr(split)))
     days = np.arange(FIRST_DATE.toordinal(), LAST_DATE.toordinal() + 1)
     keep = {"test": days % 10 == 0, "val": days % 10 == 1}.get(split, days % 10 >= 2)
     return days[keep]

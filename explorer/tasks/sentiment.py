@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from explorer.engine.vocab import Vocab
+from explorer.i18n import N_, _
 from explorer.tasks.base import Batch, Task
 
 SUBJECTS = ("the movie", "the film", "the plot", "the acting", "the story",
@@ -35,7 +36,8 @@ def _clause_label(clause: str) -> int:
     words = clause.split()
     adjectives = [w for w in words if w in POSITIVE or w in NEGATIVE]
     if len(adjectives) != 1:
-        raise ValueError(f"a clause needs exactly one adjective from the lexicon; {clause!r} has {len(adjectives)}.")
+        raise ValueError(_("a clause needs exactly one adjective from the lexicon; {clause} has {n}.").format(
+            clause=repr(clause), n=len(adjectives)))
     flipped = sum(w in NEGATIONS for w in words) % 2 == 1
     return int((adjectives[0] in POSITIVE) != flipped)
 
@@ -44,9 +46,10 @@ def label_of(sentence: str) -> int:
     """1 positive, 0 negative, by the grammar's rules. Raises ValueError on a sentence it cannot parse."""
     s = sentence.strip().lower()
     if s.startswith("although "):
-        _, comma, main = s.partition(", ")
+        _before, comma, main = s.partition(", ")
         if not comma:
-            raise ValueError(f"'although A, B' needs a comma before the main clause: {sentence!r}.")
+            raise ValueError(_("'although A, B' needs a comma before the main clause: {sentence}.").format(
+                sentence=repr(sentence)))
         return _clause_label(main)
     if ", but " in s:
         return _clause_label(s.split(", but ")[-1])
@@ -71,7 +74,7 @@ def generate(n: int, generator: torch.Generator) -> list[tuple[str, int]]:
     """n (sentence, label) pairs; labels are a fair coin, so the classes are balanced."""
     rng = random.Random(int(torch.randint(0, 2**62, (1,), generator=generator)))  # seeded from the caller's generator
     out = []
-    for _ in range(n):
+    for _sample in range(n):
         label = rng.random() < 0.5
         decisive, other = _clause(rng, label), _clause(rng, not label)
         form = rng.random()
@@ -98,11 +101,11 @@ class SentimentTask(Task):
     """
 
     name = "sentiment"
-    title = "Toy sentiment: is a generated review positive or negative? (negation, 'but', 'although')"
+    title = N_("Toy sentiment: is a generated review positive or negative? (negation, 'but', 'although')")
     input_kind = "tokens"
     output_kind = "classes"
     output_size = 2
-    output_labels = ("negative", "positive")
+    output_labels = (N_("negative"), N_("positive"))  # English in code: shown with _()
     head = "last_step"
     metric_name = "accuracy"
     higher_is_better = True
@@ -118,12 +121,12 @@ class SentimentTask(Task):
     def batch(self, split: str, batch_size: int, seq_len: int, generator: torch.Generator) -> Batch:
         self.check_request(split, batch_size, seq_len)
         pairs = generate(batch_size, generator)
-        x = torch.stack([self.vocab.encode(s.rjust(seq_len, PAD)).ids for s, _ in pairs])  # (B, T)
-        y = torch.tensor([label for _, label in pairs], dtype=torch.long)  # (B,)
+        x = torch.stack([self.vocab.encode(s.rjust(seq_len, PAD)).ids for s, _label in pairs])  # (B, T)
+        y = torch.tensor([label for _sentence, label in pairs], dtype=torch.long)  # (B,)
         return Batch(x=x, y=y)
 
     def baseline(self) -> tuple[float, str]:
-        return 0.5, "Always predicting one class is right half the time: labels are a fair coin by construction."
+        return 0.5, _("Always predicting one class is right half the time: labels are a fair coin by construction.")
 
     def describe(self, batch: Batch, index: int = 0) -> dict:
         padded = self.vocab.decode(batch.x[index])

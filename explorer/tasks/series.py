@@ -18,7 +18,8 @@ from pathlib import Path
 
 import torch
 
-from explorer.tasks.base import SPLITS, Batch, Task, mse
+from explorer.i18n import N_, _
+from explorer.tasks.base import SPLITS, Batch, Task, mse, split_name
 
 AIRLINE_CSV = Path(__file__).resolve().parents[2] / "pretrained" / "data" / "airline_passengers.csv"
 SPLIT_FRACTIONS = {"train": (0.0, 0.70), "val": (0.70, 0.85), "test": (0.85, 1.0)}
@@ -81,22 +82,24 @@ class SeriesTask(Task):
     def __post_init__(self):
         if self.source == "airline":
             self.time_labels, self.values = airline_passengers()
-            self.title = "Forecast monthly airline passengers, 1949-1960 (Box & Jenkins Series G)"
+            self.title = N_("Forecast monthly airline passengers, 1949-1960 (Box & Jenkins Series G)")
         elif self.source == "synthetic":
             self.values = synthetic_series(self.length, self.seed)
             self.time_labels = [str(t) for t in range(self.length)]
-            self.title = "Forecast a synthetic series: trend + two cycles + AR(1) noise"
+            self.title = N_("Forecast a synthetic series: trend + two cycles + AR(1) noise")
         else:
-            raise ValueError(f"unknown series source {self.source!r}; choose 'synthetic' or 'airline'.")
+            raise ValueError(_("unknown series source {source}; choose 'synthetic' or 'airline'.").format(
+                source=repr(self.source)))
         n = len(self.values)
         self.bounds = {s: (int(n * lo), int(n * hi)) for s, (lo, hi) in SPLIT_FRACTIONS.items()}
         shortest = min(end - start for start, end in self.bounds.values())
         self.max_seq_len = shortest - self.horizon  # at least one whole window in every split
         if self.horizon < 1 or not 1 <= self.window <= self.max_seq_len:
             raise ValueError(
-                f"the {self.source} series needs horizon >= 1 and 1 <= window <= {self.max_seq_len} "
-                f"(its shortest split has {shortest} points); got window={self.window}, horizon={self.horizon}."
-            )
+                _("the {source} series needs horizon >= 1 and 1 <= window <= {longest} (its shortest split has "
+                  "{points} points); got window={window}, horizon={horizon}.").format(
+                    source=self.source, longest=self.max_seq_len, points=shortest, window=self.window,
+                    horizon=self.horizon))
         self.default_seq_len = self.window
         self.output_size = self.horizon
         train = self.values[slice(*self.bounds["train"])]
@@ -105,8 +108,8 @@ class SeriesTask(Task):
         self.normalised = ((self.values - self.mean) / self.std).to(torch.float32)  # (N,)
         if self.relative:
             if not bool((self.values > 0).all()):
-                raise ValueError(f"relative windows take logarithms, so they need a positive series; the "
-                                 f"{self.source} series has values at or below 0.")
+                raise ValueError(_("relative windows take logarithms, so they need a positive series; the "
+                                   "{source} series has values at or below 0.").format(source=self.source))
             # one unit = a typical month-to-month log change in the train split (train only: no leak)
             self.log_step = float(train.log().diff().std())
 
@@ -158,21 +161,22 @@ class SeriesTask(Task):
 
     def baseline(self, split: str = "val") -> tuple[float, str]:
         if split not in SPLITS:
-            raise ValueError(f"split must be one of {', '.join(SPLITS)}; got {split!r}.")
+            raise ValueError(_("split must be one of {splits}; got {split}.").format(splits=", ".join(SPLITS),
+                                                                                      split=repr(split)))
         windows = self.all_windows(split)
         value = float(mse(self.naive_forecast(windows), windows.y))
-        scale = "relative (log units of the window's last value)" if self.relative else "normalised"
-        return value, (
-            f"Repeating the last seen value (the naive forecast) has MSE {value:.4f} on the {scale} "
-            f"{split} windows of length {self.default_seq_len}."
-        )
+        said = (_("Repeating the last seen value (the naive forecast) has MSE {value} on the relative (log units of "
+                  "the window's last value) {split} windows of length {length}.") if self.relative else
+                _("Repeating the last seen value (the naive forecast) has MSE {value} on the normalised {split} "
+                  "windows of length {length}."))
+        return value, said.format(value=f"{value:.4f}", split=split_name(split), length=self.default_seq_len)
 
     def mae_original_units(self, output: torch.Tensor, batch: Batch) -> float:
         """Mean absolute error in the series' own units (thousands of passengers for airline)."""
         self._check_output(output, batch)
         if self.relative:
-            raise ValueError("relative windows do not carry their last value; score forecasts from "
-                             "decode_forecast against the raw series instead.")
+            raise ValueError(_("relative windows do not carry their last value; score forecasts from "
+                               "decode_forecast against the raw series instead."))
         return float((output.detach() - batch.y).abs().mean() * self.std)
 
     def describe(self, batch: Batch, index: int = 0) -> dict:

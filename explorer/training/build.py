@@ -13,6 +13,7 @@ from torch import nn
 
 from explorer.engine.models import ModelConfig, RNNModel
 from explorer.engine.vocab import Vocab
+from explorer.i18n import _
 from explorer.tasks.base import Task
 
 
@@ -23,14 +24,14 @@ def config_for(task: Task, cell: str = "lstm", hidden_size: int = 128, num_layer
     (nonlinearity, jordan_feedback). Bad values raise ValueError with one sentence."""
     if task.input_kind == "real":
         if input_mode not in (None, "real"):
-            raise ValueError(f"The {task.name} task reads real values, so the input mode must be real; "
-                             f"got {input_mode!r}.")
+            raise ValueError(_("The {task} task reads real values, so the input mode must be real; got {value!r}.")
+                             .format(task=task.name, value=input_mode))
         input_mode = "real"
     else:
         input_mode = "embedding" if input_mode is None else input_mode
         if input_mode not in ("embedding", "onehot"):
-            raise ValueError(f"The {task.name} task reads tokens, so the input mode must be embedding or onehot; "
-                             f"got {input_mode!r}.")
+            raise ValueError(_("The {task} task reads tokens, so the input mode must be embedding or onehot; "
+                               "got {value!r}.").format(task=task.name, value=input_mode))
     return ModelConfig(cell=cell, input_mode=input_mode, input_size=task.input_size, embedding_size=embedding_size,
                        hidden_size=hidden_size, num_layers=num_layers, bidirectional=bidirectional, head=task.head,
                        output_size=task.output_size, output_kind=task.output_kind, **extra)
@@ -59,12 +60,13 @@ def check_model_fits(task: Task, model: nn.Module) -> None:
              "output_kind": task.output_kind}
     for name, value in wants.items():
         if getattr(config, name) != value:
-            raise ValueError(f"This model's {name} is {getattr(config, name)!r} but the {task.name} task needs "
-                             f"{value!r}; build it with config_for(task).")
+            raise ValueError(_("This model's {field} is {value!r} but the {task} task needs {wanted!r}; build it "
+                               "with config_for(task).").format(field=name, value=getattr(config, name),
+                                                                 task=task.name, wanted=value))
     if (config.input_mode == "real") != (task.input_kind == "real"):
-        raise ValueError(f"This model's input mode is {config.input_mode} but the {task.name} task gives "
-                         f"{task.input_kind}; build it with config_for(task).")
+        raise ValueError(_("This model's input mode is {mode} but the {task} task gives {kind}; build it with "
+                           "config_for(task).").format(mode=config.input_mode, task=task.name, kind=task.input_kind))
     vocab = getattr(model, "vocab", None)
     if vocab is not None and task.vocab is not None and vocab.itos != task.vocab.itos:
-        raise ValueError(f"This model was built for another vocabulary than the {task.name} task's; "
-                         "build it with config_for(task) and task.vocab.")
+        raise ValueError(_("This model was built for another vocabulary than the {task} task's; build it with "
+                           "config_for(task) and task.vocab.").format(task=task.name))

@@ -7,6 +7,7 @@ SimpleRNN that cannot see the first marker of a long adding problem stays blind,
 from __future__ import annotations
 
 from explorer import tasks
+from explorer.i18n import _
 from explorer.training import train
 
 
@@ -16,7 +17,7 @@ def clipping_lab(*, cell: str = "rnn", seq_len: int = 100, steps: int = 30, thre
     clipping at `threshold` and one without. Returns {"clipped": rows, "unclipped": rows,
     "threshold": ...}; rows are the trainer's log rows (grad_norm_before/after, clipped, loss)."""
     if steps < 1 or steps > 500:
-        raise ValueError(f"the clipping lab runs 1 to 500 steps; got {steps}")
+        raise ValueError(_("the clipping lab runs 1 to 500 steps; got {steps}").format(steps=steps))
     task = tasks.get("adding")
     config = train.config_for(task, cell=cell, hidden_size=hidden_size)
     runs = {}

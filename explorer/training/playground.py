@@ -30,7 +30,9 @@ import math
 import time
 from collections.abc import Callable
 
+from explorer import i18n
 from explorer.engine.models import RNNModel
+from explorer.i18n import _
 from explorer.training.build import build_model, clone_for_training, config_for
 from explorer.training.chart_data import ChartData, chart_data, log_arrays
 from explorer.training.runs import Playground, Run, Snapshot, TickReport
@@ -93,7 +95,7 @@ def build(settings: PlaygroundSettings, pretrained: RNNModel | None = None) -> P
         runs.append(Run(label=label, state=state, scratch=scratch, snapshot_every=settings.snapshot_every))
     probe = probe_batch(task, train_settings.seq_len)
     pg = Playground(settings=settings, task=task, runs=runs, probe=probe, probe_labels=probe_labels(task, probe),
-                    max_snapshots=max_snapshots([run.state.model for run in runs]), baseline=task.baseline(),
+                    max_snapshots=max_snapshots([run.state.model for run in runs]),
                     pretrained=(pretrained.meta or {}).get("name") if pretrained is not None else None)
     for run in runs:
         add_snapshot(pg, run, None)
@@ -107,7 +109,7 @@ def apply_settings(pg: Playground, settings: PlaygroundSettings, resume: bool = 
     when `resume` (the user pressed Play or Step). Returns the labels of the runs that changed.
     Raises ValueError with TrainSettings' sentence on a bad value (nothing is changed then)."""
     if settings.needs_rebuild(pg.settings):
-        raise ValueError("These settings need new models; press Reset to build them.")
+        raise ValueError(_("These settings need new models; press Reset to build them."))
     settings.check()
     wanted = settings.train_settings()
     changed = []
@@ -184,7 +186,8 @@ def finished_model(pg: Playground, run: Run) -> tuple[str, RNNModel]:
     task = pg.task
     name = f"{run.label} · {task.name} · step {run.step}"
     scores = evaluate(model, task, batch_size=32, seq_len=run.state.settings.seq_len)
-    baseline, sentence = pg.baseline
+    with i18n.use(i18n.SOURCE_LANGUAGE):  # metadata is data, in English like the zoo's, whatever the page's language
+        baseline, sentence = pg.baseline
     model.meta = {
         "name": name,
         "title": f"{run.label} trained live on {task.name} for {run.step} steps",

@@ -6,11 +6,11 @@ chart_data.py (the logs as arrays).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import torch
 
+from explorer import i18n
 from explorer.engine.models import RNNModel
 from explorer.engine.trace import Trace
 from explorer.tasks.base import Batch, Task
@@ -72,11 +72,21 @@ class Playground:
     last_tick_seconds: float = 0.0  # the same, for the last tick alone
     last_tick_steps: int = 0  # steps per model in the last tick
     pretrained: str | None = None  # the zoo model the single run started from
-    baseline: tuple[float, str] = (math.nan, "")  # task.baseline(), once (the brackets one draws 2000 strings)
+    # {language: task.baseline()}, each computed once (the brackets one draws 2000 strings): its sentence is
+    # in words, and the page can switch language while the playground lives on
+    baselines: dict[str, tuple[float, str]] = field(default_factory=dict)
 
     @property
     def step(self) -> int:
         return max(run.step for run in self.runs)
+
+    @property
+    def baseline(self) -> tuple[float, str]:
+        """(value, the sentence saying what it is, in the current language): the task's baseline."""
+        lang = i18n.current()
+        if lang not in self.baselines:
+            self.baselines[lang] = self.task.baseline()
+        return self.baselines[lang]
 
     @property
     def steps_per_second(self) -> float:

@@ -3,6 +3,9 @@
     out = sample_output(pg)
     out["samples"]["LSTM"]           # a text task: what the LSTM writes after the probe's first characters
     out["rows"][0]["LSTM"]           # any other: its prediction on the first probe example ("3 (87%)")
+
+The row keys (example, input, target, the model labels) are data, the same in every language: the
+page names the columns; the texts in the rows are in the current language.
     out["scatter"]["LSTM"]           # real outputs: (targets, predictions) over every probe sequence
 """
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import torch
 
 from explorer.engine.generate import sample
+from explorer.i18n import _
 from explorer.tasks.base import Batch, Task
 from explorer.training.runs import Playground
 
@@ -45,7 +49,7 @@ def sample_output(pg: Playground, examples: int = 4) -> dict:
     outputs = {}
     with torch.no_grad():
         for run in pg.runs:
-            out, _ = run.state.model(pg.probe.x)  # (B, O) last step or (B, T, O) per step
+            out = run.state.model(pg.probe.x)[0]  # (B, O) last step or (B, T, O) per step
             outputs[run.label] = out
     rows = []
     for i in range(min(examples, pg.probe.x.shape[0])):
@@ -66,7 +70,7 @@ def sample_output(pg: Playground, examples: int = 4) -> dict:
 def _short(values, limit: int = 12) -> str:
     values = list(values)
     text = ", ".join(str(v) for v in values[:limit])
-    return text + (f", … ({len(values)} in all)" if len(values) > limit else "")
+    return _("{values}, … ({count} in all)").format(values=text, count=len(values)) if len(values) > limit else text
 
 
 def _input_text(task: Task, described: dict) -> str:
@@ -74,7 +78,9 @@ def _input_text(task: Task, described: dict) -> str:
         return described["sentence"]
     if "marked steps" in described:  # the adding problem: only the marked values matter
         values = described["values"]
-        return "marked: " + " + ".join(f"{values[s]} (step {s})" for s in described["marked steps"])
+        term = _("{value} (step {step})")
+        return _("marked: {sum}").format(sum=" + ".join(term.format(value=values[s], step=s)
+                                                        for s in described["marked steps"]))
     value = described.get("input", "")
     return value if isinstance(value, str) else _short(value)
 
@@ -104,4 +110,4 @@ def _prediction_text(task: Task, batch: Batch, out: torch.Tensor, i: int) -> str
     scored = batch.mask[i] if batch.mask is not None else torch.ones_like(predicted, dtype=torch.bool)
     guesses = [labels[int(c)] for c, m in zip(predicted, scored) if m]
     correct = float((predicted == batch.y[i])[scored].float().mean()) if scored.any() else float("nan")
-    return f"{_target_text(task, guesses)} ({correct:.0%} right)"
+    return _("{guesses} ({share} right)").format(guesses=_target_text(task, guesses), share=f"{correct:.0%}")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from explorer.i18n import _, ngettext
 from explorer.training import turns
 from explorer.training.playground import tick
 from explorer.training.runs import Playground, TickReport
@@ -57,8 +58,11 @@ def patience(page_run: bool) -> float:
 
 
 def waiting_sentence(ahead: int, busy: int) -> str:
-    return (f"Waiting for a turn: {ahead} training chunk{'' if ahead == 1 else 's'} ahead of yours "
-            f"({busy} sessions are training on this server, {turns.TRAINING.slots} at a time).")
+    return ngettext("Waiting for a turn: {ahead} training chunk ahead of yours ({busy} sessions are training on "
+                    "this server, {slots} at a time).",
+                    "Waiting for a turn: {ahead} training chunks ahead of yours ({busy} sessions are training on "
+                    "this server, {slots} at a time).", ahead).format(ahead=ahead, busy=busy,
+                                                                      slots=turns.TRAINING.slots)
 
 
 def train_in_turn(pg: Playground, *, since: float, patience: float, screen: Screen) -> TickReport | None:
@@ -80,7 +84,9 @@ def train_in_turn(pg: Playground, *, since: float, patience: float, screen: Scre
         with turns.FOREGROUND.aside(), \
                 turns.TRAINING.turn(on_wait=waiting, since=since, patience=patience) as turn:
             steps = turns.slice_steps(pg.settings.steps_per_tick, pg.steps_per_second, contended=turn.contended)
-            share = "" if steps == pg.settings.steps_per_tick else " (a shorter chunk: other sessions are waiting)"
+            progress = (_("Training: {done} of {total} steps in this chunk") if steps == pg.settings.steps_per_tick
+                        else _("Training: {done} of {total} steps in this chunk (a shorter chunk: other sessions "
+                               "are waiting)"))
             if shown:  # the turn came: the waiting sentence goes
                 screen.clear()
                 shown.clear()
@@ -89,7 +95,7 @@ def train_in_turn(pg: Playground, *, since: float, patience: float, screen: Scre
             def on_step(done, total):
                 turns.FOREGROUND.give_way(limit=GIVE_WAY_SECONDS)  # a page another user waits for goes first
                 if done < total and progress_due():
-                    screen.progress(done / total, f"Training: {done} of {total} steps in this chunk{share}")
+                    screen.progress(done / total, progress.format(done=done, total=total))
                     shown[:] = ["progress"]
 
             report = tick(pg, steps=steps, on_step=on_step)

@@ -4,7 +4,7 @@
     PlaygroundSettings(task="adding", cells=("rnn", "lstm"))  # what the Train page's widgets say
     check_settings(settings)                               # everything build() would refuse, without building
 
-Every bad value raises ValueError with a sentence the page can show as it is.
+Every bad value raises ValueError with a sentence the page can show as it is, in the current language.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from explorer import tasks as task_registry
 from explorer.engine.models import RNNModel
+from explorer.i18n import _
 from explorer.tasks.base import Task
 from explorer.training.build import config_for
 
@@ -54,22 +55,25 @@ class TrainSettings:
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"The optimizer must be one of {', '.join(OPTIMIZERS)}; got {self.optimizer!r}.")
+            raise ValueError(_("The optimizer must be one of {options}; got {value!r}.").format(
+                options=", ".join(OPTIMIZERS), value=self.optimizer))
         if not is_real(self.lr) or not math.isfinite(self.lr) or self.lr <= 0:
-            raise ValueError(f"The learning rate must be a finite number greater than 0, such as 0.003; "
-                             f"got {self.lr!r}.")
+            raise ValueError(_("The learning rate must be a finite number greater than 0, such as 0.003; "
+                               "got {value!r}.").format(value=self.lr))
         if not is_whole(self.batch_size) or not 1 <= self.batch_size <= MAX_BATCH_SIZE:
-            raise ValueError(f"The batch size must be a whole number from 1 to {MAX_BATCH_SIZE}; "
-                             f"got {self.batch_size!r}.")
+            raise ValueError(_("The batch size must be a whole number from 1 to {most}; got {value!r}.").format(
+                most=MAX_BATCH_SIZE, value=self.batch_size))
         if self.seq_len is not None and (not is_whole(self.seq_len) or self.seq_len < 1):
-            raise ValueError(f"The sequence length must be a whole number of at least 1; got {self.seq_len!r}.")
+            raise ValueError(_("The sequence length must be a whole number of at least 1; got {value!r}.").format(
+                value=self.seq_len))
         if not isinstance(self.clip, bool):
-            raise ValueError(f"clip must be True or False; got {self.clip!r}.")
+            raise ValueError(_("clip must be True or False; got {value!r}.").format(value=self.clip))
         if not is_real(self.clip_norm) or not math.isfinite(self.clip_norm) or self.clip_norm <= 0:
-            raise ValueError(f"The clipping norm must be a finite number greater than 0, such as 1.0; "
-                             f"got {self.clip_norm!r}.")
+            raise ValueError(_("The clipping norm must be a finite number greater than 0, such as 1.0; "
+                               "got {value!r}.").format(value=self.clip_norm))
         if not is_whole(self.seed) or not 0 <= self.seed <= MAX_SEED:
-            raise ValueError(f"The seed must be a whole number from 0 to {MAX_SEED}; got {self.seed!r}.")
+            raise ValueError(_("The seed must be a whole number from 0 to {most}; got {value!r}.").format(
+                most=MAX_SEED, value=self.seed))
         # plain Python numbers from here on (sliders hand over numpy scalars)
         for name, kind in (("lr", float), ("batch_size", int), ("clip_norm", float), ("seed", int)):
             object.__setattr__(self, name, kind(getattr(self, name)))
@@ -80,10 +84,8 @@ class TrainSettings:
         """These settings with seq_len filled in from the task and checked against its range."""
         seq_len = task.default_seq_len if self.seq_len is None else self.seq_len
         if not task.min_seq_len <= seq_len <= task.max_seq_len:
-            raise ValueError(
-                f"The sequence length for the {task.name} task must be from {task.min_seq_len} "
-                f"to {task.max_seq_len}; got {seq_len}."
-            )
+            raise ValueError(_("The sequence length for the {task} task must be from {low} to {high}; got {value}.")
+                             .format(task=task.name, low=task.min_seq_len, high=task.max_seq_len, value=seq_len))
         return dataclasses.replace(self, seq_len=seq_len)
 
 
@@ -117,17 +119,20 @@ class PlaygroundSettings:
     def check(self) -> None:
         """Refuse what ModelConfig and TrainSettings do not check, with one sentence each."""
         if self.task not in task_registry.available():
-            raise ValueError(f"Pick a task from {', '.join(task_registry.available())}; got {self.task!r}.")
+            raise ValueError(_("Pick a task from {tasks}; got {value!r}.").format(
+                tasks=", ".join(task_registry.available()), value=self.task))
         if not 1 <= len(self.cells) <= MAX_MODELS:
-            raise ValueError(f"Pick one to {MAX_MODELS} cell types to train side by side; got {len(self.cells)}.")
+            raise ValueError(_("Pick one to {most} cell types to train side by side; got {count}.").format(
+                most=MAX_MODELS, count=len(self.cells)))
         if len(set(self.cells)) != len(self.cells):
-            raise ValueError("Pick each cell type once: models of the same cell, seed and data would be identical.")
+            raise ValueError(_("Pick each cell type once: models of the same cell, seed and data would be "
+                               "identical."))
         if not is_whole(self.steps_per_tick) or not 1 <= self.steps_per_tick <= MAX_STEPS_PER_TICK:
-            raise ValueError(f"Steps per tick must be a whole number from 1 to {MAX_STEPS_PER_TICK}; "
-                             f"got {self.steps_per_tick!r}.")
+            raise ValueError(_("Steps per tick must be a whole number from 1 to {most}; got {value!r}.").format(
+                most=MAX_STEPS_PER_TICK, value=self.steps_per_tick))
         if not is_whole(self.snapshot_every) or self.snapshot_every < 1:
-            raise ValueError(f"The snapshot interval must be a whole number of steps, at least 1; "
-                             f"got {self.snapshot_every!r}.")
+            raise ValueError(_("The snapshot interval must be a whole number of steps, at least 1; "
+                               "got {value!r}.").format(value=self.snapshot_every))
 
     def is_lesson(self) -> bool:
         """Whether these settings train what the defaults do, step for step (the pacing may differ):

@@ -14,9 +14,10 @@ The settings (`TrainSettings`, explorer.training.settings) and the models for a 
 `build_model`, explorer.training.build) have files of their own; this one names them too.
 
 Divergence: a step whose loss or gradient is not finite is never applied. The run goes back to
-its last safe snapshot (see `Snapshot`), `state.stopped_reason` gets a sentence for the page, and
-`train_steps` raises `TrainingDiverged` until `update_settings` (a lower learning rate, clipping,
-or no change at all) says how to go on from there.
+its last safe snapshot (see `Snapshot`), `state.divergence` records what happened (`state.stopped_reason`
+words it for the page, in the language current when it is read), and `train_steps` raises
+`TrainingDiverged` until `update_settings` (a lower learning rate, clipping, or no change at all)
+says how to go on from there.
 """
 from __future__ import annotations
 
@@ -31,12 +32,13 @@ import torch
 from torch import nn
 
 from explorer.engine.models import RNNModel
+from explorer.i18n import _
 from explorer.tasks.base import Batch, Task
 from explorer.training.build import build_model, check_model_fits, clone_for_training, config_for
 from explorer.training.settings import OPTIMIZERS, TrainSettings, is_whole
 
 __all__ = [
-    "EVAL_SEED", "GROUPS", "OPTIMIZERS", "SNAPSHOT_EVERY", "Snapshot", "TrainSettings", "TrainState",
+    "EVAL_SEED", "GROUPS", "OPTIMIZERS", "SNAPSHOT_EVERY", "Divergence", "Snapshot", "TrainSettings", "TrainState",
     "TrainingDiverged", "build_model", "check_model_fits", "clone_for_training", "config_for", "evaluate",
     "make_optimizer", "parameter_group", "start", "train_steps", "update_settings",
 ]
@@ -53,6 +55,36 @@ class TrainingDiverged(RuntimeError):
 
 # ----------------------------------------------------------------------------------------------
 # the run
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """Why a run stopped, kept as facts rather than as a sentence: a page shows it long after, perhaps
+    after its reader switched language, so `sentence()` words it when it is shown."""
+
+    failed: int  # the step whose loss or gradient was not finite (never applied)
+    what: str  # "loss" or "gradient"
+    value: float  # the value it became: nan or ±inf
+    restored: int  # the step of the last safe snapshot, where the weights went back to
+    clip: bool  # whether clipping was on, which changes the advice
+
+    def sentence(self) -> str:
+        if self.what == "loss":
+            text = (_("Training diverged at step {failed}: the loss became {became}. The weights of step {restored}, "
+                      "the last safe snapshot, were restored; lower the learning rate or the clipping norm.")
+                    if self.clip else
+                    _("Training diverged at step {failed}: the loss became {became}. The weights of step {restored}, "
+                      "the last safe snapshot, were restored; lower the learning rate or turn on gradient clipping."))
+        else:
+            text = (_("Training diverged at step {failed}: the gradient became {became}. The weights of step "
+                      "{restored}, the last safe snapshot, were restored; lower the learning rate or the clipping "
+                      "norm.")
+                    if self.clip else
+                    _("Training diverged at step {failed}: the gradient became {became}. The weights of step "
+                      "{restored}, the last safe snapshot, were restored; lower the learning rate or turn on "
+                      "gradient clipping."))
+        became = "NaN" if math.isnan(self.value) else _("infinite")
+        return text.format(failed=self.failed, became=became, restored=self.restored)
 
 
 @dataclass
@@ -93,13 +125,18 @@ class TrainState:
     step: int = 0  # optimizer steps applied
     logs: list[dict] = field(default_factory=list)  # one row per applied step, see `train_steps`
     wall_time: float = 0.0  # seconds spent inside train_steps, summed: pauses between chunks do not count
-    stopped_reason: str | None = None  # a sentence for the page when the run diverged; None otherwise
+    divergence: Divergence | None = None  # why the run stopped; None while it trains
     snapshot: Snapshot | None = None  # where a diverged run goes back to, see Snapshot
     pending: Snapshot | None = None  # the newest snapshot, until a step from it proves it trains
 
     @property
     def diverged(self) -> bool:
-        return self.stopped_reason is not None
+        return self.divergence is not None
+
+    @property
+    def stopped_reason(self) -> str | None:
+        """A sentence for the page, in the current language, when the run diverged; None otherwise."""
+        return self.divergence.sentence() if self.divergence is not None else None
 
     def __deepcopy__(self, memo):
         # Tasks are read-only and a corpus task holds megabytes of text: share it, copy everything else.
@@ -115,7 +152,7 @@ class TrainState:
 def make_optimizer(model: nn.Module, settings: TrainSettings) -> torch.optim.Optimizer:
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
-        raise ValueError("This model has no trainable weights; pass clone_for_training(model) instead.")
+        raise ValueError(_("This model has no trainable weights; pass clone_for_training(model) instead."))
     if settings.optimizer == "adam":
         return torch.optim.Adam(params, lr=settings.lr)
     return torch.optim.SGD(params, lr=settings.lr)  # plain SGD: the textbook update, to compare with Adam
@@ -130,7 +167,7 @@ def start(task: Task, model: RNNModel, settings: TrainSettings | None = None) ->
                        generator=torch.Generator().manual_seed(settings.seed))
     _take_snapshot(state)
     if state.pending is None:
-        raise ValueError("This model has weights that are not finite numbers; rebuild it or load another.")
+        raise ValueError(_("This model has weights that are not finite numbers; rebuild it or load another."))
     state.snapshot, state.pending = state.pending, None  # nothing earlier to go back to
     return state
 
@@ -144,7 +181,7 @@ def update_settings(state: TrainState, **changes) -> None:
     """
     settings = dataclasses.replace(state.settings, **changes).for_task(state.task)
     if settings.seed != state.settings.seed:
-        raise ValueError("The seed fixes a run's data and initial weights; start a new run to change it.")
+        raise ValueError(_("The seed fixes a run's data and initial weights; start a new run to change it."))
     state.settings = settings
     if settings.optimizer != state.optimizer.__class__.__name__.lower():
         state.optimizer = make_optimizer(state.model, settings)
@@ -153,7 +190,7 @@ def update_settings(state: TrainState, **changes) -> None:
         state.pending = None
     for group in state.optimizer.param_groups:
         group["lr"] = settings.lr
-    state.stopped_reason = None
+    state.divergence = None
 
 
 def parameter_group(name: str) -> str:
@@ -188,15 +225,16 @@ def train_steps(state: TrainState, n: int, callback: Callable[[dict], bool | Non
     TrainingDiverged until `update_settings`.
     """
     if not is_whole(n) or n < 0:
-        raise ValueError(f"The number of steps must be a whole number of at least 0; got {n!r}.")
+        raise ValueError(_("The number of steps must be a whole number of at least 0; got {value!r}.").format(
+            value=n))
     if state.diverged:
         raise TrainingDiverged(state.stopped_reason + " Call update_settings to go on from there.")
     model, task, settings, optimizer = state.model, state.task, state.settings, state.optimizer
     model.train()
     named = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
-    params = [p for _, p in named]
+    params = [param for _name, param in named]
     membership = torch.zeros(len(GROUPS), len(params))  # (G, P): which group each parameter's norm adds to
-    for j, (name, _) in enumerate(named):
+    for j, (name, _param) in enumerate(named):
         membership[GROUPS.index(parameter_group(name)), j] = 1.0
     no_grad = torch.zeros(())  # stands in for the gradient of a parameter the loss did not reach
     logs_before = len(state.logs)
@@ -208,7 +246,7 @@ def train_steps(state: TrainState, n: int, callback: Callable[[dict], bool | Non
         started = time.perf_counter()
         batch = task.batch("train", settings.batch_size, settings.seq_len, state.generator)
         optimizer.zero_grad(set_to_none=True)
-        output, _ = model(batch.x)  # (B, T, O) per step or (B, O) last step
+        output = model(batch.x)[0]  # (B, T, O) per step or (B, O) last step
         loss = task.loss(output, batch)
         loss.backward()
 
@@ -259,13 +297,8 @@ def _diverge(state: TrainState, what: str, value: float) -> None:
     state.optimizer.zero_grad(set_to_none=True)
     state.pending = None  # it produced the bad step, or came after the safe one
     _restore(state, state.snapshot)
-    became = "NaN" if math.isnan(value) else "infinite"
-    advice = ("lower the learning rate or the clipping norm" if state.settings.clip
-              else "lower the learning rate or turn on gradient clipping")
-    state.stopped_reason = (
-        f"Training diverged at step {failed}: the {what} became {became}. "
-        f"The weights of step {state.step}, the last safe snapshot, were restored; {advice}."
-    )
+    state.divergence = Divergence(failed=failed, what=what, value=value, restored=state.step,
+                                  clip=state.settings.clip)
 
 
 def _tensors(state: TrainState):
@@ -336,20 +369,21 @@ def evaluate(state_or_model: TrainState | RNNModel, task: Task | None = None, sp
     else:
         model = state_or_model
         if task is None:
-            raise ValueError("evaluate needs the task when given a model rather than a training run.")
+            raise ValueError(_("evaluate needs the task when given a model rather than a training run."))
     batch_size = 64 if batch_size is None else batch_size
     seq_len = task.default_seq_len if seq_len is None else seq_len
     if not is_whole(batches) or batches < 1:
-        raise ValueError(f"The number of evaluation batches must be a whole number of at least 1; got {batches!r}.")
+        raise ValueError(_("The number of evaluation batches must be a whole number of at least 1; got {value!r}.")
+                         .format(value=batches))
     generator = torch.Generator().manual_seed(seed)
     was_training = model.training
     model.eval()
     try:
         losses, metrics = [], []
         with torch.no_grad():
-            for _ in range(batches):
+            for _batch in range(batches):
                 batch: Batch = task.batch(split, batch_size, seq_len, generator)
-                output, _ = model(batch.x)
+                output = model(batch.x)[0]
                 losses.append(float(task.loss(output, batch)))
                 metrics.append(task.metric(output, batch))
     finally:

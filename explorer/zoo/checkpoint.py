@@ -19,6 +19,7 @@ from safetensors.torch import save as save_safetensors_bytes
 
 from explorer.engine.models import ModelConfig, RNNModel
 from explorer.engine.vocab import Vocab
+from explorer.i18n import _
 
 ZOO_DIR = Path(__file__).resolve().parents[2] / "pretrained"
 MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024  # far above any model here; stops a hostile upload early
@@ -35,42 +36,49 @@ def paths(name: str, directory: Path | None = None) -> tuple[Path, Path]:
 # reading
 
 
-def read_meta(raw: bytes, label: str = "metadata") -> dict:
-    """A sidecar's JSON, checked to be an object with a 'config' (every kind has one)."""
+def read_meta(raw: bytes, label: str | None = None) -> dict:
+    """A sidecar's JSON, checked to be an object with a 'config' (every kind has one). `label` names the
+    file in the messages (default: "metadata", in the current language)."""
+    label = label or _("metadata")
     try:
         meta = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"{label} is not valid JSON ({err.__class__.__name__}: {err})") from None
+        raise ValueError(_("{label} is not valid JSON ({error})")
+                         .format(label=label, error=f"{err.__class__.__name__}: {err}")) from None
     if not isinstance(meta, dict) or "config" not in meta:
-        raise ValueError(f"{label} is not an RNN Explorer metadata file: it has no 'config'")
+        raise ValueError(_("{label} is not an RNN Explorer metadata file: it has no 'config'").format(label=label))
     return meta
 
 
-def load_weights(model: torch.nn.Module, weights: bytes, label: str = "checkpoint") -> None:
+def load_weights(model: torch.nn.Module, weights: bytes, label: str | None = None) -> None:
     """Fill a freshly built model from safetensors bytes, then freeze it (eval mode, no gradients).
 
     The one gate every checkpoint passes (zoo models and encoder-decoders alike): a size limit,
     then safetensors, which holds raw tensors and a JSON header, nothing executable, so nothing is
     ever unpickled; then the same names and shapes as the model, float and finite everywhere."""
+    label = label or _("checkpoint")
     if len(weights) > MAX_CHECKPOINT_BYTES:
-        raise ValueError(f"{label} is {len(weights) / 2**20:.0f} MB; the limit is {MAX_CHECKPOINT_BYTES // 2**20} MB")
+        raise ValueError(_("{label} is {size} MB; the limit is {limit} MB").format(
+            label=label, size=f"{len(weights) / 2**20:.0f}", limit=MAX_CHECKPOINT_BYTES // 2**20))
     try:
         tensors = load_safetensors_bytes(bytes(weights))
     except (SafetensorError, ValueError, RuntimeError, OSError) as err:
-        raise ValueError(f"{label} is not a readable safetensors file (damaged or truncated?): {err}") from None
+        raise ValueError(_("{label} is not a readable safetensors file (damaged or truncated?): {error}")
+                         .format(label=label, error=err)) from None
     expected = model.state_dict()
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))
     if missing or unexpected:
-        parts = ([f"missing {', '.join(missing[:4])}"] if missing else []) + \
-                ([f"unexpected {', '.join(unexpected[:4])}"] if unexpected else [])
-        raise ValueError(f"{label} does not match its config: {'; '.join(parts)}")
+        parts = ([_("missing {keys}").format(keys=", ".join(missing[:4]))] if missing else []) + \
+                ([_("unexpected {keys}").format(keys=", ".join(unexpected[:4]))] if unexpected else [])
+        raise ValueError(_("{label} does not match its config: {problems}")
+                         .format(label=label, problems="; ".join(parts)))
     for key, tensor in tensors.items():
         if tensor.shape != expected[key].shape:
-            raise ValueError(f"{label}: {key} has shape {tuple(tensor.shape)} but the config needs "
-                             f"{tuple(expected[key].shape)}")
+            raise ValueError(_("{label}: {key} has shape {shape} but the config needs {needed}").format(
+                label=label, key=key, shape=tuple(tensor.shape), needed=tuple(expected[key].shape)))
         if not tensor.is_floating_point() or not torch.isfinite(tensor).all():
-            raise ValueError(f"{label}: {key} holds non-finite or non-float values")
+            raise ValueError(_("{label}: {key} holds non-finite or non-float values").format(label=label, key=key))
     model.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
     model.eval()
     for p in model.parameters():
@@ -108,23 +116,26 @@ def save_state_dict(model: torch.nn.Module, name: str, meta: dict,
 # the RNNModel's checkpoints
 
 
-def load_checkpoint(weights: bytes, meta: bytes | dict, label: str = "checkpoint") -> RNNModel:
+def load_checkpoint(weights: bytes, meta: bytes | dict, label: str | None = None) -> RNNModel:
     """Build a model from safetensors bytes and its JSON metadata, checking everything."""
-    meta = read_meta(meta, f"{label} metadata") if isinstance(meta, (bytes, bytearray)) else meta
+    label = label or _("checkpoint")
+    meta_label = _("{label} metadata").format(label=label)
+    meta = read_meta(meta, meta_label) if isinstance(meta, (bytes, bytearray)) else meta
     try:
         config = ModelConfig.from_dict(meta["config"])
     except (TypeError, ValueError) as err:
-        raise ValueError(f"{label} metadata has an unusable config: {err}") from None
+        raise ValueError(_("{label} has an unusable config: {error}").format(label=meta_label, error=err)) from None
     vocab = None
     if meta.get("vocab") is not None:
         try:
             vocab = Vocab.from_json(meta["vocab"])
         except ValueError as err:
-            raise ValueError(f"{label} metadata has an unusable vocabulary: {err}") from None
+            raise ValueError(_("{label} has an unusable vocabulary: {error}")
+                             .format(label=meta_label, error=err)) from None
     try:
         model = RNNModel(config, vocab)
     except ValueError as err:
-        raise ValueError(f"{label} metadata does not describe a model: {err}") from None
+        raise ValueError(_("{label} does not describe a model: {error}").format(label=meta_label, error=err)) from None
     load_weights(model, weights, label)
     model.meta = meta
     return model

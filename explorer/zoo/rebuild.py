@@ -43,6 +43,9 @@ def evaluate_recipe(model: RNNModel, recipe: Recipe, split: str = "test", batche
         result["longer"] = {"seq_len": recipe.eval_seq_len, "value": longer["metric"], "loss": longer["loss"]}
     value, sentence = task.baseline()
     result["baseline"] = {"value": value, "description": sentence}
+    extra = getattr(task, "extra_baselines", None)  # only some tasks have more than the one baseline
+    if extra is not None and (rows := extra(split)):
+        result["baselines"] = [{"name": name, "value": bits, "description": text} for name, bits, text in rows]
     return result
 
 

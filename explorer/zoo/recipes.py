@@ -68,6 +68,10 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
                                                          "relative": True},
            note="reads log(value / last value of the window), so the test years' new heights are no surprise; "
                 "hidden size, steps and lr picked on the validation months"),
+    Recipe("poetry-lstm", "LSTM on classical Chinese poetry (Tang poems)", "poetry", "lstm", 256, steps=1500,
+           seq_len=64, embedding_size=64,
+           note="reads traditional characters, one poem of eight seven-character lines per line; steps picked on "
+                "the validation poems, past which it learns the training poems by heart"),
 ]}
 
 

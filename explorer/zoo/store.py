@@ -6,10 +6,12 @@ by that kind's loader, any other by the RNNModel's.
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from torch import nn
 
+from explorer.i18n import _
 from explorer.zoo.checkpoint import ZOO_DIR, load_checkpoint, paths, read_meta
 from explorer.zoo.kinds import kind_of
 from explorer.zoo.recipes import recipe_names
@@ -26,9 +28,10 @@ def available(directory: Path | None = None) -> list[str]:
 
 def info(name: str, directory: Path | None = None) -> dict:
     """A model's metadata without loading its weights (for tables and pickers)."""
-    _, meta_path = paths(name, directory)
+    meta_path = paths(name, directory)[1]
     if not meta_path.exists():
-        raise ValueError(f"no pretrained model named {name!r}; available: {', '.join(available(directory)) or 'none'}")
+        raise ValueError(_("no pretrained model named {name}; available: {names}")
+                         .format(name=repr(name), names=", ".join(available(directory)) or _("none")))
     return read_meta(meta_path.read_bytes(), meta_path.name)
 
 
@@ -38,8 +41,9 @@ def load(name: str, directory: Path | None = None) -> nn.Module:
     encoder-decoder). Callers that train must copy it first."""
     weights_path, meta_path = paths(name, directory)
     if not weights_path.exists() or not meta_path.exists():
-        raise ValueError(f"no pretrained model named {name!r}; available: {', '.join(available(directory)) or 'none'}"
-                         f" (rebuild with: python -m explorer.zoo build {name})")
+        raise ValueError(_("no pretrained model named {name}; available: {names} (rebuild with: {command})").format(
+            name=repr(name), names=", ".join(available(directory)) or _("none"),
+            command=f"python -m explorer.zoo build {name}"))
     meta_raw = meta_path.read_bytes()
     kind = kind_of(read_meta(meta_raw, meta_path.name))
     loader = kind.load_checkpoint if kind is not None else load_checkpoint
@@ -58,5 +62,10 @@ def summary_rows(directory: Path | None = None) -> list[dict]:
                "test": test.get("value"), "baseline": test.get("baseline", {}).get("value")}
         if "longer" in test:
             row["test_longer"] = test["longer"].get("value")
+        extra = [b for b in test.get("baselines", []) if isinstance(b, dict) and isinstance(b.get("value"), float)]
+        if extra:  # the strongest baseline with memory (an n-gram), the one a language model must beat
+            best = min(extra, key=lambda b: b["value"])
+            order = re.match(r"(\d+)-gram", str(best.get("name", "")))
+            row["ngram"], row["ngram_order"] = best["value"], int(order[1]) if order else None
         rows.append(row)
     return rows

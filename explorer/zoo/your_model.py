@@ -25,6 +25,7 @@ from torch import nn
 
 from explorer.engine.models import ModelConfig, RNNModel
 from explorer.engine.vocab import UNKNOWN, Encoded, Vocab
+from explorer.i18n import N_, _, ngettext, pgettext
 from explorer.zoo.checkpoint import MAX_CHECKPOINT_BYTES
 
 MAX_UPLOAD_BYTES = MAX_CHECKPOINT_BYTES  # the zoo's own limit: far above any model a page can draw
@@ -33,8 +34,8 @@ CORE_KEY = re.compile(r"^(?P<prefix>.*?)(?P<kind>weight|bias)_(?P<part>ih|hh|hr)
 HEAD_NAME = re.compile(r"head|fc|linear|decoder|out|classifier")
 CELL_BY_GATES = {4: "lstm", 3: "gru", 1: "rnn"}  # rows of weight_hh / hidden size, as torch.nn stacks the gates
 GATE_LETTERS = {"lstm": "i f g o", "gru": "r z n", "rnn": "one block, no gates"}
-STANDIN_NOTE = ("no vocabulary was uploaded, so token 0 is the unknown token and tokens 1, 2, … are printable "
-                "characters from the space upwards: the ids are your model's, the letters are stand-ins")
+STANDIN_NOTE = N_("no vocabulary was uploaded, so token 0 is the unknown token and tokens 1, 2, … are printable "
+                   "characters from the space upwards: the ids are your model's, the letters are stand-ins")
 
 
 class UploadedVocab(Vocab):
@@ -64,12 +65,15 @@ class Inferred:
 # bytes -> tensors
 
 
-def read_tensors(raw: bytes, filename: str = "the file") -> dict[str, torch.Tensor]:
-    """A dict of finite float tensors from safetensors or .pt bytes (float32, detached)."""
+def read_tensors(raw: bytes, filename: str | None = None) -> dict[str, torch.Tensor]:
+    """A dict of finite float tensors from safetensors or .pt bytes (float32, detached). `filename` names
+    the file in the messages (default: "the file", in the current language)."""
+    filename = filename or _("the file")
     if len(raw) > MAX_UPLOAD_BYTES:
-        raise ValueError(f"{filename} is {len(raw) / 2**20:.0f} MB; the limit is {MAX_UPLOAD_BYTES // 2**20} MB.")
+        raise ValueError(_("{file} is {size} MB; the limit is {limit} MB.").format(
+            file=filename, size=f"{len(raw) / 2**20:.0f}", limit=MAX_UPLOAD_BYTES // 2**20))
     if not raw:
-        raise ValueError(f"{filename} is empty.")
+        raise ValueError(_("{file} is empty.").format(file=filename))
     # safetensors: an 8-byte header length, then the JSON header; anything else that looks like
     # torch.save's output goes to the weights-only loader
     is_torch = raw[8:9] != b"{" and raw.startswith(TORCH_MAGIC)
@@ -77,21 +81,21 @@ def read_tensors(raw: bytes, filename: str = "the file") -> dict[str, torch.Tens
     if isinstance(loaded, dict) and isinstance(loaded.get("state_dict"), dict):
         loaded = loaded["state_dict"]  # a training checkpoint that wraps the weights
     if not isinstance(loaded, dict):
-        raise ValueError(f"{filename} holds a {type(loaded).__name__}, not a dict of tensors; "
-                         "save model.state_dict() instead.")
+        raise ValueError(_("{file} holds a {type}, not a dict of tensors; save model.state_dict() instead.")
+                         .format(file=filename, type=type(loaded).__name__))
     if not loaded:
-        raise ValueError(f"{filename} holds no tensors.")
+        raise ValueError(_("{file} holds no tensors.").format(file=filename))
     others = sorted(str(k) for k, v in loaded.items() if not isinstance(v, torch.Tensor))
     if others:
-        raise ValueError(f"{filename} holds entries that are not tensors ({_names(others)}); "
-                         "save model.state_dict() alone.")
+        raise ValueError(_("{file} holds entries that are not tensors ({keys}); save model.state_dict() alone.")
+                         .format(file=filename, keys=_names(others)))
     tensors = {}
     for key, tensor in loaded.items():
         if not tensor.is_floating_point():
-            raise ValueError(f"{filename}: {key} holds {str(tensor.dtype).replace('torch.', '')} values; "
-                             "weights must be floating point.")
+            raise ValueError(_("{file}: {key} holds {dtype} values; weights must be floating point.")
+                             .format(file=filename, key=key, dtype=str(tensor.dtype).replace("torch.", "")))
         if not torch.isfinite(tensor).all():
-            raise ValueError(f"{filename}: {key} holds NaN or infinite values.")
+            raise ValueError(_("{file}: {key} holds NaN or infinite values.").format(file=filename, key=key))
         tensors[str(key)] = tensor.detach().to(torch.float32)
     return tensors
 
@@ -100,23 +104,26 @@ def _torch_load(raw: bytes, filename: str):
     try:
         return torch.load(io.BytesIO(raw), weights_only=True, map_location="cpu")
     except pickle.UnpicklingError:
-        raise ValueError(f"{filename} holds Python objects other than tensors, which are never unpickled here "
-                         "(they could run code); save model.state_dict() instead.") from None
+        raise ValueError(_("{file} holds Python objects other than tensors, which are never unpickled here "
+                           "(they could run code); save model.state_dict() instead.").format(file=filename)) from None
     except (RuntimeError, EOFError, OSError, ValueError, KeyError, IndexError, TypeError, AttributeError):
-        raise ValueError(f"{filename} could not be read as a PyTorch .pt file (damaged or truncated?).") from None
+        raise ValueError(_("{file} could not be read as a PyTorch .pt file (damaged or truncated?).")
+                         .format(file=filename)) from None
 
 
 def _safetensors_load(raw: bytes, filename: str):
     try:
         return load_safetensors_bytes(bytes(raw))
     except (SafetensorError, RuntimeError, OSError, ValueError, TypeError):
-        raise ValueError(f"{filename} is not a tensor file: neither safetensors nor a PyTorch .pt file "
-                         "(damaged or truncated?).") from None
+        raise ValueError(_("{file} is not a tensor file: neither safetensors nor a PyTorch .pt file "
+                           "(damaged or truncated?).").format(file=filename)) from None
 
 
 def _names(keys, shown: int = 6) -> str:
     keys = list(keys)
-    return ", ".join(keys[:shown]) + (f" and {len(keys) - shown} more" if len(keys) > shown else "")
+    if len(keys) <= shown:
+        return ", ".join(keys)
+    return _("{keys} and {n} more").format(keys=", ".join(keys[:shown]), n=len(keys) - shown)
 
 
 def _shape(t: torch.Tensor) -> tuple:
@@ -133,25 +140,25 @@ def infer(tensors: dict[str, torch.Tensor], *, nonlinearity: str = "tanh") -> In
     cannot be read from its weights: `nonlinearity` says which."""
     core = {k: m for k in tensors if (m := CORE_KEY.match(k))}
     if not core:
-        raise ValueError(f"No recurrent weights found (weight_ih_l0, weight_hh_l0, …); "
-                         f"the file has {_names(sorted(tensors))}.")
+        raise ValueError(_("No recurrent weights found (weight_ih_l0, weight_hh_l0, …); the file has {keys}.")
+                         .format(keys=_names(sorted(tensors))))
     prefixes = sorted({m["prefix"] for m in core.values()})
     if len(prefixes) > 1:
-        raise ValueError(f"The file holds more than one recurrent core (prefixes {_names(repr(p) for p in prefixes)}); "
-                         "upload one model's weights.")
+        raise ValueError(_("The file holds more than one recurrent core (prefixes {prefixes}); upload one model's "
+                           "weights.").format(prefixes=_names(repr(p) for p in prefixes)))
     prefix = prefixes[0]
     projected = sorted(k for k, m in core.items() if m["part"] == "hr")
     if projected:
-        raise ValueError(f"{projected[0]} means an LSTM built with proj_size, which the explorer cannot trace; "
-                         "upload a model without projections.")
+        raise ValueError(_("{key} means an LSTM built with proj_size, which the explorer cannot trace; upload a model "
+                           "without projections.").format(key=projected[0]))
     w_hh, w_ih = tensors.get(f"{prefix}weight_hh_l0"), tensors.get(f"{prefix}weight_ih_l0")
     if w_hh is None or w_ih is None:
-        raise ValueError(f"The file lacks {prefix}weight_ih_l0 or {prefix}weight_hh_l0, "
-                         f"which every recurrent layer 0 has.")
+        raise ValueError(_("The file lacks {ih} or {hh}, which every recurrent layer 0 has.")
+                         .format(ih=f"{prefix}weight_ih_l0", hh=f"{prefix}weight_hh_l0"))
     if w_hh.dim() != 2 or w_ih.dim() != 2 or w_hh.shape[1] == 0 or w_hh.shape[0] % w_hh.shape[1] \
             or w_hh.shape[0] // w_hh.shape[1] not in CELL_BY_GATES:
-        raise ValueError(f"{prefix}weight_hh_l0 has shape {_shape(w_hh)}: its rows must be 1, 3 or 4 times its columns "
-                         "(RNN, GRU or LSTM).")
+        raise ValueError(_("{key} has shape {shape}: its rows must be 1, 3 or 4 times its columns (RNN, GRU or LSTM).")
+                         .format(key=f"{prefix}weight_hh_l0", shape=_shape(w_hh)))
     hidden = w_hh.shape[1]
     gate_rows = w_hh.shape[0]
     cell = CELL_BY_GATES[gate_rows // hidden]
@@ -169,11 +176,14 @@ def infer(tensors: dict[str, torch.Tensor], *, nonlinearity: str = "tanh") -> In
                 shapes.update(bias_ih=(gate_rows,), bias_hh=(gate_rows,))
             for part, shape in shapes.items():
                 key = f"{prefix}{part}_l{layer}{sfx}"
-                where = f"layer {layer}{' backward' if d else ''} of this {cell.upper()} with {hidden} units"
+                where = (_("layer {layer} backward of this {cell} with {n} units") if d else
+                         _("layer {layer} of this {cell} with {n} units")).format(layer=layer, cell=cell.upper(),
+                                                                                  n=hidden)
                 if key not in tensors:
-                    raise ValueError(f"The file lacks {key}, which {where} needs.")
+                    raise ValueError(_("The file lacks {key}, which {where} needs.").format(key=key, where=where))
                 if _shape(tensors[key]) != shape:
-                    raise ValueError(f"{key} has shape {_shape(tensors[key])} but {where} needs {shape}.")
+                    raise ValueError(_("{key} has shape {shape} but {where} needs {needed}.")
+                                     .format(key=key, shape=_shape(tensors[key]), where=where, needed=shape))
                 state[f"rnn.{part}_l{layer}{sfx}"] = tensors[key]
             if not has_bias:
                 for part in ("bias_ih", "bias_hh"):  # torch adds nothing; zeros compute the same function
@@ -194,7 +204,7 @@ def infer(tensors: dict[str, torch.Tensor], *, nonlinearity: str = "tanh") -> In
             output_size=state["head.weight"].shape[0] if head else dirs * hidden,
             output_kind="classes" if head else "real", nonlinearity=nonlinearity if cell == "rnn" else "tanh")
     except ValueError as err:
-        raise ValueError(f"The explorer cannot draw this model: {err}.") from None
+        raise ValueError(_("The explorer cannot draw this model: {error}.").format(error=err)) from None
     rows = _rows(config, prefix, has_bias, embedding, head, tensors)
     return Inferred(config=config, state=state, rows=rows, has_head=head is not None)
 
@@ -205,9 +215,11 @@ def _embedding_and_head(tensors, core_keys, core_input: int, core_output: int):
     embeddings = [k for k in rest if "embed" in k.lower() and k.endswith("weight")]
     head_weights = [k for k in rest if k not in embeddings and k.endswith("weight")
                     and HEAD_NAME.search(k[:-len("weight")].lower())]
-    for found, what in ((embeddings, "embedding"), (head_weights, "head")):
-        if len(found) > 1:
-            raise ValueError(f"The file holds more than one {what} ({_names(found)}); keep one.")
+    if len(embeddings) > 1:
+        raise ValueError(_("The file holds more than one embedding ({keys}); keep one.")
+                         .format(keys=_names(embeddings)))
+    if len(head_weights) > 1:
+        raise ValueError(_("The file holds more than one head ({keys}); keep one.").format(keys=_names(head_weights)))
     embedding = embeddings[0] if embeddings else None
     head_bias = None
     if head_weights:
@@ -216,92 +228,109 @@ def _embedding_and_head(tensors, core_keys, core_input: int, core_output: int):
     known = set(embeddings) | set(head_weights) | ({head_bias} if head_bias else set())
     unknown = sorted(k for k in rest if k not in known)
     if unknown:
-        raise ValueError(f"Keys the explorer does not recognise: {_names(unknown)}; it reads a recurrent core "
-                         "(weight_ih_l0, …), an optional *embed*.weight and an optional head "
-                         "(head, fc, linear, decoder or out: .weight and .bias).")
+        raise ValueError(_("Keys the explorer does not recognise: {keys}; it reads a recurrent core "
+                           "(weight_ih_l0, …), an optional *embed*.weight and an optional head "
+                           "(head, fc, linear, decoder or out: .weight and .bias).").format(keys=_names(unknown)))
     if embedding is not None:
         shape = _shape(tensors[embedding])
         if len(shape) != 2 or shape[1] != core_input:
-            raise ValueError(f"{embedding} has shape {shape} but the core reads {core_input} values per step, "
-                             f"so an embedding must be (tokens, {core_input}).")
+            raise ValueError(_("{key} has shape {shape} but the core reads {n} values per step, so an embedding must "
+                               "be (tokens, {n}).").format(key=embedding, shape=shape, n=core_input))
     if not head_weights:
         return embedding, None
     weight = head_weights[0]
     shape = _shape(tensors[weight])
     if len(shape) != 2 or shape[1] != core_output:
-        raise ValueError(f"{weight} has shape {shape} but the core gives {core_output} values per step, "
-                         f"so a head must be (outputs, {core_output}).")
+        raise ValueError(_("{key} has shape {shape} but the core gives {n} values per step, so a head must be "
+                           "(outputs, {n}).").format(key=weight, shape=shape, n=core_output))
     if head_bias is not None and _shape(tensors[head_bias]) != (shape[0],):
-        raise ValueError(f"{head_bias} has shape {_shape(tensors[head_bias])} but {weight} needs ({shape[0]},).")
+        raise ValueError(_("{key} has shape {shape} but {weight} needs {needed}.").format(
+            key=head_bias, shape=_shape(tensors[head_bias]), weight=weight, needed=(shape[0],)))
     return embedding, (weight, head_bias)
 
 
 def _rows(config: ModelConfig, prefix: str, has_bias: bool, embedding, head, tensors) -> list[dict]:
+    """The architecture as a table for the user to confirm, in the current language: what, inferred, read from."""
     w_hh = f"{prefix}weight_hh_l0"
     gate_blocks = tensors[w_hh].shape[0] // config.hidden_size
-    cell = config.cell.upper() + (f" ({config.nonlinearity}: not in the weights, your choice)"
-                                  if config.cell == "rnn" else f" (gates {GATE_LETTERS[config.cell]})")
+    cell = (_("{cell} ({nonlinearity}: not in the weights, your choice)") if config.cell == "rnn" else
+            _("{cell} (gates {letters})")).format(cell=config.cell.upper(), nonlinearity=config.nonlinearity,
+                                                  letters=GATE_LETTERS[config.cell])
+    blocks = ngettext("{key} {shape}: {n} block of {rows} rows", "{key} {shape}: {n} blocks of {rows} rows",
+                      gate_blocks).format(key=w_hh, shape=_shape(tensors[w_hh]), n=gate_blocks, rows=config.hidden_size)
+    columns = _("{key}: columns")
     rows = [
-        ("cell", cell, f"{w_hh} {_shape(tensors[w_hh])}: {gate_blocks} block{'s' if gate_blocks > 1 else ''} "
-                       f"of {config.hidden_size} rows"),
-        ("hidden units", str(config.hidden_size), f"{w_hh}: columns"),
-        ("layers", str(config.num_layers), f"{prefix}weight_ih_l0 … _l{config.num_layers - 1}"
-         if config.num_layers > 1 else f"only {prefix}weight_ih_l0"),
-        ("directions", "2 (bidirectional)" if config.bidirectional else "1 (forward)",
-         "_reverse keys" if config.bidirectional else "no _reverse keys"),
-        ("biases", "yes" if has_bias else "none (zeros stand in: the same function)",
-         f"{prefix}bias_ih_l0, bias_hh_l0" if has_bias else "no bias_* keys"),
+        (_("cell"), cell, blocks),
+        (_("hidden units"), str(config.hidden_size), columns.format(key=w_hh)),
+        (_("layers"), str(config.num_layers), f"{prefix}weight_ih_l0 … _l{config.num_layers - 1}"
+         if config.num_layers > 1 else _("only {key}").format(key=f"{prefix}weight_ih_l0")),
+        (_("directions"), _("2 (bidirectional)") if config.bidirectional else _("1 (forward)"),
+         _("_reverse keys") if config.bidirectional else _("no _reverse keys")),
+        (_("biases"),
+         pgettext("the model has them", "yes") if has_bias else _("none (zeros stand in: the same function)"),
+         f"{prefix}bias_ih_l0, bias_hh_l0" if has_bias else _("no bias_* keys")),
     ]
     if embedding:
-        rows.append(("input", f"embedding: {config.input_size} tokens × {config.embedding_size}",
+        rows.append((_("input"), _("embedding: {tokens} tokens × {size}").format(tokens=config.input_size,
+                                                                                size=config.embedding_size),
                      f"{embedding} {_shape(tensors[embedding])}"))
     else:
-        rows.append(("input", f"one-hot over {config.input_size} tokens (no embedding in the file)",
-                     f"{prefix}weight_ih_l0: columns"))
+        rows.append((_("input"), _("one-hot over {tokens} tokens (no embedding in the file)")
+                     .format(tokens=config.input_size), columns.format(key=f"{prefix}weight_ih_l0")))
     if head:
-        rows.append(("head", f"{config.output_size} outputs per step" + (
-            ", one per token: next-token guesses" if config.output_size == config.input_size
-            else f", not one per input token ({config.input_size}), so not read as next-character guesses"),
-            f"{head[0]} {_shape(tensors[head[0]])}" + ("" if head[1] else ", no bias (zeros)")))
+        inferred = (_("{n} outputs per step, one per token: next-token guesses")
+                    if config.output_size == config.input_size else
+                    _("{n} outputs per step, not one per input token ({tokens}), so not read as next-character "
+                      "guesses")).format(n=config.output_size, tokens=config.input_size)
+        source = f"{head[0]} {_shape(tensors[head[0]])}"
+        rows.append((_("head"), inferred, source if head[1] else _("{key}, no bias (zeros)").format(key=source)))
     else:
-        rows.append(("head", "none: no next-character guesses; states, gates and gradients (stand-in loss) only",
-                     "no head, fc, linear, decoder or out keys"))
+        rows.append((_("head"), _("none: no next-character guesses; states, gates and gradients (stand-in loss) only"),
+                     _("no head, fc, linear, decoder or out keys")))
     if prefix:
-        rows.append(("key prefix", repr(prefix), "stripped from every recurrent key"))
-    return [{"what": what, "inferred": value, "read from": source} for what, value, source in rows]
+        rows.append((_("key prefix"), repr(prefix), _("stripped from every recurrent key")))
+    heads = _("what"), _("inferred"), _("read from")
+    return [dict(zip(heads, row)) for row in rows]
 
 
 # ---------------------------------------------------------------------------------------------
 # vocabulary and the model
 
 
-def parse_vocab(raw: bytes, size: int, filename: str = "the vocabulary") -> Vocab:
-    """A JSON vocabulary: a list of characters (index = position), {"itos": [...]} or {char: index}."""
+def parse_vocab(raw: bytes, size: int, filename: str | None = None) -> Vocab:
+    """A JSON vocabulary: a list of characters (index = position), {"itos": [...]} or {char: index}.
+    `filename` names the file in the messages (default: "the vocabulary", in the current language)."""
+    filename = filename or _("the vocabulary")
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"{filename} is not valid JSON ({err.__class__.__name__}).") from None
+        raise ValueError(_("{file} is not valid JSON ({error}).")
+                         .format(file=filename, error=err.__class__.__name__)) from None
     if isinstance(data, dict) and "itos" in data:
         data = data["itos"]
     if isinstance(data, dict):
         indices = list(data.values())
         if not all(isinstance(i, int) and not isinstance(i, bool) for i in indices) \
                 or sorted(indices) != list(range(len(data))):
-            raise ValueError(f"{filename} maps characters to indices, but the indices are not 0, 1, …, {len(data) - 1} "
-                             "each once.")
+            raise ValueError(_("{file} maps characters to indices, but the indices are not 0, 1, …, {last} each once.")
+                             .format(file=filename, last=len(data) - 1))
         data = sorted(data, key=data.get)
     if not isinstance(data, list):
-        raise ValueError(f"{filename} must be a list of characters, {{\"itos\": [...]}} or {{character: index}}.")
+        raise ValueError(_("{file} must be a list of characters, {itos} or {{character: index}}.")
+                         .format(file=filename, itos='{"itos": [...]}'))
     for position, entry in enumerate(data):
         if not isinstance(entry, str) or not entry:
-            raise ValueError(f"{filename}: entry {position} ({entry!r}) is not a character.")
+            raise ValueError(_("{file}: entry {position} ({entry}) is not a character.")
+                             .format(file=filename, position=position, entry=repr(entry)))
     seen: dict[str, int] = {}
     for position, entry in enumerate(data):
         if entry in seen:
-            raise ValueError(f"{filename} lists {entry!r} twice (positions {seen[entry]} and {position}).")
+            raise ValueError(_("{file} lists {entry} twice (positions {first} and {second}).")
+                             .format(file=filename, entry=repr(entry), first=seen[entry], second=position))
         seen[entry] = position
     if len(data) != size:
-        raise ValueError(f"{filename} has {len(data)} entries but the model reads {size} tokens.")
+        raise ValueError(_("{file} has {n} entries but the model reads {size} tokens.")
+                         .format(file=filename, n=len(data), size=size))
     itos = tuple(data)
     return Vocab(itos) if itos[0] == UNKNOWN else UploadedVocab(itos)
 

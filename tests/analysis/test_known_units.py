@@ -54,7 +54,7 @@ def test_english_leaves_out_strings_and_indentation(tmp_path):
     model = tiny_model(tmp_path, "tiny-english", task="english")
     rows = known_units.strongest_units(model, "english", top=5, sample="And he said (unto them), go.\n" * 20)
     assert rows and {r["feature"] for r in rows} <= {"brackets", "word", "line"}
-    with pytest.raises(ValueError, match="only English and Python"):
+    with pytest.raises(ValueError, match="only the English, Python and Chinese poetry"):
         known_units.strongest_units(model, "series")
 
 

@@ -83,18 +83,18 @@ def test_typed_input_gets_its_sentence_and_the_page_recovers(page, key, typed, e
 
 # (page, URL parameters, a fragment of the warning)
 LINKS = [
-    ("pages/inspect.py", {"unit": "99999"}, "unit='99999' is not valid"),
-    ("pages/inspect.py", {"layer": "-1"}, "layer='-1' is not valid"),
-    ("pages/inspect.py", {"unit": "abc"}, "unit='abc' is not valid"),
-    ("pages/inspect.py", {"order": "alphabet"}, "order='alphabet' is not valid"),
-    ("pages/inspect.py", {"model": "no-such-model"}, "model='no-such-model' is not valid"),
+    ("pages/inspect.py", {"unit": "99999"}, "unit='99999'` is not valid"),
+    ("pages/inspect.py", {"layer": "-1"}, "layer='-1'` is not valid"),
+    ("pages/inspect.py", {"unit": "abc"}, "unit='abc'` is not valid"),
+    ("pages/inspect.py", {"order": "alphabet"}, "order='alphabet'` is not valid"),
+    ("pages/inspect.py", {"model": "no-such-model"}, "model='no-such-model'` is not valid"),
     ("pages/inspect.py", {"utm_source": "mail", "zzz": "1"}, None),  # unknown parameters: ignored quietly
-    ("pages/generate.py", {"length": "100000"}, "length='100000' is not valid"),
-    ("pages/generate.py", {"temp": "0"}, "temp='0' is not valid"),
-    ("pages/generate.py", {"seed": "-5"}, "seed='-5' is not valid"),
-    ("pages/gradients.py", {"loss": "banana"}, "loss='banana' is not valid"),
+    ("pages/generate.py", {"length": "100000"}, "length='100000'` is not valid"),
+    ("pages/generate.py", {"temp": "0"}, "temp='0'` is not valid"),
+    ("pages/generate.py", {"seed": "-5"}, "seed='-5'` is not valid"),
+    ("pages/gradients.py", {"loss": "banana"}, "loss='banana'` is not valid"),
     ("pages/gradients.py", {"step": "99999"}, "is not valid"),
-    ("pages/compare.py", {"set": "everything"}, "set='everything' is not valid"),
+    ("pages/compare.py", {"set": "everything"}, "set='everything'` is not valid"),
 ]
 
 

@@ -8,7 +8,7 @@ import base64
 import numpy as np
 import pytest
 import torch
-from page_helpers import CORPUS, chart_specs, open_page
+from page_helpers import CORPUS, chart_specs, open_page, view_params
 
 from explorer import ModelConfig, RNNModel, Vocab, tasks, trace, zoo
 from explorer.analysis import family
@@ -210,7 +210,7 @@ def test_deep_page_link_restores_model_text_and_quantity(app):
     assert at.selectbox(key="net").value == "sentiment-gru" and at.radio(key="state").value == "r"
     assert at.text_input(key="input").value == "the cast was dull"
     assert any(t == "reset gate r, layer 0" for t in titles(at))
-    assert dict(at.query_params) == {"net": "sentiment-gru", "input": "the cast was dull", "state": "r"}
+    assert view_params(at) == {"net": "sentiment-gru", "input": "the cast was dull", "state": "r"}
 
 
 def test_deep_page_forward_only_model_says_so(app):
@@ -309,7 +309,7 @@ def test_embedding_page_choices_go_into_the_link(app):
 
 def test_embedding_page_bad_link_warns_and_falls_back(app):
     at = open_page(app, "pages/embedding.py", near="☃")
-    assert any("near='☃' is not valid" in w.value for w in at.warning)
+    assert any("near='☃'` is not valid" in w.value for w in at.warning)
     assert at.selectbox(key="near").value == "e"
 
 

@@ -184,7 +184,7 @@ def test_a_model_without_gates_offers_ablation(app):
 
 def test_a_link_with_a_value_that_is_not_a_number_falls_back(app):
     at = open_page(app, PAGE, value="nan")
-    assert [w.value for w in at.warning] == ["The link's value='nan' is not valid (a number); showing 0.0 instead."]
+    assert [w.value for w in at.warning] == ["The link's `value='nan'` is not valid (a number); showing `0.0` instead."]
     assert not at.error and at.number_input(key="value").value == 0.0
 
 

@@ -6,7 +6,7 @@ the real pretrained models, where the test is about what those models really do.
 import numpy as np
 import pytest
 import torch
-from page_helpers import APP, as_array, chart_specs, key_figure, look_at, open_page
+from page_helpers import APP, as_array, chart_specs, key_figure, look_at, open_page, view_params
 from streamlit.testing.v1 import AppTest
 
 from explorer import ModelConfig, RNNModel, tasks, zoo
@@ -141,7 +141,7 @@ def test_sentiment_empty_sentence_asks_for_one(app):
 
 def test_sentiment_bad_link_falls_back(app):
     at = open_page(app, "pages/sentiment.py", heatmaps="hidden,q")
-    assert "heatmaps='hidden,q' is not valid" in texts(at.warning)
+    assert "heatmaps='hidden,q'` is not valid" in texts(at.warning)
     assert any("update gate" in t for t in titles(at))
 
 
@@ -182,7 +182,7 @@ def test_one_to_many_long_runs_label_every_few_steps(app):
 def test_one_to_many_bad_link_falls_back(app):
     at = open_page(app, "pages/one_to_many.py", start="0", steps="500")
     warning = texts(at.warning)
-    assert "start='0' is not valid" in warning and "steps='500' is not valid" in warning
+    assert "start='0'` is not valid" in warning and "steps='500'` is not valid" in warning
     assert at.segmented_control(key="start").value == "7" and at.number_input(key="steps").value == 12
 
 
@@ -207,7 +207,7 @@ def test_series_defaults_render_and_scores_are_the_librarys(app, tiny_zoo):
     window = series.values[826:831]
     assert diagram_inputs(at, "series-lstm unrolled over the first 5 values of the window") == [
         f"x<sub>{t}</sub> “{v:.2f}”" for t, v in enumerate(window)]
-    assert dict(at.query_params) == {"source": "synthetic", "win": "24", "horizon": "6", "at": "826",
+    assert view_params(at) == {"source": "synthetic", "win": "24", "horizon": "6", "at": "826",
                                      "heatmaps": "hidden,f"}
 
 
@@ -243,7 +243,7 @@ def test_series_knobs_redraw_and_explain(app):
 
 def test_series_airline_and_bad_link(app):
     at = open_page(app, "pages/series.py", source="airline", win="500")
-    assert "win='500' is not valid" in texts(at.warning)
+    assert "win='500'` is not valid" in texts(at.warning)
     assert "trained on the synthetic series only" in texts(at.warning)
     assert any("The airline series" in t for t in titles(at)) and "thousand passengers" in " ".join(metrics(at))
 
@@ -256,7 +256,7 @@ def test_series_link_reproduces_the_view(app):
     assert at.slider(key="horizon").value == 3 and at.slider(key="at").value == 100
     assert [t for t in titles(at) if "while reading" in t] == ["cell state c while reading steps 100–111",
                                                                 "output gate o while reading steps 100–111"]
-    assert dict(at.query_params) == link
+    assert view_params(at) == link
 
 
 def test_series_setting_longer_than_the_stretch_says_so(app):
@@ -309,7 +309,7 @@ def test_real_airline_uses_airline_lstm_and_beats_the_naive_forecast(real_app):
     assert at.slider(key="win").value == 24 and at.slider(key="horizon").value == 6
     at.sidebar.radio[0].set_value("airline").run()
     assert not at.exception and not at.warning and not at.info  # its own series, window and horizon
-    assert dict(at.query_params) == {"source": "airline", "win": "12", "horizon": "1", "at": "110",
+    assert view_params(at) == {"source": "airline", "win": "12", "horizon": "1", "at": "110",
                                      "heatmaps": "hidden,f"}
     assert any(t.startswith("airline-lstm unrolled") for t in titles(at))
     assert "log(value / the window's last value)" in texts(at.caption)
@@ -342,7 +342,7 @@ def test_real_series_after_encoder_decoder_and_from_a_link(real_app):
     at.query_params.clear()
     at.query_params.update(link)
     at.switch_page("pages/series.py").run()
-    assert not at.exception and not at.warning and dict(at.query_params) == link
+    assert not at.exception and not at.warning and view_params(at) == link
     assert at.sidebar.radio[0].value == "airline" and any(t.startswith("airline-lstm unrolled") for t in titles(at))
     at.query_params.clear()
     at.switch_page("pages/seq2seq.py").run()

@@ -11,7 +11,7 @@ from page_helpers import chart_specs, chart_titles
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from explorer import zoo
+from explorer import i18n, zoo
 from explorer.app.catalog import ZOO_ENV
 from explorer.training import playground as play
 from explorer.training.train import build_model, config_for
@@ -292,3 +292,27 @@ def test_starting_from_a_pretrained_model_leaves_it_untouched(page, tiny_zoo):
     for key, value in cached.state_dict().items():
         assert torch.equal(value, before[key]) and torch.equal(value, on_disk.state_dict()[key]), key
     assert not torch.equal(pg.runs[0].state.model.state_dict()["rnn.weight_hh_l0"], before["rnn.weight_hh_l0"])
+
+
+def test_the_fragment_speaks_the_sessions_language(tiny_zoo, monkeypatch):
+    """The status row, the charts and the divergence sentence are drawn inside the timed fragment, and
+    take the session's language there too."""
+    monkeypatch.setenv(ZOO_ENV, str(tiny_zoo))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["lang"] = "zh"
+    at.run()
+    at.switch_page(PAGE).run()
+    # AppTest sends back neither the sidebar's language switch (hence session_state, as the switch would set it)
+    # nor select box options formatted in the page's language unless this thread uses it too
+    with i18n.use("zh"):
+        for key, value in dict(train_optimizer="sgd", train_lr=100.0, train_clip=False, train_batch=16).items():
+            _find(at, key).set_value(value)
+        at.session_state["lang"] = "zh"
+        at.run()
+        at.session_state["lang"] = "zh"
+        click(at, "train_play")
+    assert at.session_state["train_playground"].diverged
+    assert [m.label for m in at.metric] == ["步数", "每秒步数", "训练时间", "状态"]
+    assert next(m.value for m in at.metric if m.label == "状态") == "已发散"
+    assert "训练在第" in errors(at) and "Training diverged" not in errors(at)
+    assert any(t.startswith("训练损失") for t in chart_titles(at))

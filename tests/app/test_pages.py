@@ -55,7 +55,8 @@ def test_home_lists_models_and_equations(app):
     assert list(table["model"]) == ["english-lstm", "english-gru", "english-rnn", "brackets-lstm"]
     assert "baseline" in table["held-out (test)"][0]
     assert len(app.latex) >= 4
-    assert "n_t" in texts(app.latex) and r"r_t \odot (W_{hn}" in texts(app.latex)
+    # the course's notation by default: the GRU's candidate reads r_t ⊙ (W_n h_{t-1} + b_hn)
+    assert "n_t" in texts(app.latex) and r"r_t \odot (W_{n} h_{t-1} + b_{hn})" in texts(app.latex)
 
 
 
@@ -198,7 +199,7 @@ def test_unrolled_network_is_drawn_only_when_asked(app):
     link = open_page(AppTest.from_file(APP, default_timeout=60), "pages/inspect.py", unrolled="1")
     assert link.toggle(key="unrolled").value and not link.warning
     bad = open_page(AppTest.from_file(APP, default_timeout=60), "pages/inspect.py", unrolled="yes")
-    assert "unrolled='yes' is not valid (0 or 1)" in texts(bad.warning)
+    assert "unrolled='yes'` is not valid (0 or 1)" in texts(bad.warning)
 
 
 def test_typing_changes_the_figures(app):

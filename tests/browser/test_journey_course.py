@@ -78,3 +78,22 @@ def test_a_sentence_applies_on_enter(student, app_url):
     wait_idle(student, timeout=SLOW)
     assert_no_exception(student)
     assert "fox" in student.locator(KEY).inner_text() or "fox" in student.locator("[data-testid='stMain']").inner_text()
+
+
+@pytest.mark.parametrize("width, folded", [(1000, "true"), (1280, "false")])
+def test_the_sidebar_folds_away_on_a_narrow_window_and_opens_again(browser, app_url, width, folded):
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    open_page(page, app_url, "", timeout=SLOW)
+    bar = page.locator("[data-testid='stSidebar']")
+    page.wait_for_function(f"() => document.querySelector('[data-testid=\"stSidebar\"]')"
+                           f".getAttribute('data-collapsed') === '{folded}'", timeout=SLOW)
+    if folded == "true":  # the student opens it again, and it stays open on the next page
+        page.locator("[data-testid='stExpandSidebarButton'], [data-testid='stSidebarCollapsedControl'] button") \
+            .first.click()
+        page.wait_for_function("() => document.querySelector('[data-testid=\"stSidebar\"]')"
+                               ".getAttribute('data-collapsed') === 'false'", timeout=SLOW)
+        page.locator("[data-testid='stSidebarNav']").get_by_role("link", name="Glossary", exact=True).click()
+        wait_idle(page, timeout=SLOW)
+        assert bar.get_attribute("data-collapsed") == "false"
+    context.close()

@@ -103,3 +103,47 @@ def test_arrows_start_and_end_on_the_boxes_not_inside_them():
 def test_steps_out_of_range_are_refused(steps):
     with pytest.raises(ValueError, match=f"the diagram shows 1 to {diagram.MAX_STEPS} steps; got {steps}"):
         diagram.unrolled(ELMAN, steps=steps)
+
+
+def hover_of(fig) -> str:
+    return " | ".join(fig.data[0].hovertext)
+
+
+@pytest.mark.parametrize("config", [ELMAN, JORDAN, BIGRU, ModelConfig(cell="rnn", input_mode="onehot", input_size=10,
+                                                                       output_size=10, hidden_size=8,
+                                                                       bidirectional=True)])
+def test_the_course_notation_names_the_weights_u_w_b(config):
+    course = hover_of(diagram.unrolled(config, steps=3, notation="course"))
+    pytorch = hover_of(diagram.unrolled(config, steps=3, notation="pytorch"))
+    assert pytorch == hover_of(diagram.unrolled(config, steps=3))  # PyTorch's names unless told otherwise
+    for name in ("W_ih", "W_hh", "b_ih", "b_hh", "W_ho", "b_ho"):
+        assert name not in course
+    if config.input_mode == "onehot":
+        assert "U x_t picks column x_t of U" in course and "W_ih x_t picks column x_t of W_ih" in pytorch
+
+
+def test_elman_and_jordan_step_equations_in_both_notations():
+    elman = hover_of(diagram.unrolled(ELMAN, steps=2, notation="course"))
+    assert "h_t = tanh(U x_t + W h_{t-1} + b)" in elman
+    assert "h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)" in hover_of(diagram.unrolled(ELMAN, steps=2))
+    jordan = hover_of(diagram.unrolled(JORDAN, steps=2, notation="course"))
+    assert "h_t = tanh(U x_t + W φ(y_{t-1}) + b)" in jordan and "y_1 = V h_1 + c" in jordan
+    assert "y_1 = W_ho h_1 + b_ho" in hover_of(diagram.unrolled(JORDAN, steps=2))
+    backward = ModelConfig(cell="rnn", input_size=10, output_size=10, hidden_size=8, bidirectional=True)
+    assert "h_t = tanh(U x_t + W h_{t+1} + b)" in hover_of(diagram.unrolled(backward, steps=2, notation="course"))
+
+
+def test_an_unknown_notation_is_refused():
+    with pytest.raises(ValueError, match="unknown notation 'keras'"):
+        diagram.unrolled(ELMAN, steps=2, notation="keras")
+
+
+def test_the_diagram_speaks_the_current_language():
+    from explorer import i18n
+    with i18n.use("zh"):
+        fig = diagram.unrolled(BIGRU, steps=3, notation="course")
+        described = diagram.describe(BIGRU)
+    english = diagram.unrolled(BIGRU, steps=3)
+    assert fig.layout.xaxis.title.text != english.layout.xaxis.title.text
+    assert list(fig.layout.yaxis.ticktext) != list(english.layout.yaxis.ticktext)
+    assert "GRU" in described and "layers" not in described and "bidirectional" not in described

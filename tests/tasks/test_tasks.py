@@ -43,7 +43,7 @@ def task(request):
 
 
 def test_registry_lists_every_task():
-    assert tasks.available() == ["english", "python", "brackets", "adding", "sentiment", "count", "series"]
+    assert tasks.available() == ["english", "python", "poetry", "brackets", "adding", "sentiment", "count", "series"]
 
 
 def test_unknown_task_names_the_known_ones():

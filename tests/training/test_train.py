@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from explorer import tasks
+from explorer import i18n, tasks
 from explorer.engine.models import RNNModel
 from explorer.training.train import (
     GROUPS,
@@ -246,6 +246,17 @@ def test_nan_in_an_input_goes_back_to_the_chunk_start():
     assert "weights of step 3" in state.stopped_reason
     assert same_weights(weights(state.model), at_step_3)
     assert_restored_and_clean(state, 3)
+
+
+def test_the_divergence_sentence_is_worded_when_read_in_the_language_of_then():
+    state = adding_run(lr=1e-2)
+    train_steps(state, 3)
+    with_nan_input(state, at_call=3)  # step 6
+    with i18n.use("zh"):
+        train_steps(state, 5)
+    assert state.stopped_reason.startswith("Training diverged at step 6: the loss became NaN.")  # read in English
+    with i18n.use("zh"):
+        assert state.stopped_reason.startswith("训练在第 6 步发散") and "第 3 步" in state.stopped_reason
 
 
 def test_a_bad_first_step_of_a_chunk_goes_back_to_the_snapshot_before():

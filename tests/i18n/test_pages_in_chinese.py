@@ -1,0 +1,22 @@
+"""Every page drawn in Chinese says nothing in English, apart from names, code and numbers."""
+import pytest
+from language_helpers import untranslated
+from page_helpers import APP
+from streamlit.testing.v1 import AppTest
+
+from explorer.app import frame
+
+
+def open_in(page: str, lang: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["lang"] = lang
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize("page", [p.path for p in frame.PAGES])
+def test_page_in_chinese_leaves_nothing_in_english(page):
+    left = untranslated(open_in(page, "zh"))
+    assert not left, f"{page} in 中文 still shows, in English:\n" + "\n".join(left)
