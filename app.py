@@ -27,8 +27,8 @@ page = frame.navigation()
 frame.mark_framed()
 frame.resume_page()  # a direct link that arrived before the server knew st.navigation goes on to its page
 language.switches()
-frame.fold_sidebar_on_narrow_screens()
 st.sidebar.caption(_("RNN Explorer: every hidden state, gate and cell state, computed exactly from the real network."))
+frame.fold_sidebar_on_narrow_screens()
 with turns.FOREGROUND.running():  # training in other sessions gives way to a page a user is waiting for
     page.run()
 frame.keep_language_in_url()

@@ -13,7 +13,8 @@ st.title(_("Glossary"))
 st.caption(_("Each term of the course in both languages, its symbol in the course's notation (PyTorch's name after "
              "the slash), what it means, and a view that shows it."))
 
-names = i18n.languages()
+# the page's own language first: a student reads down the column of the words they know
+names = dict(sorted(i18n.languages().items(), key=lambda item: item[0] != i18n.current()))
 widths = [2] * len(names) + [2, 5, 2]
 with draw.key_figure():  # the table is the page
     head = st.columns(widths)

@@ -119,10 +119,12 @@ if (window.parent.innerWidth < %d) {
 def fold_sidebar_on_narrow_screens() -> None:
     """Streamlit folds the sidebar by itself only on phone-sized screens; on a laptop's half screen it would
     push the key picture below the fold. Once per session, so a student who opens it again keeps it open."""
-    if st.session_state.get(FOLDED):
-        return
+    # Drawn on every run, at the sidebar's foot: an element that came and went would shift the ones after it,
+    # and Streamlit would show a stale copy of them while the next run draws.
+    first = not st.session_state.get(FOLDED)
     st.session_state[FOLDED] = True
-    st.html(_FOLD % NARROW_PX, unsafe_allow_javascript=True)
+    st.sidebar.html(_FOLD % NARROW_PX if first else "<!-- the sidebar was folded or left open once -->",
+                    unsafe_allow_javascript=True)
 
 
 def resume_page() -> None:
