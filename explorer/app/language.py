@@ -27,7 +27,7 @@ LINKED = "_lang_linked"  # session_state: the values this app last put into the 
 def _session_language() -> str | None:
     # Figure builders and caches may run on helper threads: those carry the page's script context
     # (explorer.app.fanout), and without one there is no session to ask.
-    if get_script_run_ctx() is None:
+    if get_script_run_ctx(suppress_warning=True) is None:
         return None
     return st.session_state.get(STATE[LANG])
 
