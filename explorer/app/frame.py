@@ -90,10 +90,19 @@ def require_frame(page_file: str) -> None:
 
 # The browser keeps the last page's scroll position across a page switch: a student who clicks "next
 # lesson" at the foot of a long page would land in the middle of the next one, below its key picture.
+# Again a moment later: the last page's elements stay until the new ones replace them, and the browser's scroll
+# anchoring can carry the view down with them while a busy server is still drawing.
 _TO_TOP = """<script>
-for (const el of window.parent.document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"]'))
-  el.scrollTo(0, 0);
-window.scrollTo(0, 0);
+(() => {  // a scope of its own: every arrival runs this script again in the same page
+const toTop = () => {
+  const doc = window.parent.document;
+  const views = doc.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"]');
+  for (const el of views) el.scrollTo(0, 0);
+  window.scrollTo(0, 0);
+};
+toTop();
+for (const ms of [150, 400, 900]) setTimeout(toTop, ms);
+})();
 </script>"""
 
 
@@ -107,12 +116,14 @@ def scroll_to_top() -> None:
 NARROW_PX = 1100  # below this the sidebar takes a third of the window from the key picture
 FOLDED = "_sidebar_folded"  # session_state: the narrow-window check has run once in this session
 _FOLD = """<script>
+(() => {
 const doc = window.parent.document;
 if (window.parent.innerWidth < %d) {
   const bar = doc.querySelector('[data-testid="stSidebar"]');
   const button = doc.querySelector('[data-testid="stSidebarCollapseButton"] button');
   if (bar && bar.getAttribute('data-collapsed') === 'false' && button) button.click();
 }
+})();
 </script>"""
 
 
