@@ -98,6 +98,7 @@ def visible_strings(at) -> list[str]:
 def english_words(text: str, names: set[str] = frozenset()) -> list[str]:
     """The English words left in `text` once code, mathematics, addresses, quoted text, the given names
     (models, files) and the kept terms are taken out."""
+    text = re.sub(r"\\([\\`*_{}\[\]()#+\-.!<>|~])", r"\1", text)  # Markdown's escapes read as the character
     for name in sorted(names, key=len, reverse=True):
         text = text.replace(name, " ")
     text = _QUOTED.sub(" ", _CODE.sub(" ", text))

@@ -1,6 +1,6 @@
 """Chinese text in: the poetry model reads it on the pages, and an English model says where to go."""
 import pytest
-from page_helpers import APP
+from page_helpers import APP, open_page
 from streamlit.testing.v1 import AppTest
 
 from explorer import zoo
@@ -10,12 +10,7 @@ pytestmark = pytest.mark.skipif(CHINESE_MODEL not in zoo.store.available(), reas
 
 
 def run(page, **params):
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update(params)
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(AppTest.from_file(APP, default_timeout=120), page, **params)
 
 
 @pytest.mark.parametrize("page", ["pages/inspect.py", "pages/generate.py"])

@@ -1,19 +1,14 @@
 """Every page drawn in Chinese says nothing in English, apart from names, code and numbers."""
 import pytest
 from language_helpers import untranslated
-from page_helpers import APP
+from page_helpers import APP, open_page
 from streamlit.testing.v1 import AppTest
 
 from explorer.app import frame
 
 
 def open_in(page: str, lang: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params["lang"] = lang
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(AppTest.from_file(APP, default_timeout=120), page, lang=lang)
 
 
 @pytest.mark.parametrize("page", [p.path for p in frame.PAGES])

@@ -2,7 +2,7 @@
 import urllib.parse
 
 import pytest
-from page_helpers import APP
+from page_helpers import APP, open_page
 from streamlit.testing.v1 import AppTest
 
 from explorer import i18n
@@ -10,12 +10,7 @@ from explorer.app import glossary
 
 
 def run(page="pages/home.py", **params):
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update(params)
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(AppTest.from_file(APP, default_timeout=120), page, **params)
 
 
 def headers(at):
