@@ -1,0 +1,145 @@
+r"""minGRU and minLSTM (Feng et al. 2024, "Were RNNs All We Needed?"): recurrent cells whose gates and
+candidate read the input x_t alone, never h_{t-1}.
+
+Because nothing inside a step depends on the last state, each step is an affine map of it,
+h_t = a_t ⊙ h_{t-1} + b_t, with a_t and b_t computed for every t at once. A chain of affine maps is a
+prefix product and a prefix sum, so the whole sequence comes out of two cumulative operations over
+time (a parallel scan) instead of a loop. The scan runs in log space, where the products become sums
+and the sums `logcumsumexp`, so a long run of small gates underflows nowhere; that needs b_t > 0,
+which the candidate's activation g keeps (g(v) = v + 1/2 for v ≥ 0, σ(v) below: positive, smooth,
+linear for large v). The step functions below are the reference the scan is tested against.
+
+Shapes: x (B, T, I), h (B, H); everything broadcasts over the batch.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from explorer.i18n import _
+
+
+def g(v: Tensor) -> Tensor:
+    """The candidate's activation: positive everywhere, so the scan can take its logarithm."""
+    return torch.where(v >= 0, v + 0.5, torch.sigmoid(v))
+
+
+def log_g(v: Tensor) -> Tensor:
+    # log σ(v) = -softplus(-v) stays finite where σ(v) rounds to 0
+    return torch.where(v >= 0, torch.log(F.relu(v) + 0.5), -F.softplus(-v))
+
+
+def min_gru_step(x, h, weight, bias=None):
+    r"""minGRU step: the update gate and the candidate read x_t only.
+
+    .. math::
+        z_t &= \sigma(W_z x_t + b_z) \\
+        \tilde h_t &= g(W_h x_t + b_h) \\
+        h_t &= (1 - z_t) \odot h_{t-1} + z_t \odot \tilde h_t
+
+    `weight` is (2H, I), rows z then h̃. Returns `(h_t, {"z": z_t, "candidate": h̃_t})`.
+    """
+    pre_z, pre_h = F.linear(x, weight, bias).chunk(2, dim=-1)  # each (..., H)
+    z, candidate = torch.sigmoid(pre_z), g(pre_h)
+    return (1 - z) * h + z * candidate, {"z": z, "candidate": candidate}
+
+
+def min_lstm_step(x, h, weight, bias=None):
+    r"""minLSTM step: forget and input gates read x_t only and are normalised to sum to one.
+
+    .. math::
+        f_t &= \sigma(W_f x_t + b_f), \quad i_t = \sigma(W_i x_t + b_i) \\
+        f'_t &= \frac{f_t}{f_t + i_t}, \quad i'_t = \frac{i_t}{f_t + i_t} \\
+        \tilde h_t &= g(W_h x_t + b_h) \\
+        h_t &= f'_t \odot h_{t-1} + i'_t \odot \tilde h_t
+
+    `weight` is (3H, I), rows f, i, then h̃. Returns `(h_t, {"f": f'_t, "i": i'_t, "candidate": h̃_t})`.
+    """
+    pre_f, pre_i, pre_h = F.linear(x, weight, bias).chunk(3, dim=-1)  # each (..., H)
+    f, i = torch.sigmoid(pre_f), torch.sigmoid(pre_i)
+    f_norm, i_norm = f / (f + i), i / (f + i)
+    candidate = g(pre_h)
+    return f_norm * h + i_norm * candidate, {"f": f_norm, "i": i_norm, "candidate": candidate}
+
+
+def log_scan(log_a: Tensor, log_b: Tensor, h0: Tensor | None = None) -> Tensor:
+    """Every h_t of h_t = a_t h_{t-1} + b_t, from log a and log b of shape (B, T, H) and an optional
+    h_0 (B, H) ≥ 0 (none: h_0 = 0), with two cumulative operations over T and no loop. Returns (B, T, H).
+
+    h_t = A_t (h_0 + Σ_{s≤t} b_s / A_s) with A_t = Π_{s≤t} a_s, so
+    log h_t = log A_t + logcumsumexp_s(log b_s − log A_s), h_0 entering as one more term at s = 0."""
+    log_prefix = torch.cumsum(log_a, dim=1)  # (B, T, H): log A_t
+    terms = log_b - log_prefix
+    if h0 is not None:
+        start = torch.log(h0).unsqueeze(1)  # (B, 1, H): log h_0 with log A_0 = 0
+        terms = torch.cat([start, terms], dim=1)
+        return torch.exp(log_prefix + torch.logcumsumexp(terms, dim=1)[:, 1:])
+    return torch.exp(log_prefix + torch.logcumsumexp(terms, dim=1))
+
+
+class _MinCell(nn.Module):
+    """What minGRU and minLSTM share: one linear map of the input for every gate, the scan, the loop. A cell
+    gives `step` (its step function) and `coefficients(x)`: log a_t, log b_t (B, T, H) and its gates."""
+
+    blocks = 0  # rows of the input map per hidden unit
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True):
+        super().__init__()
+        if input_size < 1 or hidden_size < 1:
+            raise ValueError(_("input and hidden sizes must be at least 1; got {input} and {hidden}")
+                             .format(input=input_size, hidden=hidden_size))
+        self.input_size, self.hidden_size = input_size, hidden_size
+        self.linear = nn.Linear(input_size, self.blocks * hidden_size, bias=bias)
+
+    def _check(self, x: Tensor, h0: Tensor | None) -> None:
+        if x.dim() != 3 or x.shape[-1] != self.input_size:
+            raise ValueError(_("the input must be (batch, steps, {size}); got {shape}")
+                             .format(size=self.input_size, shape=tuple(x.shape)))
+        if h0 is not None and (h0.shape != (x.shape[0], self.hidden_size) or bool((h0 < 0).any())):
+            raise ValueError(_("the starting state must be (batch, {size}) and not negative; got {shape}")
+                             .format(size=self.hidden_size, shape=tuple(h0.shape)))
+
+    def forward(self, x: Tensor, h0: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """Every h_t by the parallel scan: (B, T, H), and the last state (B, H)."""
+        self._check(x, h0)
+        log_a, log_b, _gates = self.coefficients(x)
+        out = log_scan(log_a, log_b, h0)
+        return out, out[:, -1]
+
+    def step_loop(self, x: Tensor, h0: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """The same, one step at a time with the step function: the reference for the scan."""
+        self._check(x, h0)
+        h = h0 if h0 is not None else x.new_zeros(x.shape[0], self.hidden_size)
+        out = []
+        for t in range(x.shape[1]):
+            h, _gates = self.step(x[:, t], h, self.linear.weight, self.linear.bias)
+            out.append(h)
+        return torch.stack(out, dim=1), h
+
+    def gates(self, x: Tensor) -> dict[str, Tensor]:
+        """The gates and the candidate at every step, (B, T, H) each: they need no state."""
+        return self.coefficients(x)[2]
+
+
+class MinGRU(_MinCell):
+    blocks = 2
+    step = staticmethod(min_gru_step)
+
+    def coefficients(self, x):
+        pre_z, pre_h = self.linear(x).chunk(2, dim=-1)  # each (B, T, H)
+        log_a = -F.softplus(pre_z)  # log(1 - z)
+        log_b = -F.softplus(-pre_z) + log_g(pre_h)  # log z + log h̃
+        return log_a, log_b, {"z": torch.sigmoid(pre_z), "candidate": g(pre_h)}
+
+
+class MinLSTM(_MinCell):
+    blocks = 3
+    step = staticmethod(min_lstm_step)
+
+    def coefficients(self, x):
+        pre_f, pre_i, pre_h = self.linear(x).chunk(3, dim=-1)  # each (B, T, H)
+        # log f' = log σ(pf) − log(σ(pf) + σ(pi)) = −softplus(d), d = softplus(−pf) − softplus(−pi); log i' likewise
+        diff = F.softplus(-pre_f) - F.softplus(-pre_i)
+        log_f, log_i = -F.softplus(diff), -F.softplus(-diff)
+        return log_f, log_i + log_g(pre_h), {"f": torch.exp(log_f), "i": torch.exp(log_i), "candidate": g(pre_h)}
