@@ -15,9 +15,7 @@ LIMIT_MB = your_model.MAX_UPLOAD_BYTES // 2**20
 MAX_NAME = 40
 ADDED = "byom_added"  # session_state: the name of the model this page last put into the pickers
 NAMED_FOR = "byom_named_for"  # session_state: the weights file the name box was last filled from
-RECIPE = """from safetensors.torch import save_file
-save_file({k: v.contiguous() for k, v in model.state_dict().items()}, "mine.safetensors")
-json.dump(list(itos), open("vocab.json", "w"))  # optional: the character of each token id, in order"""
+ROLE_KEY = "byom_role_{role}"  # session_state: the key the user picked for an ambiguous role
 
 
 def name_problem(name: str) -> str | None:
@@ -78,7 +76,7 @@ with draw.key_figure() if not uploaded else st.container():
 
 def how_to_export() -> None:
     with st.expander(_("How to export your model, and what is accepted"), expanded=weights is None):
-        st.code(RECIPE, language="python")
+        st.code(your_model.EXPORT_RECIPE, language="python")
         # one message per bullet: a translator sees one thing at a time
         st.markdown("\n".join("- " + line for line in (
             _("**Weights**: safetensors, or a `.pt` / `.pth` file that `torch.load(..., weights_only=True)` reads "
@@ -86,8 +84,12 @@ def how_to_export() -> None:
             _("**Recurrent core**: `weight_ih_l{k}`, `weight_hh_l{k}`, `bias_*` (optional), `_reverse` for the "
               "backward direction, under any one prefix such as `rnn.`, `lstm.` or `module.`. The cell follows from "
               "the gate rows (4H LSTM, 3H GRU, H RNN). LSTMs with `proj_size` are refused."),
-            _("**Optional**: an embedding `*embed*.weight` (tokens × input size) and a per-step head "
-              "`head`, `fc`, `linear`, `decoder` or `out` `.weight` (outputs × directions·hidden) with its `.bias`."),
+            _("**Optional**: an embedding (`.weight` of tokens × input size, no bias) and a per-step head "
+              "(`.weight` of outputs × directions·hidden, with or without `.bias`), found by their shapes under "
+              "whatever names they have (`encoder`, `embedding`, `wte`, … and `decoder`, `fc`, `lm_head`, …); "
+              "tied input and output weights are recognised, saved once or twice."),
+            _("**Training checkpoints**: a dict that holds the weights under `model`, `state_dict` or "
+              "`model_state_dict` is read from that entry; the rest (epoch, optimizer, …) is left out."),
             _("**Vocabulary** (optional JSON): a list of characters (index = token id), `{\"itos\": [...]}`, or "
               "`{character: index}`; as many entries as the model has input tokens."))))
         cols = st.columns(2)
@@ -114,10 +116,18 @@ except ValueError as err:
     st.error(str(err))
     how_to_export()
     st.stop()
+activation = "tanh"
 if found.config.cell == "rnn":  # torch.nn.RNN stores no trace of its nonlinearity
     activation = st.radio(_("Nonlinearity of this Elman RNN (the weights cannot say)"), ["tanh", "relu"],
                           key="byom_nonlinearity", horizontal=True)
-    found = your_model.infer(tensors, nonlinearity=activation)
+# a pick made for another file's keys is not one of this file's options, and is dropped
+choose = {role: st.session_state[ROLE_KEY.format(role=role)] for role, options in found.choices.items()
+          if st.session_state.get(ROLE_KEY.format(role=role)) in options}
+ambiguous = found.choices
+if choose or activation != "tanh":
+    found = your_model.infer(tensors, nonlinearity=activation, choose=choose)
+for note in found.notes:
+    st.info(note)
 
 with draw.key_figure():
     st.markdown("**" + _("What the weights say") + "**")
@@ -145,6 +155,22 @@ with draw.key_figure():
     }[config.bidirectional, found.has_head]
     draw.look_at(look.format(layers=config.num_layers, size=config.hidden_size, cell=config.cell.upper(),
                              outputs=config.output_size, numbers=f"{sum(t.numel() for t in tensors.values()):,}"))
+
+
+
+def key_picker(role: str, options: tuple) -> None:
+    """A choice of key for a role that more than one key fits; the next run rebuilds the model with it."""
+    def label(key: str) -> str:
+        return f"{key} {tuple(tensors[key].shape)}" if key else _("none: one-hot input")
+    st.selectbox(_("Key for the {role}").format(role=_(your_model.role_name(role))), options, format_func=label,
+                 key=ROLE_KEY.format(role=role),
+                 help=_("More than one key fits this role by its shape; the model is rebuilt with the one you pick."))
+
+
+st.markdown("**" + _("Which key was taken for what") + "**")
+st.table(found.keys, hide_index=True)
+for role, options in ambiguous.items():
+    key_picker(role, options)
 
 vocab = None
 if vocab_file is not None:

@@ -12,6 +12,7 @@ the same column torch.nn puts at output[t, H:].
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,6 +60,7 @@ class Trace:
     final_output: np.ndarray | None = None  # the model's own output: [T, O] per step or [O] last step
     extras: dict = field(default_factory=dict)
     nonlinearity: str | None = None  # Elman and Jordan: "tanh" or "relu"
+    notes: tuple[str, ...] = ()  # sentences on how it was traced where that differs from what was given
 
     @property
     def num_layers(self) -> int:
@@ -127,6 +129,10 @@ def check_sequence(x: torch.Tensor, input_size: int, what: str = N_("input")) ->
     if x.dim() == 3 and 1 in (x.shape[0], x.shape[1]):
         raise ValueError(_("the {what} must be one sequence (T, {size}); drop the batch dimension of size 1")
                          .format(what=what, size=input_size))
+    if x.dim() == 3:  # which axis is the batch is the caller's layout, so the caller picks the sequence
+        raise ValueError(_("the {what} has shape {shape}, a batch of sequences; trace one sequence at a time, "
+                           "a (T, {size}) tensor such as x[0] (batch first) or x[:, 0]")
+                         .format(what=what, shape=tuple(x.shape), size=input_size))
     if x.dim() != 2:
         raise ValueError(_("the {what} must have shape (T, {size}); got {shape}")
                          .format(what=what, size=input_size, shape=tuple(x.shape)))
@@ -195,15 +201,33 @@ def _shift(seq: torch.Tensor, first: torch.Tensor, reverse: bool) -> torch.Tenso
     return torch.cat([first[None], seq[:-1]], 0)
 
 
+def check_state(value, shape: tuple, name: str) -> torch.Tensor:
+    """One starting-state tensor of `shape` (size-1 axes, such as a batch of one, may be added or left out)."""
+    if not isinstance(value, torch.Tensor) or not value.is_floating_point() \
+            or [n for n in value.shape if n != 1] != [n for n in shape if n != 1]:
+        got = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+        raise ValueError(_("the starting state {name} must be a float tensor of shape {shape}; got {got}")
+                         .format(name=name, shape=shape, got=got))
+    if not torch.isfinite(value).all():
+        raise ValueError(_("the starting state {name} contains NaN or infinite values").format(name=name))
+    return value
+
+
 def _initial_states(rnn, kind, state, dtype, device):
     layers, dirs, size = rnn.num_layers, 2 if rnn.bidirectional else 1, rnn.hidden_size
     if kind == "jordan":
-        y0 = torch.zeros(rnn.output_size, dtype=dtype, device=device) if state is None else state.reshape(-1)
-        return None, None, y0
+        if state is None:
+            return None, None, torch.zeros(rnn.output_size, dtype=dtype, device=device)
+        return None, None, check_state(state, (rnn.output_size,), "y0").reshape(-1).to(device, dtype)
     zeros = torch.zeros(layers * dirs, size, dtype=dtype, device=device)
     if state is None:
         return zeros, (zeros if kind == "lstm" else None), None
+    if kind == "lstm" and not (isinstance(state, (tuple, list)) and len(state) == 2):
+        raise ValueError(_("an LSTM's starting state is a pair (h0, c0), each of shape {shape}")
+                         .format(shape=(layers * dirs, size)))
     h0, c0 = state if kind == "lstm" else (state, None)
+    h0 = check_state(h0, (layers * dirs, size), "h0")
+    c0 = check_state(c0, (layers * dirs, size), "c0") if kind == "lstm" else None
     h0 = h0.reshape(layers * dirs, size).to(device, dtype)
     c0 = c0.reshape(layers * dirs, size).to(device, dtype) if kind == "lstm" else None
     return h0, c0, None
@@ -341,11 +365,36 @@ def trace(rnn: nn.Module, x, *, targets=None, k: int = 5, state=None) -> Trace:
     guesses and the per-step loss against `targets` (default for text: the next character).
     `state` is the initial state in torch's unbatched layout ((L*D, H), or (h0, c0) for an LSTM).
     """
+    rnn, notes = _as_traced(rnn)
     if isinstance(rnn, RNNModel):
         feats, ids, chars, unknown = model_inputs(rnn, x)
         internals = forward_internals(rnn.rnn, feats, state)
-        return trace_with_head(rnn, internals, ids, chars, unknown, targets=targets, k=k)
-    return to_trace(forward_internals(rnn, x, state))
+        result = trace_with_head(rnn, internals, ids, chars, unknown, targets=targets, k=k)
+    else:
+        result = to_trace(forward_internals(rnn, x, state))
+    result.notes = notes
+    return result
+
+
+def _as_traced(module):
+    """The module as it is traced, and a sentence for each way that differs from the module given:
+    half-precision weights are traced in a float32 copy (numpy has no bfloat16, and float16 sums
+    lose the small differences the figures show); dropout is never applied, as in eval mode."""
+    notes = []
+    if not isinstance(module, nn.Module):
+        return module, ()  # cell_type says what it is
+    low = sorted({str(p.dtype).replace("torch.", "") for p in module.parameters()
+                  if p.dtype in (torch.bfloat16, torch.float16)})
+    if low:
+        module = copy.deepcopy(module).float()
+        notes.append(_("the module's weights are {dtype}, so it was traced in float32 (a copy; the module is "
+                       "unchanged)").format(dtype=", ".join(low)))
+    dropout = any(isinstance(m, nn.modules.dropout._DropoutNd) and m.p > 0 or
+                  isinstance(m, nn.RNNBase) and m.dropout > 0 and m.num_layers > 1 for m in module.modules())
+    if module.training and dropout:
+        notes.append(_("the module is in training mode, but its dropout was not applied: it was traced as in "
+                       "eval mode"))
+    return module, tuple(notes)
 
 
 def model_inputs(model: RNNModel, x):

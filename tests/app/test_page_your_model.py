@@ -181,3 +181,64 @@ def test_elman_nonlinearity_is_asked_and_names_are_checked(app):
     use(at)
     assert texts(at.error) == "A model called 'elman' is already in this session; choose another name."
     assert at.text_input(key="byom_name").value == "elman"  # what was typed stays
+
+
+class WordLanguageModel(nn.Module):
+    """The public word-language-model example's layout (our code): encoder, rnn, decoder, tied."""
+
+    def __init__(self, ntoken=12, size=8):
+        super().__init__()
+        self.encoder = nn.Embedding(ntoken, size)
+        self.rnn = nn.LSTM(size, size, 2)
+        self.decoder = nn.Linear(size, ntoken)
+        self.decoder.weight = self.encoder.weight
+
+
+def key_table(at) -> dict:
+    return {r["role"]: r for r in at.table[1].value.to_dict("records")}
+
+
+def test_a_tied_checkpoint_loads_as_saved_and_the_key_table_says_so(app):
+    torch.manual_seed(0)
+    net = WordLanguageModel()
+    buffer = io.BytesIO()
+    torch.save({"epoch": 4, "model_state_dict": net.state_dict(), "lr": 20.0}, buffer)
+    at = upload(open_page(app, PAGE), "wordlm.pt", buffer.getvalue())
+    assert not at.error, at.error
+    assert "wordlm.pt is a training checkpoint: the weights were read from its 'model_state_dict' entry, and the " \
+           "rest (epoch, lr) was left out." in texts(at.info)
+    keys = key_table(at)
+    assert keys["embedding"]["key"] == "encoder.weight" and keys["head"]["key"] == "decoder.weight, decoder.bias"
+    assert keys["tied"]["key"] == "yes" and not at.selectbox
+    upload(at, "vocab.json", json.dumps(list("abcdefghij .")).encode(), key="byom_vocab")
+    use(at, "wordlm")
+    model = at.session_state["user_models"]["wordlm"]
+    assert torch.equal(model.head.weight, net.encoder.weight) and torch.equal(model.embedding.weight,
+                                                                              net.encoder.weight)
+
+
+def two_heads() -> tuple[bytes, nn.Linear]:
+    torch.manual_seed(1)
+    embedding, gru, fc, out = nn.Embedding(10, 4), nn.GRU(4, 6), nn.Linear(6, 10), nn.Linear(6, 10)
+    state = {"embedding.weight": embedding.weight}
+    for name, module in (("gru", gru), ("fc", fc), ("out", out)):
+        state.update({f"{name}.{k}": v for k, v in module.state_dict().items()})
+    return save_safetensors({k: v.detach().contiguous() for k, v in state.items()}), out
+
+
+def test_a_role_two_keys_fit_is_the_users_choice(app):
+    raw, out = two_heads()
+    at = upload(open_page(app, PAGE), "two.safetensors", raw)
+    picker = at.selectbox(key="byom_role_head")
+    assert picker.options == ["fc.weight (10, 6)", "out.weight (10, 6)"] and picker.value == "fc.weight"
+    assert key_table(at)["head"]["key"] == "fc.weight, fc.bias"
+    assert key_table(at)["ignored"]["key"] == "out.weight, out.bias"
+    picker.set_value("out.weight").run()
+    assert not at.exception, at.exception
+    assert key_table(at)["head"]["key"] == "out.weight, out.bias" and key_table(at)["ignored"]["key"].startswith("fc.")
+    use(at, "two")
+    assert torch.equal(at.session_state["user_models"]["two"].head.weight, out.weight.detach())
+    weights, _ = your_model.example_files()
+    upload(at, "example.safetensors", weights)  # a file with nothing to choose: the old choice is dropped
+    assert not at.error and not at.selectbox
+    assert key_table(at)["head"]["key"] == "fc.weight, fc.bias"

@@ -260,8 +260,8 @@ WRONG_KEYS = {
                    r"\(outputs, 5\)\.$"),
     "head bias": (edited(**{"fc.weight": torch.zeros(6, 5), "fc.bias": torch.zeros(7)}),
                   r"^fc\.bias has shape \(7,\) but fc\.weight needs \(6,\)\.$"),
-    "two heads": (edited(**{"fc.weight": torch.zeros(6, 5), "out.weight": torch.zeros(6, 5)}),
-                  r"^The file holds more than one head \(fc\.weight, out\.weight\); keep one\.$"),
+    "a bias alone": (edited(**{"fc.bias": torch.zeros(6)}),
+                     r"^Keys the explorer does not recognise: fc\.bias; it reads a recurrent core"),
     "too wide": ({"weight_ih_l0": torch.zeros(3000, 2), "weight_hh_l0": torch.zeros(3000, 3000)},
                  r"^The explorer cannot draw this model: hidden_size must be a whole number from 1 to 2048"),
 }
