@@ -9,6 +9,9 @@ from an identity matrix instead of a vector, gives the exact Jacobian dh_T/dh_t.
 dh[l, d, t] is the *total* gradient reaching h_t of layer l, direction d: through the output
 at t, through every later step of its own layer and through every upper layer. The tests
 check it against autograd on an unrolled graph and against finite differences.
+
+minGRU and minLSTM have no W_hh: their gates read x_t alone, so dh_{t-1} gets dh_t times the gate that keeps
+the state (1 - z_t, or f'_t) and nothing else, and dh_last/dh_t is diagonal.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from explorer.engine import mincells
 from explorer.engine.models import RNNModel, last_step_features
 from explorer.engine.trace import Trace, default_targets, forward_internals, model_inputs, to_trace, trace_with_head
 from explorer.i18n import N_, _
@@ -75,6 +79,18 @@ def _step_factors(kind: str, found: dict, rnn: nn.Module) -> dict:
             "pre_hh": torch.cat([through_r, through_z, through_n * r], -1),  # r scales the W_hn path
             "direct": z,  # dh_t -> dh_{t-1} without a matmul: h_t = ... + z * h_{t-1}
         }
+    if kind == "mingru":  # h_t = (1 - z) h_{t-1} + z h~, z = σ(pre_z), h~ = g(pre_h)
+        z, cand = g["z"], g["cand"]
+        pre_h = found["pre"].chunk(2, -1)[1]
+        return {"pre": torch.cat([(cand - found["h_prev"]) * z * (1 - z), z * mincells.g_slope(pre_h)], -1),
+                "keep": 1 - z}
+    if kind == "minlstm":  # h_t = f' h_{t-1} + i' h~ with f' = σ(pf) / (σ(pf) + σ(pi)), i' = 1 - f'
+        f_norm, i_norm, cand = g["f"], g["i"], g["cand"]
+        pre_f, pre_i, pre_h = found["pre"].chunk(3, -1)
+        both = f_norm * i_norm * (cand - found["h_prev"])  # df'/dpf = (1 - σ(pf)) f' i' = -di'/dpf; pi mirrors it
+        return {"pre": torch.cat([-both * torch.sigmoid(-pre_f), both * torch.sigmoid(-pre_i),
+                                  i_norm * mincells.g_slope(pre_h)], -1),
+                "keep": f_norm}
     if kind == "jordan":
         factors = {"pre": _activation_slope(kind, found, rnn)}
         if rnn.feedback == "tanh":
@@ -104,7 +120,7 @@ def _backward_direction(kind, found, factors, weights, direct, seed, reverse, no
     k = seed.shape[0] if seed is not None else direct.shape[1]
     zeros = found["h"].new_zeros(k, found["h"].shape[-1])
     direct_steps = flip(direct).unbind(0) if direct is not None else [zeros] * steps
-    w_hh = weights["weight_hh"]
+    w_hh = weights.get("weight_hh")  # None for minGRU and minLSTM
     carry_h = seed if seed is not None else zeros
     carry_c = zeros
     dh_list, dc_list = [None] * steps, [None] * steps
@@ -119,6 +135,8 @@ def _backward_direction(kind, found, factors, weights, direct, seed, reverse, no
         elif kind == "gru":
             delta = dh.repeat(1, 3) * per_step["pre_hh"][t]  # d(r, z, n recurrent pre-activations)
             carry_h = delta @ w_hh + dh * per_step["direct"][t]
+        elif kind in ("mingru", "minlstm"):
+            carry_h = dh * per_step["keep"][t]  # h_t = keep_t * h_{t-1} + (a term of x_t alone)
         elif kind == "jordan":
             fed = (dh * per_step["pre"][t]) @ w_hh  # into the fed-back outputs phi(y_{t-1})
             if "feedback_slope" in per_step:
@@ -139,6 +157,9 @@ def _backward_direction(kind, found, factors, weights, direct, seed, reverse, no
         delta_ih = torch.cat([dc_all, dc_all, dc_all, dh_all], -1) * factors["pre"][:, None]
     elif kind == "gru":
         delta_ih = dh_all.repeat(1, 1, 3) * factors["pre_ih"][:, None]
+    elif kind in ("mingru", "minlstm"):
+        blocks = factors["pre"].shape[-1] // dh_all.shape[-1]
+        delta_ih = dh_all.repeat(1, 1, blocks) * factors["pre"][:, None]
     else:
         delta_ih = dh_all * factors["pre"][:, None]
     return dh_all, dc_all, delta_ih
@@ -146,7 +167,7 @@ def _backward_direction(kind, found, factors, weights, direct, seed, reverse, no
 
 def _weights(rnn, layer, direction):
     sfx = "_reverse" if direction else ""
-    names = ("weight_ih", "weight_hh", "weight_ho")
+    names = ("weight_ih", "weight_hh", "weight_ho")  # a min cell has weight_ih only
     return {n: getattr(rnn, f"{n}_l{layer}{sfx}") for n in names if hasattr(rnn, f"{n}_l{layer}{sfx}")}
 
 
@@ -365,13 +386,15 @@ DERIVATIVE_BOUND = {"tanh": 1.0, "relu": 1.0}
 def recurrent_spectrum(rnn: nn.Module) -> list[dict]:
     """Singular values of every recurrent matrix, one row per (layer, direction, block).
 
-    Elman: W_hh. GRU: the r, z, n blocks of W_hh. LSTM: the i, f, g, o blocks. Jordan: the
+    Elman: W_hh. GRU: the r, z, n blocks of W_hh. LSTM: the i, f, g, o blocks. minGRU, minLSTM: none. Jordan: the
     map from h_{t-1} back to h_t through the output, W_hh W_ho (before the feedback squashing).
     Each row: layer, direction, block, singular_values (descending), largest, and for Elman and
     Jordan nets the vanishing bound 1/gamma with gamma the nonlinearity's derivative bound."""
     from explorer.engine.trace import GATE_NAMES, cell_type
 
     kind = cell_type(rnn)
+    if kind in ("mingru", "minlstm"):
+        return []  # no recurrent matrix: the state enters only through the gate that keeps it
     rows = []
     dirs = 2 if rnn.bidirectional else 1
     with torch.no_grad():

@@ -13,6 +13,8 @@ Shapes: x (B, T, I), h (B, H); everything broadcasts over the batch.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -23,6 +25,12 @@ from explorer.i18n import _
 def g(v: Tensor) -> Tensor:
     """The candidate's activation: positive everywhere, so the scan can take its logarithm."""
     return torch.where(v >= 0, v + 0.5, torch.sigmoid(v))
+
+
+def g_slope(v: Tensor) -> Tensor:
+    """g'(v): 1 on the linear branch, σ(v)(1 − σ(v)) on the sigmoid one."""
+    sig = torch.sigmoid(v)
+    return torch.where(v >= 0, torch.ones_like(v), sig * (1 - sig))
 
 
 def log_g(v: Tensor) -> Tensor:
@@ -38,11 +46,11 @@ def min_gru_step(x, h, weight, bias=None):
         \tilde h_t &= g(W_h x_t + b_h) \\
         h_t &= (1 - z_t) \odot h_{t-1} + z_t \odot \tilde h_t
 
-    `weight` is (2H, I), rows z then h̃. Returns `(h_t, {"z": z_t, "candidate": h̃_t})`.
+    `weight` is (2H, I), rows z then h̃. Returns `(h_t, {"z": z_t, "cand": h̃_t})`.
     """
     pre_z, pre_h = F.linear(x, weight, bias).chunk(2, dim=-1)  # each (..., H)
     z, candidate = torch.sigmoid(pre_z), g(pre_h)
-    return (1 - z) * h + z * candidate, {"z": z, "candidate": candidate}
+    return (1 - z) * h + z * candidate, {"z": z, "cand": candidate}
 
 
 def min_lstm_step(x, h, weight, bias=None):
@@ -54,13 +62,13 @@ def min_lstm_step(x, h, weight, bias=None):
         \tilde h_t &= g(W_h x_t + b_h) \\
         h_t &= f'_t \odot h_{t-1} + i'_t \odot \tilde h_t
 
-    `weight` is (3H, I), rows f, i, then h̃. Returns `(h_t, {"f": f'_t, "i": i'_t, "candidate": h̃_t})`.
+    `weight` is (3H, I), rows f, i, then h̃. Returns `(h_t, {"f": f'_t, "i": i'_t, "cand": h̃_t})`.
     """
     pre_f, pre_i, pre_h = F.linear(x, weight, bias).chunk(3, dim=-1)  # each (..., H)
     f, i = torch.sigmoid(pre_f), torch.sigmoid(pre_i)
     f_norm, i_norm = f / (f + i), i / (f + i)
     candidate = g(pre_h)
-    return f_norm * h + i_norm * candidate, {"f": f_norm, "i": i_norm, "candidate": candidate}
+    return f_norm * h + i_norm * candidate, {"f": f_norm, "i": i_norm, "cand": candidate}
 
 
 def log_scan(log_a: Tensor, log_b: Tensor, h0: Tensor | None = None) -> Tensor:
@@ -76,6 +84,23 @@ def log_scan(log_a: Tensor, log_b: Tensor, h0: Tensor | None = None) -> Tensor:
         terms = torch.cat([start, terms], dim=1)
         return torch.exp(log_prefix + torch.logcumsumexp(terms, dim=1)[:, 1:])
     return torch.exp(log_prefix + torch.logcumsumexp(terms, dim=1))
+
+
+def min_gru_coefficients(pre: Tensor) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
+    """log a_t, log b_t and the gates of minGRU from its pre-activations (..., T, 2H), rows z then h̃."""
+    pre_z, pre_h = pre.chunk(2, dim=-1)  # each (..., T, H)
+    log_a = -F.softplus(pre_z)  # log(1 - z)
+    log_b = -F.softplus(-pre_z) + log_g(pre_h)  # log z + log h̃
+    return log_a, log_b, {"z": torch.sigmoid(pre_z), "cand": g(pre_h)}
+
+
+def min_lstm_coefficients(pre: Tensor) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
+    """log a_t, log b_t and the gates of minLSTM from its pre-activations (..., T, 3H), rows f, i, h̃."""
+    pre_f, pre_i, pre_h = pre.chunk(3, dim=-1)  # each (..., T, H)
+    # log f' = log σ(pf) − log(σ(pf) + σ(pi)) = −softplus(d), d = softplus(−pf) − softplus(−pi); log i' likewise
+    diff = F.softplus(-pre_f) - F.softplus(-pre_i)
+    log_f, log_i = -F.softplus(diff), -F.softplus(-diff)
+    return log_f, log_i + log_g(pre_h), {"f": torch.exp(log_f), "i": torch.exp(log_i), "cand": g(pre_h)}
 
 
 class _MinCell(nn.Module):
@@ -127,10 +152,7 @@ class MinGRU(_MinCell):
     step = staticmethod(min_gru_step)
 
     def coefficients(self, x):
-        pre_z, pre_h = self.linear(x).chunk(2, dim=-1)  # each (B, T, H)
-        log_a = -F.softplus(pre_z)  # log(1 - z)
-        log_b = -F.softplus(-pre_z) + log_g(pre_h)  # log z + log h̃
-        return log_a, log_b, {"z": torch.sigmoid(pre_z), "candidate": g(pre_h)}
+        return min_gru_coefficients(self.linear(x))
 
 
 class MinLSTM(_MinCell):
@@ -138,8 +160,99 @@ class MinLSTM(_MinCell):
     step = staticmethod(min_lstm_step)
 
     def coefficients(self, x):
-        pre_f, pre_i, pre_h = self.linear(x).chunk(3, dim=-1)  # each (B, T, H)
-        # log f' = log σ(pf) − log(σ(pf) + σ(pi)) = −softplus(d), d = softplus(−pf) − softplus(−pi); log i' likewise
-        diff = F.softplus(-pre_f) - F.softplus(-pre_i)
-        log_f, log_i = -F.softplus(diff), -F.softplus(-diff)
-        return log_f, log_i + log_g(pre_h), {"f": torch.exp(log_f), "i": torch.exp(log_i), "candidate": g(pre_h)}
+        return min_lstm_coefficients(self.linear(x))
+
+
+COEFFICIENTS = {"mingru": min_gru_coefficients, "minlstm": min_lstm_coefficients}
+BLOCKS = {"mingru": MinGRU.blocks, "minlstm": MinLSTM.blocks}
+
+
+class MinRNN(nn.Module):
+    """Stacked minGRU or minLSTM layers with torch.nn.RNN's call and parameter names, so an RNNModel holds it
+    where it holds an nn.GRU: `weight_ih_l{k}` (G*H, I_k) and `bias_ih_l{k}` (G*H) per layer, gate rows in the
+    step function's order. There is no `weight_hh_l{k}`: no gate reads the state. Layer k+1 reads layer k's h.
+
+    `forward(x, state=None) -> (output, h_n)`: x is (B, T, I) with batch_first, (T, B, I) without, or (T, I);
+    output holds the last layer's every h_t, h_n (L, [B,] H) each layer's last state. A starting state must be
+    ≥ 0 (the scan takes its logarithm); every state these layers reach is > 0, so h_n can always be passed back.
+    """
+
+    bidirectional = False
+    proj_size = 0
+
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False):
+        super().__init__()
+        if mode not in COEFFICIENTS:
+            raise ValueError(_("a min cell is mingru or minlstm; got {value}").format(value=repr(mode)))
+        if input_size < 1 or hidden_size < 1 or num_layers < 1:
+            raise ValueError(_("input size, hidden size and layers must be at least 1; got {input}, {hidden} and "
+                               "{layers}").format(input=input_size, hidden=hidden_size, layers=num_layers))
+        self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
+        self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
+        rows = BLOCKS[mode] * hidden_size
+        for layer in range(num_layers):
+            width = input_size if layer == 0 else hidden_size
+            self.register_parameter(f"weight_ih_l{layer}", nn.Parameter(torch.empty(rows, width)))
+            self.register_parameter(f"bias_ih_l{layer}", nn.Parameter(torch.empty(rows)) if bias else None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        for layer in range(self.num_layers):
+            weight, bias = self.layer_weights(layer)
+            bound = 1.0 / math.sqrt(weight.shape[1])  # nn.Linear's initialisation, which MinGRU's own map has
+            nn.init.uniform_(weight, -bound, bound)
+            if bias is not None:
+                nn.init.uniform_(bias, -bound, bound)
+
+    def layer_weights(self, layer: int) -> tuple[Tensor, Tensor | None]:
+        return getattr(self, f"weight_ih_l{layer}"), getattr(self, f"bias_ih_l{layer}")
+
+    @property
+    def step(self):
+        """The step function of this cell, the reference the scan is checked against."""
+        return min_gru_step if self.mode == "mingru" else min_lstm_step
+
+    def layer_scan(self, layer: int, x: Tensor, h0: Tensor | None = None):
+        """One layer over x (B, T, I_k) from h0 (B, H) or zeros: (every h_t (B, T, H), pre-activations
+        (B, T, G*H), gates {name: (B, T, H)} as the step function names them)."""
+        pre = F.linear(x, *self.layer_weights(layer))  # (B, T, G*H), every step at once
+        log_a, log_b, gates = COEFFICIENTS[self.mode](pre)
+        return log_scan(log_a, log_b, h0), pre, gates
+
+    def step_loop(self, x: Tensor, state: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """The same as `forward` on (B, T, I) batch first, one step at a time: the reference for the scan."""
+        finals = []
+        for layer in range(self.num_layers):
+            h = state[layer] if state is not None else x.new_zeros(x.shape[0], self.hidden_size)
+            out = []
+            for t in range(x.shape[1]):
+                h, _gates = self.step(x[:, t], h, *self.layer_weights(layer))
+                out.append(h)
+            x = torch.stack(out, dim=1)  # (B, T, H): the next layer's input
+            finals.append(h)
+        return x, torch.stack(finals)
+
+    def forward(self, x: Tensor, state: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        unbatched = x.dim() == 2
+        if x.dim() not in (2, 3) or x.shape[-1] != self.input_size:
+            raise ValueError(_("the input must be (steps, {size}) or a batch of them; got {shape}")
+                             .format(size=self.input_size, shape=tuple(x.shape)))
+        if unbatched:
+            x = x.unsqueeze(0)  # (1, T, I)
+        elif not self.batch_first:
+            x = x.transpose(0, 1)  # (B, T, I)
+        batch = x.shape[0]
+        if state is not None:
+            if state.numel() != self.num_layers * batch * self.hidden_size or bool((state < 0).any()):
+                raise ValueError(_("the starting state must be (layers, batch, {size}) and not negative; got {shape}")
+                                 .format(size=self.hidden_size, shape=tuple(state.shape)))
+            state = state.reshape(self.num_layers, batch, self.hidden_size)
+        finals = []
+        for layer in range(self.num_layers):
+            x = self.layer_scan(layer, x, state[layer] if state is not None else None)[0]  # (B, T, H)
+            finals.append(x[:, -1])
+        h_n = torch.stack(finals)  # (L, B, H)
+        if unbatched:
+            return x[0], h_n[:, 0]  # (T, H), (L, H)
+        return (x if self.batch_first else x.transpose(0, 1)), h_n

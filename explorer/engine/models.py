@@ -5,7 +5,8 @@
 The core is the stock `torch.nn.RNN / GRU / LSTM`, so the state_dict is the one a PyTorch user
 knows (`rnn.weight_ih_l0`, `rnn.weight_hh_l0_reverse`, ...). torch.nn has no Jordan network;
 `JordanRNN` is ours, with the same interface and parameter names, plus the output layer whose
-values it feeds back (`weight_ho_l0`, `bias_ho_l0`).
+values it feeds back (`weight_ho_l0`, `bias_ho_l0`). minGRU and minLSTM (Feng et al. 2024) are
+`mincells.MinRNN`, again with torch's call and names, but only `weight_ih_l{k}`: their gates never read h.
 """
 from __future__ import annotations
 
@@ -17,10 +18,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from explorer.engine import cells
+from explorer.engine.mincells import MinRNN
 from explorer.engine.vocab import Vocab
 from explorer.i18n import _
 
-CELLS = ("rnn", "gru", "lstm", "jordan")
+CELLS = ("rnn", "gru", "lstm", "jordan", "mingru", "minlstm")
+MIN_CELLS = ("mingru", "minlstm")  # gates from x_t alone, trained by a parallel scan
 INPUT_MODES = ("onehot", "embedding", "real")
 HEADS = ("per_step", "last_step")
 OUTPUT_KINDS = ("classes", "real")
@@ -30,7 +33,7 @@ MAX_LAYERS = 8
 
 @dataclass(frozen=True)
 class ModelConfig:
-    cell: str = "lstm"  # rnn (Elman), gru, lstm, or jordan: what the course compares
+    cell: str = "lstm"  # rnn (Elman), gru, lstm, jordan: what the course compares; mingru, minlstm: its sequel
     input_mode: str = "embedding"  # onehot keeps every input weight readable; embedding is what real models use
     input_size: int = 64  # vocabulary size for token input, feature width for real input
     embedding_size: int = 32  # only for input_mode="embedding"; small, since characters carry little
@@ -64,7 +67,10 @@ class ModelConfig:
                                  .format(name=name, low=low, high=high, value=repr(value)))
         if self.cell == "jordan" and (self.num_layers != 1 or self.bidirectional):
             raise ValueError(_("a Jordan network here has one layer and one direction, as in Jordan (1986)"))
-        if self.cell in ("gru", "lstm") and self.nonlinearity != "tanh":
+        if self.cell in MIN_CELLS and self.bidirectional:
+            raise ValueError(_("minGRU and minLSTM run in one direction here, as in Feng et al. (2024); "
+                               "set bidirectional to False"))
+        if self.cell in ("gru", "lstm", *MIN_CELLS) and self.nonlinearity != "tanh":
             raise ValueError(_("only rnn and jordan cells take a relu nonlinearity"))
 
     @property
@@ -232,6 +238,8 @@ def make_core(config: ModelConfig) -> nn.Module:
     if config.cell == "jordan":
         return JordanRNN(output_size=config.output_size, nonlinearity=config.nonlinearity,
                          feedback=config.jordan_feedback, **common)
+    if config.cell in MIN_CELLS:
+        return MinRNN(config.cell, num_layers=config.num_layers, **common)
     stacked = dict(num_layers=config.num_layers, bidirectional=config.bidirectional, **common)
     if config.cell == "rnn":
         return nn.RNN(nonlinearity=config.nonlinearity, **stacked)

@@ -6,6 +6,9 @@ batched matmul (x_t W_ih^T + h_{t-1} W_hh^T + b). GRU and Elman gates need nothi
 LSTM cell state c_t = f_t * c_{t-1} + i_t * g_t is a linear recurrence, solved by a log-depth
 doubling scan instead of a Python loop over steps.
 
+minGRU and minLSTM need no trick: their gates read x_t alone, so one matmul gives every gate and the
+log-space scan of mincells.py, the one their forward runs, gives every h_t.
+
 Arrays are indexed [layer, direction, t, unit]; t is the position in the sequence for both
 directions, so hidden[l, 1, t] is the backward direction's state after reading x_t ... x_{T-1},
 the same column torch.nn puts at output[t, H:].
@@ -20,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from explorer.engine import cells
+from explorer.engine import cells, mincells
 from explorer.engine.models import JordanRNN, RNNModel, last_step_features
 from explorer.i18n import N_, _
 
@@ -29,7 +32,12 @@ GATE_NAMES = {
     "gru": ("r", "z", "n"),
     "rnn": ("pre",),
     "jordan": ("pre",),
+    # minGRU: update gate z and candidate h~; minLSTM: the normalised gates f' and i' (f' + i' = 1) and h~.
+    # "cand", not torch's "n" or "g": it is g(W x_t + b) >= 0, neither tanh-shaped nor read from h.
+    "mingru": ("z", "cand"),
+    "minlstm": ("f", "i", "cand"),
 }
+MIN_KINDS = ("mingru", "minlstm")
 SIGMOID_GATES = {"i", "f", "o", "r", "z"}  # range [0, 1]; the rest are tanh-range or unbounded
 
 
@@ -37,10 +45,10 @@ SIGMOID_GATES = {"i", "f", "o", "r", "z"}  # range [0, 1]; the rest are tanh-ran
 class Trace:
     """Everything a forward pass computed. numpy arrays; see the module docstring for indexing."""
 
-    cell_type: str  # lstm, gru, rnn (Elman) or jordan: the names ModelConfig.cell uses
+    cell_type: str  # lstm, gru, rnn (Elman), jordan, mingru or minlstm: the names ModelConfig.cell uses
     hidden: np.ndarray  # [L, D, T, H]
     cell: np.ndarray | None  # [L, D, T, H], LSTM only
-    gates: dict[str, np.ndarray]  # [L, D, T, H] each, keyed with torch's letters (Elman/Jordan: "pre")
+    gates: dict[str, np.ndarray]  # [L, D, T, H] each, keyed as GATE_NAMES says (torch's letters; Elman/Jordan: "pre")
     initial_hidden: np.ndarray  # [L, D, H]; h_{-1}
     initial_cell: np.ndarray | None  # [L, D, H]; c_{-1}, LSTM only
     output: np.ndarray  # [T, D*H], the last layer's output, equal to rnn(x)[0]
@@ -107,6 +115,8 @@ class Trace:
 def cell_type(rnn: nn.Module) -> str:
     if isinstance(rnn, JordanRNN):
         return "jordan"
+    if isinstance(rnn, mincells.MinRNN):
+        return rnn.mode
     if isinstance(rnn, nn.LSTM):
         if rnn.proj_size:
             raise ValueError(_("LSTMs with proj_size > 0 are not supported; trace the module without projections"))
@@ -220,6 +230,14 @@ def _initial_states(rnn, kind, state, dtype, device):
             return None, None, torch.zeros(rnn.output_size, dtype=dtype, device=device)
         return None, None, check_state(state, (rnn.output_size,), "y0").reshape(-1).to(device, dtype)
     zeros = torch.zeros(layers * dirs, size, dtype=dtype, device=device)
+    if kind in MIN_KINDS:
+        if state is None:
+            return zeros, None, None
+        h0 = check_state(state, (layers, size), "h0").reshape(layers, size).to(device, dtype)
+        if (h0 < 0).any():
+            raise ValueError(_("the starting state h0 of a minGRU or minLSTM must not be negative: its scan takes "
+                               "the logarithm of the state"))
+        return h0, None, None
     if state is None:
         return zeros, (zeros if kind == "lstm" else None), None
     if kind == "lstm" and not (isinstance(state, (tuple, list)) and len(state) == 2):
@@ -254,6 +272,8 @@ def forward_internals(rnn: nn.Module, x: torch.Tensor, state=None) -> dict:
             return {"kind": kind, "nonlinearity": rnn.nonlinearity, "x": x, "output": found["h"],
                     "hidden": found["h"][None, None], "gates": found["gates"]["pre"][None, None], "cell": None,
                     "h0": torch.zeros(1, 1, size, **new), "c0": None, "y0": y0, "layers": [[found]]}
+        if kind in MIN_KINDS:
+            return _min_internals(rnn, kind, x, h0, state is not None)
         gate_count = len(GATE_NAMES[kind])
         hidden = torch.empty(layers_n, dirs, steps, size, **new)
         gates = torch.empty(layers_n, dirs, steps, gate_count * size, **new)
@@ -318,6 +338,29 @@ def _gates(kind, inp, h, start, p, reverse, into):
         cell_out.copy_(parallel_linear_scan(f, i * g, c_first))
     found.update(gates={"i": i, "f": f, "g": g, "o": o}, c=cell_out, c_prev=_shift(cell_out, c_first, reverse))
     return found
+
+
+def _min_internals(rnn: mincells.MinRNN, kind, x, h0, started: bool) -> dict:
+    """Every internal of a minGRU or minLSTM stack, by the scan its own forward runs; found per layer keeps
+    the pre-activations (T, G*H) for the backward pass."""
+    steps, size, layers_n = x.shape[0], rnn.hidden_size, rnn.num_layers
+    new = dict(dtype=x.dtype, device=x.device)
+    names = GATE_NAMES[kind]
+    hidden = torch.empty(layers_n, 1, steps, size, **new)
+    gates = torch.empty(layers_n, 1, steps, len(names) * size, **new)
+    layers, layer_input = [], x
+    for layer in range(layers_n):
+        start = h0[layer][None] if started else None  # no start: h_{-1} = 0, which the scan takes as given
+        h, pre, found_gates = rnn.layer_scan(layer, layer_input[None], start)  # (1, T, H), (1, T, G*H)
+        hidden[layer, 0] = h[0]
+        for k, name in enumerate(names):
+            gates[layer, 0, :, k * size:(k + 1) * size] = found_gates[name][0]
+        views = {name: gates[layer, 0, :, k * size:(k + 1) * size] for k, name in enumerate(names)}
+        layers.append([{"x": layer_input, "h": hidden[layer, 0], "h_prev": _shift(hidden[layer, 0], h0[layer], False),
+                        "gates": views, "pre": pre[0]}])
+        layer_input = hidden[layer, 0]
+    return {"kind": kind, "nonlinearity": None, "x": x, "output": layer_input, "hidden": hidden, "gates": gates,
+            "cell": None, "h0": h0.reshape(layers_n, 1, size), "c0": None, "layers": layers}
 
 
 def _jordan_internals(rnn: JordanRNN, x, y0):

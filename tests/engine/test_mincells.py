@@ -69,8 +69,8 @@ def test_a_thousand_steps_of_small_gates_neither_underflow_nor_blow_up():
     torch.testing.assert_close(out, looped, rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("cell, names", [(mincells.MinGRU, {"z", "candidate"}),
-                                         (mincells.MinLSTM, {"f", "i", "candidate"})])
+@pytest.mark.parametrize("cell, names", [(mincells.MinGRU, {"z", "cand"}),
+                                         (mincells.MinLSTM, {"f", "i", "cand"})])
 def test_the_gates_read_the_input_alone(cell, names):
     model = make(cell, torch.float64)
     x = torch.randn(1, 12, 5, dtype=torch.float64)
@@ -82,7 +82,7 @@ def test_the_gates_read_the_input_alone(cell, names):
     _, first = model.step(x[:, 3], torch.zeros(1, 7, dtype=torch.float64), model.linear.weight, model.linear.bias)
     _, other = model.step(x[:, 3], torch.rand(1, 7, dtype=torch.float64), model.linear.weight, model.linear.bias)
     assert all(torch.equal(first[k], other[k]) for k in first)
-    torch.testing.assert_close(first["candidate"], gates["candidate"][:, 3])
+    torch.testing.assert_close(first["cand"], gates["cand"][:, 3])
 
 
 def test_their_equations_are_stated_in_their_docstrings():
