@@ -45,7 +45,7 @@ for name in names:
         models[name] = catalog.get_model(name)
         traces[name] = caches.trace(name, used, k=1)
     except (ValueError, OSError) as err:
-        st.error(_("{model}: could not trace this text: {error}").format(model=name, error=err))
+        st.error(_("{model}: could not trace this text: {error}").format(model=draw.plain(name), error=err))
 if not traces:
     urlstate.set_url(**url)
     course.lesson_links(__file__)
@@ -58,7 +58,7 @@ tokens, steps = first.tokens, first.steps
 def hidden_title(name, tr):
     said = _("{model}: hidden state h, layer {layer} (the top)") if tr.num_layers > 1 else \
         _("{model}: hidden state h, layer {layer}")
-    return said.format(model=catalog.describe_model(name), layer=tr.num_layers - 1)
+    return said.format(model=draw.figure_text(catalog.describe_model(name)), layer=tr.num_layers - 1)
 
 
 # -- the key picture: the three hidden states on one time axis; its settings sit under it --
@@ -77,7 +77,8 @@ stacked = figures.states.states_stacked(
     panels=[{"values": values, "unit_order": internals.order_units(values, order_by),
              "title": hidden_title(name, traces[name])}
             for name, values in hidden.items()], tokens=tokens, start=start, panel_height=KEY_PANEL_HEIGHT)
-said = internals.sentence_names({name: tr.cell_type for name, tr in traces.items()})
+said = {name: draw.plain(words) if catalog.is_user_model(name) else words  # a name the user chose: plain text
+        for name, words in internals.sentence_names({name: tr.cell_type for name, tr in traces.items()}).items()}
 draw.look_at(internals.saturation_sentence({said[n]: internals.saturated_share(v) for n, v in hidden.items()}),
              where=sentence)
 draw.plot(stacked, key="hidden", where=key_picture)  # one figure, one time axis: zoom one model, see them all
@@ -118,7 +119,7 @@ if all(tr.loss is not None for tr in traces.values()):
     # one scale: every strip gets the same max_bits
     strips = [figures.loss_strip(tokens=tokens, loss=tr.loss[start:stop], start=start, max_bits=max(1.0, top * 1.05),
                                  title=_("{model}: bits spent on each next character")
-                                 .format(model=catalog.describe_model(name)))
+                                 .format(model=draw.figure_text(catalog.describe_model(name))))
               for name, tr in traces.items()]
     draw.plot(panels.stack(strips), key="loss")
 
@@ -129,7 +130,7 @@ if all(tr.topk_labels is not None for tr in traces.values()):
         fig = figures.topk_figure(tokens=tokens, topk_labels=[row[:1] for row in tr.topk_labels[start:stop]],
                                   topk_probs=tr.topk_probs[start:stop, :1], start=start,
                                   title=_("{model}: most likely next character (colour: p)")
-                                  .format(model=catalog.describe_model(name)))
+                                  .format(model=draw.figure_text(catalog.describe_model(name))))
         fig.update_layout(height=160)
         fig.update_yaxes(type="category")  # one rank: "#1", not a numeric axis
         guesses.append(fig)
@@ -142,10 +143,11 @@ saturation = {}
 for name, tr in traces.items():
     gates = internals.sigmoid_gates({k: v[-1, 0, start:stop] for k, v in tr.gates.items()})
     if gates:
-        saturation[name] = figures.saturation_figure(gates=gates, title=catalog.describe_model(name))
+        saturation[name] = figures.saturation_figure(gates=gates,
+                                                     title=draw.figure_text(catalog.describe_model(name)))
     else:
         st.info(_("{model}: no gates to saturate; its only nonlinearity is tanh.")
-                .format(model=catalog.describe_model(name)))
+                .format(model=draw.plain(catalog.describe_model(name))))
 if saturation:
     draw.plot(panels.side_by_side(list(saturation.values())), key="saturation")
 

@@ -142,7 +142,7 @@ color = {name: figures.MODEL_COLORS[k % len(figures.MODEL_COLORS)] for k, name i
 def label(name, layer, direction, layers, directions):
     said = ((_("{model} layer {layer} backward") if direction else _("{model} layer {layer}")) if layers > 1 else
             _("{model} backward") if direction else "{model}")
-    return said.format(model=catalog.describe_model(name), layer=layer)
+    return said.format(model=draw.figure_text(catalog.describe_model(name)), layer=layer)
 
 
 def curves(array_of, offset_of=lambda r: 0):
@@ -164,7 +164,9 @@ norm_fig = figures.log_curves_figure(
     series=curves(lambda r: r["grads"].grad_norm_per_step), tokens=tokens,
     title=_(TITLES[loss_kind]), y_title=_("‖dL/dh_t‖₂ (log scale)"), value_name="‖dL/dh_t‖")
 # the top layer's forward direction: where the loss enters, read back towards step 0
-said = internals.sentence_names({name: r["grads"].trace.cell_type for name, r in results.items()})
+said = {name: draw.plain(words) if catalog.is_user_model(name) else words  # a name the user chose: plain text
+        for name, words in internals.sentence_names({name: r["grads"].trace.cell_type
+                                                    for name, r in results.items()}).items()}
 reach = {said[name]: internals.gradient_reach(r["grads"].grad_norm_per_step[-1, 0]) for name, r in results.items()}
 draw.look_at(internals.reach_sentence(reach, start_from=_(STARTS[loss_kind]),
                                       note=_(NOTES[loss_kind]) if loss_kind in NOTES else ""))
@@ -190,7 +192,7 @@ maps = []  # (values, value name, title)
 for name, r in results.items():
     g = r["grads"]
     at = min(layer, g.dh.shape[0] - 1)
-    model = catalog.describe_model(name)
+    model = draw.figure_text(catalog.describe_model(name))
     maps.append((g.dh[at, 0], "|dL/dh|", _("{model}: |dL/dh_t|, layer {layer}").format(model=model, layer=at)))
     if g.dc is not None:
         maps.append((g.dc[at, 0], "|dL/dc|", _("{model}: |dL/dc_t| (cell state), layer {layer}")
@@ -284,7 +286,7 @@ st.caption(saliency_said.format(step=step, read=figures.char_label(tokens[step])
                                 n=SALIENCY_CHARS))
 for name, values in fanout.each_model(lambda n: caches.saliency(n, used, int(step)), list(results)).items():
     if isinstance(values, Exception):
-        st.error(f"{name}: {values}")
+        st.error(f"{draw.plain(name)}: {values}")
         continue
     shown_from = max(0, int(step) + 1 - SALIENCY_CHARS)
     draw.markup(figures.saliency_html(tokens=tokens, saliency=values[shown_from:step + 2], step=int(step),

@@ -16,6 +16,7 @@ KIND_LABELS = {"clamp": N_("clamp a gate"), "ablate": N_("ablate units"), "edit"
 DEFAULT_GATE = {"lstm": "f", "gru": "z"}  # the memory gate: 0 makes the cell forget (LSTM) or overwrite (GRU)
 DEFAULT_FROM = 20  # start a little way in, so the steps before it show the two runs agreeing exactly
 AUTO_STEP = "_intervene_auto_step"  # session_state: the guesses' step this page last chose by itself
+TEXT_STEPS = "_intervene_text_steps"  # session_state: how many characters the text had on the last run
 
 st.title(_("Intervene"))
 st.caption(_("Change one thing inside the network while it reads, and compare with the unchanged run: the surprise "
@@ -44,6 +45,9 @@ except ValueError as err:
     st.error(_("Could not load this model: {error}.").format(error=err))
     st.stop()
 layers, size = model.rnn.num_layers, model.rnn.hidden_size
+# steps chosen on a longer text are moved inside a shorter one; a step typed for this text is checked as typed
+text_got_shorter = steps < st.session_state.get(TEXT_STEPS, steps)
+st.session_state[TEXT_STEPS] = steps
 gates = intervene.clampable_gates(model)
 
 key_area = st.container()  # the picture of what the change did, above the knobs that make it
@@ -89,6 +93,10 @@ if kind in ("clamp", "ablate"):
                                             "[-1, 1]."))
     urlstate.param_default("from", min(DEFAULT_FROM, steps // 2), parse=int)  # a short text: from its middle
     urlstate.param_default("to", None, parse=lambda v: int(v) if v else None)
+    if text_got_shorter and not 0 <= st.session_state["from"] < steps:
+        st.session_state["from"] = min(DEFAULT_FROM, steps // 2)
+    if text_got_shorter and st.session_state["to"] is not None and not st.session_state["to"] < steps:
+        st.session_state["to"] = None
     first = cols[4].number_input(_("From step"), key="from", persist_state="session", step=1)
     last = cols[5].number_input(_("To step"), key="to", persist_state="session", step=1, placeholder=_("the end"),
                                 help=_("Leave empty to act until the end of the text."))
@@ -96,6 +104,8 @@ if kind in ("clamp", "ablate"):
 else:
     suggested = read.find("(") if "(" in read else steps // 2  # the model should then expect no ")"
     urlstate.param_default("pos", suggested, parse=int)
+    if text_got_shorter and not 0 <= st.session_state["pos"] < steps:
+        st.session_state["pos"] = suggested
     urlstate.param_default("char", " ")
     position = cols[0].number_input(_("Position"), key="pos", persist_state="session", step=1,
                                     help=_("Which character to replace: 0 to {last}.").format(last=steps - 1))
@@ -122,7 +132,7 @@ try:
     cmp = caches.intervene_compare(name, read, [change])
 except ValueError as err:
     urlstate.set_url(**url_view)
-    message = str(err)
+    message = draw.plain(str(err))  # it may quote what was typed
     key_area.error(pgettext("sentence end", "{sentence}.").format(sentence=message[0].upper() + message[1:]))
     st.stop()
 textbox.warn_unknown(cmp.original.unknown)
@@ -144,8 +154,8 @@ with key_area:
     draw.look_at(cmp.headline())
 if kind == "edit":
     st.caption(_("Original: {before} → changed: {after}").format(
-        before=f"`{read[max(0, position - 20):position + 20]!r}`",
-        after=f"`{intervene.edit_text(read, [change])[max(0, position - 20):position + 20]!r}`"))
+        before=draw.code(repr(read[max(0, position - 20):position + 20])),
+        after=draw.code(repr(intervene.edit_text(read, [change])[max(0, position - 20):position + 20]))))
 
 st.subheader(_("Downstream"))
 if cmp.has_guesses:

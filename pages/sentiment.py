@@ -47,7 +47,7 @@ if outside:
     named = ", ".join(repr(w if len(w) <= 20 else w[:20] + "…") for w in outside[:8])
     named += " …" if len(outside) > 8 else ""
     st.warning(_("The training grammar never uses {words}; the model still reads every character, but its verdict "
-                 "on such words means little.").format(words=named))
+                 "on such words means little.").format(words=draw.plain(named)))
 
 # -- the key picture: the verdict after every word --
 clauses = shapes.clause_verdicts(run)

@@ -17,7 +17,7 @@ from explorer.app import catalog, course, frame, train_live, urlstate
 from explorer.app.train_charts import draw_charts, listed
 from explorer.i18n import N_, _, ngettext, pgettext
 from explorer.training import playground as play
-from explorer.training.settings import OPTIMIZERS
+from explorer.training.settings import MAX_LR, MIN_LR, OPTIMIZERS
 
 frame.require_frame(__file__)
 
@@ -115,7 +115,10 @@ with st.expander(_("Settings: the task, the cells, their size, the learning rate
     snapshot_every = model_cols[4].number_input(_("Snapshot every (steps)"), step=5, key="train_snapshot_every")
     train_cols = st.columns(7)
     optimizer = train_cols[0].selectbox(_("Optimizer"), list(OPTIMIZERS), key="train_optimizer")
-    lr = train_cols[1].number_input(_("Learning rate"), step=1e-3, format="%g", key="train_lr")
+    lr = train_cols[1].number_input(  # checked by TrainSettings, which says the range in its sentence
+        _("Learning rate"), step=1e-3, format="%g", key="train_lr",
+        help=_("From {low} to {high}. The box reads a number too large for it, such as 1e309, as 0.").format(
+            low=f"{MIN_LR:g}", high=f"{MAX_LR:g}"))
     batch_size = train_cols[2].number_input(_("Batch size"), step=8, key="train_batch")
     st.session_state.setdefault(_seq_key(task_name),
                                 DEFAULTS.seq_len if task_name == DEFAULTS.task else task.default_seq_len)

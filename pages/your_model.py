@@ -41,7 +41,8 @@ def show_added() -> None:
     if not added or catalog.YOURS + added not in catalog.user_models():
         return
     picked = catalog.YOURS + added
-    st.success(_("“{model}” is in the model pickers for this session.").format(model=catalog.describe_model(picked)))
+    st.success(_("“{model}” is in the model pickers for this session.")
+               .format(model=draw.plain(catalog.describe_model(picked))))
     buttons = st.columns(4)
     if buttons[0].button(_("Inspect it"), icon=":material/biotech:", key="byom_go_inspect"):
         go("pages/inspect.py", model=picked)

@@ -19,6 +19,7 @@ from pathlib import Path
 import streamlit as st
 
 from explorer import zoo
+from explorer.app import draw
 from explorer.i18n import _
 
 ZOO_ENV = "RNN_EXPLORER_ZOO_DIR"
@@ -141,6 +142,6 @@ def note_headless(names, consequence: str) -> None:
     """One sentence naming the headless models among `names` and what this page does about them."""
     bare = headless(names)
     if bare:
-        shown = ", ".join(n[len(YOURS):] for n in bare)
+        shown = draw.plain(", ".join(n[len(YOURS):] for n in bare))  # names the user chose
         st.info(_("{models} came without a head (no output layer was uploaded), so {consequence}")
                 .format(models=shown, consequence=consequence))

@@ -1,5 +1,8 @@
-"""Putting what the figure builders made into the page."""
+"""Putting what the figure builders made into the page, and what a user gave it back as plain text."""
 from __future__ import annotations
+
+import html
+import re
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -12,6 +15,35 @@ def markup(text: str, where=None) -> None:
     static charts: positioned elements), put into the page as it is. st.markdown would first parse it
     as Markdown with HTML, which costs the browser more than the spans themselves."""
     (where or st).html(text)
+
+
+# what opens a link, an image, a tag, an entity, a code span, emphasis, :colour[...] or $math$ anywhere in a line
+_MARKUP = re.compile(r"([\\`*_\[\]<>~$&])")
+_LIST_START = re.compile(r"^(\s*\d*)([-+.)=#])")  # a list item, numbered item, rule or heading: at a line's start
+
+
+def plain(text) -> str:
+    """`text` (a link's value, a file or model name, typed text) for st.markdown, st.caption, st.warning and
+    widget labels, shown as the characters it is: every mark that can open markup is backslash-escaped, so no
+    link, image, HTML tag, code span, :colour[...] or $math$ can start in it, and a line break is a space
+    (a blank line would end the paragraph the sentence is in). Plain sentences keep their look: colons,
+    parentheses and full stops are left alone."""
+    return _LIST_START.sub(r"\1\\\2", _MARKUP.sub(r"\\\1", " ".join(str(text).splitlines())))
+
+
+def code(text) -> str:
+    """`text` as one Markdown code span that nothing inside it can end: the fence is one backtick longer than
+    the longest run of backticks in the text (CommonMark), and line breaks become spaces."""
+    text = " ".join(str(text).splitlines()) or " "
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text[0] == "`" or text[-1] == "`" or (text[0] == " " and text[-1] == " " and text.strip()) else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def figure_text(text) -> str:
+    """`text` (a model's name the user chose) for a figure's title or label: Plotly reads a small set of HTML
+    tags there (<a href>, <b>, <br>), and reads &lt; back as "<", so escaping is enough."""
+    return html.escape(str(text), quote=False)
 
 
 class _Spec(go.Figure):

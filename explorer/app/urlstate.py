@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.app import language
+from explorer.app import draw, language
 from explorer.i18n import _
 
 MAX_URL_TEXT = 2000  # characters carried in a link; longer text is left out of the URL
@@ -47,9 +47,11 @@ def param_default(key: str, default, *, parse=str, valid=None, what: str = "") -
             value = parsed
         else:
             shown = raw if len(raw) <= 40 else raw[:40] + "…"
-            message = (_("The link's `{key}={value}` is not valid ({what}); showing `{default}` instead.") if what else
-                       _("The link's `{key}={value}` is not valid; showing `{default}` instead."))
-            st.warning(message.format(key=key, value=repr(shown), what=what, default=repr(default)))
+            message = (_("The link's {setting} is not valid ({what}); showing {default} instead.") if what else
+                       _("The link's {setting} is not valid; showing {default} instead."))
+            # the link's value, and a default that may be a model name the user chose, as code spans it cannot end
+            st.warning(message.format(setting=draw.code(f"{key}={shown!r}"), what=what,
+                                      default=draw.code(repr(default))))
     st.session_state[key] = value
 
 

@@ -22,6 +22,9 @@ from explorer.training.build import config_for
 
 OPTIMIZERS = ("adam", "sgd")
 MAX_BATCH_SIZE = 1024  # a UI limit: each step already costs ~30x the default batch of 32
+# Learning rates outside this range teach nothing: below it no weight moves within a session; above it
+# every optimizer here throws the weights away within a few steps (which the Train page lets a student see)
+MIN_LR, MAX_LR = 1e-6, 100.0
 MAX_SEED = 2**31 - 1  # torch's CPU generator keeps only the low 32 bits of a seed; this keeps seeds distinct
 
 CELL_TITLES = {"rnn": "SimpleRNN", "gru": "GRU", "lstm": "LSTM", "jordan": "Jordan"}
@@ -34,6 +37,11 @@ MODEL_FIELDS = ("task", "cells", "hidden_size", "num_layers", "input_mode", "see
 
 def is_real(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _number(value) -> str:
+    """A number as a sentence quotes it: 1e+300, inf, 0.003 (repr of anything else)."""
+    return f"{float(value):g}" if is_real(value) else repr(value)
 
 
 def is_whole(value) -> bool:
@@ -57,9 +65,10 @@ class TrainSettings:
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(_("The optimizer must be one of {options}; got {value!r}.").format(
                 options=", ".join(OPTIMIZERS), value=self.optimizer))
-        if not is_real(self.lr) or not math.isfinite(self.lr) or self.lr <= 0:
-            raise ValueError(_("The learning rate must be a finite number greater than 0, such as 0.003; "
-                               "got {value!r}.").format(value=self.lr))
+        if not is_real(self.lr) or not MIN_LR <= self.lr <= MAX_LR:  # nan and ±inf fail the comparison too
+            raise ValueError(_("The learning rate must be a number from {low} to {high}, such as 0.003; "
+                               "got {value}.").format(low=_number(MIN_LR), high=_number(MAX_LR),
+                                                      value=_number(self.lr)))
         if not is_whole(self.batch_size) or not 1 <= self.batch_size <= MAX_BATCH_SIZE:
             raise ValueError(_("The batch size must be a whole number from 1 to {most}; got {value!r}.").format(
                 most=MAX_BATCH_SIZE, value=self.batch_size))

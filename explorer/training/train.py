@@ -47,6 +47,10 @@ EVAL_SEED = 2**32 - 1  # outside every training seed, so held-out batches of the
 #                        draw every split from one process) are never a training run's batches
 SNAPSHOT_EVERY = 50  # steps between snapshots inside a long chunk; one costs a few percent of one training step
 GROUPS = ("input", "recurrent", "bias", "head")  # gradient-norm groups, see `parameter_group`
+# A weight past this has saturated every tanh and sigmoid it feeds: the run has run away even while its
+# loss stays finite (Adam at a high rate moves each weight by about the rate every step, whatever the gradient)
+MAX_WEIGHT = 1e3
+WEIGHT_GROWTH = 100.0  # a model that starts with larger weights (a pretrained one) may grow this much past them
 
 
 class TrainingDiverged(RuntimeError):
@@ -62,13 +66,19 @@ class Divergence:
     """Why a run stopped, kept as facts rather than as a sentence: a page shows it long after, perhaps
     after its reader switched language, so `sentence()` words it when it is shown."""
 
-    failed: int  # the step whose loss or gradient was not finite (never applied)
-    what: str  # "loss" or "gradient"
-    value: float  # the value it became: nan or ±inf
+    failed: int  # the step whose loss or gradient was not finite (never applied), or that ran the weights away
+    what: str  # "loss", "gradient" or "weights"
+    value: float  # the value it became: nan or ±inf; for "weights", the largest |weight|
     restored: int  # the step of the last safe snapshot, where the weights went back to
     clip: bool  # whether clipping was on, which changes the advice
+    limit: float = MAX_WEIGHT  # for "weights": the bound it went past
 
     def sentence(self) -> str:
+        if self.what == "weights":
+            became = "NaN" if math.isnan(self.value) else f"{self.value:.3g}"
+            text = _("Training diverged at step {failed}: a weight reached {became}, past the limit of {limit}. The "
+                     "weights of step {restored}, the last safe snapshot, were restored; lower the learning rate.")
+            return text.format(failed=self.failed, became=became, limit=f"{self.limit:g}", restored=self.restored)
         if self.what == "loss":
             text = (_("Training diverged at step {failed}: the loss became {became}. The weights of step {restored}, "
                       "the last safe snapshot, were restored; lower the learning rate or the clipping norm.")
@@ -128,6 +138,7 @@ class TrainState:
     divergence: Divergence | None = None  # why the run stopped; None while it trains
     snapshot: Snapshot | None = None  # where a diverged run goes back to, see Snapshot
     pending: Snapshot | None = None  # the newest snapshot, until a step from it proves it trains
+    weight_limit: float = MAX_WEIGHT  # a |weight| past this diverges the run (see MAX_WEIGHT); set by `start`
 
     @property
     def diverged(self) -> bool:
@@ -165,6 +176,9 @@ def start(task: Task, model: RNNModel, settings: TrainSettings | None = None) ->
     model.train()
     state = TrainState(task=task, model=model, optimizer=make_optimizer(model, settings), settings=settings,
                        generator=torch.Generator().manual_seed(settings.seed))
+    largest = _largest_weight(state)
+    if math.isfinite(largest):
+        state.weight_limit = max(MAX_WEIGHT, WEIGHT_GROWTH * largest)
     _take_snapshot(state)
     if state.pending is None:
         raise ValueError(_("This model has weights that are not finite numbers; rebuild it or load another."))
@@ -274,6 +288,10 @@ def train_steps(state: TrainState, n: int, callback: Callable[[dict], bool | Non
                     after = float(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(present))))
                     clipped = True
         optimizer.step()
+        largest = _largest_weight(state)
+        if not largest <= state.weight_limit:  # nan fails it too
+            _diverge(state, "weights", largest)
+            break
         metric = task.metric(output.detach(), batch)
 
         state.step += 1
@@ -298,7 +316,7 @@ def _diverge(state: TrainState, what: str, value: float) -> None:
     state.pending = None  # it produced the bad step, or came after the safe one
     _restore(state, state.snapshot)
     state.divergence = Divergence(failed=failed, what=what, value=value, restored=state.step,
-                                  clip=state.settings.clip)
+                                  clip=state.settings.clip, limit=state.weight_limit)
 
 
 def _tensors(state: TrainState):
@@ -314,12 +332,18 @@ def _state_is_finite(state: TrainState) -> bool:
     return math.isfinite(float(torch.stack(torch._foreach_max(torch._foreach_abs(tensors))).max()))
 
 
+def _largest_weight(state: TrainState) -> float:
+    """The largest |weight| of the model (nan if any is nan): one fused pass."""
+    weights = [p.detach() for p in state.model.parameters() if p.is_floating_point()]
+    return float(torch.stack(torch._foreach_norm(weights, ord=math.inf)).max()) if weights else 0.0
+
+
 def _take_snapshot(state: TrainState) -> None:
     """Make the current state the pending snapshot, if it is finite and not already kept."""
     if any(snap is not None and snap.step == state.step for snap in (state.snapshot, state.pending)):
         return  # no step since (a chunk right after a restore, or after a chunk of 0 steps)
-    if not _state_is_finite(state):
-        return  # an update overflowed; the next step will diverge and go back to state.snapshot
+    if not _state_is_finite(state) or not _largest_weight(state) <= state.weight_limit:
+        return  # an update overflowed or ran away; the next step will diverge and go back to state.snapshot
     state.pending = Snapshot(
         step=state.step,
         model={k: v.detach().clone() for k, v in state.model.state_dict().items()},

@@ -24,6 +24,9 @@ from explorer.i18n import _
 ZOO_DIR = Path(__file__).resolve().parents[2] / "pretrained"
 MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024  # far above any model here; stops a hostile upload early
 FORMAT = "rnn-explorer/1"
+MAX_NAME_SHOWN = 60  # characters of a file name quoted in a sentence
+# the float types a checkpoint may hold: float8 has no isfinite and nothing here computes in it
+FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
 
 def paths(name: str, directory: Path | None = None) -> tuple[Path, Path]:
@@ -36,15 +39,51 @@ def paths(name: str, directory: Path | None = None) -> tuple[Path, Path]:
 # reading
 
 
+def file_label(name: str) -> str:
+    """An uploaded file's name as a sentence may quote it: control characters (a NUL, a line break) and
+    lone surrogates written as escapes, and a long name shortened."""
+    shown = "".join(ch if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF else repr(ch)[1:-1] for ch in name)
+    return shown if len(shown) <= MAX_NAME_SHOWN else shown[:MAX_NAME_SHOWN] + "…"
+
+
+def read_json(raw: bytes, label: str):
+    """Parse a JSON file an upload or the zoo brings, with one sentence for each way it can fail: not UTF-8,
+    not JSON, nested deeper than the parser goes, or a number longer than Python converts."""
+    try:
+        return json.loads(bytes(raw).decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise ValueError(_("{label} is not valid JSON ({error})")
+                         .format(label=label, error=f"{err.__class__.__name__}: {err}")) from None
+    except RecursionError:
+        raise ValueError(_("{label} is not usable JSON: it is nested too deeply.").format(label=label)) from None
+    except ValueError as err:
+        if not isinstance(err, json.JSONDecodeError):  # int("9" * 5000): Python's digit limit, in its own words
+            raise ValueError(_("{label} is not usable JSON: it holds a number too long to read.")
+                             .format(label=label)) from None
+        raise ValueError(_("{label} is not valid JSON ({error})")
+                         .format(label=label, error=f"{err.__class__.__name__}: {err}")) from None
+
+
+def check_vocab_entries(entries, label: str) -> None:
+    """A character model's vocabulary: a list of single characters, each one a page can show. A lone
+    surrogate (JSON's "\\ud800") is a string of length one that no page can encode."""
+    if not isinstance(entries, list):
+        raise ValueError(_("{label}: a vocabulary must be a JSON list of single characters").format(label=label))
+    for position, entry in enumerate(entries):
+        if not isinstance(entry, str) or len(entry) != 1:
+            raise ValueError(_("{label}: vocabulary entry {position} ({entry}) is not a single character; this "
+                               "app reads character models, one character per token.")
+                             .format(label=label, position=position, entry=file_label(repr(entry))))
+        if 0xD800 <= ord(entry) <= 0xDFFF:
+            raise ValueError(_("{label}: vocabulary entry {position} ({entry}) is half of a surrogate pair, not a "
+                               "character.").format(label=label, position=position, entry=repr(entry)))
+
+
 def read_meta(raw: bytes, label: str | None = None) -> dict:
     """A sidecar's JSON, checked to be an object with a 'config' (every kind has one). `label` names the
     file in the messages (default: "metadata", in the current language)."""
     label = label or _("metadata")
-    try:
-        meta = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(_("{label} is not valid JSON ({error})")
-                         .format(label=label, error=f"{err.__class__.__name__}: {err}")) from None
+    meta = read_json(raw, label)
     if not isinstance(meta, dict) or "config" not in meta:
         raise ValueError(_("{label} is not an RNN Explorer metadata file: it has no 'config'").format(label=label))
     return meta
@@ -56,7 +95,7 @@ def load_weights(model: torch.nn.Module, weights: bytes, label: str | None = Non
     The one gate every checkpoint passes (zoo models and encoder-decoders alike): a size limit,
     then safetensors, which holds raw tensors and a JSON header, nothing executable, so nothing is
     ever unpickled; then the same names and shapes as the model, float and finite everywhere."""
-    label = label or _("checkpoint")
+    label = file_label(label or _("checkpoint"))
     if len(weights) > MAX_CHECKPOINT_BYTES:
         raise ValueError(_("{label} is {size} MB; the limit is {limit} MB").format(
             label=label, size=f"{len(weights) / 2**20:.0f}", limit=MAX_CHECKPOINT_BYTES // 2**20))
@@ -77,6 +116,9 @@ def load_weights(model: torch.nn.Module, weights: bytes, label: str | None = Non
         if tensor.shape != expected[key].shape:
             raise ValueError(_("{label}: {key} has shape {shape} but the config needs {needed}").format(
                 label=label, key=key, shape=tuple(tensor.shape), needed=tuple(expected[key].shape)))
+        if tensor.dtype not in FLOAT_DTYPES and tensor.is_floating_point():
+            raise ValueError(_("{label}: {key} holds {dtype} values; save the weights as float32 or float16.")
+                             .format(label=label, key=key, dtype=str(tensor.dtype).removeprefix("torch.")))
         if not tensor.is_floating_point() or not torch.isfinite(tensor).all():
             raise ValueError(_("{label}: {key} holds non-finite or non-float values").format(label=label, key=key))
     model.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
@@ -118,7 +160,7 @@ def save_state_dict(model: torch.nn.Module, name: str, meta: dict,
 
 def load_checkpoint(weights: bytes, meta: bytes | dict, label: str | None = None) -> RNNModel:
     """Build a model from safetensors bytes and its JSON metadata, checking everything."""
-    label = label or _("checkpoint")
+    label = file_label(label or _("checkpoint"))
     meta_label = _("{label} metadata").format(label=label)
     meta = read_meta(meta, meta_label) if isinstance(meta, (bytes, bytearray)) else meta
     try:
@@ -127,6 +169,7 @@ def load_checkpoint(weights: bytes, meta: bytes | dict, label: str | None = None
         raise ValueError(_("{label} has an unusable config: {error}").format(label=meta_label, error=err)) from None
     vocab = None
     if meta.get("vocab") is not None:
+        check_vocab_entries(meta["vocab"], meta_label)
         try:
             vocab = Vocab.from_json(meta["vocab"])
         except ValueError as err:

@@ -32,6 +32,7 @@ from torch import nn
 from explorer.engine.models import ModelConfig, RNNModel
 from explorer.engine.vocab import UNKNOWN, Encoded, Vocab
 from explorer.i18n import N_, _, ngettext, pgettext
+from explorer.zoo import checkpoint
 from explorer.zoo.checkpoint import MAX_CHECKPOINT_BYTES
 
 MAX_UPLOAD_BYTES = MAX_CHECKPOINT_BYTES  # the zoo's own limit: far above any model a page can draw
@@ -95,7 +96,7 @@ def read_tensors(raw: bytes, filename: str | None = None) -> Tensors:
     the file in the messages (default: "the file", in the current language). A training checkpoint's
     weights come from its `model` / `state_dict` / `model_state_dict` entry; the rest is left out, and
     `.notes` says so."""
-    filename = filename or _("the file")
+    filename = checkpoint.file_label(filename) if filename else _("the file")
     if len(raw) > MAX_UPLOAD_BYTES:
         raise ValueError(_("{file} is {size} MB; the limit is {limit} MB.").format(
             file=filename, size=f"{len(raw) / 2**20:.0f}", limit=MAX_UPLOAD_BYTES // 2**20))
@@ -128,6 +129,9 @@ def read_tensors(raw: bytes, filename: str | None = None) -> Tensors:
         if not tensor.is_floating_point():
             raise ValueError(_("{file}: {key} holds {dtype} values; weights must be floating point.")
                              .format(file=filename, key=key, dtype=str(tensor.dtype).replace("torch.", "")))
+        if tensor.dtype not in checkpoint.FLOAT_DTYPES:  # float8: torch cannot even test it for NaN
+            raise ValueError(_("{label}: {key} holds {dtype} values; save the weights as float32 or float16.")
+                             .format(label=filename, key=key, dtype=str(tensor.dtype).removeprefix("torch.")))
         if not torch.isfinite(tensor).all():
             raise ValueError(_("{file}: {key} holds NaN or infinite values.").format(file=filename, key=key))
         tensors[str(key)] = tensor.detach().to(torch.float32)
@@ -457,12 +461,15 @@ def _rows(config: ModelConfig, prefix: str, has_bias: bool, embedding, head, ten
 def parse_vocab(raw: bytes, size: int, filename: str | None = None) -> Vocab:
     """A JSON vocabulary: a list of characters (index = position), {"itos": [...]} or {char: index}.
     `filename` names the file in the messages (default: "the vocabulary", in the current language)."""
-    filename = filename or _("the vocabulary")
+    filename = checkpoint.file_label(filename) if filename else _("the vocabulary")
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ValueError(_("{file} is not valid JSON ({error}).")
                          .format(file=filename, error=err.__class__.__name__)) from None
+    except (RecursionError, ValueError):  # nested too deeply, or a number longer than Python reads
+        checkpoint.read_json(raw, filename)  # says which, in one sentence
+        raise
     if isinstance(data, dict) and "itos" in data:
         data = data["itos"]
     if isinstance(data, dict):
@@ -485,6 +492,7 @@ def parse_vocab(raw: bytes, size: int, filename: str | None = None) -> Vocab:
             raise ValueError(_("{file} lists {entry} twice (positions {first} and {second}).")
                              .format(file=filename, entry=repr(entry), first=seen[entry], second=position))
         seen[entry] = position
+    checkpoint.check_vocab_entries(data, filename)  # one character each, none half a surrogate pair
     if len(data) != size:
         raise ValueError(_("{file} has {n} entries but the model reads {size} tokens.")
                          .format(file=filename, n=len(data), size=size))

@@ -95,6 +95,21 @@ LINKS = [
     ("pages/gradients.py", {"loss": "banana"}, "loss='banana'` is not valid"),
     ("pages/gradients.py", {"step": "99999"}, "is not valid"),
     ("pages/compare.py", {"set": "everything"}, "set='everything'` is not valid"),
+    # hostile or clumsy values: each named in a code span it cannot end, never rendered (see test_injection.py)
+    ("pages/inspect.py", {"unit": "![x](http://127.0.0.1:9/t.png)"}, "`unit='![x](http://127.0.0.1:9/t.png)'` is"),
+    ("pages/inspect.py", {"model": "[Log in again](https://example.com)"}, "`model='[Log in again](https://exa"),
+    ("pages/inspect.py", {"layer": "1e309"}, "layer='1e309'` is not valid"),
+    ("pages/inspect.py", {"unit": "9" * 5000}, "is not valid"),
+    ("pages/inspect.py", {"order": "`x` [y](z)"}, "``order='`x` [y](z)'`` is not valid"),
+    ("pages/generate.py", {"temp": "nan"}, "temp='nan'` is not valid"),
+    ("pages/generate.py", {"temp": "inf"}, "temp='inf'` is not valid"),
+    ("pages/generate.py", {"length": "1e3"}, "length='1e3'` is not valid"),
+    ("pages/generate.py", {"seed": "\x00"}, "is not valid"),
+    ("pages/compare.py", {"order": "<a href=x>y</a>"}, "`order='<a href=x>y</a>'` is not valid"),
+    ("pages/gradients.py", {"loss": "<img src=x>"}, "`loss='<img src=x>'` is not valid"),
+    ("pages/intervene.py", {"kind": "<img src=x>"}, "`kind='<img src=x>'` is not valid"),
+    ("pages/intervene.py", {"value": "nan"}, "value='nan'` is not valid"),
+    ("pages/units.py", {"view": "![x](http://127.0.0.1:9/t.png)"}, "`view='![x](http://127.0.0.1:9/t.png)'` is"),
 ]
 
 
@@ -138,8 +153,22 @@ FILES = [
     ("metadata is a list", lambda w, m: (w, b"[]"), "not an RNN Explorer metadata file"),
     ("metadata is not UTF-8", lambda w, m: (w, b"\xff\xfe\x00{"), "not valid JSON"),
     ("unknown cell", lambda w, m: (w, _meta_with(m, cell="transformer")), "cell must be one of"),
-    ("vocabulary of words", lambda w, m: (w, _meta_vocab(m, ["\ufffd", "ab", " "])), "single characters"),
+    ("vocabulary of words", lambda w, m: (w, _meta_vocab(m, ["\ufffd", "ab", " "])), "is not a single character"),
     ("too big", lambda w, m: (b"\0" * (zoo.MAX_CHECKPOINT_BYTES + 1), m), "the limit is"),
+    ("metadata nested 100,000 deep", lambda w, m: (w, b"[" * 100_000 + b"]" * 100_000), "nested too deeply"),
+    ("vocabulary nested 100,000 deep", lambda w, m: (w, _meta_raw_vocab(m, "[" * 100_000 + "]" * 100_000)),
+     "nested too deeply"),
+    ("a 5,000-digit number in the vocabulary", lambda w, m: (w, _meta_raw_vocab(m, "[" + "9" * 5000 + "]")),
+     "a number too long to read"),
+    ("a lone surrogate in the vocabulary", lambda w, m: (w, _meta_vocab(m, ["\ufffd", "\ud800", " "])),
+     "half of a surrogate pair"),
+    ("a vocabulary entry that is not text", lambda w, m: (w, _meta_vocab(m, ["\ufffd", 7, " "])),
+     "is not a single character"),
+    ("vocabulary not a list", lambda w, m: (w, _meta_vocab(m, {"a": 0})), "must be a JSON list"),
+    ("float8 weights (F8_E4M3)", lambda w, m: (_cast(w, torch.float8_e4m3fn), m), "float8_e4m3fn values"),
+    ("float8 weights (F8_E5M2)", lambda w, m: (_cast(w, torch.float8_e5m2), m), "float8_e5m2 values"),
+    ("integer weights", lambda w, m: (_cast(w, torch.int32), m), "non-float"),
+    ("NaN weights", lambda w, m: (_cast(w, torch.float32, fill=float("nan")), m), "non-finite"),
 ]
 
 
@@ -154,6 +183,22 @@ def _meta_with(meta, **changes):
     data = json.loads(meta)
     data["config"].update(changes)
     return json.dumps(data).encode()
+
+
+def _meta_raw_vocab(meta, raw_vocab: str) -> bytes:
+    """The sidecar with its vocabulary replaced by raw JSON text (what json.dumps cannot write)."""
+    data = json.loads(meta)
+    data["vocab"] = "@VOCAB@"
+    return json.dumps(data).replace('"@VOCAB@"', raw_vocab).encode()
+
+
+def _cast(weights, dtype, fill=None):
+    """The same safetensors file with its first tensor stored as `dtype` (or filled with `fill`)."""
+    from safetensors.torch import load, save
+    tensors = load(weights)
+    first = sorted(tensors)[0]
+    tensors[first] = tensors[first].to(dtype) if fill is None else torch.full_like(tensors[first], fill)
+    return save(tensors)
 
 
 def _meta_vocab(meta, vocab):
@@ -172,6 +217,17 @@ def test_broken_or_hostile_checkpoint_files_get_a_sentence(name, make, expected,
     assert not (tmp_path / "HOSTILE_RAN").exists()
     model = zoo.load_checkpoint(weights, meta)  # and a good file still loads
     assert model.config.hidden_size == 4
+
+
+@pytest.mark.parametrize("name", ["up\x00load.safetensors", "line\nbreak.safetensors", "\ud800.safetensors",
+                                  "x" * 5000 + ".safetensors"])
+def test_a_file_name_with_control_characters_is_quoted_with_escapes(name):
+    with pytest.raises(ValueError) as refused:
+        zoo.load_checkpoint(b"not safetensors", small_checkpoint()[1], name)
+    sentence = str(refused.value)
+    assert sentence.isprintable() and "not a readable safetensors file" in sentence
+    assert len(sentence) < 400
+    sentence.encode("utf-8")  # no lone surrogate left: a page can send it
 
 
 # ---- extreme training settings on the Train page: refused with a sentence, nothing lost ----
@@ -194,6 +250,11 @@ TRAINING = [
     ({"train_lr": 0.0}, "learning rate"),
     ({"train_lr": -1.0}, "learning rate"),
     ({"train_clip_norm": 0.0}, "clip"),
+    ({"train_lr": 1e300}, "learning rate must be a number from 1e-06 to 100, such as 0.003; got 1e+300."),
+    ({"train_lr": 1e39}, "learning rate must be a number from 1e-06 to 100, such as 0.003; got 1e+39."),
+    ({"train_lr": 1e309}, "learning rate must be a number from 1e-06 to 100"),  # the box hands over 0
+    ({"train_lr": 1e-9}, "learning rate must be a number from 1e-06 to 100"),
+    ({"train_lr": 101.0}, "learning rate must be a number from 1e-06 to 100"),
 ]
 
 
@@ -212,6 +273,9 @@ def test_extreme_training_settings_are_refused_with_a_sentence(settings, expecte
     errors = " ".join(str(e.value) for e in at.error)
     assert expected.lower() in errors.lower(), errors
     assert at.session_state["train_playground"].step == trained
+    at.button(key="train_step").click().run()  # and Step still trains, with the settings it had
+    assert not at.exception, at.exception
+    assert at.session_state["train_playground"].step > trained
 
 
 def test_a_learning_rate_that_diverges_pauses_and_restores():
@@ -225,3 +289,28 @@ def test_a_learning_rate_that_diverges_pauses_and_restores():
     assert "diverged" in errors and "restored" in errors
     for run in at.session_state["train_playground"].runs:
         assert all(torch.isfinite(p).all() for p in run.state.model.parameters())
+
+
+# ---- Intervene: steps chosen for a longer text, an edit caption that quotes the text ----
+
+def test_intervene_moves_steps_kept_from_a_longer_text_inside_a_short_one():
+    at = open_page("pages/intervene.py")
+    assert at.number_input(key="from").value == 20  # the default on the long default text
+    text_box(at, "text").input("To be or not").run()  # 12 characters: step 20 is past its end
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert 0 <= at.number_input(key="from").value < 12
+    at.number_input(key="from").set_value(500).run()  # a step typed for this text still gets its sentence
+    assert "outside the text" in " ".join(str(e.value) for e in at.error)
+    at.number_input(key="from").set_value(3).run()
+    assert not at.exception and not at.error and len(at.get("plotly_chart")) > 0
+
+
+def test_intervene_quotes_an_edited_text_that_holds_backticks_as_code():
+    at = open_page("pages/intervene.py")
+    at.radio(key="kind").set_value("edit").run()
+    text_box(at, "text").input("a `[Log in](https://example.com)` b").run()
+    at.number_input(key="pos").set_value(0).run()
+    assert not at.exception, at.exception
+    caption = next(str(c.value) for c in at.caption if "changed:" in str(c.value))
+    assert caption.count("``") >= 2  # a fence longer than the text's own backticks

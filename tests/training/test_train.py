@@ -10,8 +10,10 @@ import torch
 
 from explorer import i18n, tasks
 from explorer.engine.models import RNNModel
+from explorer.training.settings import MAX_LR, MIN_LR
 from explorer.training.train import (
     GROUPS,
+    MAX_WEIGHT,
     TrainingDiverged,
     TrainSettings,
     build_model,
@@ -203,25 +205,67 @@ def test_huge_learning_rate_diverges_and_goes_back_to_the_chunk_start():
     state = adding_run(optimizer="sgd", lr=1e-2, clip=False)
     train_steps(state, 5)
     at_step_5 = weights(state.model)
-    update_settings(state, lr=1e6)
+    update_settings(state, lr=MAX_LR)
     seen = []
     rows = train_steps(state, 20, callback=lambda row: seen.append(row["step"]))
     failed = seen[-1] + 1
     assert 6 < failed < 25 and state.diverged
     assert rows == []  # the steps after the snapshot were taken back from state.logs too
-    assert state.stopped_reason.startswith(f"Training diverged at step {failed}: the loss became")
+    # the weights run away before the loss overflows: the weight guard stops the run first
+    assert state.stopped_reason.startswith(f"Training diverged at step {failed}: a weight reached")
     assert "The weights of step 5, the last safe snapshot, were restored" in state.stopped_reason
-    assert state.stopped_reason.endswith("turn on gradient clipping.")
+    assert state.stopped_reason.endswith("lower the learning rate.")
     assert_restored_and_clean(state, 5)
     assert same_weights(weights(state.model), at_step_5)
     with pytest.raises(TrainingDiverged, match=f"step {failed}"):
         train_steps(state, 1)
 
 
+def test_weights_that_run_away_with_a_finite_loss_end_in_the_same_diverged_sentence():
+    # Adam moves every weight by about the rate each step whatever the gradient: the loss stays finite
+    # (saturated tanh units) while the weights leave any useful range
+    state = adding_run(optimizer="adam", lr=1e-2, clip=True)
+    train_steps(state, 5)
+    update_settings(state, lr=MAX_LR)
+    with torch.no_grad():  # as if a few hundred such steps had passed
+        next(state.model.parameters()).mul_(0).add_(MAX_WEIGHT * 0.999)
+    at_step_5 = weights(state.model)
+    train_steps(state, 20)
+    assert state.diverged and state.divergence.what == "weights"
+    reason = state.stopped_reason
+    assert reason.startswith("Training diverged at step ") and ": a weight reached " in reason
+    assert f"past the limit of {MAX_WEIGHT:g}" in reason
+    assert "The weights of step 5, the last safe snapshot, were restored" in reason
+    assert same_weights(weights(state.model), at_step_5)
+    update_settings(state, lr=1e-2)  # and it goes on from there
+    assert len(train_steps(state, 3)) == 3
+
+
+def test_the_weight_limit_leaves_room_for_a_model_that_starts_large():
+    task = tasks.get("adding")
+    model = build_model(config_for(task, hidden_size=16), seed=0)
+    with torch.no_grad():
+        next(model.parameters()).mul_(0).add_(50.0)
+    state = start(task, model, TrainSettings(batch_size=8, seq_len=10, lr=1e-3))
+    assert state.weight_limit >= 100 * 50.0
+    assert len(train_steps(state, 3)) == 3 and not state.diverged
+
+
+@pytest.mark.parametrize("lr", [1e300, 1e39, math.inf, -math.inf, math.nan, 0.0, 1e-9, MAX_LR * 1.01, -3e-3])
+def test_a_learning_rate_outside_the_range_is_refused_with_the_range(lr):
+    with pytest.raises(ValueError, match=f"learning rate must be a number from {MIN_LR:g} to {MAX_LR:g}"):
+        TrainSettings(lr=lr)
+
+
+@pytest.mark.parametrize("lr", [MIN_LR, 3e-3, MAX_LR])
+def test_the_range_includes_its_ends(lr):
+    assert TrainSettings(lr=lr).lr == lr
+
+
 def test_a_diverged_run_goes_on_as_if_it_had_switched_settings_at_the_snapshot():
     diverged = adding_run(optimizer="sgd", lr=1e-2, clip=False)
     train_steps(diverged, 5)
-    update_settings(diverged, lr=1e6)
+    update_settings(diverged, lr=MAX_LR)
     train_steps(diverged, 20)
     assert diverged.diverged
     update_settings(diverged, lr=1e-2, clip=True)
