@@ -6,7 +6,9 @@ RNN_EXPLORER_THREADS sets torch's threads per server process (default 1: batch-1
 nothing from a second thread, and sessions share the cores smoothly); RNN_EXPLORER_TRAINING_SLOTS
 sets how many Train live chunks run at once across all sessions (default half the cores, at least
 one; explorer/training/turns.py, where training also gives way to the page runs users wait for);
-RNN_EXPLORER_ZOO_DIR points at another folder of pretrained models.
+RNN_EXPLORER_ZOO_DIR points at another folder of pretrained models. RNN_EXPLORER_SESSION_BUDGET_GB (default 1.0)
+and RNN_EXPLORER_SERVER_BUDGET_GB (default 8.0) cap what Train live may hold per session and per server
+(explorer/training/budget.py).
 """
 import os
 

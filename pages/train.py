@@ -9,6 +9,7 @@ lives in this session's st.session_state (keys start with "train_"), so two peop
 """
 import dataclasses
 import re
+import uuid
 
 import streamlit as st
 
@@ -22,6 +23,8 @@ from explorer.training.settings import MAX_LR, MIN_LR, OPTIMIZERS
 frame.require_frame(__file__)
 
 PG, RESET = "train_playground", "train_reset_requested"
+# this session's name in the server's budget ledger (explorer.training.budget): a Reset replaces what it holds
+OWNER = "train_budget_owner"
 DOWNLOADS, USER_MODELS = "train_downloads", catalog.USER_MODELS
 NEW = N_("new models (the cells below)")  # the option's value stays this English text; format_func translates it
 DEFAULTS = play.PlaygroundSettings()
@@ -144,7 +147,8 @@ def _build() -> bool:
     """A new playground from the widgets; on bad settings, one sentence and the old one kept."""
     try:
         pretrained = catalog.get_model(pretrained_name) if pretrained_name else None
-        st.session_state[PG] = play.build(settings, pretrained=pretrained)
+        owner = st.session_state.setdefault(OWNER, uuid.uuid4().hex)
+        st.session_state[PG] = play.build(settings, pretrained=pretrained, owner=owner)
     except ValueError as err:
         st.error(_("These settings cannot be used: {reason}").format(reason=err))
         return False

@@ -1,7 +1,8 @@
 """The Train live page's logic, without streamlit: a playground of one to three models trained side by side.
 
     settings = PlaygroundSettings(task="adding", cells=("rnn", "lstm"), seq_len=100)
-    pg = build(settings)                      # ValueError with one sentence for settings that cannot work
+    check_settings(settings)                  # everything build() would refuse, the budget too, without building
+    pg = build(settings, owner=session_id)    # ValueError with one sentence for settings that cannot work
     report = tick(pg)                         # settings.steps_per_tick steps for every model, then the extras
     pg.runs[1].probe.gates["f"]               # the forget gate on the fixed probe input, now
     snapshot_trace(pg, pg.runs[1], 3)         # the same at the fourth snapshot (the scrubber)
@@ -33,6 +34,7 @@ from collections.abc import Callable
 from explorer import i18n
 from explorer.engine.models import RNNModel
 from explorer.i18n import _
+from explorer.training import budget
 from explorer.training.build import build_model, clone_for_training, config_for
 from explorer.training.chart_data import ChartData, chart_data, log_arrays
 from explorer.training.runs import Playground, Run, Snapshot, TickReport
@@ -43,7 +45,6 @@ from explorer.training.settings import (
     MAX_MODELS,
     MODEL_FIELDS,
     PlaygroundSettings,
-    check_settings,
     get_task,
     pretrained_task,
 )
@@ -67,21 +68,44 @@ __all__ = [
 ]
 
 
-def build(settings: PlaygroundSettings, pretrained: RNNModel | None = None) -> Playground:
+def check_settings(settings: PlaygroundSettings, pretrained: RNNModel | None = None) -> None:
+    """Everything `playground.build` would refuse, without building a model (cheap enough for every rerun),
+    the session's budget included (the server's depends on the other sessions: `build` checks it)."""
+    settings.check()
+    if pretrained is not None:
+        task = pretrained_task(settings, pretrained)
+        settings.train_settings().for_task(task)
+    else:
+        task = get_task(settings.task)
+        for cell in settings.cells:
+            config_for(task, cell=cell, hidden_size=settings.hidden_size, num_layers=settings.num_layers,
+                       input_mode=settings.input_mode)
+        settings.train_settings().for_task(task)
+    budget.check_session(settings, task, pretrained)
+
+
+def build(settings: PlaygroundSettings, pretrained: RNNModel | None = None, owner: object = None) -> Playground:
     """New models (one per cell, same initialisation seed) or, from `pretrained`, one clone of it.
 
-    Every bad setting raises ValueError with one sentence (ModelConfig's, TrainSettings' or ours).
+    Every bad setting raises ValueError with one sentence (ModelConfig's, TrainSettings' or ours),
+    settings over the session's budget too, before anything is allocated (explorer.training.budget).
+    With an `owner` (one per session), the server's budget is checked as well and the playground's
+    estimate held for that owner until the playground is collected or the owner builds again.
     A pretrained model is never trained: its clone is (`clone_for_training`), and the task comes
     from its metadata (task and task_config), so a zoo model trains on the data it was built on.
     """
-    settings.check()
+    check_settings(settings, pretrained)  # every sentence, the session's budget included, before any work
     train_settings = settings.train_settings()
     if pretrained is not None:
-        meta = getattr(pretrained, "meta", {}) or {}
         task = pretrained_task(settings, pretrained)
-        models = [(f"{meta.get('name', 'pretrained')} (fine-tuned)", clone_for_training(pretrained))]
     else:
         task = get_task(settings.task)
+    if owner is not None:
+        budget.SERVER.check(owner, settings, task, pretrained)
+    if pretrained is not None:
+        meta = getattr(pretrained, "meta", {}) or {}
+        models = [(f"{meta.get('name', 'pretrained')} (fine-tuned)", clone_for_training(pretrained))]
+    else:
         models = []
         for cell in settings.cells:
             config = config_for(task, cell=cell, hidden_size=settings.hidden_size, num_layers=settings.num_layers,
@@ -100,6 +124,8 @@ def build(settings: PlaygroundSettings, pretrained: RNNModel | None = None) -> P
     for run in runs:
         add_snapshot(pg, run, None)
         refresh_probe(pg, run)
+    if owner is not None:
+        budget.SERVER.reserve(owner, settings, task, pg, pretrained)
     return pg
 
 
@@ -117,6 +143,12 @@ def apply_settings(pg: Playground, settings: PlaygroundSettings, resume: bool = 
     new = {id(run): dataclasses.replace(run.state.settings,
                                         **{f: getattr(wanted, f) for f in LIVE_FIELDS}).for_task(pg.task)
            for run in pg.runs}
+    # a larger batch or a longer sequence costs more per chunk: the same budgets as a build
+    pretrained = pg.runs[0].state.model if pg.pretrained is not None else None
+    budget.check_session(settings, pg.task, pretrained)
+    owner = budget.SERVER.owner_of(pg)
+    if owner is not None and settings.train_settings() != pg.settings.train_settings():
+        budget.SERVER.reserve(owner, settings, pg.task, pg, pretrained)
     for run in pg.runs:
         target = new[id(run)]
         if target != run.state.settings or (resume and run.state.diverged):

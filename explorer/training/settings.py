@@ -2,7 +2,6 @@
 
     TrainSettings(lr=3e-3, clip=True)                      # one run of the trainer (explorer.training.train)
     PlaygroundSettings(task="adding", cells=("rnn", "lstm"))  # what the Train page's widgets say
-    check_settings(settings)                               # everything build() would refuse, without building
 
 Every bad value raises ValueError with a sentence the page can show as it is, in the current language.
 """
@@ -18,7 +17,6 @@ from explorer import tasks as task_registry
 from explorer.engine.models import RNNModel
 from explorer.i18n import _
 from explorer.tasks.base import Task
-from explorer.training.build import config_for
 
 OPTIMIZERS = ("adam", "sgd")
 MAX_BATCH_SIZE = 1024  # a UI limit: each step already costs ~30x the default batch of 32
@@ -100,7 +98,8 @@ class TrainSettings:
 
 @dataclass(frozen=True)
 class PlaygroundSettings:
-    """What the Train page's widgets say. Checked by `check_settings` (through ModelConfig and TrainSettings)."""
+    """What the Train page's widgets say. Checked by `playground.check_settings` (through ModelConfig, TrainSettings and
+    the budgets)."""
 
     # The defaults are the lesson the page opens on: the adding problem at length 50, where the LSTM leaves
     # the baseline within the first few hundred steps (well inside half a minute of Play on a two-core
@@ -173,16 +172,3 @@ def pretrained_task(settings: PlaygroundSettings, pretrained: RNNModel) -> Task:
     """The task a pretrained model was built on (its metadata's task and task_config)."""
     meta = getattr(pretrained, "meta", {}) or {}
     return get_task(meta.get("task", settings.task), meta.get("task_config"))
-
-
-def check_settings(settings: PlaygroundSettings, pretrained: RNNModel | None = None) -> None:
-    """Everything `playground.build` would refuse, without building a model (cheap enough for every rerun)."""
-    settings.check()
-    if pretrained is not None:
-        settings.train_settings().for_task(pretrained_task(settings, pretrained))
-        return
-    task = get_task(settings.task)
-    for cell in settings.cells:
-        config_for(task, cell=cell, hidden_size=settings.hidden_size, num_layers=settings.num_layers,
-                   input_mode=settings.input_mode)
-    settings.train_settings().for_task(task)

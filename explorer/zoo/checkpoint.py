@@ -9,7 +9,10 @@ file and what is wrong.
 """
 from __future__ import annotations
 
+import io
 import json
+import math
+import zipfile
 from pathlib import Path
 
 import torch
@@ -27,6 +30,11 @@ FORMAT = "rnn-explorer/1"
 MAX_NAME_SHOWN = 60  # characters of a file name quoted in a sentence
 # the float types a checkpoint may hold: float8 has no isfinite and nothing here computes in it
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+MAX_TENSORS = 10_000  # a deep stacked RNN has a few dozen; a header listing more only costs memory to read
+# a header of MAX_TENSORS entries with long names stays far below this; safetensors itself reads up to 100 MB
+MAX_HEADER_BYTES = 8 * 2**20
+DTYPE_BYTES = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1,
+               "F8_E4M3": 1, "F8_E5M2": 1, "U16": 2, "U32": 4, "U64": 8}
 
 
 def paths(name: str, directory: Path | None = None) -> tuple[Path, Path]:
@@ -79,6 +87,57 @@ def check_vocab_entries(entries, label: str) -> None:
                                "character.").format(label=label, position=position, entry=repr(entry)))
 
 
+def _mb(nbytes: int) -> str:
+    return f"{nbytes / 2**20:.0f}"
+
+
+def check_safetensors_header(raw: bytes, label: str) -> None:
+    """Refuse, before safetensors reads anything, a header that lists more than MAX_TENSORS tensors, is larger
+    than MAX_HEADER_BYTES, or declares more than MAX_CHECKPOINT_BYTES of tensors. A header that cannot be read
+    is left to safetensors, whose sentence says it is damaged."""
+    if len(raw) < 8:
+        return
+    length = int.from_bytes(bytes(raw[:8]), "little")
+    if length > len(raw) - 8:
+        return  # not a header at all (random bytes, a truncated file): safetensors' sentence says so
+    header = bytes(raw[8:8 + min(length, MAX_HEADER_BYTES + 1)])
+    count = header.count(b'"data_offsets"')  # one per tensor, counted without building 700,000 dicts
+    if count > MAX_TENSORS:
+        raise ValueError(_("{label} lists {count} tensors; the limit is {limit}.").format(
+            label=label, count=count, limit=MAX_TENSORS))
+    if length > MAX_HEADER_BYTES:
+        raise ValueError(_("{label} has a header of {size} MB; the limit is {limit} MB.").format(
+            label=label, size=_mb(length), limit=_mb(MAX_HEADER_BYTES)))
+    try:
+        entries = json.loads(header.decode("utf-8"))
+        declared = sum(DTYPE_BYTES.get(entry["dtype"], 8) * math.prod(int(n) for n in entry["shape"])
+                       for key, entry in entries.items() if key != "__metadata__")
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        return
+    if declared > MAX_CHECKPOINT_BYTES:
+        raise ValueError(_("{label} declares {size} MB of tensors; the limit is {limit} MB.").format(
+            label=label, size=_mb(declared), limit=_mb(MAX_CHECKPOINT_BYTES)))
+
+
+def check_torch_zip(raw: bytes, label: str) -> None:
+    """Refuse, before torch.load allocates anything, a torch.save zip whose entries would unpack to more than
+    MAX_CHECKPOINT_BYTES (a few MB of compressed zeros can declare gigabytes) or that holds more than
+    MAX_TENSORS of them. The sizes come from the zip's central directory; nothing is decompressed. A file that
+    is not a zip is left to torch.load."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(bytes(raw))) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
+        return
+    if len(entries) > MAX_TENSORS:
+        raise ValueError(_("{label} holds {count} entries; the limit is {limit}.").format(
+            label=label, count=len(entries), limit=MAX_TENSORS))
+    unpacked = sum(entry.file_size for entry in entries)
+    if unpacked > MAX_CHECKPOINT_BYTES:
+        raise ValueError(_("{label} would unpack to {size} MB; the limit is {limit} MB.").format(
+            label=label, size=_mb(unpacked), limit=_mb(MAX_CHECKPOINT_BYTES)))
+
+
 def read_meta(raw: bytes, label: str | None = None) -> dict:
     """A sidecar's JSON, checked to be an object with a 'config' (every kind has one). `label` names the
     file in the messages (default: "metadata", in the current language)."""
@@ -99,6 +158,7 @@ def load_weights(model: torch.nn.Module, weights: bytes, label: str | None = Non
     if len(weights) > MAX_CHECKPOINT_BYTES:
         raise ValueError(_("{label} is {size} MB; the limit is {limit} MB").format(
             label=label, size=f"{len(weights) / 2**20:.0f}", limit=MAX_CHECKPOINT_BYTES // 2**20))
+    check_safetensors_header(weights, label)
     try:
         tensors = load_safetensors_bytes(bytes(weights))
     except (SafetensorError, ValueError, RuntimeError, OSError) as err:

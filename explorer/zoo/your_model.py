@@ -144,6 +144,7 @@ def read_tensors(raw: bytes, filename: str | None = None) -> Tensors:
 
 
 def _torch_load(raw: bytes, filename: str):
+    checkpoint.check_torch_zip(raw, filename)  # declared sizes first: torch.load would allocate them
     try:
         return torch.load(io.BytesIO(raw), weights_only=True, map_location="cpu")
     except pickle.UnpicklingError:
@@ -155,6 +156,7 @@ def _torch_load(raw: bytes, filename: str):
 
 
 def _safetensors_load(raw: bytes, filename: str):
+    checkpoint.check_safetensors_header(raw, filename)  # the tensor count and sizes before safetensors reads them
     try:
         return load_safetensors_bytes(bytes(raw))
     except (SafetensorError, RuntimeError, OSError, ValueError, TypeError):
