@@ -31,7 +31,8 @@ SPLIT_FRACTIONS = {"train": (0.0, 0.90), "val": (0.90, 0.95), "test": (0.95, 1.0
 PYTHON_SKIP_DIRS = {"test", "tests", "idlelib", "site-packages", "__pycache__"}
 PYTHON_CAP_CHARS = 5_000_000  # enough text for the model to learn from, small enough to read at once
 # Chinese has thousands of characters and a long tail seen once or twice: three sightings keep the
-# vocabulary near 3,700 while under 1% of held-out characters read as unknown
+# vocabulary to the characters a model can learn, while few held-out characters read as unknown
+# (docs/library.md has the figures)
 POETRY_MIN_COUNT = 3
 NGRAM_ORDERS = {"poetry": (3, 5)}  # n-gram baselines per corpus: only the small one is quick to count
 
