@@ -95,8 +95,8 @@ for name, tr in traces.items():
     s = internals.model_summary(models[name], tr)
     split = s["held_out_split"]
     split = _("({split})").format(split=_(SPLITS[split]) if split in SPLITS else split) if split != "test" else ""
-    # the metrics' names (bits/char, accuracy) are marked where Home lists them
-    held = " ".join(filter(None, [f"{s['held_out']:.3f}", _(s["metric"]) if s["metric"] else "", split])) \
+    metric = catalog.metric_name(s["metric"]) if s["metric"] else ""
+    held = " ".join(filter(None, [f"{s['held_out']:.3f}", metric, split])) \
         if s["held_out"] is not None else _("not measured")
     shown = _("{model} (yours)").format(model=name[len(catalog.YOURS):]) if catalog.is_user_model(name) else name
     units = f"{s['hidden']}" if s["layers"] == 1 else \

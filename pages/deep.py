@@ -5,7 +5,7 @@ from explorer import figures, i18n
 from explorer.analysis import family
 from explorer.app import caches, catalog, course, draw, frame, language, textbox, urlstate
 from explorer.figures import diagram
-from explorer.i18n import N_, _, ngettext
+from explorer.i18n import _, ngettext
 
 frame.require_frame(__file__)
 
@@ -14,7 +14,6 @@ DEFAULT_MODEL = "sentiment-bigru"
 DEFAULT_INPUT = {"sentiment": "the plot was great, although the music was dull", "brackets": "(()(()))((()()))",
                  **textbox.DEFAULT_TEXT}
 MAX_CHARS = 400  # layers × directions heatmaps side by side: a sentence or a paragraph, not a book
-METRICS = {"accuracy": N_("accuracy"), "bits/char": N_("bits/char")}  # the tasks' metric names, as shown
 
 st.title(_("Stacked & bidirectional"))
 st.caption(_("A stacked net feeds each layer's states to the layer above; a bidirectional one runs a second chain "
@@ -48,9 +47,6 @@ def label(n: str) -> str:
         form = ngettext("{name} ({cell}, {n} layer)", "{name} ({cell}, {n} layers)", layers)
     return form.format(name=n, cell=str(catalog.model_info(n).get("cell", "")).upper(), n=layers)
 
-
-def metric_name(metric: str) -> str:
-    return _(METRICS[metric]) if metric in METRICS else metric
 
 
 name = st.sidebar.selectbox(_("Model"), names, key="net", persist_state="session", format_func=label)
@@ -127,7 +123,8 @@ for n in siblings:
     rows.append({_("model"): n, _("layers"): config_n["num_layers"],
                  _("directions"): 2 if config_n["bidirectional"] else 1, _("hidden"): config_n["hidden_size"],
                  _("parameters"): m.get("parameters"),
-                 _("{metric} (test)").format(metric=metric_name(test.get("metric", _("metric")))): test.get("value")})
+                 _("{metric} (test)").format(metric=catalog.metric_name(test.get("metric", _("metric")))):
+                     test.get("value")})
 st.dataframe(rows, hide_index=True)
 baseline = meta.get("metrics", {}).get("test", {}).get("baseline", {})
 # The baseline's sentence was written in English when the model was built: shown where the catalogue has it.

@@ -16,7 +16,6 @@ VECTORS = {  # {weight}: W_ih in the session's notation
     "first_layer": N_("what a character adds to the first layer, {weight} · input (one number per hidden unit, both "
                       "models)"),
 }
-METRICS = {"bits/char": N_("bits/char")}  # the tasks' metric names, as shown
 CLOSE, SLIGHT = 0.1, 0.03  # gaps in mean cosine (vowel-vowel minus vowel-other): clearly closer, barely closer
 SCATTER_HEIGHT = 400  # px: both maps and the sentence under them fit a 1280x800 first screen
 
@@ -129,7 +128,7 @@ rows = []
 for n, model in models.items():
     test = model.meta.get("metrics", {}).get("test", {})
     metric = test.get("metric") or _("metric")
-    scored = _("{metric} (test)").format(metric=_(METRICS[metric]) if metric in METRICS else metric)
+    scored = _("{metric} (test)").format(metric=catalog.metric_name(metric))
     rows.append({_("model"): n,
                  _("input"): {"onehot": _("one-hot"), "embedding": _("embedding")}[model.config.input_mode],
                  _("parameters"): model.num_parameters(), scored: test.get("value"),

@@ -3,13 +3,7 @@ import streamlit as st
 
 from explorer.app import catalog, course, frame, language, textbox
 from explorer.engine import cells
-from explorer.i18n import N_, _, ngettext
-
-# The zoo's task and metric names, as the sidecar files store them, in words for the table
-TASKS = {"english": N_("English prose"), "python": N_("Python source"), "poetry": N_("Chinese poetry"),
-         "adding": N_("adding problem"), "brackets": N_("bracket depth"), "sentiment": N_("sentiment"),
-         "count": N_("counting down"), "series": N_("time series"), "dates": N_("dates in words")}
-METRICS = {"bits/char": N_("bits/char"), "accuracy": N_("accuracy"), "exact match": N_("exact match"), "MSE": "MSE"}
+from explorer.i18n import _, ngettext
 
 frame.require_frame(__file__)
 notation = language.notation()
@@ -37,7 +31,7 @@ else:
     def metric(row):
         if row.get("test") is None:
             return _("not measured")
-        shown = f"{_(METRICS.get(row['metric'], row['metric']))} {row['test']:.3g}"
+        shown = f"{catalog.metric_name(row['metric'])} {row['test']:.3g}"
         if row.get("baseline") is not None:
             shown = _("{value} (baseline {baseline})").format(value=shown, baseline=f"{row['baseline']:.3g}")
         if row.get("ngram") is not None and row.get("ngram_order"):
@@ -52,7 +46,7 @@ else:
         return _("{hidden} units × {layers}").format(hidden=row["hidden"], layers=layers)
 
     st.dataframe(
-        [{_("model"): r["name"], _("task"): _(TASKS.get(r["task"], r["task"])), _("cell"): (r["cell"] or "").upper(),
+        [{_("model"): r["name"], _("task"): catalog.task_name(r["task"]), _("cell"): (r["cell"] or "").upper(),
           _("size"): size(r), _("parameters"): r["parameters"], _("held-out (test)"): metric(r)} for r in rows],
         hide_index=True)
     st.caption(_("Held-out metrics were measured on the test split when each model was built; the baseline is "

@@ -20,10 +20,24 @@ import streamlit as st
 
 from explorer import zoo
 from explorer.app import draw
-from explorer.i18n import _
+from explorer.i18n import N_, _
 
 ZOO_ENV = "RNN_EXPLORER_ZOO_DIR"
 TEXT_TASKS = ("english", "python", "poetry")  # the tasks whose models read any typed text
+# The zoo's task and metric names, as the sidecar files store them, in words for the pages
+TASK_NAMES = {"english": N_("English prose"), "python": N_("Python source"), "poetry": N_("Chinese poetry"),
+              "adding": N_("adding problem"), "brackets": N_("bracket depth"), "sentiment": N_("sentiment"),
+              "count": N_("counting down"), "series": N_("time series"), "dates": N_("dates in words")}
+METRIC_NAMES = {"bits/char": N_("bits/char"), "accuracy": N_("accuracy"), "exact match": N_("exact match"),
+                "MSE": "MSE"}
+
+
+def task_name(task) -> str:
+    return _(TASK_NAMES[task]) if task in TASK_NAMES else str(task)
+
+
+def metric_name(metric) -> str:
+    return _(METRIC_NAMES[metric]) if metric in METRIC_NAMES else str(metric)
 USER_MODELS = "user_models"  # session_state: {name: model in eval mode}, from the Train and Your model pages
 YOURS = "yours: "  # prefix of a user model's name in the pickers (and in links)
 
