@@ -90,18 +90,21 @@ def require_frame(page_file: str) -> None:
 
 # The browser keeps the last page's scroll position across a page switch: a student who clicks "next
 # lesson" at the foot of a long page would land in the middle of the next one, below its key picture.
-# Again a moment later: the last page's elements stay until the new ones replace them, and the browser's scroll
-# anchoring can carry the view down with them while a busy server is still drawing.
+# Kept at the top for a few seconds, until the student scrolls: the last page's elements stay until the new ones
+# replace them, and the browser's scroll anchoring can carry the view down with them while a busy server draws.
 _TO_TOP = """<script>
 (() => {  // a scope of its own: every arrival runs this script again in the same page
+const doc = window.parent.document;
 const toTop = () => {
-  const doc = window.parent.document;
   const views = doc.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"]');
   for (const el of views) el.scrollTo(0, 0);
   window.scrollTo(0, 0);
 };
+const timer = setInterval(toTop, 100);
+const stop = () => clearInterval(timer);
+for (const kind of ["wheel", "touchstart", "keydown", "mousedown"]) doc.addEventListener(kind, stop, {once: true});
+setTimeout(stop, 4000);
 toTop();
-for (const ms of [150, 400, 900]) setTimeout(toTop, ms);
 })();
 </script>"""
 
