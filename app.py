@@ -8,14 +8,15 @@ sets how many Train live chunks run at once across all sessions (default half th
 one; explorer/training/turns.py, where training also gives way to the page runs users wait for);
 RNN_EXPLORER_ZOO_DIR points at another folder of pretrained models. RNN_EXPLORER_SESSION_BUDGET_GB (default 1.0)
 and RNN_EXPLORER_SERVER_BUDGET_GB (default 8.0) cap what Train live may hold per session and per server
-(explorer/training/budget.py).
+(explorer/training/budget.py). RNN_EXPLORER_SESSION_GRACE_S (default 20) is how long a closed tab's session is kept
+for a reload before its memory is given back (explorer/app/sessions.py).
 """
 import os
 
 import streamlit as st
 import torch
 
-from explorer.app import frame, language
+from explorer.app import frame, language, sessions
 from explorer.i18n import _
 from explorer.training import turns
 
@@ -27,10 +28,13 @@ st.set_page_config(page_title="RNN Explorer", page_icon="🔁", layout="wide")
 language.settle()  # before anything is drawn: the navigation's titles are translated too
 page = frame.navigation()
 frame.mark_framed()
+sessions.watch()  # once per server: closed tabs give their memory back
 frame.resume_page()  # a direct link that arrived before the server knew st.navigation goes on to its page
 language.switches()
 st.sidebar.caption(_("RNN Explorer: every hidden state, gate and cell state, computed exactly from the real network."))
 frame.fold_sidebar_on_narrow_screens()
+sessions.recover()  # a reload takes over the training of the session it replaced
 with turns.FOREGROUND.running():  # training in other sessions gives way to a page a user is waiting for
     page.run()
+sessions.keep_kept_models()
 frame.keep_language_in_url()

@@ -14,7 +14,7 @@ import uuid
 import streamlit as st
 
 from explorer import tasks, zoo
-from explorer.app import catalog, course, frame, train_live, urlstate
+from explorer.app import catalog, course, frame, sessions, train_live, urlstate
 from explorer.app.train_charts import draw_charts, listed
 from explorer.i18n import N_, _, ngettext, pgettext
 from explorer.training import playground as play
@@ -187,6 +187,14 @@ if pg is not None and st.session_state.get(PG) is pg:  # not rebuilt: hand over 
 pg = st.session_state.get(PG)
 if pg is None:
     st.stop()  # the first settings were refused; the sentence above says why
+
+
+def _describe(values: dict) -> dict:
+    held = values.get(PG)
+    return {"models": len(held.runs), "steps": held.step} if held is not None else {}
+
+
+sessions.hold((PG, OWNER, DOWNLOADS, USER_MODELS), _describe)  # a reload of this tab takes them over
 
 
 # ------------------------------------------------------------------------------------------------

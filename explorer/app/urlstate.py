@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.app import draw, language
+from explorer.app import draw, language, sessions
 from explorer.i18n import _
 
 MAX_URL_TEXT = 2000  # characters carried in a link; longer text is left out of the URL
@@ -70,7 +70,7 @@ def keep_across_pages(key: str) -> None:
 
 def set_url(**values) -> None:
     """The view as query parameters, so a copied link reproduces it (None leaves a key out)."""
-    params = {k: str(v) for k, v in values.items() if v is not None} | language.url_values()
+    params = {k: str(v) for k, v in values.items() if v is not None} | language.url_values() | sessions.url_values()
     st.session_state[WRITTEN] = {**st.session_state.get(WRITTEN, {}), **params}
     if dict(st.query_params) != params:
         st.query_params.from_dict(params)

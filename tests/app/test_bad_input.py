@@ -126,6 +126,40 @@ def test_a_bad_link_falls_back_with_a_warning(page, params, expected):
     still_works(at, key)
 
 
+# the family's pages, whose main input is not a sentence: (page, URL parameters, a fragment of the warning);
+# afterwards the same page opened plainly still draws its figures
+FAMILY_LINKS = [
+    ("pages/series.py", {"source": "<img src=x>"}, "`source='<img src=x>'` is not valid"),
+    ("pages/series.py", {"win": "1"}, "win='1'` is not valid"),
+    ("pages/series.py", {"win": "9" * 400}, "is not valid"),
+    ("pages/series.py", {"horizon": "0"}, "horizon='0'` is not valid"),
+    ("pages/series.py", {"at": "-3"}, "at='-3'` is not valid"),
+    ("pages/seq2seq.py", {"seq_model": "[x](http://127.0.0.1:9)"}, "`seq_model='[x](http://127.0.0.1:9)'` is"),
+    ("pages/seq2seq.py", {"mode": "forced"}, "mode='forced'` is not valid"),
+    ("pages/one_to_many.py", {"start": "x"}, "start='x'` is not valid"),
+    ("pages/one_to_many.py", {"steps": "65"}, "steps='65'` is not valid"),
+    ("pages/deep.py", {"net": "<b>big</b>"}, "`net='<b>big</b>'` is not valid"),
+    ("pages/deep.py", {"state": "gates"}, "state='gates'` is not valid"),
+    ("pages/embedding.py", {"vectors": "pca"}, "vectors='pca'` is not valid"),
+    ("pages/embedding.py", {"near": "\x00"}, "is not valid"),
+    ("pages/units.py", {"sample": "7"}, "sample='7'` is not valid"),
+    ("pages/units.py", {"view": "probe", "rank": "0"}, "rank='0'` is not valid"),
+    ("pages/units.py", {"view": "trajectory", "dims": "4"}, "dims='4'` is not valid"),
+]
+
+
+@pytest.mark.parametrize("page, params, expected", FAMILY_LINKS,
+                         ids=[f"{p.split('/')[1][:-3]}-{'-'.join(q)}" for p, q, _ in FAMILY_LINKS])
+def test_a_bad_link_on_a_family_page_falls_back_with_a_warning(page, params, expected):
+    at = open_page(page, **params)
+    assert not at.exception, at.exception
+    assert expected in messages(at), messages(at)
+    assert len(at.get("plotly_chart")) > 0  # the page drew its default view instead
+    plain = open_page(page)
+    assert not at.exception and not plain.exception
+    assert "not valid" not in messages(plain)
+
+
 # ---- files: every place the app accepts a checkpoint goes through zoo.load_checkpoint ----
 
 def small_checkpoint():
