@@ -69,7 +69,7 @@ except ValueError as err:
     urlstate.set_url(**url_view)
     st.error(_("Could not trace this text: {error}").format(error=err))
     st.stop()
-textbox.warn_unknown(tr.unknown)
+textbox.warn_unknown(tr.unknown, model.vocab)
 config = model.config
 labels = family.class_labels(task)
 verdict = None

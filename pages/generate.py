@@ -56,7 +56,7 @@ try:
 except ValueError as err:
     st.error(_("Could not generate: {error}").format(error=err))
     st.stop()
-textbox.warn_unknown(out.unknown)
+textbox.warn_unknown(out.unknown, catalog.get_model(name).vocab)
 
 draw.look_at(figures.labels.escape_all(highlights.written_sentence(out.chosen_probs, out.generated,
                                                                    out.topk_labels)))

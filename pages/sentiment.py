@@ -41,7 +41,7 @@ try:
 except ValueError as err:
     st.error(_("Could not read this sentence: {error}").format(error=err))
     st.stop()
-textbox.warn_unknown(run.trace.unknown)
+textbox.warn_unknown(run.trace.unknown, model.vocab)
 outside = shapes.words_outside_grammar(read)
 if outside:
     named = ", ".join(repr(w if len(w) <= 20 else w[:20] + "…") for w in outside[:8])

@@ -111,7 +111,7 @@ try:
         series = probes.unit_series(caches.trace(name, sample, 1))
 except ValueError as err:
     finish(_("Could not trace this text: {error}").format(error=err))
-textbox.warn_unknown(tr.unknown)
+textbox.warn_unknown(tr.unknown, catalog.get_model(name).vocab)
 typed = probes.unit_series(tr)
 tokens, steps = tr.tokens, tr.steps
 quantities = probes.quantities(tr)

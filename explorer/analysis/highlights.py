@@ -100,22 +100,36 @@ def same_char_likeness(states: np.ndarray, tokens) -> dict | None:
 
 def state_sentence(states: np.ndarray, tokens, start: int = 0, *, symbol: str = "h") -> str:
     """A state [T, H] (`symbol` h, or c for the LSTM's cell state): every column is what the net carries
-    on, and columns after the same character look alike (or, with no repeated character, where the
+    on, and columns after the same character (or token) look alike (or, with no repeated one, where the
     state moves most)."""
+    words = _token_level(tokens)
     shown = list(tokens[start:start + states.shape[0]])
     alike = same_char_likeness(states, shown)
     if alike is None:
         jump = biggest_change(states)
-        return _("Each column is {symbol}_t, all the net carries to the next character; it moves most on reading "
-                 "{char} (step {step}).").format(symbol=symbol, char=_quoted(shown[jump["step"]]),
-                                                 step=start + jump["step"])
-    said = (_("Each column is {symbol}_t; columns after the same character look alike: the {count} after {char} "
-              "correlate at r = {same:.2f}, other pairs at {different:.2f}.")
-            if alike["same"] > alike["different"] + 0.2 else
-            _("Each column is {symbol}_t; columns after the same character look no more alike than others: the "
-              "{count} after {char} correlate at r = {same:.2f}, other pairs at {different:.2f}."))
+        said = (_("Each column is {symbol}_t, all the net carries to the next token; it moves most on reading "
+                  "{char} (step {step}).") if words else
+                _("Each column is {symbol}_t, all the net carries to the next character; it moves most on reading "
+                  "{char} (step {step})."))
+        return said.format(symbol=symbol, char=_quoted(shown[jump["step"]]), step=start + jump["step"])
+    alike_more = alike["same"] > alike["different"] + 0.2
+    if words:
+        said = (_("Each column is {symbol}_t; columns after the same token look alike: the {count} after {char} "
+                  "correlate at r = {same:.2f}, other pairs at {different:.2f}.") if alike_more else
+                _("Each column is {symbol}_t; columns after the same token look no more alike than others: the "
+                  "{count} after {char} correlate at r = {same:.2f}, other pairs at {different:.2f}."))
+    else:
+        said = (_("Each column is {symbol}_t; columns after the same character look alike: the {count} after {char} "
+                  "correlate at r = {same:.2f}, other pairs at {different:.2f}.") if alike_more else
+                _("Each column is {symbol}_t; columns after the same character look no more alike than others: the "
+                  "{count} after {char} correlate at r = {same:.2f}, other pairs at {different:.2f}."))
     return said.format(symbol=symbol, count=alike["count"], char=_quoted(alike["char"]), same=alike["same"],
                        different=alike["different"])
+
+
+def _token_level(tokens) -> bool:
+    """A token model's steps (explorer.engine.vocab.Tokens) are words or subwords: the sentences say "token"."""
+    return bool(getattr(tokens, "token_level", False))
 
 
 def most_surprising(loss: np.ndarray) -> int | None:
@@ -126,17 +140,22 @@ def most_surprising(loss: np.ndarray) -> int | None:
 
 
 def surprise_sentence(loss: np.ndarray, tokens, topk_labels, topk_probs: np.ndarray, start: int = 0) -> str:
-    """The most surprising next character: what the model gave it, and what it expected instead."""
+    """The most surprising next character (or token): what the model gave it, and what it expected instead."""
+    words = _token_level(tokens)
     step = most_surprising(loss)
     if step is None:
-        return _("The text is one character long, so the model has no next character to guess.")
+        return (_("The text is one token long, so the model has no next token to guess.") if words else
+                _("The text is one character long, so the model has no next character to guess."))
     bits = float(loss[step]) / LN2
     given = float(np.exp(-loss[step]))
-    after = "".join(tokens[max(0, start + step - 5):start + step + 1]).replace("\n", "↵").strip()
-    return _("The most surprising next character is {char} after “{after}” (step {step}): p = {p:.1%} ({bits:.1f} "
-             "bits); the model expected {expected} ({expected_p:.0%}).").format(
-        char=_quoted(tokens[start + step + 1]), after=after, step=start + step, p=given, bits=bits,
-        expected=_quoted(topk_labels[step][0]), expected_p=float(topk_probs[step][0]))
+    before = tokens[max(0, start + step - 5):start + step + 1]
+    after = (" " if words else "").join(before).replace("\n", "↵").strip()
+    said = (_("The most surprising next token is {char} after “{after}” (step {step}): p = {p:.1%} ({bits:.1f} "
+              "bits); the model expected {expected} ({expected_p:.0%}).") if words else
+            _("The most surprising next character is {char} after “{after}” (step {step}): p = {p:.1%} ({bits:.1f} "
+              "bits); the model expected {expected} ({expected_p:.0%})."))
+    return said.format(char=_quoted(tokens[start + step + 1]), after=after, step=start + step, p=given, bits=bits,
+                       expected=_quoted(topk_labels[step][0]), expected_p=float(topk_probs[step][0]))
 
 
 def written_sentence(chosen_probs: np.ndarray, generated: str, topk_labels) -> str:

@@ -4,6 +4,10 @@ from __future__ import annotations
 import html
 import re
 
+# Imported here, once, before any page runs: plotly imports pandas lazily on its first figure and takes it from
+# sys.modules if present, so a second session's thread could be handed the module while the first was still
+# importing it ("partially initialized module 'pandas' has no attribute 'Series'", on a fresh server).
+import pandas  # noqa: F401
 import plotly.graph_objects as go
 import streamlit as st
 

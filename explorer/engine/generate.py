@@ -16,7 +16,6 @@ import numpy as np
 import torch
 
 from explorer.engine.models import RNNModel
-from explorer.engine.vocab import UNKNOWN
 from explorer.i18n import _
 
 MAX_LENGTH = 2000  # characters per call; a page of text, traced in well under a second
@@ -65,8 +64,8 @@ def sample(model: RNNModel, prompt: str, *, length: int = 200, temperature: floa
             probs = torch.softmax(last, -1)  # (V,) the model's own distribution, as a trace shows it
             top = probs.topk(k)
             allowed = last.clone()
-            if model.vocab.itos[0] == UNKNOWN:  # an uploaded vocabulary may use token 0 for a real character
-                allowed[0] = -torch.inf  # never write the unknown token
+            if model.vocab.has_unknown_token:  # a vocabulary without one reads the unknown as a real token
+                allowed[model.vocab.unknown_id] = -torch.inf  # never write the unknown token
             drawn = torch.multinomial(torch.softmax(allowed / temperature, -1), 1, generator=generator).item()
             chosen.append(drawn)
             top_labels.append([model.vocab.itos[i] for i in top.indices.tolist()])

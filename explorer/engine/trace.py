@@ -25,6 +25,7 @@ from torch import nn
 
 from explorer.engine import cells, mincells
 from explorer.engine.models import JordanRNN, RNNModel, last_step_features
+from explorer.engine.vocab import Tokens
 from explorer.i18n import N_, _
 
 GATE_NAMES = {
@@ -457,6 +458,8 @@ def model_inputs(model: RNNModel, x):
             raise ValueError(_("token ids must lie in [0, {high}]").format(high=model.config.input_size - 1))
         ids, unknown = x.long(), ()
         chars = tuple(model.vocab.itos[i] for i in ids.tolist()) if model.vocab is not None else None
+        if chars is not None and model.vocab.token_level:
+            chars = Tokens(chars)  # the figures then say "token", as for typed text
     else:
         if model.config.input_mode != "real":
             raise ValueError(_("this model reads text or token ids, not real values"))

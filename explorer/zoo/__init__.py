@@ -3,6 +3,7 @@
     python -m explorer.zoo list                 # names, tasks, sizes and held-out metrics
     python -m explorer.zoo build english-lstm   # retrain one from scratch (fixed seed)
     python -m explorer.zoo build --all          # retrain every model
+    python -m explorer.zoo baselines            # recompute the n-gram baselines stored with the models
 
 Each model is two files in pretrained/: NAME.safetensors (the weights, no pickle) and NAME.json
 (config, vocabulary, task, training settings and the metrics measured when it was built).
@@ -15,7 +16,10 @@ that says which file and what is wrong.
     store.py       what is on disk, and opening a model by name
     rebuild.py     training a recipe, measuring it, saving it
     cli.py         the command line above
-    your_model.py  a user's own torch.nn RNN / GRU / LSTM state_dict, read safely
+    your_model.py  a user's own model, read safely: the entry point over the three below
+    layouts.py     reading weights (safetensors, torch.save zips) and finding the roles of their keys by shape
+    tokens.py      the vocabulary a user brings: characters, or words and subwords (a token model)
+    keras.py       Keras SimpleRNN / GRU / LSTM weights, converted to torch's layout
 """
 from explorer.zoo.checkpoint import (
                                      FORMAT,

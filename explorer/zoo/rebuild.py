@@ -20,7 +20,7 @@ from torch import nn
 from explorer import tasks
 from explorer.engine.models import RNNModel
 from explorer.training import train
-from explorer.zoo.checkpoint import save
+from explorer.zoo.checkpoint import paths, save
 from explorer.zoo.kinds import kind_with_recipe
 from explorer.zoo.recipes import RECIPES, Recipe, recipe_names
 
@@ -41,12 +41,35 @@ def evaluate_recipe(model: RNNModel, recipe: Recipe, split: str = "test", batche
         longer = train.evaluate(model, task, split=split, batches=batches, batch_size=32,
                                 seq_len=recipe.eval_seq_len, seed=seed)
         result["longer"] = {"seq_len": recipe.eval_seq_len, "value": longer["metric"], "loss": longer["loss"]}
+    result.update(baselines(task, split))
+    return result
+
+
+def baselines(task, split: str) -> dict:
+    """The task's baselines on `split` as the metadata stores them: the one every task has, and the n-gram
+    models of the text tasks that have them."""
     value, sentence = task.baseline()
-    result["baseline"] = {"value": value, "description": sentence}
+    result = {"baseline": {"value": value, "description": sentence}}
     extra = getattr(task, "extra_baselines", None)  # only some tasks have more than the one baseline
     if extra is not None and (rows := extra(split)):
         result["baselines"] = [{"name": name, "value": bits, "description": text} for name, bits, text in rows]
     return result
+
+
+def refresh_baselines(name: str, directory: Path | None = None) -> dict:
+    """Recompute a pretrained model's baselines (they depend on the task's data, not on the weights) and write
+    them into its metadata, leaving the weights and the model's own figures as they are. Returns the test
+    split's entries."""
+    recipe = RECIPES.get(name)
+    if recipe is None:
+        raise ValueError(f"no recipe named {name!r} with baselines to refresh; recipes: {', '.join(recipe_names())}")
+    meta_path = paths(name, directory)[1]
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    task = make_task(recipe)
+    for split, metrics in meta.get("metrics", {}).items():
+        metrics.update(baselines(task, split))
+    meta_path.write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return meta["metrics"]["test"]
 
 
 def build(name: str, directory: Path | None = None, progress: bool = True) -> nn.Module:

@@ -7,6 +7,7 @@ import torch
 from explorer import tasks
 from explorer.tasks import char_corpus
 from explorer.tasks.char_corpus import corpus_text, encode_fast, split_bounds
+from explorer.zoo import store
 
 FIRST_POEM = ("蕭晨騎馬出皇都，聞說埋冤在路隅。別我已為泉下土，思君猶似掌中珠。"
               "四弦品柱聲初絕，三尺孤墳草已枯。蘭質蕙心何所在，焉知過者是狂夫。")
@@ -70,8 +71,19 @@ def test_ngram_baselines_beat_the_unigram(task):
         task.extra_baselines("holdout")
 
 
-def test_the_other_corpora_have_no_extra_baselines():
-    assert tasks.get("python").extra_baselines("val") == []
+def test_the_english_and_python_models_carry_their_n_gram_baselines():
+    """The Home table sets each language model beside the strongest n-gram of its own text (measured when the
+    model was built, or by `python -m explorer.zoo baselines`), not only beside the unigram."""
+    rows = {row["name"]: row for row in store.summary_rows()}
+    for name, corpus in (("english-lstm", "english"), ("python-lstm", "python")):
+        if name not in rows:
+            pytest.skip("the pretrained zoo is not built")
+        meta = store.info(name)["metrics"]["test"]
+        names = [b["name"] for b in meta["baselines"]]
+        assert names == [f"{n}-gram (Kneser-Ney)" for n in char_corpus.NGRAM_ORDERS[corpus]]
+        five, seven = (b["value"] for b in meta["baselines"])
+        assert 1.0 < seven < five < meta["baseline"]["value"] - 1.0  # a longer window knows more
+        assert rows[name]["ngram"] == seven and rows[name]["ngram_order"] == 7
 
 
 def test_a_missing_package_names_the_one_to_install(monkeypatch):
