@@ -17,8 +17,7 @@ if not names:
     st.warning(_(textbox.NO_MODELS))
     st.stop()
 name = pickers.model_picker(names)
-catalog.note_headless([name], _("there are no next-character guesses or surprise here; its states and gates are "
-                                "exact."))
+catalog.note_headless([name], _("there are no next-token guesses or surprise here; its states and gates are exact."))
 
 # -- the text: a short sentence, read again on Enter --
 text = inspect_view.text_box(names, name)
@@ -31,7 +30,10 @@ except ValueError as err:
     urlstate.set_url(**url_view)
     st.error(_("Could not trace this text: {error}").format(error=err))
     st.stop()
-textbox.warn_unknown(tr.unknown)
+textbox.warn_unknown(tr.unknown, model.vocab)
+for note in tr.notes:  # how the trace differs from the module as given (half precision, dropout)
+    st.caption(_("How it was traced: {note}.").format(note=note))
+words = figures.labels.token_level(tr.tokens)  # a token model reads words: every sentence says "token"
 
 # -- what to draw: the model's listed unit colours the text; the gates and the state they keep, by default --
 layers, dirs, steps, size = tr.num_layers, tr.num_directions, tr.steps, tr.hidden_size
@@ -111,6 +113,9 @@ with key:
     st.caption(" ".join([inspect_view.order_note(show, order_by) if stacked is not None else
                          _("Pick a panel below to draw it."),
                          _("Gates run from 0 (dark) to 1 (yellow); signed values from blue through white to red. "
+                           "Hover for the token, step, unit and value; drag to zoom, double-click to zoom out.")
+                         if words else
+                         _("Gates run from 0 (dark) to 1 (yellow); signed values from blue through white to red. "
                            "Hover for the character, step, unit and value; drag to zoom, double-click to zoom out.")]))
 draw.look_at(inspect_view.look_at(tr, window_values, show, start=start) if show else
              _("Pick a panel below to see the model read the text."), where=sentence)
@@ -148,11 +153,15 @@ urlstate.param_default("step", min(steps - 1, 5), parse=int, valid=lambda v: 0 <
 urlstate.keep_in_range("step", range(steps), steps - 1)
 step = st.number_input(_("Step (0–{last})").format(last=steps - 1), min_value=0, max_value=steps - 1, step=1,
                        key="step", persist_state="session")
-reading = {"unit": unit, "layer": layer, "step": step, "char": figures.char_label(tr.tokens[step])}
+shown_token = draw.plain if words else figures.char_label  # a word can hold markup a character cannot open
+reading = {"unit": unit, "layer": layer, "step": step, "char": shown_token(tr.tokens[step])}
 if tr.loss is not None and np.isfinite(tr.loss[step]):
-    st.caption(_("Unit {unit} of layer {layer} at step {step}, reading “{char}”; the next character, “{next}”, then "
-                 "cost {bits:.2f} bits.").format(**reading, next=figures.char_label(tr.tokens[step + 1]),
-                                                 bits=tr.loss[step] / np.log(2)))
+    reading_next = (_("Unit {unit} of layer {layer} at step {step}, reading “{char}”; the next token, “{next}”, then "
+                      "cost {bits:.2f} bits.") if words else
+                    _("Unit {unit} of layer {layer} at step {step}, reading “{char}”; the next character, “{next}”, "
+                      "then cost {bits:.2f} bits."))
+    st.caption(reading_next.format(**reading, next=shown_token(tr.tokens[step + 1]),
+                                   bits=tr.loss[step] / np.log(2)))
 else:
     st.caption(_("Unit {unit} of layer {layer} at step {step}, reading “{char}”.").format(**reading))
 if direction:

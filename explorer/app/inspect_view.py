@@ -24,7 +24,7 @@ GUESSES, SURPRISE = "guesses", "surprise"  # the panels that are not a state or 
 PANEL_NAMES = {GUESSES: N_("top guesses"), SURPRISE: N_("surprise")}  # translated where shown
 # The unit orders, as the page's radio names them; the URL and session_state keep the keys.
 ORDERS = {"similarity": N_("similarity"), "variance": N_("variance"), "activity": N_("activity"), "index": N_("index")}
-QUANTITY_PANELS = ("hidden", "cell", "i", "f", "g", "o", "r", "z", "n", "pre")
+QUANTITY_PANELS = ("hidden", "cell", "i", "f", "g", "o", "r", "z", "n", "cand", "pre")
 UNIT_DEFAULT = "_inspect_unit_default"  # session_state: the (layer, dir, unit, color) the page last chose itself
 PANELS_DEFAULT = "_inspect_panels_default"  # session_state: the panels the page last chose itself
 # The plotting height of each heatmap when the figure has this many: four share a first screen of 800 pixels

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer.app import catalog
+from explorer.app import catalog, draw
 from explorer.app.urlstate import param_default, set_url
 from explorer.i18n import N_, _, ngettext
 
@@ -85,15 +85,39 @@ def note_whitespace(text: str) -> None:
                   "token), but type some words to see something interesting."))
 
 
-def warn_unknown(unknown) -> None:
-    if unknown:
-        shown = ", ".join(repr(c) for c in unknown[:12]) + (" …" if len(unknown) > 12 else "")
-        message = ngettext("The model's vocabulary lacks {chars}; it is read as the unknown token.",
-                           "The model's vocabulary lacks {chars}; they are read as the unknown token.", len(unknown))
-        if any(_is_chinese(c) for c in unknown):
-            message += " " + _("To read Chinese, pick the model {model} (classical Tang poems, traditional characters) "
-                               "in the sidebar, or bring a model of your own on the Your model page.")
-        st.warning(message.format(chars=shown, model=CHINESE_MODEL))
+def warn_unknown(unknown, vocab=None) -> None:
+    """One sentence naming what the vocabulary lacks and what it is read as: the unknown token where the
+    vocabulary has one, token 0 (a real character or word) where it has none. `vocab`: the model's."""
+    if not unknown:
+        return
+    words = bool(getattr(vocab, "token_level", False))
+    shown = ", ".join(repr(c) for c in unknown[:12]) + (" …" if len(unknown) > 12 else "")
+    if words:  # a word can hold markup that a single character cannot open
+        shown = draw.plain(shown)
+    if vocab is not None and not vocab.has_unknown_token:
+        entry = draw.plain(repr(vocab.itos[vocab.unknown_id]))
+        message = (ngettext("The model's vocabulary lacks the token {chars} and has no unknown token, so it is read "
+                            "as token {id} ({entry}).",
+                            "The model's vocabulary lacks the tokens {chars} and has no unknown token, so they are "
+                            "read as token {id} ({entry}).", len(unknown)) if words else
+                   ngettext("The model's vocabulary lacks {chars} and has no unknown token, so it is read as token "
+                            "{id} ({entry}).",
+                            "The model's vocabulary lacks {chars} and has no unknown token, so they are read as token "
+                            "{id} ({entry}).", len(unknown)))
+        st.warning(message.format(chars=shown, id=vocab.unknown_id, entry=entry))
+        return
+    if words:
+        message = ngettext("The model's vocabulary lacks the token {chars}; it is read as the unknown token {entry}.",
+                           "The model's vocabulary lacks the tokens {chars}; they are read as the unknown token "
+                           "{entry}.", len(unknown))
+        st.warning(message.format(chars=shown, entry=draw.plain(repr(vocab.itos[vocab.unknown_id]))))
+        return
+    message = ngettext("The model's vocabulary lacks {chars}; it is read as the unknown token.",
+                       "The model's vocabulary lacks {chars}; they are read as the unknown token.", len(unknown))
+    if any(_is_chinese(c) for c in unknown):
+        message += " " + _("To read Chinese, pick the model {model} (classical Tang poems, traditional characters) "
+                           "in the sidebar, or bring a model of your own on the Your model page.")
+    st.warning(message.format(chars=shown, model=CHINESE_MODEL))
 
 
 def _is_chinese(char: str) -> bool:

@@ -24,7 +24,7 @@ EXCERPT = 12  # characters of a binned column's text quoted in its hover
 QUANTITY_NAMES = {  # English, marked for the catalogue: quantity_name translates them
     "hidden": N_("hidden state h"), "cell": N_("cell state c"), "i": N_("input gate i"), "f": N_("forget gate f"),
     "g": N_("candidate g"), "o": N_("output gate o"), "r": N_("reset gate r"), "z": N_("update gate z"),
-    "n": N_("candidate n"), "pre": N_("pre-activation a"),
+    "n": N_("candidate n"), "pre": N_("pre-activation a"), "cand": N_("candidate h̃"),  # minGRU, minLSTM
 }
 LN2 = math.log(2.0)  # losses are in nats (Trace.loss); figures show bits, loss / LN2
 
@@ -50,6 +50,17 @@ def escape_all(text: str) -> str:
     return "".join(entity(c) for c in text)
 
 
+def token_level(tokens) -> bool:
+    """Whether the steps are a token model's words or subwords (explorer.engine.vocab.Tokens), not characters:
+    the figures then say "token" where they say "character"."""
+    return bool(getattr(tokens, "token_level", False))
+
+
+def step_axis_title(tokens) -> str:
+    """The step axis's title: "step (character read)", or "step (token read)" for a token model."""
+    return _("step (token read)") if token_level(tokens) else _("step (character read)")
+
+
 def quantity_name(quantity: str) -> str:
     return _(QUANTITY_NAMES[quantity]) if quantity in QUANTITY_NAMES else quantity
 
@@ -72,10 +83,18 @@ def strings(values) -> np.ndarray:
 # the step axis
 
 
+class TokenLabels(list):
+    """step_labels of a token model: the axis they label is titled "step (token read)"."""
+
+    token_level = True
+
+
 def step_labels(tokens, start: int, steps: int) -> list[str]:
-    """The characters read at steps start .. start + steps - 1, as labels ("?" without tokens)."""
+    """The characters (or a token model's tokens) read at steps start .. start + steps - 1, as labels ("?"
+    without tokens)."""
     chars = list(tokens[start:start + steps]) if tokens is not None else ["?"] * steps
-    return [char_label(c) for c in chars]
+    labels = [char_label(c) for c in chars]
+    return TokenLabels(labels) if token_level(tokens) else labels
 
 
 def step_categories(labels: list[str], start: int = 0, edges: np.ndarray | None = None) -> tuple[list[str], list[str]]:
@@ -91,17 +110,19 @@ def step_categories(labels: list[str], start: int = 0, edges: np.ndarray | None 
     many = _("steps {first}–{last} “{text}”")
     categories = [many.format(first=a + start, last=b - 1 + start, text=text)
                   for a, b, text in zip(edges, edges[1:], excerpts)]
-    return categories, [labels[a] for a in edges[:-1]]
+    ticks = [labels[a] for a in edges[:-1]]
+    return categories, TokenLabels(ticks) if token_level(labels) else ticks
 
 
 def category_axis(categories: list[str], tick_labels: list[str], title: str | None = None) -> dict:
     """An axis over steps whose categories are `categories` ("step 12 “a”"); at most about
     MAX_STEP_TICKS of them are labelled, each with its entry of `tick_labels` (the character).
-    `title` defaults to "step (character read)" in the current language."""
+    `title` defaults to "step (character read)" in the current language, "step (token read)" where the
+    labels are a token model's (step_labels)."""
     idx = range(0, len(categories), max(1, math.ceil(len(categories) / MAX_STEP_TICKS)))
     return dict(type="category", tickmode="array", tickvals=strings(categories[i] for i in idx),
                 ticktext=strings(tick_labels[i] for i in idx), tickangle=0,
-                title=dict(text=_("step (character read)") if title is None else title))
+                title=dict(text=step_axis_title(tick_labels) if title is None else title))
 
 
 def category_ticks(fig: go.Figure, categories: list[str], tick_labels: list[str], axis: str = "xaxis",

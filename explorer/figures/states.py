@@ -47,9 +47,11 @@ from explorer.figures.labels import (
     escape_all,
     quantity_name,
     quantity_symbol,
+    step_axis_title,
     step_categories,
     step_labels,
     strings,
+    token_level,
 )
 from explorer.figures.panels import stack
 from explorer.i18n import _, ngettext
@@ -97,7 +99,7 @@ def state_heatmap(*, values: np.ndarray, tokens, quantity: str, title: str | Non
                    colorbar=dict(title=dict(text=quantity_symbol(quantity))),
                    hovertemplate="%{x}<br>%{y}<br>" + shown + " = %{z:.3f}<extra></extra>", **scale)],
         layout=dict(title=dict(text=title),
-                    xaxis=category_axis(categories, tick_labels),
+                    xaxis=category_axis(categories, tick_labels, step_axis_title(tokens)),
                     yaxis=dict(title=dict(text=_("unit")), autorange="reversed", type="category",
                                nticks=UNIT_TICKS),
                     height=height or max(220, min(900, 14 * size + 120)), margin=dict(l=60, r=20, t=50, b=50)))
@@ -137,13 +139,14 @@ def colored_text_html(*, tokens, values: np.ndarray, quantity: str, unit: int, s
     palette = sample_colorscale(scale["colorscale"], list(np.linspace(0, 1, 64)), colortype="tuple")
     spans = []
     hover, symbol = _("step {step} '{char}': unit {unit} {quantity} = {value:.3f}"), quantity_symbol(quantity)
+    gap = " " if token_level(tokens) else ""  # a token model's words are read without the spaces between them
     for t, value in enumerate(values):
         ch = tokens[start + t]
         fraction = 0.0 if high == low else (value - low) / (high - low)
         r, g, b = palette[int(np.clip(round(fraction * 63), 0, 63))] if np.isfinite(value) else (0.5, 0.5, 0.5)
         r, g, b = (float(c) / 255 if c > 1 else float(c) for c in (r, g, b))
         ink = "#000" if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else "#fff"
-        shown = "↵<br>" if ch == "\n" else entity(ch)  # a plain space: lines may wrap there
+        shown = "↵<br>" if ch == "\n" else escape_all(ch) + gap if gap else entity(ch)  # lines may wrap at a space
         tip = escape_all(hover.format(step=start + t, char=ch, unit=unit, quantity=symbol, value=value))
         spans.append(f'<span title="{tip}" style="background:rgb({r * 255:.0f},{g * 255:.0f},{b * 255:.0f});'
                      f'color:{ink}">{shown}</span>')
@@ -171,8 +174,9 @@ def topk_figure(*, tokens, topk_labels, topk_probs: np.ndarray, start: int = 0, 
     if show_text:
         cells["texttemplate"] = "%{text}"
     fig = go.Figure(data=[cells], layout=dict(
-        title=dict(text=title or _("Top-{k} guesses for the next character").format(k=k)),
-        xaxis=category_axis(categories, labels),
+        title=dict(text=title or (_("Top-{k} guesses for the next token") if token_level(tokens) else
+                                  _("Top-{k} guesses for the next character")).format(k=k)),
+        xaxis=category_axis(categories, labels, step_axis_title(tokens)),
         yaxis=dict(title=dict(text=_("rank")), autorange="reversed"), height=90 + 28 * k,
         margin=dict(l=60, r=20, t=50, b=40)))
     if boundary is not None and start <= boundary <= start + steps:
@@ -197,10 +201,13 @@ def loss_strip(*, tokens, loss: np.ndarray, start: int = 0, title: str | None = 
         data=[dict(type="scatter", x=strings(categories), y=np.where(np.isfinite(bits), bits, np.nan),
                    customdata=strings(nxt), mode="lines", line=dict(shape="hvh", width=1.5, color="#440154"),
                    fill="tozeroy", fillcolor="rgba(68, 1, 84, 0.35)", connectgaps=False,
-                   hovertemplate=_("after %{x}, the next character “%{customdata}” cost %{y:.2f} bits")
+                   hovertemplate=(_("after %{x}, the next token “%{customdata}” cost %{y:.2f} bits")
+                                  if token_level(tokens) else
+                                  _("after %{x}, the next character “%{customdata}” cost %{y:.2f} bits"))
                    + "<extra></extra>")],
-        layout=dict(title=dict(text=title or _("Surprise: bits spent on each next character")),
-                    xaxis=category_axis(categories, labels),
+        layout=dict(title=dict(text=title or (_("Surprise: bits spent on each next token") if token_level(tokens)
+                                              else _("Surprise: bits spent on each next character"))),
+                    xaxis=category_axis(categories, labels, step_axis_title(tokens)),
                     yaxis=dict(title=dict(text=_("bits (−log₂ p)")), range=[0, top]),
                     height=220, margin=dict(l=60, r=20, t=50, b=40), showlegend=False))
 

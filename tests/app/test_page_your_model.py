@@ -3,6 +3,7 @@ import io
 import json
 import pickle
 
+import numpy as np
 import pytest
 import torch
 from page_helpers import CORPUS, chart_specs, chart_titles, key_figure, open_page, save_tiny_model
@@ -10,6 +11,7 @@ from safetensors.torch import save as save_safetensors
 from torch import nn
 
 from explorer import Vocab
+from explorer.engine.vocab import TokenVocab
 from explorer.zoo import your_model
 
 PAGE = "pages/your_model.py"
@@ -120,7 +122,7 @@ def test_a_headless_model_works_where_it_can_and_says_why_elsewhere(app):
     at.button(key="byom_go_inspect").click().run()
     assert not at.exception, at.exception
     assert at.query_params["model"] == "yours: encoder"
-    assert "encoder came without a head (no output layer was uploaded), so there are no next-character guesses" \
+    assert "encoder came without a head (no output layer was uploaded), so there are no next-token guesses" \
         in texts(at.info)
     shown = titles(at)
     assert "hidden state h, layer 0" in shown and not any("Top-5" in t for t in shown)
@@ -242,3 +244,141 @@ def test_a_role_two_keys_fit_is_the_users_choice(app):
     upload(at, "example.safetensors", weights)  # a file with nothing to choose: the old choice is dropped
     assert not at.error and not at.selectbox
     assert key_table(at)["head"]["key"] == "fc.weight, fc.bias"
+
+
+# ---- word-level models, Keras weights, and file names no page can show ----
+
+WORDS = ["<unk>", "<eos>", "the", "cat", "sat", "on", "mat", "a", "dog", "ran", ",", "."]
+
+
+def word_model_files(words=WORDS) -> tuple[bytes, bytes]:
+    """A word-level LSTM as people write one (embedding, lstm, fc), saved as a state_dict, and its word list."""
+    torch.manual_seed(0)
+    embedding, lstm, fc = nn.Embedding(len(words), 6), nn.LSTM(6, 8), nn.Linear(8, len(words))
+    state = {"embedding.weight": embedding.weight, **{f"lstm.{k}": v for k, v in lstm.state_dict().items()},
+             **{f"fc.{k}": v for k, v in fc.state_dict().items()}}
+    return save_safetensors({k: v.detach().contiguous() for k, v in state.items()}), json.dumps(words).encode()
+
+
+def test_a_word_vocabulary_makes_a_token_model_and_inspect_shows_the_tokens(app):
+    weights, vocab = word_model_files()
+    at = upload(open_page(app, PAGE), "words.safetensors", weights)
+    upload(at, "words.json", vocab, key="byom_vocab")
+    tokenizer = at.radio(key="byom_tokenizer")
+    assert tokenizer.value == "punctuation" and tokenizer.options == [
+        "whitespace", "whitespace and punctuation", "characters"]
+    assert "so this model reads tokens, not characters" in texts(at.info)
+    assert "Tokens it lacks are read as its unknown token '<unk>' (token 0). A line break is read as '<eos>'." \
+        in texts(at.caption).replace("\\", "")
+    use(at, "words")
+    model = at.session_state["user_models"]["words"]
+    assert isinstance(model.vocab, TokenVocab) and model.vocab.tokenizer == "punctuation"
+    at.button(key="byom_go_inspect").click().run()
+    assert not at.exception, at.exception
+    at.switch_page("pages/inspect.py")  # the runs after this one stay on Inspect
+    at.text_input(key="text").input("the cat sat on the zebra.").run()
+    assert not at.exception and not at.error, at.error
+    assert "The model's vocabulary lacks the token 'zebra'; it is read as the unknown token '<unk>'." \
+        in texts(at.warning).replace("\\", "")
+    specs = chart_specs(at)
+    axes = [v for spec in specs for k, v in spec["layout"].items() if k.startswith("xaxis") and v.get("ticktext")]
+    assert any(a["ticktext"][:4] == ["the", "cat", "sat", "on"] for a in axes)
+    assert any(a.get("title", {}).get("text") == "step (token read)" for a in axes)
+    assert not any("character" in str(a.get("title", {}).get("text", "")) for a in axes)
+    assert "Hover for the token, step, unit and value" in texts(at.caption)
+    assert "reading “" in texts(at.caption) and "the next token" in texts(at.caption)
+
+
+def test_the_tokenizer_is_the_users_choice(app):
+    weights, vocab = word_model_files()
+    at = upload(open_page(app, PAGE), "words.safetensors", weights)
+    upload(at, "words.json", vocab, key="byom_vocab")
+    at.radio(key="byom_tokenizer").set_value("whitespace").run()
+    use(at, "spaced")
+    model = at.session_state["user_models"]["spaced"]
+    assert model.encode("the cat, sat").chars == ("the", "cat,", "sat")
+
+
+def test_without_an_unknown_token_inspect_says_token_0_not_the_unknown_token(app):
+    weights, _ = your_model.example_files()
+    at = upload(open_page(app, PAGE), "example.safetensors", weights)
+    chars = json.loads(your_model.example_files()[1])  # no unknown token: token 0 is a line break
+    upload(at, "vocab.json", json.dumps(chars).encode(), key="byom_vocab")
+    use(at, "plain")
+    at.button(key="byom_go_inspect").click().run()
+    at.switch_page("pages/inspect.py")  # the runs after this one stay on Inspect
+    at.text_input(key="text").input("hello ZEBRA").run()
+    assert not at.exception, at.exception
+    warned = texts(at.warning)
+    assert "'Z', 'E', 'B', 'R', 'A' and has no unknown token, so they are read as token 0 (" in warned, warned
+    assert "as the unknown token" not in warned
+
+
+def test_words_without_an_unknown_token_are_read_as_token_0_and_the_page_says_so(app):
+    words = ["the", "cat", "sat", "<eos>", "on", "mat", "a", "dog", "ran", ",", ".", "x"]
+    weights, vocab = word_model_files(words)
+    at = upload(open_page(app, PAGE), "words.safetensors", weights)
+    upload(at, "words.json", vocab, key="byom_vocab")
+    assert "Your vocabulary has no unknown token, so tokens it lacks are read as token 0 ('the'), a real token." \
+        in texts(at.caption)
+
+
+def keras_npz() -> bytes:
+    rng = np.random.default_rng(0)
+    weights = {"embedding/embeddings": rng.normal(size=(9, 4)), "gru/kernel": rng.normal(size=(4, 15)),
+               "gru/recurrent_kernel": rng.normal(size=(5, 15)), "gru/bias": rng.normal(size=(2, 15)),
+               "dense/kernel": rng.normal(size=(5, 9)), "dense/bias": rng.normal(size=(9,))}
+    buffer = io.BytesIO()
+    np.savez(buffer, **{k: v.astype(np.float32) for k, v in weights.items()})
+    return buffer.getvalue()
+
+
+def test_keras_weights_are_read_and_say_how(app):
+    at = open_page(app, PAGE)
+    assert "Keras weights (.npz or .safetensors)" in texts(at.caption)
+    upload(at, "keras-weights.npz", keras_npz())
+    assert not at.error, at.error
+    rows = {r["what"]: r["inferred"] for r in at.table[0].value.to_dict("records")}
+    assert rows["cell"] == "GRU (gates r z n)" and rows["input"] == "embedding: 9 tokens × 4"
+    assert "keras-weights.npz holds Keras weights: embedding → gru (GRU) → dense read as torch.nn's layout " \
+           "(kernels transposed, GRU gates z r h taken as torch's r z n)." in texts(at.info)
+    assert any("np.savez" in c.value for c in at.code)
+    use(at, "from-keras")
+    assert at.session_state["user_models"]["from-keras"].config.cell == "gru"
+
+
+def test_a_file_name_with_a_nul_keeps_the_page_and_its_uploaders(app):
+    weights, _ = your_model.example_files()
+    at = upload(open_page(app, PAGE), "my\x00lstm.safetensors", weights)
+    assert [u.key for u in at.file_uploader] == ["byom_weights", "byom_vocab"]
+    assert at.table and not at.error
+    assert at.text_input(key="byom_name").value == "mylstm"
+    use(at)
+    assert "mylstm" in at.session_state["user_models"]
+    use(at, "bad\tname")
+    assert texts(at.error) == "A model's name cannot hold control characters (a line break, a tab, a NUL)."
+
+
+def test_inspect_shows_how_a_trace_differs_from_the_module(app):
+    weights, vocab = your_model.example_files()
+    at = upload(open_page(app, PAGE), "example.safetensors", weights)
+    upload(at, "vocab.json", vocab, key="byom_vocab")
+    use(at, "dropping")
+    model = at.session_state["user_models"]["dropping"]
+    model.drop = nn.Dropout(0.3)  # a module left in training mode with dropout, as a notebook might leave it
+    model.train()
+    at.button(key="byom_go_inspect").click().run()
+    assert not at.exception, at.exception
+    assert "How it was traced: the module is in training mode, but its dropout was not applied: it was traced as " \
+           "in eval mode." in texts(at.caption)
+
+
+def test_the_name_typed_survives_a_vocabulary_error(app):
+    weights, vocab = your_model.example_files()
+    at = upload(open_page(app, PAGE), "example.safetensors", weights)
+    at.text_input(key="byom_name").input("my lecture model").run()
+    upload(at, "short.json", json.dumps(list("abc")).encode(), key="byom_vocab")
+    assert "has 3 entries" in texts(at.error)
+    upload(at, "vocab.json", vocab, key="byom_vocab")
+    assert not at.error
+    assert at.text_input(key="byom_name").value == "my lecture model"

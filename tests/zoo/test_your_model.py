@@ -13,7 +13,7 @@ from torch import nn
 import explorer
 from explorer.engine import generate
 from explorer.engine.vocab import UNKNOWN
-from explorer.zoo import your_model
+from explorer.zoo import layouts, your_model
 
 STOCK = {"rnn": lambda **kw: nn.RNN(**kw), "relu": lambda **kw: nn.RNN(nonlinearity="relu", **kw),
          "gru": nn.GRU, "lstm": nn.LSTM}
@@ -222,7 +222,7 @@ def test_broken_files_get_their_sentence(case):
 
 
 def test_too_big_is_refused_before_reading(monkeypatch):
-    monkeypatch.setattr(your_model, "MAX_UPLOAD_BYTES", 2**20)
+    monkeypatch.setattr(layouts, "MAX_UPLOAD_BYTES", 2**20)
     with pytest.raises(ValueError, match=r"^big\.pt is 2 MB; the limit is 1 MB\.$"):
         your_model.read_tensors(b"\x80" * (2 * 2**20), "big.pt")
 
