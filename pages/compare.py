@@ -101,7 +101,8 @@ for name, tr in traces.items():
     shown = _("{model} (yours)").format(model=name[len(catalog.YOURS):]) if catalog.is_user_model(name) else name
     units = f"{s['hidden']}" if s["layers"] == 1 else \
         ngettext("{hidden} × {n} layer", "{hidden} × {n} layers", s["layers"]).format(hidden=s["hidden"], n=s["layers"])
-    rows.append({_("model"): shown, _("cell"): s["cell"].upper(),  # short columns: the table fits a 1000 px window
+    # short columns: the table fits a 1000 px window
+    rows.append({_("model"): shown, _("cell"): catalog.cell_name(s["cell"]),
                  _("units"): units, _("parameters"): s["parameters"], _("held-out"): held,
                  _("bits/char here"): None if s["bits_here"] is None else round(s["bits_here"], 3)})
 st.dataframe(rows, hide_index=True)

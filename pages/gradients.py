@@ -247,11 +247,18 @@ st.caption(_("Pascanu, Mikolov & Bengio (2013): for h_t = tanh({W} h_{{t-1}} + �
              "multiply the path (the forget gate scales the cell's own path, the update gate mixes in h_{{t-1}} "
              "unchanged), so no single matrix decides the product.").format(W=recurrent))
 spectra = {name: caches.spectrum(name) for name in results}
-# each panel titled by the model's name alone: a third of a narrow page has no room for more
-draw.plot(caches.spectra_figure(list(spectra), list(spectra), notation=notation), key="spectra")
-for col, rows in zip(st.columns(len(spectra)), spectra.values()):
-    for note in internals.spectrum_notes(rows):
-        col.caption(note)
+for name in [name for name, rows in spectra.items() if not rows]:  # minGRU, minLSTM: no matrix to draw
+    del spectra[name]
+    st.caption(_("{model}: no recurrent matrix. Its gates read x_t alone; h_{{t-1}} reaches h_t only multiplied, "
+                 "unit by unit, by the share it keeps (1 − z_t, or the normalised forget gate f′_t), so "
+                 "∂h_T/∂h_t is a product of gates and nothing else.")
+               .format(model=draw.plain(catalog.describe_model(name))))
+if spectra:
+    # each panel titled by the model's name alone: a third of a narrow page has no room for more
+    draw.plot(caches.spectra_figure(list(spectra), list(spectra), notation=notation), key="spectra")
+    for col, rows in zip(st.columns(len(spectra)), spectra.values()):
+        for note in internals.spectrum_notes(rows):
+            col.caption(note)
 
 # -- saliency, by default at the prediction where the models differ most --
 st.subheader(_(r"Which characters a prediction used: $\Vert \partial \mathrm{loss}_s / \partial x_t \Vert$"))

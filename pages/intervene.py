@@ -13,7 +13,8 @@ frame.require_frame(__file__)
 
 MAX_STEPS = 2000  # the changed run is a Python loop over steps, twice per view: keep it interactive
 KIND_LABELS = {"clamp": N_("clamp a gate"), "ablate": N_("ablate units"), "edit": N_("edit a character")}
-DEFAULT_GATE = {"lstm": "f", "gru": "z"}  # the memory gate: 0 makes the cell forget (LSTM) or overwrite (GRU)
+# the memory gate: 0 makes the cell forget (LSTM, minLSTM) or overwrite (GRU); a min cell's z at 1 overwrites
+DEFAULT_GATE = {"lstm": "f", "gru": "z", "minlstm": "f", "mingru": "z"}
 DEFAULT_FROM = 20  # start a little way in, so the steps before it show the two runs agreeing exactly
 AUTO_STEP = "_intervene_auto_step"  # session_state: the guesses' step this page last chose by itself
 TEXT_STEPS = "_intervene_text_steps"  # session_state: how many characters the text had on the last run
@@ -90,7 +91,7 @@ if kind in ("clamp", "ablate"):
             st.session_state["value"] = float(st.session_state["value"])
         value = cols[3].number_input(_("Clamp to"), key="value", persist_state="session", step=0.1, format="%.2f",
                                      help=_("Sigmoid gates (i, f, o, r, z) lie in [0, 1]; candidates (g, n) in "
-                                            "[-1, 1]."))
+                                            "[-1, 1]; the candidate h̃ of minGRU and minLSTM is 0 or more."))
     urlstate.param_default("from", min(DEFAULT_FROM, steps // 2), parse=int)  # a short text: from its middle
     urlstate.param_default("to", None, parse=lambda v: int(v) if v else None)
     if text_got_shorter and not 0 <= st.session_state["from"] < steps:

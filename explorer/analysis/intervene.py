@@ -24,16 +24,25 @@ import torch
 import torch.nn.functional as F
 
 from explorer.engine.cells import feedback_activation
+from explorer.engine.mincells import COEFFICIENTS
 from explorer.engine.models import RNNModel
-from explorer.engine.trace import GATE_NAMES, SIGMOID_GATES, Trace, cell_type, model_inputs, trace_with_head
+from explorer.engine.trace import (
+    GATE_NAMES,
+    MIN_KINDS,
+    SIGMOID_GATES,
+    Trace,
+    cell_type,
+    model_inputs,
+    trace_with_head,
+)
 from explorer.engine.vocab import UNKNOWN
 from explorer.i18n import N_, _, ngettext, pgettext
 
 # English, marked for the catalogue: translate where shown
 CELL_NAMES = {"lstm": N_("an LSTM"), "gru": N_("a GRU"), "rnn": N_("a SimpleRNN"),
-              "jordan": N_("a Jordan network")}
+              "jordan": N_("a Jordan network"), "mingru": N_("a minGRU"), "minlstm": N_("a minLSTM")}
 GATE_WORDS = {"i": N_("input gate i"), "f": N_("forget gate f"), "g": N_("candidate g"), "o": N_("output gate o"),
-              "r": N_("reset gate r"), "z": N_("update gate z"), "n": N_("candidate n")}
+              "r": N_("reset gate r"), "z": N_("update gate z"), "n": N_("candidate n"), "cand": N_("candidate h̃")}
 
 
 def _units_text(units) -> str:
@@ -65,7 +74,7 @@ def _steps_text(start: int, stop: int | None) -> str:
 class Clamp:
     """Force a gate of chosen units to `value` at steps [start, stop) (stop None: to the end)."""
 
-    gate: str  # torch's letter: LSTM i f g o, GRU r z n
+    gate: str  # torch's letter: LSTM i f g o, GRU r z n; minGRU z cand, minLSTM f i cand (explorer.trace's names)
     units: tuple[int, ...]
     value: float
     layer: int = 0
@@ -78,7 +87,8 @@ class Clamp:
                          "clamping {gate} of units {units} in layer {layer} to {value}{steps}", n) if self.layer
                 else ngettext("clamping {gate} of unit {units} to {value}{steps}",
                               "clamping {gate} of units {units} to {value}{steps}", n))
-        return what.format(gate=self.gate, units=_units_text(self.units), layer=self.layer, value=f"{self.value:g}",
+        gate = "h̃" if self.gate == "cand" else self.gate
+        return what.format(gate=gate, units=_units_text(self.units), layer=self.layer, value=f"{self.value:g}",
                            steps=_steps_text(self.start, self.stop))
 
 
@@ -189,6 +199,11 @@ def check(model: RNNModel, steps: int, intervention: Intervention) -> None:
         if intervention.gate not in gates:
             raise ValueError(_("{cell} has gates {gates}; {gate} is not one of them")
                              .format(cell=_(CELL_NAMES[kind]), gates=", ".join(gates), gate=repr(intervention.gate)))
+        if intervention.gate == "cand":  # g(v) > 0 and unbounded above: the scan takes its logarithm
+            if not (math.isfinite(intervention.value) and intervention.value >= 0):
+                raise ValueError(_("the candidate h̃ is never negative; {value} is").format(
+                    value=f"{intervention.value:g}"))
+            return
         low = 0.0 if intervention.gate in SIGMOID_GATES else -1.0
         if not (math.isfinite(intervention.value) and low <= intervention.value <= 1.0):
             raise ValueError(_("the {gate} lies between {low} and 1; {value} is outside that range")
@@ -300,6 +315,37 @@ def _stacked(rnn, kind: str, x: torch.Tensor, interventions) -> dict:
             "h0": zeros, "c0": zeros if kind == "lstm" else None}
 
 
+def _min(rnn, kind: str, x: torch.Tensor, interventions) -> dict:
+    """A minGRU or minLSTM stack one step at a time. Its gates read only the layer's input, so they come for
+    every step at once (the values explorer.trace shows: z, or the normalised f′ and i′, and h̃); the loop
+    clamps them, then updates h_t = a_t ⊙ h_{t-1} + b_t. A clamped f′ or i′ is not normalised again."""
+    steps, size, layers = x.shape[0], rnn.hidden_size, rnn.num_layers
+    new = dict(dtype=x.dtype, device=x.device)
+    names = GATE_NAMES[kind]
+    hidden = torch.empty(layers, 1, steps, size, **new)
+    gates = torch.empty(layers, 1, steps, len(names) * size, **new)
+    layer_input = x
+    for layer in range(layers):
+        clamps = _plan(interventions, layer, Clamp, size, kind)
+        ablations = _plan(interventions, layer, Ablate, size, kind)
+        found = COEFFICIENTS[kind](F.linear(layer_input, *rnn.layer_weights(layer)))[2]  # {name: (T, H)}
+        torch.cat([found[name] for name in names], dim=-1, out=gates[layer, 0])  # (T, G*H)
+        h = torch.zeros(size, **new)
+        for t in range(steps):
+            row = _fill(gates[layer, 0, t], _active(clamps, t))
+            if kind == "mingru":
+                z, candidate = row.chunk(2)
+                keep, write = 1 - z, z
+            else:
+                keep, write, candidate = row.chunk(3)
+            h = keep * h + write * candidate
+            hidden[layer, 0, t] = h = _fill(h, _active(ablations, t), 0.0)
+        layer_input = hidden[layer, 0]
+    zeros = torch.zeros(layers, 1, size, **new)
+    return {"kind": kind, "nonlinearity": None, "x": x, "output": layer_input, "hidden": hidden, "gates": gates,
+            "cell": None, "h0": zeros, "c0": None}
+
+
 def _jordan(rnn, x: torch.Tensor, interventions) -> dict:
     """cells.jordan_step, one step at a time, with ablated units zeroed before the output is read."""
     steps, size = x.shape[0], rnn.hidden_size
@@ -338,6 +384,8 @@ def run(model: RNNModel, text: str, interventions=(), *, k: int = 5) -> Trace:
         feats = feats.to(model.param_dtype)
         if kind == "jordan":
             internals = _jordan(model.rnn, feats, interventions)
+        elif kind in MIN_KINDS:
+            internals = _min(model.rnn, kind, feats, interventions)
         else:
             internals = _stacked(model.rnn, kind, feats, interventions)
     result = trace_with_head(model, internals, ids, chars, unknown, k=k)

@@ -20,7 +20,9 @@ import streamlit as st
 
 from explorer import zoo
 from explorer.app import draw
+from explorer.engine.models import MIN_CELLS
 from explorer.i18n import N_, _
+from explorer.training.settings import CELL_TITLES
 
 ZOO_ENV = "RNN_EXPLORER_ZOO_DIR"
 TEXT_TASKS = ("english", "python", "poetry")  # the tasks whose models read any typed text
@@ -38,6 +40,14 @@ def task_name(task) -> str:
 
 def metric_name(metric) -> str:
     return _(METRIC_NAMES[metric]) if metric in METRIC_NAMES else str(metric)
+
+
+def cell_name(cell) -> str:
+    """A cell as pickers and tables name it: RNN, GRU, LSTM, JORDAN, and minGRU, minLSTM as Feng et al. (2024)
+    write them (in capitals they would read as another cell)."""
+    return CELL_TITLES[cell] if cell in MIN_CELLS else str(cell).upper()
+
+
 USER_MODELS = "user_models"  # session_state: {name: model in eval mode}, from the Train and Your model pages
 YOURS = "yours: "  # prefix of a user model's name in the pickers (and in links)
 
@@ -140,7 +150,7 @@ def describe_model(name: str) -> str:
     except ValueError:
         return name
     hidden = meta.get("config", {}).get("hidden_size", "?")
-    cell = str(meta.get("cell", "?")).upper()
+    cell = cell_name(meta.get("cell", "?"))
     if is_user_model(name):
         return _("{name} (yours, {cell}, {hidden} units)").format(name=name[len(YOURS):], cell=cell, hidden=hidden)
     return _("{name} ({cell}, {hidden} units)").format(name=name, cell=cell, hidden=hidden)

@@ -51,6 +51,9 @@ LESSONS = (
     Lesson("pages/gradients.py", N_("Why plain RNNs forget: gradients through time"),
            N_("the gradient reaching each earlier character, on a log axis: the SimpleRNN's falls furthest by step 0"),
            {"set": "same", "loss": "last"}),
+    Lesson("pages/memory.py", N_("How long can each cell remember?"),
+           N_("success against sequence length for six cells trained alike, with the gradient that reaches back "
+              "beside it; train one more point yourself")),
     Lesson("pages/train.py", N_("Watch it happen while they learn"),
            N_("press Play: a SimpleRNN and an LSTM learn the adding problem side by side, and within about 30 s "
            "only the LSTM's loss leaves the baseline")),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from explorer.app import course, language, urlstate
+from explorer.app import course, language, sessions, urlstate
 from explorer.i18n import N_, _
 
 
@@ -29,6 +29,7 @@ PAGES = (
     Page("pages/generate.py", N_("Generate"), ":material/edit_note:", LOOK),
     Page("pages/compare.py", N_("Compare"), ":material/compare:", LOOK),
     Page("pages/gradients.py", N_("Gradients through time"), ":material/trending_down:", LOOK),
+    Page("pages/memory.py", N_("How long can it remember?"), ":material/timeline:", LOOK),
     Page("pages/train.py", N_("Train live"), ":material/model_training:", LOOK),
     Page("pages/sentiment.py", N_("Sentiment (many-to-one)"), ":material/sentiment_satisfied:", FAMILY),
     Page("pages/one_to_many.py", N_("One-to-many"), ":material/call_split:", FAMILY),
@@ -57,8 +58,9 @@ def navigation():
 
 def keep_language_in_url() -> None:
     """After the page: a page that writes no URL of its own still carries the language and notation, so
-    its address opens in the same language (pages that do write theirs add them in urlstate.set_url)."""
-    for key, value in language.url_values().items():
+    its address opens in the same language (pages that do write theirs add them in urlstate.set_url); the same
+    for the token that lets a reload find this session's training (explorer.app.sessions)."""
+    for key, value in (language.url_values() | sessions.url_values()).items():
         if st.query_params.get(key) != value:
             st.query_params[key] = value
 

@@ -12,8 +12,10 @@ DEFAULT_MODEL = "english-lstm"
 MODEL_SETS = {
     "same": ("english-rnn", "english-gru", "english-lstm"),  # same hidden size (128), same training budget
     "matched": ("english-rnn-matched", "english-gru-matched", "english-lstm"),  # about the same parameter count
+    "parallel": ("english-gru", "english-mingru", "english-minlstm"),  # the GRU and its two parallel cousins, matched
 }
-SET_LABELS = {"same": N_("same size (128 units)"), "matched": N_("parameter-matched"), "custom": N_("choose…")}
+SET_LABELS = {"same": N_("same size (128 units)"), "matched": N_("parameter-matched"),
+              "parallel": N_("GRU, minGRU, minLSTM"), "custom": N_("choose…")}
 MAX_SET = 3
 
 
@@ -41,7 +43,8 @@ def model_set_picker(*, key: str = "set", models_key: str = "models") -> tuple[s
                               format_func=lambda s: _(SET_LABELS[s]),
                               help=_("same size: SimpleRNN, GRU and LSTM with 128 units each, trained for the same "
                                      "number of steps. parameter-matched: a wider SimpleRNN and GRU with about as "
-                                     "many parameters as the LSTM."))
+                                     "many parameters as the LSTM. GRU, minGRU, minLSTM: the GRU beside the two "
+                                     "parallel cells (gates read only the input), each with about its parameters."))
     if choice == "custom":
         fallback = [n for n in MODEL_SETS["same"] if n in offered] or offered[:MAX_SET]
         param_default(models_key, fallback, parse=lambda v: [n for n in v.split(",") if n],

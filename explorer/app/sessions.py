@@ -115,15 +115,16 @@ def watch() -> None:
 
 def _runtime():
     from streamlit import runtime
+    from streamlit.runtime import Runtime
 
     if not runtime.exists():
         return None
     runtime = runtime.get_instance()
+    if type(runtime) is not Runtime:  # AppTest's stand-in: no sessions, no event loop
+        return None
     manager = getattr(runtime, "_session_mgr", None)
     if manager is None or not hasattr(manager, "list_active_sessions") or not hasattr(manager, "list_sessions"):
         _log.warning("Streamlit's session manager has changed; the session watcher stays off.")
-        return None
-    if type(manager).__name__ == "AppTestSessionManager":  # pragma: no cover - AppTest has no event loop
         return None
     return runtime
 

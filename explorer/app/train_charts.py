@@ -25,7 +25,7 @@ from explorer.training import playground as play
 from explorer.training.chart_data import RECENT_STEPS, ChartData, recent_metric
 from explorer.training.runs import Playground, Run
 
-QUANTITY_ORDER = ["hidden", "cell", "i", "f", "g", "o", "r", "z", "n", "pre"]
+QUANTITY_ORDER = ["hidden", "cell", "i", "f", "g", "o", "r", "z", "n", "cand", "pre"]
 # While playing, the charts below the key picture are rebuilt at most this often, and sent unchanged
 # in between. A chart whose figure changed is a new element to Streamlit, which the tab draws from
 # scratch (blank meanwhile); an unchanged one it leaves alone. These are off the first screen.
@@ -47,6 +47,8 @@ def quantity_label(quantity: str) -> str:
         return _("cell state")
     if quantity == "pre":
         return _("pre-activation")
+    if quantity == "cand":  # minGRU's and minLSTM's candidate h̃ is no gate
+        return _("candidate h̃")
     return _("gate {gate}").format(gate=quantity)
 
 

@@ -10,6 +10,10 @@ recurrence (h_{t-1} → h_t for Elman, GRU and LSTM; the backward chain runs rig
 net's feedback (y_{t-1} → h_t, no h → h arrow), layer to layer, and into the head (at every step,
 or once from the last step for a many-to-one head).
 
+A minGRU or minLSTM layer takes two rows: its gates and candidate, which read x_t (or the layer below)
+and nothing else, then h_t, which mixes them with h_{t-1} unit by unit. So the only arrow along time
+is h_{t-1} → h_t, drawn thin (no weight matrix on it), and none runs from h_{t-1} into the gates.
+
 A bidirectional net's two rows of a layer are staggered within each column (→ left of the step's
 centre, ← right of it), so that every arrow from one layer to the next passes beside the boxes it
 skips instead of through them; the two arrows into a many-to-one head's concatenation turn a corner
@@ -29,8 +33,8 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 
 from explorer.engine.cells import in_notation
-from explorer.engine.models import ModelConfig
-from explorer.figures.house import BLUE, BLUISH_GREEN, REDDISH_PURPLE, VERMILLION
+from explorer.engine.models import MIN_CELLS, ModelConfig
+from explorer.figures.house import BLUE, BLUISH_GREEN, ORANGE, REDDISH_PURPLE, VERMILLION
 from explorer.figures.labels import char_label
 from explorer.i18n import N_, _, ngettext
 
@@ -42,7 +46,7 @@ MAX_STEPS = 8  # more columns than this no longer fit a page beside the traces
 DIAGRAM_STEPS = 5  # what a page draws: enough to show the recurrence, narrow enough to read
 NODE_COLORS = {  # fills: pale, so the black labels stay readable (Okabe-Ito hues)
     "input": "#E8E8E8", "encoding": "#FFF3C4", "forward": "#CFE6F5", "backward": "#FAD9C2",
-    "concat": "#EBD4E5", "output": "#CDEBDD",
+    "concat": "#EBD4E5", "output": "#CDEBDD", "gates": "#FCE3C0",
 }
 EDGE_STYLES = {  # kind -> (colour, dash: a thinner arrow where not solid, legend text: translate where drawn)
     "input": ("#7F7F7F", "solid", N_("input path")),
@@ -52,13 +56,18 @@ EDGE_STYLES = {  # kind -> (colour, dash: a thinner arrow where not solid, legen
     "feedback": (REDDISH_PURPLE, "dash", N_("Jordan feedback y_{t-1} → h_t")),
     "concat": ("#8E44AD", "dot", N_("concatenation [h→; h←]")),
     "head": (BLUISH_GREEN, "solid", N_("into the head")),
+    "gates": (ORANGE, "solid", N_("gates and candidate into h_t")),
+    "mix": (BLUE, "dash", N_("h_{t-1} → h_t unit by unit, no weight matrix")),
 }
+MIN_GATES = {"mingru": ("z", "h̃"), "minlstm": ("f", "i", "h̃")}  # the step function's rows of weight_ih, in order
+MIN_MIX = {"mingru": "h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t",
+           "minlstm": "h_t = f′_t ⊙ h_{t-1} + i′_t ⊙ h̃_t, f′_t = f_t / (f_t + i_t), i′_t = i_t / (f_t + i_t)"}
 
 
 @dataclass(frozen=True)
 class Node:
     key: str  # unique, e.g. "h l0 d1 t2"
-    kind: str  # input, encoding, forward, backward, concat, output
+    kind: str  # input, encoding, gates (minGRU, minLSTM), forward, backward, concat, output
     label: str  # drawn in the box (plotly's <sub>/<sup> markup)
     x: float
     y: float
@@ -104,10 +113,23 @@ def _cell_equation(config: ModelConfig, reverse: bool, notation: str) -> str:
         # written with h_{t-1}, the form the notation's rules know, then pointed the chain's way
         latex = rf"h_t = {config.nonlinearity}(W_{{ih}} x_t + b_{{ih}} + W_{{hh}} h_{{t-1}} + b_{{hh}})"
         return plain(latex, notation).replace("h_{t-1}", prev)
+    if config.cell in MIN_CELLS:
+        return _("{equation}: h_{{t-1}} enters only here, unit by unit").format(equation=MIN_MIX[config.cell])
     if config.cell == "gru":
         return _("GRU: gates r, z and candidate n from x_t and {previous}").format(previous=prev)
     return _("LSTM: gates i, f, g, o from x_t and {previous}; cell state c_t carried alongside h_t").format(
         previous=prev)
+
+
+def _min_gates(cell: str, notation: str, source: str = "x_t") -> str:
+    """A min cell's gates and candidate, each an affine map of `source` alone (x_t, or the layer below), in
+    `notation`: PyTorch's rows of weight_ih (W_iz x_t + b_iz) or the course's U and b (U_z x_t + b_z)."""
+    def affine(gate):
+        return f"U_{gate} {source} + b_{gate}" if notation == "course" else f"W_i{gate} {source} + b_i{gate}"
+
+    parts = [f"{gate}_t = σ({affine(gate)})" for gate in MIN_GATES[cell][:-1]]
+    parts.append(f"h̃_t = g({affine('h̃')})")
+    return ", ".join(parts)
 
 
 def _at_step(text: str, t: int) -> str:
@@ -128,8 +150,10 @@ def layout(config: ModelConfig, steps: int = 4, tokens=None,
     edges: list[Edge] = []
     enc_label, enc_hover = _encoding(config, notation)
     width = config.hidden_size
-    hidden_row = {(layer, d): 2 + layer * directions + d for layer in range(layers) for d in range(directions)}
-    top = 2 + layers * directions  # first row above the layers
+    gated = config.cell in MIN_CELLS  # a row of gates under each layer's h
+    span = 2 if gated else directions  # rows per layer
+    hidden_row = {(layer, d): 2 + layer * span + d + gated for layer in range(layers) for d in range(directions)}
+    top = 2 + layers * span  # first row above the layers
     concat_row = top if config.bidirectional else None
     out_row = top + (1 if config.bidirectional else 0)
     for t in range(steps):
@@ -145,18 +169,30 @@ def layout(config: ModelConfig, steps: int = 4, tokens=None,
                      else _("layer {layer}")).format(layer=layer)
             suffix = "_reverse" if d else ""
             x, box = (t + (STAGGER if d else -STAGGER), STAGGERED_W) if config.bidirectional else (t, BOX_W)
+            weight = f"weight_hh_l{layer}{suffix}"
             nodes.append(Node(f"h l{layer} d{d} t{t}", "backward" if d else "forward",
                               f"h{layer_tag}<sub>{t}</sub>{arrow}", x, row,
                               _("h_{t}, {where}, step {t}: {units} units; {weight}<br>{equation}").format(
-                                  t=t, where=where, units=width, weight=f"weight_hh_l{layer}{suffix}",
+                                  t=t, where=where, units=width,
+                                  weight=_("no {weight}").format(weight=weight) if gated else weight,
                                   equation=_cell_equation(config, bool(d), notation)), box))
             below = [f"e t{t}"] if layer == 0 else [f"h l{layer - 1} d{k} t{t}" for k in range(directions)]
-            edges += [Edge(src, f"h l{layer} d{d} t{t}", "input" if layer == 0 else "layer") for src in below]
+            into = f"h l{layer} d{d} t{t}"
+            if gated:  # the layer's input feeds its gates, and only the gates feed h_t
+                into = f"g l{layer} t{t}"
+                source = "x_t" if layer == 0 else f"h^({layer - 1})_t"
+                nodes.append(Node(into, "gates", ", ".join(f"{g}<sub>{t}</sub>" for g in MIN_GATES[config.cell]),
+                                  t, row - 1, _("gates, {where}, step {t}: from {source} alone ({weight}); "
+                                                "g(v) = v + ½ for v ≥ 0, σ(v) below<br>{equation}").format(
+                                      t=t, where=where, weight=f"weight_ih_l{layer}", source=source,
+                                      equation=_at_step(_min_gates(config.cell, notation, source), t))))
+                edges.append(Edge(into, f"h l{layer} d{d} t{t}", "gates"))
+            edges += [Edge(src, into, "input" if layer == 0 else "layer") for src in below]
             if config.cell != "jordan":
                 before = t + 1 if d else t - 1
                 if 0 <= before < steps:
                     edges.append(Edge(f"h l{layer} d{d} t{before}", f"h l{layer} d{d} t{t}",
-                                      "backward" if d else "recurrent"))
+                                      "mix" if gated else "backward" if d else "recurrent"))
         last = layers - 1
         if per_step:
             if config.bidirectional:
@@ -264,7 +300,9 @@ def unrolled(config: ModelConfig, steps: int = 4, *, tokens=None, title: str | N
 def _row_names(config: ModelConfig) -> list[str]:
     names = [_("input x"), _("encoding")]
     for layer in range(config.num_layers):
-        if config.bidirectional:
+        if config.cell in MIN_CELLS:
+            names += [_("layer {layer} gates").format(layer=layer), _("layer {layer}").format(layer=layer)]
+        elif config.bidirectional:
             names += [_("layer {layer} →").format(layer=layer), _("layer {layer} ←").format(layer=layer)]
         else:
             names.append(_("layer {layer}").format(layer=layer))
@@ -276,7 +314,8 @@ def _row_names(config: ModelConfig) -> list[str]:
 
 def describe(config: ModelConfig) -> str:
     """One line: cell, layers, directions, input encoding, head."""
-    cell = {"rnn": "Elman RNN", "jordan": "Jordan RNN", "gru": "GRU", "lstm": "LSTM"}[config.cell]
+    cell = {"rnn": "Elman RNN", "jordan": "Jordan RNN", "gru": "GRU", "lstm": "LSTM", "mingru": "minGRU",
+            "minlstm": "minLSTM"}[config.cell]
     inputs = {"onehot": _("one-hot input"), "embedding": _("embedding input"), "real": _("real-valued input")}
     return _("{cell}, {layers}, {directions}, {input}, {head}").format(
         cell=cell, layers=ngettext("{n} layer", "{n} layers", config.num_layers).format(n=config.num_layers),

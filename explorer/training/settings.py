@@ -25,7 +25,8 @@ MAX_BATCH_SIZE = 1024  # a UI limit: each step already costs ~30x the default ba
 MIN_LR, MAX_LR = 1e-6, 100.0
 MAX_SEED = 2**31 - 1  # torch's CPU generator keeps only the low 32 bits of a seed; this keeps seeds distinct
 
-CELL_TITLES = {"rnn": "SimpleRNN", "gru": "GRU", "lstm": "LSTM", "jordan": "Jordan"}
+CELL_TITLES = {"rnn": "SimpleRNN", "gru": "GRU", "lstm": "LSTM", "jordan": "Jordan",
+               "mingru": "minGRU", "minlstm": "minLSTM"}  # Feng et al. (2024)'s spelling
 MAX_MODELS = 3  # side by side on one screen; a fourth would halve every figure again
 MAX_STEPS_PER_TICK = 500  # a tick should end within seconds so the page stays responsive
 # Only these TrainSettings fields may change while a run goes on (update_settings); the rest rebuild it.

@@ -3,14 +3,17 @@
     python -m explorer.zoo list                 # names, tasks, sizes and held-out metrics
     python -m explorer.zoo build english-lstm   # retrain one from scratch (fixed seed)
     python -m explorer.zoo build --all          # retrain every model
+    python -m explorer.zoo sweep                # retrain the memory-length sweep (pretrained/memory_sweep.*)
+    python -m explorer.zoo baselines            # recompute the n-gram baselines stored with the models
 """
 from __future__ import annotations
 
 import argparse
 import sys
 
-from explorer.zoo.rebuild import build
-from explorer.zoo.recipes import recipe_names
+from explorer.training.sweep import run_sweep, save_sweep
+from explorer.zoo.rebuild import build, refresh_baselines
+from explorer.zoo.recipes import RECIPES, recipe_names
 from explorer.zoo.store import summary_rows
 
 DESCRIPTION = "The pretrained zoo: list, load, save and rebuild the models the app opens on."
@@ -24,16 +27,31 @@ def main(argv=None) -> int:
     build_parser = sub.add_parser("build", help="retrain models from scratch with their fixed seeds")
     build_parser.add_argument("names", nargs="*", help=f"any of: {', '.join(recipe_names())}")
     build_parser.add_argument("--all", action="store_true", help="every recipe")
+    sub.add_parser("sweep", help="retrain the memory-length sweep of every cell (20 to 45 minutes on one thread)")
+    baselines_parser = sub.add_parser("baselines", help="recompute the baselines (n-gram models of the text tasks) "
+                                      "stored with pretrained models, without retraining them")
+    baselines_parser.add_argument("names", nargs="*", help="default: every pretrained model with a recipe")
     args = parser.parse_args(argv)
+    if args.command == "baselines":
+        for name in args.names or [row["name"] for row in summary_rows() if row["name"] in RECIPES]:
+            test = refresh_baselines(name)
+            extra = ", ".join(f"{b['name']} {b['value']:.3f}" for b in test.get("baselines", []))
+            print(f"{name}: baseline {test['baseline']['value']:.4f}" + (f"; {extra}" if extra else ""))
+        return 0
+    if args.command == "sweep":
+        artefact, weights = run_sweep()
+        save_sweep(artefact, weights)
+        print(f"memory sweep: {artefact['build_seconds']} s by the clock, {artefact['cpu_seconds']} s of one thread")
+        return 0
     if args.command == "list":
         rows = summary_rows()
         if not rows:
             print("no pretrained models found; build them with: python -m explorer.zoo build --all")
             return 0
-        print(f"{'name':22s} {'task':10s} {'cell':5s} {'hidden':>6s} {'params':>8s}  held-out (test)")
+        print(f"{'name':22s} {'task':10s} {'cell':7s} {'hidden':>6s} {'params':>8s}  held-out (test)")
         for r in rows:
             extra = f", {r['test_longer']:.4f} at 2x length" if "test_longer" in r else ""
-            print(f"{r['name']:22s} {r['task']:10s} {r['cell']:5s} {r['hidden']:6d} {r['parameters']:8d}  "
+            print(f"{r['name']:22s} {r['task']:10s} {r['cell']:7s} {r['hidden']:6d} {r['parameters']:8d}  "
                   f"{r['metric']} {r['test']:.4f} (baseline {r['baseline']:.4f}){extra}")
         return 0
     names = recipe_names() if args.all else args.names

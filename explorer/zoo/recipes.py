@@ -72,6 +72,11 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
            seq_len=64, embedding_size=64,
            note="reads traditional characters, one poem of eight seven-character lines per line; steps picked on "
                 "the validation poems, past which it learns the training poems by heart"),
+    # hidden sizes are the nearest to english-gru's 72,351 parameters: a min cell has no weight_hh, so it is wider
+    Recipe("english-mingru", "minGRU on English prose, as many parameters as english-gru", "english", "mingru", 545,
+           steps=3000, note="gates read x_t only and training runs a parallel scan (Feng et al. 2024)"),
+    Recipe("english-minlstm", "minLSTM on English prose, as many parameters as english-gru", "english", "minlstm",
+           434, steps=3000, note="normalised forget and input gates that read x_t only (Feng et al. 2024)"),
 ]}
 
 

@@ -1,6 +1,7 @@
 """explorer.intervene: the step loop equals explorer.trace, "no change" equals the original bit for
 bit, and each intervention changes what it should and nothing before its first step."""
 import math
+import re
 
 import numpy as np
 import pytest
@@ -254,3 +255,43 @@ def test_a_model_without_a_head_compares_states_only():
     cmp = compare(model, TEXT, [Ablate(units=(1,), start=3)])
     assert not cmp.has_guesses and cmp.most_changed_step() == 0
     assert cmp.summary() == "the hidden state moves from step 3 on after ablating unit 1 from step 3 on"
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+@pytest.mark.parametrize("cell", ["mingru", "minlstm"])
+def test_min_cell_loop_equals_the_scan_trace(cell, layers):
+    model = make(cell, layers)
+    looped, reference = run(model, TEXT), trace(model, TEXT)
+    np.testing.assert_allclose(looped.hidden, reference.hidden, atol=TOL, rtol=0)
+    assert set(looped.gates) == set(reference.gates) == ({"z", "cand"} if cell == "mingru" else {"f", "i", "cand"})
+    for name in reference.gates:
+        np.testing.assert_allclose(looped.gates[name], reference.gates[name], atol=TOL, rtol=0, err_msg=name)
+    np.testing.assert_allclose(looped.probs, reference.probs, atol=TOL, rtol=0)
+    cmp = compare(model, TEXT, [])
+    assert same(cmp.original.hidden, cmp.changed.hidden) and same(cmp.original.loss, cmp.changed.loss)
+
+
+def test_min_gru_update_gate_zero_keeps_the_state_and_a_clamped_candidate_is_written():
+    model = make("mingru")
+    kept = compare(model, TEXT, [Clamp(gate="z", units=(2, 5), value=0.0, start=6)]).changed
+    frozen = kept.hidden[0, 0, :, [2, 5]]  # (2, T): h_t = h_{t-1} once z is 0
+    assert np.array_equal(frozen[:, 6:], np.repeat(frozen[:, 5:6], len(TEXT) - 6, axis=1))
+    written = compare(model, TEXT, [Clamp(gate="z", units=(1,), value=1.0), Clamp(gate="cand", units=(1,), value=2.5)])
+    np.testing.assert_allclose(written.changed.hidden[0, 0, :, 1], 2.5, rtol=1e-6)
+    assert "clamping h̃ of unit 1 to 2.5" in written.summary()
+
+
+def test_min_lstm_forget_gate_zero_makes_h_its_new_write():
+    model = make("minlstm")
+    changed = compare(model, TEXT, [Clamp(gate="f", units=(3,), value=0.0)]).changed
+    write = changed.gates["i"][0, 0, :, 3] * changed.gates["cand"][0, 0, :, 3]  # i′_t h̃_t, nothing kept
+    np.testing.assert_allclose(changed.hidden[0, 0, :, 3], write, rtol=1e-6)
+
+
+@pytest.mark.parametrize("change, message", [
+    (Clamp(gate="cand", units=(0,), value=-0.5), "the candidate h̃ is never negative; -0.5 is"),
+    (Clamp(gate="r", units=(0,), value=0.5), "a minGRU has gates z, cand; 'r' is not one of them"),
+])
+def test_bad_min_cell_clamps_get_a_sentence(change, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        run(make("mingru"), TEXT, [change])

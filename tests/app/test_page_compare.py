@@ -133,6 +133,15 @@ def test_matched_set_and_text_redraw(app):
     assert at.query_params["text"] == "Tell me (now)"
 
 
+def test_the_parallel_set_puts_the_gru_beside_mingru_and_minlstm():
+    if not {"english-mingru", "english-minlstm"} <= set(zoo.available()):
+        pytest.skip("the pretrained zoo is not built")
+    at = open_page(AppTest.from_file(APP, default_timeout=90), set="parallel")
+    models = [m.split(" ")[0] for m in summary(at)["model"]]
+    assert models == ["english-gru", "english-mingru", "english-minlstm"]
+    assert not at.warning and not at.error
+
+
 def test_unit_order_follows_the_choice(app, tiny_zoo):
     at = open_page(app)
     at.radio(key="order").set_value("activity").run()
@@ -260,3 +269,27 @@ def test_real_zoo(monkeypatch):
         assert table["parameters"][k] == zoo.load(name).num_parameters()
     at.sidebar.radio(key="set").set_value("matched").run()
     assert not at.exception and not at.error
+
+
+MIN_SET = {"english-gru": ("gru", 16), "english-mingru": ("mingru", 24), "english-minlstm": ("minlstm", 20)}
+
+
+def test_min_cells_stand_beside_a_gru(tmp_path, monkeypatch):
+    vocab = Vocab.from_text(CORPUS)
+    models = {name: save_tiny_model(tmp_path, name, cell=cell, vocab=vocab, hidden_size=size, seed=k)
+              for k, (name, (cell, size)) in enumerate(MIN_SET.items())}
+    monkeypatch.setenv(ZOO_ENV, str(tmp_path))
+    at = open_page(AppTest.from_file(APP, default_timeout=60), set="custom", models=",".join(MIN_SET))
+    assert not at.exception and not at.error
+    table = summary(at)
+    assert list(table["cell"]) == ["GRU", "minGRU", "minLSTM"]
+    assert list(table["parameters"]) == [m.num_parameters() for m in models.values()]
+    text = at.text_input(key="text").value
+    for (name, model), cell in zip(models.items(), table["cell"]):
+        (panel,) = titled(at, f"{name} ({cell}, {MIN_SET[name][1]} units): hidden state h")
+        np.testing.assert_allclose(as_array(panel["data"][0]["z"]), trace(model, text).hidden[0, 0].T, atol=1e-6)
+    gates = {s["layout"]["title"]["text"]: [d["name"] for d in s["data"] if d.get("mode") == "markers"]
+             for s in titled(at, " units)") if s["layout"]["title"]["text"].endswith("units)")}
+    assert gates == {"english-gru (GRU, 16 units)": ["reset gate r", "update gate z"],
+                     "english-mingru (minGRU, 24 units)": ["update gate z"],
+                     "english-minlstm (minLSTM, 20 units)": ["forget gate f", "input gate i"]}

@@ -33,10 +33,11 @@ torch.set_num_threads(1)
 PAGE = "pages/gradients.py"
 NOTES = {"sum": "every step adds its own loss's gradient, so the last step's loss shows vanishing better"}
 SIZES = {"english-rnn": ("rnn", 16), "english-gru": ("gru", 16), "english-lstm": ("lstm", 16),
-         "english-rnn-matched": ("rnn", 32), "english-gru-matched": ("gru", 18)}
+         "english-rnn-matched": ("rnn", 32), "english-gru-matched": ("gru", 18),
+         "english-mingru": ("mingru", 24), "english-minlstm": ("minlstm", 20)}
 
 
-def make_zoo(folder, names=tuple(SIZES)):
+def make_zoo(folder, names=tuple(SIZES)[:5]):
     vocab = Vocab.from_text(CORPUS)
     for name in names:
         cell, size = SIZES[name]
@@ -382,3 +383,24 @@ def test_unusual_user_models_do_not_break_the_pages(app):
     at.switch_page("pages/inspect.py").run()
     at.sidebar.selectbox(key="model").select_index(len(at.sidebar.selectbox(key="model").options) - 1).run()
     assert not at.exception and not at.error
+
+
+def test_min_cells_follow_the_gradient_beside_a_gru(tmp_path, monkeypatch):
+    names = ("english-gru", "english-mingru", "english-minlstm")
+    monkeypatch.setenv(ZOO_ENV, str(make_zoo(tmp_path, names)))
+    at = open_page(AppTest.from_file(APP, default_timeout=60), set="custom", models=",".join(names))
+    assert not at.exception and not at.error
+    norms = chart(at, "Gradient norm reaching h_t")
+    assert norms["layout"]["yaxis"]["type"] == "log" and len(norms["data"]) == 3
+    jac = chart(at, "Jacobian norm")
+    for name in names:
+        expected = bptt(zoo.load(name, tmp_path), DEFAULT_TEXT["english"], loss="last", jacobian=True)
+        assert_same_curve(curve(norms, name)["y"], np.linalg.norm(expected.dh, axis=-1)[0, 0])
+        assert_same_curve(curve(jac, name)["y"], expected.jacobian[0, 0])
+    assert [t["name"] for t in norms["data"]] == ["english-gru (GRU, 16 units)", "english-mingru (minGRU, 24 units)",
+                                                  "english-minlstm (minLSTM, 20 units)"]
+    said = texts(at.caption)
+    assert "english-mingru (minGRU, 24 units): no recurrent matrix." in said
+    assert "english-minlstm (minLSTM, 20 units): no recurrent matrix." in said
+    assert "english-gru" in [s["layout"]["title"]["text"] for s in figures_and_panels(at)]  # its spectrum alone
+    assert not [s for s in figures_and_panels(at) if s["layout"]["title"]["text"] in names[1:]]

@@ -24,7 +24,8 @@ def tiny_zoo(tmp_path_factory):
     folder = tmp_path_factory.mktemp("zoo")
     vocab = Vocab.from_text(CORPUS)
     models = {name: save_tiny_model(folder, name, cell=cell, vocab=vocab, hidden_size=16)
-              for name, cell in [("english-lstm", "lstm"), ("english-gru", "gru"), ("english-rnn", "rnn")]}
+              for name, cell in [("english-lstm", "lstm"), ("english-gru", "gru"), ("english-rnn", "rnn"),
+                                 ("english-mingru", "mingru"), ("english-minlstm", "minlstm")]}
     pytest.tiny_models = models
     return folder
 
@@ -231,3 +232,18 @@ def test_a_model_without_a_head_shows_how_far_the_state_moved(app):
     cmp = compare(model, at.text_input(key="text").value, [Clamp(gate="z", units=tuple(range(8)), value=0.0,
                                                                  start=20)])
     assert look_at(at) == cmp.headline() and "‖Δh‖ is 0 before step 20" in look_at(at)
+
+
+def test_min_cells_clamp_their_gates_with_the_library_numbers(app):
+    at = open_page(app, PAGE, model="english-minlstm")
+    assert not at.exception and not at.error
+    assert at.selectbox(key="gate").options == ["forget gate f", "input gate i", "candidate h̃"]
+    assert summary(at).endswith("after clamping f of units 0–15 to 0 from step 20 on")
+    at = open_page(app, PAGE, model="english-mingru", gate="cand", value="2", units="1, 3")
+    assert not at.exception and not at.error
+    assert summary(at).endswith("after clamping h̃ of units 1, 3 to 2 from step 20 on")
+    cmp = compare(pytest.tiny_models["english-mingru"], at.text_input(key="text").value,
+                  [Clamp(gate="cand", units=(1, 3), value=2.0, start=20)])
+    assert look_at(at) == cmp.headline()
+    at.number_input(key="value").set_value(-1.0).run()
+    assert errors(at) == ["The candidate h̃ is never negative; -1 is."]

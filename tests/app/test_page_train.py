@@ -316,3 +316,22 @@ def test_the_fragment_speaks_the_sessions_language(tiny_zoo, monkeypatch):
     assert next(m.value for m in at.metric if m.label == "状态") == "已发散"
     assert "训练在第" in errors(at) and "Training diverged" not in errors(at)
     assert any(t.startswith("训练损失") for t in chart_titles(at))
+
+
+def test_min_cells_train_beside_a_gru_and_their_gates_are_named(page):
+    at = page(**{**TINY, "train_cells": ["gru", "mingru", "minlstm"]})
+    assert [run.label for run in at.session_state["train_playground"].runs] == ["GRU", "minGRU", "minLSTM"]
+    click(at, "train_play")
+    for _ in range(7):
+        at.run()
+        assert not at.exception, at.exception
+    for run in at.session_state["train_playground"].runs:
+        losses = [row["loss"] for row in run.state.logs]
+        assert sum(losses[-15:]) / 15 < 0.8 * sum(losses[:15]) / 15, run.label
+    click(at, "train_pause")
+    probe = at.radio(key="train_probe_quantity")
+    assert {"gate z", "gate f", "gate i", "candidate h̃"} <= set(probe.options)  # AppTest lists the labels
+    probe.set_value("cand").run()
+    assert not at.exception, at.exception
+    titles = " ".join(chart_titles(at))
+    assert titles.count("candidate h̃") == 2 and "hidden state h" in titles  # the GRU has no h̃: it shows h

@@ -110,7 +110,7 @@ def test_each_lesson_shows_its_point(app):
     gates and the cell state; each with its own sentence."""
     for index, panels, words in [(0, ["hidden state h"], "columns after the same character"),
                                  (2, ["Top-5 guesses", "Surprise"], "most surprising next character"),
-                                 (9, ["forget gate f", "input gate i", "output gate o", "cell state c"],
+                                 (10, ["forget gate f", "input gate i", "output gate o", "cell state c"],
                                   "forget gate f close")]:
         at = open_page(AppTest.from_file(APP, default_timeout=60), "pages/inspect.py", **course.lesson_params(index))
         assert not at.warning and not at.error

@@ -147,3 +147,42 @@ def test_the_diagram_speaks_the_current_language():
     assert fig.layout.xaxis.title.text != english.layout.xaxis.title.text
     assert list(fig.layout.yaxis.ticktext) != list(english.layout.yaxis.ticktext)
     assert "GRU" in described and "layers" not in described and "bidirectional" not in described
+
+
+@pytest.mark.parametrize("cell, gates", [("mingru", "z<sub>1</sub>, h̃<sub>1</sub>"),
+                                         ("minlstm", "f<sub>1</sub>, i<sub>1</sub>, h̃<sub>1</sub>")])
+def test_a_min_cell_reads_its_gates_from_the_input_alone(cell, gates):
+    config = ModelConfig(cell=cell, input_size=10, output_size=10, hidden_size=8, num_layers=2)
+    steps = 3
+    fig = diagram.unrolled(config, steps=steps)
+    assert nodes_of(fig) == {"input": 3, "encoding": 3, "gates": 6, "forward": 6, "output": 3}
+    assert edges_of(fig) == {"input": 6, "layer": 3, "gates": 6, "mix": 4, "head": 3}
+    assert "recurrent" not in edges_of(fig)  # h_{t-1} -> h_t carries no weight matrix here
+    nodes, edges = diagram.layout(config, steps)
+    kind = {n.key: n.kind for n in nodes}
+    into_gates = {kind[e.source] for e in edges if kind[e.target] == "gates"}
+    assert into_gates == {"encoding", "forward"}  # the input, or the layer below at the same step
+    for e in edges:  # nothing reaches a gate from an earlier step
+        if kind[e.target] == "gates":
+            assert e.source.endswith(e.target[-3:]), e
+    assert [a.text for a in fig.layout.annotations if a.name == "label:gates"][2] == gates  # step 1, layer 0
+    assert list(fig.layout.yaxis.ticktext) == ["input x", "encoding", "layer 0 gates", "layer 0", "layer 1 gates",
+                                               "layer 1", "output y"]
+    title = {"mingru": "minGRU", "minlstm": "minLSTM"}[cell]
+    assert fig.layout.title.text.startswith(f"The network unrolled over 3 steps: {title}, 2 layers, forward only")
+
+
+def test_min_cell_equations_in_both_notations():
+    mingru = ModelConfig(cell="mingru", input_size=10, output_size=10, hidden_size=8)
+    course = hover_of(diagram.unrolled(mingru, steps=2, notation="course"))
+    pytorch = hover_of(diagram.unrolled(mingru, steps=2))
+    assert "z_1 = σ(U_z x_1 + b_z), h̃_1 = g(U_h̃ x_1 + b_h̃)" in course
+    assert "z_1 = σ(W_iz x_1 + b_iz), h̃_1 = g(W_ih̃ x_1 + b_ih̃)" in pytorch
+    assert "h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t" in course and "no weight_hh_l0" in pytorch
+    minlstm = hover_of(diagram.unrolled(ModelConfig(cell="minlstm", input_size=10, output_size=10, hidden_size=8,
+                                                    num_layers=2), steps=2, notation="course"))
+    assert "f_0 = σ(U_f x_0 + b_f), i_0 = σ(U_i x_0 + b_i), h̃_0 = g(U_h̃ x_0 + b_h̃)" in minlstm
+    assert "f_0 = σ(U_f h^(0)_0 + b_f)" in minlstm  # layer 1 reads layer 0
+    assert "h_t = f′_t ⊙ h_{t-1} + i′_t ⊙ h̃_t" in minlstm
+    for name in ("W_ih", "W_hh", "b_ih", "b_hh"):
+        assert name not in course

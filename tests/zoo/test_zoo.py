@@ -8,12 +8,14 @@ import torch
 from safetensors.torch import save as save_safetensors
 
 from explorer import ModelConfig, RNNModel, Vocab, zoo
+from explorer.training.build import config_for
 from explorer.training.train import evaluate
 
 SHIPPED = [n for n in zoo.available() if n in zoo.RECIPES]  # encoder-decoders: tests/test_seq2seq.py
 REQUIRED = ["english-lstm", "english-gru", "english-rnn", "english-rnn-matched", "python-lstm", "adding-lstm",
             "adding-rnn", "brackets-lstm", "sentiment-gru", "series-lstm", "count-lstm", "brackets-rnn",
-            "brackets-jordan", "sentiment-bigru", "english-rnn-onehot", "dates-lstm", "airline-lstm"]
+            "brackets-jordan", "sentiment-bigru", "english-rnn-onehot", "dates-lstm", "airline-lstm",
+            "english-mingru", "english-minlstm"]
 
 
 def test_every_required_model_is_shipped():
@@ -51,6 +53,7 @@ def test_each_model_reaches_its_floor():
     assert metric("brackets-lstm", longer=True) >= 0.99  # at twice the training length
     assert zoo.info("brackets-lstm")["metrics"]["test"]["longer"]["seq_len"] >= 2 * zoo.RECIPES["brackets-lstm"].seq_len
     assert metric("sentiment-gru") > 0.9
+    assert metric("english-mingru") < 2.4 and metric("english-minlstm") < 2.4  # the unigram baseline is 4.36
 
 
 def test_airline_lstm_beats_the_naive_and_seasonal_forecasts_on_the_test_months():
@@ -77,6 +80,26 @@ def test_english_trio_shares_a_budget_and_the_matched_variant_matches():
     assert len({m["config"]["hidden_size"] for m in metas.values()}) == 1
     lstm, matched = zoo.info("english-lstm")["parameters"], zoo.info("english-rnn-matched")["parameters"]
     assert abs(matched - lstm) / lstm < 0.1
+
+
+def recipe_parameters(recipe, hidden_size=None) -> int:
+    task = zoo.make_task(recipe)
+    config = config_for(task, cell=recipe.cell, hidden_size=hidden_size or recipe.hidden_size,
+                        embedding_size=recipe.embedding_size)
+    with torch.device("meta"):  # the count, with no memory behind it
+        return RNNModel(config, task.vocab).num_parameters()
+
+
+@pytest.mark.parametrize("name", ["english-mingru", "english-minlstm"])
+def test_the_min_cells_are_parameter_matched_to_english_gru_on_its_budget(name):
+    gru, recipe = zoo.RECIPES["english-gru"], zoo.RECIPES[name]
+    budget = ("task", "steps", "lr", "batch_size", "seq_len", "clip_norm", "num_layers", "embedding_size", "seed")
+    assert [getattr(recipe, f) for f in budget] == [getattr(gru, f) for f in budget]
+    target = recipe_parameters(gru)
+    assert target == 72_351
+    gap = {h: abs(recipe_parameters(recipe, h) - target) for h in (recipe.hidden_size - 1, recipe.hidden_size,
+                                                                    recipe.hidden_size + 1)}
+    assert min(gap, key=gap.get) == recipe.hidden_size and gap[recipe.hidden_size] < 0.001 * target
 
 
 def tiny_model():
