@@ -1,6 +1,7 @@
 """The catalogues: every string the code marks has every language, every entry is used, and a
 translation keeps what the code fills in or renders (placeholders, code spans, mathematics)."""
 import re
+import unicodedata
 
 import polib
 import pytest
@@ -67,6 +68,24 @@ def test_translations_keep_placeholders_code_and_mathematics(lang):
             spans = re.findall(r"`[^`]*`|\$[^$]*\$", entry.msgid)
             assert all(span in translated for span in spans), (entry.msgid, translated)  # code and maths stay
             assert re.findall(r":material/\w+:", translated) == re.findall(r":material/\w+:", entry.msgid)
+
+
+def _punctuation(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "PS"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_bold_markers_open_and_close_beside_full_width_punctuation(lang):
+    """Markdown reads `**` as closing only after a letter, or after punctuation when a space or more punctuation
+    follows: "**原因：**对" stays four literal asterisks on the page, "**原因**：对" is bold."""
+    for entry in catalogue(lang):
+        for translated in [entry.msgstr, *entry.msgstr_plural.values()]:
+            for k, run in enumerate(re.finditer(r"\*\*", translated)):
+                before = translated[run.start() - 1] if run.start() else " "
+                after = translated[run.end()] if run.end() < len(translated) else " "
+                inner, outer = (after, before) if k % 2 == 0 else (before, after)  # opening, then closing
+                works = not inner.isspace() and (not _punctuation(inner) or outer.isspace() or _punctuation(outer))
+                assert works, (entry.msgid, translated)
 
 
 def test_the_language_follows_the_source_unless_a_block_overrides_it():
