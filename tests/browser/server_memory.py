@@ -51,37 +51,41 @@ def open_training(browser, url: str, settings: dict | None):
 
 
 def scenario(sessions: int = 3, grace: float = 10.0, watch_seconds: float = 60.0, log=print,
-             stop_when_back: bool = False) -> dict:
-    """RSS (MB) before, at peak and after, and the seconds until memory was back within 10% (None: not)."""
-    from playwright.sync_api import sync_playwright
+             stop_when_back: bool = False, browser=None) -> dict:
+    """RSS (MB) before, at peak and after, and the seconds until memory was back within 10% (None: not).
+    `browser`: a Playwright browser already running (the tests' own); without one, a chromium is started here."""
+    if browser is None:
+        from playwright.sync_api import sync_playwright
 
+        with sync_playwright() as playwright:
+            launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+            try:
+                return scenario(sessions, grace, watch_seconds, log, stop_when_back, launched)
+            finally:
+                launched.close()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     process = start_app(port, env={"RNN_EXPLORER_SESSION_GRACE_S": str(grace)})
     try:
         wait_until_up(url, process)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-            # a first tab loads torch, the zoo and the page's code; its session is gone before "before"
-            open_training(browser, url, None).close()
-            time.sleep(max(grace, 0) + 8 if grace < watch_seconds else 8)
-            before = rss_mb(process.pid)
-            contexts = [open_training(browser, url, BIG) for _ in range(sessions)]
-            peak = rss_mb(process.pid)
-            for context in contexts:
-                context.close()
-            closed = time.monotonic()
-            back_after, samples = None, []
-            while time.monotonic() - closed < watch_seconds:
-                time.sleep(1.0)
-                now = rss_mb(process.pid)
-                samples.append(now)
-                peak = max(peak, now)
-                if back_after is None and now <= before * 1.10:
-                    back_after = time.monotonic() - closed
-                    if stop_when_back:
-                        break
-            browser.close()
+        # a first tab loads torch, the zoo and the page's code; its session is gone before "before"
+        open_training(browser, url, None).close()
+        time.sleep(max(grace, 0) + 8 if grace < watch_seconds else 8)
+        before = rss_mb(process.pid)
+        contexts = [open_training(browser, url, BIG) for _ in range(sessions)]
+        peak = rss_mb(process.pid)
+        for context in contexts:
+            context.close()
+        closed = time.monotonic()
+        back_after = None
+        while time.monotonic() - closed < watch_seconds:
+            time.sleep(1.0)
+            now = rss_mb(process.pid)
+            peak = max(peak, now)
+            if back_after is None and now <= before * 1.10:
+                back_after = time.monotonic() - closed
+                if stop_when_back:
+                    break
         after = rss_mb(process.pid)
     finally:
         stop_app(process)

@@ -6,13 +6,14 @@ import os
 import re
 import shutil
 import subprocess
+import time
 import zlib
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 from browser_helpers import SLOW, wait_idle
-from conftest import CHROMIUM, LAUNCH_ARGS, ROOT, free_port, start_app, stop_app, wait_until_up
+from conftest import ROOT, free_port, start_app, stop_app, wait_until_up
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -68,54 +69,60 @@ def proxy(tmp_path_factory):
             stop_app(app)
 
 
-def test_eight_sessions_through_the_proxy_stay_on_their_replica_and_see_only_their_own_state(proxy):
-    from playwright.sync_api import sync_playwright
-    url = proxy["url"]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
-        pages = []
-        for i in range(SESSIONS):
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            if i < 2:  # one browser surely on each replica; the others get the proxy's own random keys
-                context.add_cookies([{"name": "rnnx_route", "value": _key_for(i), "url": url}])
-            page = context.new_page()
-            page.errors = []
-            page.on("pageerror", lambda err, page=page: page.errors.append(str(err)))
-            page.goto(f"{url}/inspect")
-            box = page.get_by_label("Text (press Enter to read it)")
-            expect(box).to_be_visible(timeout=SLOW)
-            wait_idle(page)
-            box.fill(f"session {i} reads its own sentence.")
-            box.press("Enter")
-            wait_idle(page)
-            page.get_by_role("link", name="Train live").first.click()
-            expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible(timeout=SLOW)
-            wait_idle(page)
-            for _ in range(i % 3 + 1):  # each session trains its own number of chunks
-                page.get_by_role("button", name="Step", exact=True).click()
-                wait_idle(page)
-            pages.append(page)
-
-        for i, page in enumerate(pages):  # after all eight have worked side by side
-            steps = page.locator("[data-testid='stMetric']").first
-            expect(steps).to_contain_text(str(15 * (i % 3 + 1)), timeout=SLOW)
-            page.get_by_role("link", name="Inspect").first.click()
-            box = page.get_by_label("Text (press Enter to read it)")
-            expect(box).to_have_value(f"session {i} reads its own sentence.", timeout=SLOW)
-            assert page.locator("[data-testid='stException']").count() == 0
-            assert not page.errors, page.errors
-        browser.close()
-
-    routes = defaultdict(set)
-    streams = defaultdict(int)
-    for line in proxy["log"].read_text().splitlines():
+def _sessions(log: Path) -> dict[str, set[str]]:
+    """From nginx's log: {route cookie: the upstreams that served it}, for the browsers that opened a WebSocket."""
+    routes, streams = defaultdict(set), defaultdict(int)
+    for line in log.read_text().splitlines():
         cookie, upstream, status, request = line.split(" ", 3)
         if cookie == "-" or not cookie:
             continue
         routes[cookie].add(upstream)
         streams[cookie] += "/_stcore/stream" in request
         assert status != "-" and int(status) < 500, line
-    sessions = {cookie: upstreams for cookie, upstreams in routes.items() if streams[cookie]}
+    return {cookie: upstreams for cookie, upstreams in routes.items() if streams[cookie]}
+
+
+def test_eight_sessions_through_the_proxy_stay_on_their_replica_and_see_only_their_own_state(browser, proxy):
+    url = proxy["url"]
+    pages, contexts = [], []
+    for i in range(SESSIONS):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        contexts.append(context)
+        if i < 2:  # one browser surely on each replica; the others get the proxy's own random keys
+            context.add_cookies([{"name": "rnnx_route", "value": _key_for(i), "url": url}])
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda err, page=page: page.errors.append(str(err)))
+        page.goto(f"{url}/inspect")
+        box = page.get_by_label("Text (press Enter to read it)")
+        expect(box).to_be_visible(timeout=SLOW)
+        wait_idle(page)
+        box.fill(f"session {i} reads its own sentence.")
+        box.press("Enter")
+        wait_idle(page)
+        page.get_by_role("link", name="Train live").first.click()
+        expect(page.get_by_role("button", name="Play", exact=True)).to_be_visible(timeout=SLOW)
+        wait_idle(page)
+        for _ in range(i % 3 + 1):  # each session trains its own number of chunks
+            page.get_by_role("button", name="Step", exact=True).click()
+            wait_idle(page)
+        pages.append(page)
+
+    for i, page in enumerate(pages):  # after all eight have worked side by side
+        steps = page.locator("[data-testid='stMetric']").first
+        expect(steps).to_contain_text(str(15 * (i % 3 + 1)), timeout=SLOW)
+        page.get_by_role("link", name="Inspect").first.click()
+        box = page.get_by_label("Text (press Enter to read it)")
+        expect(box).to_have_value(f"session {i} reads its own sentence.", timeout=SLOW)
+        assert page.locator("[data-testid='stException']").count() == 0
+        assert not page.errors, page.errors
+    for context in contexts:
+        context.close()
+
+    # nginx writes a WebSocket's line when the connection ends: give the closed tabs' lines a moment to land
+    deadline = time.monotonic() + 15
+    while len(sessions := _sessions(proxy["log"])) < SESSIONS and time.monotonic() < deadline:
+        time.sleep(0.5)
     assert len(sessions) >= SESSIONS, sessions
     for cookie, upstreams in sessions.items():
         assert len(upstreams) == 1, f"browser {cookie} was served by {upstreams}"
