@@ -22,7 +22,7 @@ from explorer.engine.models import RNNModel
 from explorer.training import train
 from explorer.zoo.checkpoint import paths, save
 from explorer.zoo.kinds import kind_with_recipe
-from explorer.zoo.recipes import RECIPES, Recipe, recipe_names
+from explorer.zoo.recipes import RECIPES, Recipe, lr_at, recipe_names, seq_len_at
 
 
 def make_task(recipe: Recipe):
@@ -37,6 +37,11 @@ def evaluate_recipe(model: RNNModel, recipe: Recipe, split: str = "test", batche
     scores = train.evaluate(model, task, split=split, batches=batches, batch_size=32, seq_len=seq_len, seed=seed)
     result = {"split": split, "metric": task.metric_name, "value": scores["metric"], "loss": scores["loss"],
               "seq_len": seq_len, "batches": batches, "seed": seed}
+    if recipe.seq_lens:  # one model for several lengths: each measured on its own
+        result["lengths"] = [{"seq_len": length, "value": train.evaluate(model, task, split=split, batches=batches,
+                                                                         batch_size=32, seq_len=length,
+                                                                         seed=seed)["metric"]}
+                             for length in recipe.seq_lens]
     if recipe.eval_seq_len:  # generalisation to longer sequences than any seen in training
         longer = train.evaluate(model, task, split=split, batches=batches, batch_size=32,
                                 seq_len=recipe.eval_seq_len, seed=seed)
@@ -87,13 +92,17 @@ def build(name: str, directory: Path | None = None, progress: bool = True) -> nn
                               input_mode=recipe.input_mode, embedding_size=recipe.embedding_size)
     model = train.build_model(config, task.vocab, seed=recipe.seed)
     settings = train.TrainSettings(optimizer="adam", lr=recipe.lr, batch_size=recipe.batch_size,
-                                   seq_len=recipe.seq_len or task.default_seq_len, clip=True,
+                                   seq_len=seq_len_at(recipe, 0) or task.default_seq_len, clip=True,
                                    clip_norm=recipe.clip_norm, seed=recipe.seed)
     state = train.start(task, model, settings)
     started = time.perf_counter()
     chunk = 50
     done = 0
     while done < recipe.steps:
+        if recipe.seq_lens or recipe.late_lr is not None:  # a schedule: the length and rate for these steps
+            length, lr = seq_len_at(recipe, done) or settings.seq_len, lr_at(recipe, done)
+            if (length, lr) != (state.settings.seq_len, state.settings.lr):
+                train.update_settings(state, seq_len=length, lr=lr)
         rows = train.train_steps(state, min(chunk, recipe.steps - done))
         done += len(rows)
         if progress:

@@ -30,7 +30,29 @@ class Recipe:
     task_kwargs: dict = field(default_factory=dict)
     seed: int = 0
     eval_seq_len: int | None = None  # brackets: test on sequences longer than the training ones
+    # several lengths in one model: the shortest two first (CURRICULUM_STEPS each), then every length in turn,
+    # CYCLE_STEPS at a time; each is measured on its own (metrics "lengths")
+    seq_lens: tuple[int, ...] = ()
+    late_lr: float | None = None  # the learning rate for the last third of the steps
     note: str = ""
+
+
+CURRICULUM_STEPS, CYCLE_STEPS = 600, 100
+
+
+def seq_len_at(recipe: Recipe, step: int) -> int:
+    """The sequence length a recipe trains on at `step` (its one length, or its schedule over several)."""
+    if not recipe.seq_lens:
+        return recipe.seq_len
+    lengths = sorted(recipe.seq_lens)
+    warm = lengths[:2]
+    if step < CURRICULUM_STEPS * len(warm):
+        return warm[step // CURRICULUM_STEPS]
+    return lengths[(step - CURRICULUM_STEPS * len(warm)) // CYCLE_STEPS % len(lengths)]
+
+
+def lr_at(recipe: Recipe, step: int) -> float:
+    return recipe.late_lr if recipe.late_lr is not None and step >= recipe.steps * 2 // 3 else recipe.lr
 
 
 RECIPES: dict[str, Recipe] = {r.name: r for r in [
@@ -44,8 +66,9 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
            "english", "gru", 150, steps=3000),
     Recipe("python-lstm", "LSTM on Python source (the standard library)", "python", "lstm", 256, steps=4000,
            lr=2e-3, seq_len=128, note="where quote, bracket and indentation units appear"),
-    Recipe("adding-lstm", "LSTM on the adding problem, T=100", "adding", "lstm", 64, steps=3000, lr=3e-3,
-           batch_size=64, seq_len=100),
+    Recipe("adding-lstm", "LSTM on the adding problem, T=50 to 400", "adding", "lstm", 64, steps=9200, lr=3e-3,
+           batch_size=64, seq_len=100, seq_lens=(50, 100, 200, 400), late_lr=1e-3,
+           note="trained on four lengths, so no offset creeps in beyond the one it saw most"),
     Recipe("adding-rnn", "SimpleRNN on the adding problem, T=100", "adding", "rnn", 64, steps=3000, lr=1e-3,
            batch_size=64, seq_len=100, note="fails where the LSTM succeeds: the classic gap"),
     Recipe("brackets-lstm", "LSTM counting bracket depth", "brackets", "lstm", 32, steps=1500, lr=5e-3,

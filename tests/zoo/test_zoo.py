@@ -49,11 +49,25 @@ def test_each_model_reaches_its_floor():
     assert metric("english-lstm") < 2.2  # bits per character on the test split
     baseline = zoo.info("adding-lstm")["metrics"]["test"]["baseline"]["value"]
     assert metric("adding-lstm") < baseline / 10
+    lengths = {row["seq_len"]: row["value"] for row in zoo.info("adding-lstm")["metrics"]["test"]["lengths"]}
+    assert sorted(lengths) == [50, 100, 200, 400]
+    assert all(value < baseline / 10 for value in lengths.values()), lengths  # no offset creeping in with length
     assert metric("adding-rnn") > metric("adding-lstm")  # the classic gap
     assert metric("brackets-lstm", longer=True) >= 0.99  # at twice the training length
     assert zoo.info("brackets-lstm")["metrics"]["test"]["longer"]["seq_len"] >= 2 * zoo.RECIPES["brackets-lstm"].seq_len
     assert metric("sentiment-gru") > 0.9
     assert metric("english-mingru") < 2.4 and metric("english-minlstm") < 2.4  # the unigram baseline is 4.36
+
+
+def test_the_adding_lstm_holds_at_every_length_it_claims_on_a_fresh_slice():
+    model, recipe = zoo.load("adding-lstm"), zoo.RECIPES["adding-lstm"]
+    task = zoo.make_task(recipe)
+    baseline = zoo.info("adding-lstm")["metrics"]["test"]["baseline"]["value"]
+    for length in recipe.seq_lens:
+        again = evaluate(model, task, split="test", batches=4, batch_size=32, seq_len=length, seed=99)["metric"]
+        assert again < baseline / 10, (length, again)
+    rnn = evaluate(zoo.load("adding-rnn"), task, split="test", batches=4, batch_size=32, seq_len=200, seed=99)
+    assert rnn["metric"] > baseline / 2  # the SimpleRNN stays the failing contrast
 
 
 def test_airline_lstm_beats_the_naive_and_seasonal_forecasts_on_the_test_months():
