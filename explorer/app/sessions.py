@@ -84,7 +84,6 @@ class _Registry:
     work: dict[str, Work] = field(default_factory=dict)  # token -> the work a session holds
     lost: dict[str, tuple[float, Work]] = field(default_factory=dict)  # token -> (when, what went)
     started: bool = False
-    closed: int = 0  # sessions the watcher has closed (for tests and bench/)
 
 
 REGISTRY = _Registry()
@@ -172,7 +171,6 @@ def reap(runtime, gone_since: dict[str, float], now: float) -> int:
         for token, (when, _work) in list(REGISTRY.lost.items()):
             if now - when > LOST_KEEP_S:
                 del REGISTRY.lost[token]
-        REGISTRY.closed += closed
     return closed
 
 

@@ -78,10 +78,10 @@ def stop_app(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def running_app():
-    """The app on a free loopback port for the duration of the block; yields its URL."""
+def running_app(env: dict | None = None):
+    """The app on a free loopback port for the duration of the block (`env`: variables to set); yields its URL."""
     port = free_port()
-    process = start_app(port)
+    process = start_app(port, env)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url, process)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 from browser_helpers import SLOW, assert_no_exception
-from conftest import free_port, start_app, stop_app, wait_until_up
+from conftest import running_app
 from playwright.sync_api import expect
 from server_memory import open_training, scenario
 
@@ -25,14 +25,8 @@ def test_closed_tabs_give_their_memory_back_within_a_minute(browser):
 
 @pytest.fixture(scope="module")
 def short_grace_app():
-    port = free_port()
-    process = start_app(port, env={"RNN_EXPLORER_SESSION_GRACE_S": str(GRACE)})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url, process)
+    with running_app({"RNN_EXPLORER_SESSION_GRACE_S": str(GRACE)}) as url:
         yield url
-    finally:
-        stop_app(process)
 
 
 def test_a_reload_takes_the_training_over_and_later_says_what_was_lost(browser, short_grace_app):
