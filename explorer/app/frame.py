@@ -92,23 +92,37 @@ def require_frame(page_file: str) -> None:
 
 # The browser keeps the last page's scroll position across a page switch: a student who clicks "next
 # lesson" at the foot of a long page would land in the middle of the next one, below its key picture.
-# Kept at the top for a few seconds, until the student scrolls: the last page's elements stay until the new ones
-# replace them, and the browser's scroll anchoring can carry the view down with them while a busy server draws.
+# The view is held at the top until the new page has finished drawing (no running indicator, no stale
+# element of the last page left) and a moment longer, at most HOLD_MS, and let go as soon as the student
+# scrolls, types or clicks. A fixed few seconds were not enough on a loaded server: the last page's elements
+# stay until the new ones replace them, and the browser's scroll anchoring carried the view down with them
+# after the hold had ended, so anchoring is also off while the view is held.
 _TO_TOP = """<script>
 (() => {  // a scope of its own: every arrival runs this script again in the same page
 const doc = window.parent.document;
+const views = () => doc.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"]');
+const busy = () => !!doc.querySelector(
+  '[data-testid="stStatusWidgetRunningIcon"], [data-testid="stStatusWidgetRunningManIcon"], [data-stale="true"]');
+const began = Date.now();
+let calm = null;  // when the page was last seen finished
 const toTop = () => {
-  const views = doc.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"]');
-  for (const el of views) el.scrollTo(0, 0);
+  for (const el of views()) { el.style.overflowAnchor = "none"; el.scrollTo(0, 0); }
   window.scrollTo(0, 0);
 };
-const timer = setInterval(toTop, 100);
-const stop = () => clearInterval(timer);
+const stop = () => {
+  clearInterval(timer);
+  for (const el of views()) el.style.overflowAnchor = "";
+};
+const tick = () => {
+  toTop();
+  calm = busy() ? null : (calm ?? Date.now());
+  if ((calm !== null && Date.now() - calm > %(settle)d) || Date.now() - began > %(hold)d) stop();
+};
+const timer = setInterval(tick, 100);
 for (const kind of ["wheel", "touchstart", "keydown", "mousedown"]) doc.addEventListener(kind, stop, {once: true});
-setTimeout(stop, 4000);
-toTop();
+tick();
 })();
-</script>"""
+</script>""" % {"settle": 1000, "hold": 30_000}
 
 
 def scroll_to_top() -> None:

@@ -108,6 +108,19 @@ def _step(page) -> int:
     return int(digits[0].replace(",", "")) if digits else 0
 
 
+def _settled_step(page, quiet_ms: int = 1500, timeout_ms: int = 30_000) -> int:
+    """The step once it has stood still for `quiet_ms`: a timer's rerun that was on its way when Pause
+    was pressed may still redraw the row once after it says "paused"."""
+    last, since, waited = _step(page), 0, 0
+    while since < quiet_ms:
+        assert waited < timeout_ms, f"the step never settled after Pause: {last}"
+        page.wait_for_timeout(250)
+        waited += 250
+        now = _step(page)
+        last, since = now, (since + 250 if now == last else 0)
+    return last
+
+
 LOSS_POINTS = """() => {  // points on the loss curves; -1 while the chart is being redrawn
   const chart = [...document.querySelectorAll('.js-plotly-plot')].find(el => /loss/i.test(el.innerText));
   if (!chart || !chart._fullData) return -1;  // _fullData: the decoded arrays plotly drew
@@ -136,7 +149,7 @@ def test_train_play_grows_steps_and_loss_curve_pause_stops(page, app_url):
     status = page.locator("[data-testid='stMetric']").filter(has_text="Status")
     expect(status).to_contain_text("paused", timeout=SLOW)
     wait_idle(page)
-    paused = _step(page)
-    page.wait_for_timeout(2500)
+    paused = _settled_step(page)
+    page.wait_for_timeout(3000)  # Play trains dozens of steps a second: a Pause that did not hold shows here
     assert _step(page) == paused
     assert_no_exception(page)
