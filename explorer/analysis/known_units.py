@@ -1,14 +1,19 @@
-"""The units a pretrained character model is known for: its strongest quote, bracket, word-position or
-line-position unit, found once on held-out text and kept in the model's sidecar under "units".
+"""The units a pretrained model is known for: its strongest unit for each feature it should keep in
+memory, found once on held-out data and kept in the model's sidecar under "units".
 
-    python -m explorer.analysis.known_units --all          # every English and Python model in pretrained/
+    python -m explorer.analysis.known_units --all          # every model in pretrained/ that has features
     python -m explorer.analysis.known_units english-lstm   # one model
     python -m explorer.analysis.known_units --all --dir other/zoo
 
-Each model reads the same fixed held-out sample (probes.corpus_sample: validation and test text it
-never trained on, from evenly spaced places), and probes.best_units ranks every hidden and cell unit
-against each feature that needs memory. The sidecar gets a list, strongest |r| first:
-{"feature", "quantity", "layer", "direction", "unit", "r"}. Only the JSON changes, never the weights.
+A character model (English, Python, poetry) reads the same fixed held-out sample (probes.corpus_sample:
+validation and test text it never trained on, from evenly spaced places), and probes.best_units ranks
+every hidden and cell unit against each feature that needs memory. A model of another task (brackets,
+count, adding, sentiment, series) reads its task's own test sequences (task_features.held_out: a fixed
+seed, a few thousand steps), each from the initial state as in training, and every hidden and cell unit
+is ranked the same way against each feature the task defines (task_features.FEATURES). The sidecar
+gets a list, strongest |r| first: {"feature", "quantity", "layer", "direction", "unit", "r"}. Only the
+JSON changes, never the weights; `python -m explorer.zoo build` runs this command after each build.
+The encoder-decoder (dates-lstm) lists none: a row names a unit of one recurrent net, and it has two.
 Inspect colours its text by the first one; a model without the key (an uploaded one) falls back to
 `most_varying_unit`.
 """
@@ -23,8 +28,9 @@ import numpy as np
 import torch
 
 import explorer
-from explorer import zoo
-from explorer.analysis import probes
+from explorer import tasks, zoo
+from explorer.analysis import probes, task_features
+from explorer.analysis.shapes import training_length
 from explorer.i18n import N_, _
 
 SAMPLE_CHARS = 6000  # held-out characters: enough that a bracket or a long line turns up many times
@@ -38,10 +44,12 @@ TASK_FEATURES = {
     "poetry": ("word", "line"),  # one poem per line, no spaces: a "word" is one verse line between ， and 。
 }
 FEATURE_NAMES = {"quotes": N_("being inside a string"), "brackets": N_("bracket depth"), "indent": N_("indentation"),
-                 "word": N_("position in the word"), "line": N_("position in the line")}
+                 "word": N_("position in the word"), "line": N_("position in the line"),
+                 **{key: name for features in task_features.FEATURES.values() for key, (name, _f) in features.items()}}
+SEQUENCE_FEATURES = frozenset(key for features in task_features.FEATURES.values() for key in features)
 # What a feature means in a corpus where the general name would mislead; stored with the unit.
 TASK_FEATURE_NAMES = {"poetry": {"word": N_("the position in the verse line"), "line": N_("the position in the poem")}}
-SEED = 0  # the sample is fixed by its offsets; the seed pins anything in torch that might draw
+SEED = 0  # the text sample is fixed by its offsets; the seed draws a task's held-out sequences
 
 
 def states_only(series: probes.UnitSeries) -> probes.UnitSeries:
@@ -68,6 +76,52 @@ def strongest_units(model, task: str, *, chars: int = SAMPLE_CHARS, top: int = T
             for row in rows[:top]]
 
 
+def stacked(parts: list[probes.UnitSeries]) -> probes.UnitSeries:
+    """The steps of several traces of one model in a row, as one UnitSeries."""
+    first = parts[0]
+    return probes.UnitSeries(np.concatenate([part.values for part in parts]), first.quantity, first.layer,
+                             first.direction, first.unit)
+
+
+def sequence_series(model, *, seed: int = SEED, steps: int = task_features.STEPS
+                    ) -> tuple[probes.UnitSeries, dict[str, np.ndarray]]:
+    """Every hidden and cell unit of a task model over its task's held-out sequences, each traced from the
+    initial state as in training, and the task's features over the same steps (NaN where undefined)."""
+    meta = model.meta or {}
+    task = tasks.get(meta["task"], **(meta.get("task_config") or {}))
+    data = task_features.held_out(task, seq_len=training_length(model), seed=seed, steps=steps)
+    series = stacked([states_only(probes.unit_series(explorer.trace(model, x, k=1))) for x in data.inputs])
+    return series, data.features
+
+
+def sequence_units(model, *, seed: int = SEED, steps: int = task_features.STEPS, top: int = TOP) -> list[dict]:
+    """The best hidden or cell unit for each feature of the model's task over its held-out sequences, the
+    `top` strongest, as the sidecar stores them. A feature is measured only on the steps where it is defined."""
+    series, features = sequence_series(model, seed=seed, steps=steps)
+    rows = []
+    for feature, values in features.items():
+        kept = ~np.isnan(values)
+        ranking = probes.rank_units(probes.UnitSeries(series.values[kept], series.quantity, series.layer,
+                                                      series.direction, series.unit), values[kept])
+        best = int(ranking.order[0])
+        rows.append({"feature": feature, "quantity": str(series.quantity[best]), "layer": int(series.layer[best]),
+                     "direction": int(series.direction[best]), "unit": int(series.unit[best]),
+                     "r": round(float(ranking.r[best]), 3)})
+    return sorted(rows, key=lambda row: -abs(row["r"]))[:top]
+
+
+def find_units(model, *, chars: int = SAMPLE_CHARS) -> list[dict]:
+    """The model's strongest units, by the features of its text corpus or of its task."""
+    task = (model.meta or {}).get("task")
+    if task in TASK_FEATURES:
+        return strongest_units(model, task, chars=chars)
+    if task in task_features.FEATURES and isinstance(model, explorer.RNNModel):
+        return sequence_units(model)
+    raise ValueError(_("no units are listed for a model of the {task} task: only the text models and the models of "
+                       "the brackets, count, adding, sentiment and series tasks have features to rank them by")
+                     .format(task=repr(task)))
+
+
 def listed_units(meta: dict) -> list[dict]:
     """A sidecar's "units" (none for a model that has no such key or a malformed one)."""
     rows = meta.get("units") if isinstance(meta, dict) else None
@@ -81,9 +135,14 @@ def unit_sentence(row: dict) -> str:
     state = {"hidden": _("hidden state"), "cell": _("cell state")}.get(row["quantity"], row["quantity"])
     named = row.get("feature_name") or FEATURE_NAMES.get(row["feature"])
     feature = _(named) if isinstance(named, str) else row["feature"]
-    sentence = (_("unit {unit} of layer {layer} backward ({state}) tracks {feature}, r = {r} on held-out text")
-                if row["direction"] else
-                _("unit {unit} of layer {layer} ({state}) tracks {feature}, r = {r} on held-out text"))
+    if row["feature"] in SEQUENCE_FEATURES:
+        sentence = (_("unit {unit} of layer {layer} backward ({state}) tracks {feature}, r = {r} on held-out "
+                      "sequences") if row["direction"] else
+                    _("unit {unit} of layer {layer} ({state}) tracks {feature}, r = {r} on held-out sequences"))
+    else:
+        sentence = (_("unit {unit} of layer {layer} backward ({state}) tracks {feature}, r = {r} on held-out text")
+                    if row["direction"] else
+                    _("unit {unit} of layer {layer} ({state}) tracks {feature}, r = {r} on held-out text"))
     return sentence.format(unit=row["unit"], layer=row["layer"], state=state, feature=feature, r=f"{row['r']:+.2f}")
 
 
@@ -96,7 +155,7 @@ def most_varying_unit(values: np.ndarray) -> int:
 def write_units(name: str, directory: Path | None = None, *, chars: int = SAMPLE_CHARS) -> list[dict]:
     """Find NAME's strongest units and write them into its sidecar under "units"; the weights stay as they are."""
     model = zoo.load(name, directory)
-    rows = strongest_units(model, model.meta.get("task"), chars=chars)
+    rows = find_units(model, chars=chars)
     meta_path = zoo.paths(name, directory)[1]
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     meta["units"] = rows
@@ -104,9 +163,16 @@ def write_units(name: str, directory: Path | None = None, *, chars: int = SAMPLE
     return rows
 
 
-def text_models(directory: Path | None = None) -> list[str]:
-    """The models in the folder that read English or Python text."""
-    return [name for name in zoo.available(directory) if zoo.info(name, directory).get("task") in TASK_FEATURES]
+def listed_models(directory: Path | None = None) -> list[str]:
+    """The models in the folder whose units this command can list: the text models and the one-net models of
+    a task with features (not an encoder-decoder, whose sidecar names its kind)."""
+    found = []
+    for name in zoo.available(directory):
+        meta = zoo.info(name, directory)
+        task = meta.get("task")
+        if task in TASK_FEATURES or task in task_features.FEATURES and not meta.get("kind"):
+            found.append(name)
+    return found
 
 
 def progress(done: int, total: int, name: str) -> None:
@@ -118,13 +184,14 @@ def progress(done: int, total: int, name: str) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m explorer.analysis.known_units",
-                                     description="Write each text model's strongest units into its sidecar.")
-    parser.add_argument("names", nargs="*", help="models to do (English or Python text models)")
-    parser.add_argument("--all", action="store_true", help="every English and Python model in the folder")
+                                     description="Write each model's strongest units into its sidecar.")
+    parser.add_argument("names", nargs="*", help="models to do (a text model, or one of a task with features)")
+    parser.add_argument("--all", action="store_true", help="every model in the folder whose units can be listed")
     parser.add_argument("--dir", type=Path, default=None, help="the zoo folder (default: pretrained/)")
-    parser.add_argument("--chars", type=int, default=SAMPLE_CHARS, help="held-out characters to read")
+    parser.add_argument("--chars", type=int, default=SAMPLE_CHARS, help="held-out characters a text model reads")
     args = parser.parse_args(argv)
-    names = text_models(args.dir) if args.all else args.names
+    torch.set_num_threads(1)  # small traces; one thread, as python -m explorer.zoo build uses
+    names = listed_models(args.dir) if args.all else args.names
     if not names:
         parser.error("name at least one model, or --all")
     for k, name in enumerate(names):

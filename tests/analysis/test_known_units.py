@@ -1,6 +1,7 @@
 """The units a model is known for (explorer/analysis/known_units.py) and the sentences that point at a
 step (explorer/analysis/highlights.py): the command writes only the sidecar's "units", with the r the
-probes compute; each sentence names the step and the value its numbers give."""
+probes compute, for text models and for the models of the other tasks; every shipped model lists a unit
+that follows its feature, again on a fresh draw; each sentence names the step and the value its numbers give."""
 import json
 
 import numpy as np
@@ -8,8 +9,8 @@ import pytest
 import torch
 
 import explorer
-from explorer import ModelConfig, RNNModel, Vocab, zoo
-from explorer.analysis import highlights, known_units, probes
+from explorer import ModelConfig, RNNModel, Vocab, tasks, train, zoo
+from explorer.analysis import highlights, known_units, probes, task_features
 
 TEXT = "def f(x, y=(1, 2)):\n    return [x + 'a' for a in y]\n" * 4
 
@@ -24,7 +25,7 @@ def tiny_model(folder, name="tiny-python", cell="lstm", task="python"):
 
 def test_the_command_writes_the_strongest_units_and_nothing_else(tmp_path, capsys):
     tiny_model(tmp_path)
-    tiny_model(tmp_path, "tiny-series", task="series")  # not a text model: --all leaves it alone
+    tiny_model(tmp_path, "tiny-recall", task="recall")  # a task without features: --all leaves it alone
     weights = (tmp_path / "tiny-python.safetensors").read_bytes()
     before = json.loads((tmp_path / "tiny-python.json").read_text())
     assert known_units.main(["--all", "--dir", str(tmp_path), "--chars", "1500"]) == 0
@@ -32,7 +33,7 @@ def test_the_command_writes_the_strongest_units_and_nothing_else(tmp_path, capsy
     after = json.loads((tmp_path / "tiny-python.json").read_text())
     assert (tmp_path / "tiny-python.safetensors").read_bytes() == weights
     assert {k: v for k, v in after.items() if k != "units"} == before
-    assert "units" not in json.loads((tmp_path / "tiny-series.json").read_text())
+    assert "units" not in json.loads((tmp_path / "tiny-recall.json").read_text())
     rows = after["units"]
     assert 1 <= len(rows) <= known_units.TOP
     assert [abs(r["r"]) for r in rows] == sorted((abs(r["r"]) for r in rows), reverse=True)
@@ -47,7 +48,7 @@ def test_the_command_writes_the_strongest_units_and_nothing_else(tmp_path, capsy
         others = probes.rank_units(known_units.states_only(series), feature)  # and no state unit beats it
         assert abs(row["r"]) == pytest.approx(abs(others.r[others.order[0]]), abs=1e-3)
     assert zoo.load("tiny-python", tmp_path).meta["units"] == rows  # the loader takes the new key
-    assert known_units.main(["--dir", str(tmp_path), "tiny-series"]) == 2  # one sentence, no traceback
+    assert known_units.main(["--dir", str(tmp_path), "tiny-recall"]) == 2  # one sentence, no traceback
 
 
 def test_english_leaves_out_strings_and_indentation(tmp_path):
@@ -69,15 +70,82 @@ def test_listed_units_sentence_and_fallback():
     assert known_units.most_varying_unit(values) == 2
 
 
-def test_the_shipped_text_models_list_their_units():
-    shipped = [n for n in ("english-lstm", "english-gru", "english-rnn", "python-lstm") if n in zoo.available()]
-    if not shipped:
+def tiny_task_model(folder, name, task_name, cell, **settings):
+    task = tasks.get(task_name)
+    model = train.build_model(train.config_for(task, cell=cell, hidden_size=6, **settings), task.vocab, seed=0)
+    zoo.save(model, name, {"name": name, "task": task_name, "cell": cell, "task_config": task.config()}, folder)
+    return zoo.load(name, folder)
+
+
+@pytest.mark.parametrize("task_name, cell, settings", [("brackets", "lstm", {}), ("adding", "gru", {}),
+                                                       ("sentiment", "gru", {"bidirectional": True})])
+def test_a_task_model_lists_the_strongest_unit_of_each_task_feature(tmp_path, task_name, cell, settings):
+    model = tiny_task_model(tmp_path, f"tiny-{task_name}", task_name, cell, **settings)
+    weights = (tmp_path / f"tiny-{task_name}.safetensors").read_bytes()
+    assert known_units.listed_models(tmp_path) == [f"tiny-{task_name}"]
+    assert known_units.main(["--all", "--dir", str(tmp_path)]) == 0
+    assert (tmp_path / f"tiny-{task_name}.safetensors").read_bytes() == weights
+    rows = zoo.info(f"tiny-{task_name}", tmp_path)["units"]
+    assert {row["feature"] for row in rows} == set(task_features.FEATURES[task_name])  # each task has at most TOP
+    assert [abs(row["r"]) for row in rows] == sorted((abs(row["r"]) for row in rows), reverse=True)
+    series, features = known_units.sequence_series(model)
+    for row in rows:
+        assert row["quantity"] in ("hidden", "cell")
+        kept = ~np.isnan(features[row["feature"]])
+        column = series.values[kept, series.column(row["quantity"], row["layer"], row["direction"], row["unit"])]
+        r = np.corrcoef(column, features[row["feature"]][kept])[0, 1]
+        assert row["r"] == pytest.approx(r, abs=2e-3)  # Pearson's r on the steps where the feature is defined
+        assert known_units.unit_sentence(row).endswith(f"r = {row['r']:+.2f} on held-out sequences")
+    assert {row["direction"] for row in rows} <= ({0, 1} if settings else {0})
+
+
+def test_only_models_with_features_are_listed(tmp_path):
+    tiny_model(tmp_path, "tiny-recall", task="recall")
+    tiny_task_model(tmp_path, "tiny-count", "count", "lstm")
+    assert known_units.listed_models(tmp_path) == ["tiny-count"]
+    with pytest.raises(ValueError, match="no units are listed for a model of the 'recall' task"):
+        known_units.find_units(zoo.load("tiny-recall", tmp_path))
+
+
+# The |r| each shipped model's strongest listed unit reaches, a little under what it measured. The adding-rnn
+# is the zoo's failing contrast: no unit holds the first number (|r| 0.04); its best knows a mark has come.
+FLOORS = {"english": 0.55, "python": 0.7, "poetry": 0.8, "brackets": 0.8, "count": 0.9, "adding": 0.95,
+          "sentiment": 0.95, "series": 0.65}
+MODEL_FLOORS = {"adding-rnn": 0.25}
+SKIPPED = {"dates-lstm"}  # an encoder-decoder: two recurrent nets, and a row names a unit of one
+
+
+def shipped() -> list[str]:
+    names = [n for n in zoo.available() if n not in SKIPPED]
+    if not names:
         pytest.skip("the pretrained zoo is not built")
-    for name in shipped:
+    return names
+
+
+def test_every_shipped_model_lists_a_unit_that_follows_its_feature():
+    for name in shipped():
         rows = known_units.listed_units(zoo.info(name))
-        assert rows, f"{name}: run python -m explorer.analysis.known_units --all"
-    if "python-lstm" in shipped:
-        assert abs(known_units.listed_units(zoo.info("python-lstm"))[0]["r"]) > 0.5  # a real bracket unit
+        assert rows, f"{name}: run python -m explorer.analysis.known_units {name}"
+        floor = MODEL_FLOORS.get(name, FLOORS[zoo.info(name)["task"]])
+        assert abs(rows[0]["r"]) >= floor, f"{name}: {known_units.unit_sentence(rows[0])}"
+    assert known_units.listed_models() == shipped()
+    if "python-lstm" in shipped():
+        assert known_units.listed_units(zoo.info("python-lstm"))[0]["feature"] == "brackets"
+
+
+@pytest.mark.parametrize("name", ["brackets-lstm", "brackets-rnn", "brackets-jordan", "count-lstm"])
+def test_a_listed_unit_follows_its_feature_on_a_fresh_draw(name):
+    if name not in zoo.available():
+        pytest.skip(f"{name} is not built")
+    model = zoo.load(name)
+    rows = known_units.listed_units(model.meta)
+    assert rows, f"{name}: run python -m explorer.analysis.known_units {name}"
+    row = rows[0]
+    series, features = known_units.sequence_series(model, seed=known_units.SEED + 1)
+    kept = ~np.isnan(features[row["feature"]])
+    column = series.values[kept, series.column(row["quantity"], row["layer"], row["direction"], row["unit"])]
+    r = np.corrcoef(column, features[row["feature"]][kept])[0, 1]
+    assert np.sign(r) == np.sign(row["r"]) and abs(r) >= FLOORS[model.meta["task"]], f"{name}: r = {r:+.3f}"
 
 
 # -- the sentences --

@@ -1,0 +1,28 @@
+"""A build ends by listing the model's strongest units in its sidecar (explorer/zoo/rebuild.py, list_units),
+so a rebuilt model keeps the units pages open on; the zoo runs the analysis layer's command for that."""
+import json
+
+from explorer import ModelConfig, RNNModel, Vocab, zoo
+from explorer.analysis import known_units
+from explorer.zoo import rebuild
+from explorer.zoo.recipes import RECIPES, Recipe
+
+
+def test_a_build_writes_the_units_of_the_model_it_saved(tmp_path, monkeypatch, capsys):
+    recipe = Recipe("tiny-brackets", "a tiny bracket counter", "brackets", "lstm", 4, steps=2, seq_len=16)
+    monkeypatch.setitem(RECIPES, recipe.name, recipe)
+    model = rebuild.build(recipe.name, tmp_path, progress=False)
+    written = json.loads((tmp_path / "tiny-brackets.json").read_text(encoding="utf-8"))
+    rows = known_units.listed_units(written)
+    assert [row["feature"] for row in rows] == ["depth"] and model.meta["units"] == rows
+    assert known_units.sequence_units(zoo.load(recipe.name, tmp_path)) == rows  # what the command finds
+    assert "no units" not in capsys.readouterr().err
+
+
+def test_a_model_without_unit_features_is_saved_without_units(tmp_path, capsys):
+    vocab = Vocab.from_chars("ab")
+    model = RNNModel(ModelConfig(cell="gru", input_size=len(vocab), output_size=len(vocab), hidden_size=4), vocab)
+    zoo.save(model, "tiny-recall", {"name": "tiny-recall", "task": "recall", "cell": "gru"}, tmp_path)
+    assert rebuild.list_units("tiny-recall", tmp_path, progress=False) is None
+    assert "tiny-recall: no units listed (error: tiny-recall: no units are listed" in capsys.readouterr().err
+    assert "units" not in json.loads((tmp_path / "tiny-recall.json").read_text(encoding="utf-8"))
