@@ -23,6 +23,10 @@ if not names:
     st.stop()
 name = names[0]
 model = catalog.get_model(name)
+# what it knows, before anyone types a review of their own: only the training grammar
+st.markdown(shapes.grammar_statement(name))
+with st.expander(_("The {n} words it knows").format(n=len(shapes.GRAMMAR_WORDS))):
+    st.markdown(shapes.grammar_word_list())
 
 urlstate.param_default("sentence", DEFAULT_SENTENCE)
 quantities = shapes.quantities(model)

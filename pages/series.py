@@ -1,4 +1,5 @@
-"""Time series: a sliding window in, the next values out; forecasts against the truth and the naive baseline."""
+"""Time series: a sliding window in, the next values out; forecasts against the truth and the naive and seasonal
+baselines."""
 import numpy as np
 import streamlit as st
 
@@ -14,10 +15,18 @@ frame.require_frame(__file__)
 SHOWN = "_series_shown"  # session_state: (source, model) of the last run, to reset the knobs on a switch
 SOURCE_LABELS = {"synthetic": N_("synthetic"), "airline": N_("airline passengers, 1949–1960")}  # the picker's
 SOURCE_NAMES = {"synthetic": N_("synthetic"), "airline": N_("airline")}  # in sentences: “the airline series”
+# the metrics rows: the model, then each baseline the stretch scored (StretchForecast.baselines); "with growth"
+# stands beside "seasonal naive", and four labels a row leave no room for more
+MSE_LABELS = {"model": N_("Model MSE (normalised)"), "naive": N_("Naive MSE (normalised)"),
+              "seasonal": N_("Seasonal naive MSE (normalised)"),
+              "seasonal_growth": N_("With growth MSE (normalised)")}
+MAE_LABELS = {"model": N_("Model MAE ({unit})"), "naive": N_("Naive MAE ({unit})"),
+              "seasonal": N_("Seasonal naive MAE ({unit})"),
+              "seasonal_growth": N_("With growth MAE ({unit})")}
 
 st.title(_("Time series"))
-st.caption(_("An LSTM reads a window of past values and forecasts the next ones. The naive forecast to beat repeats "
-             "the last value read."))
+st.caption(_("An LSTM reads a window of past values and forecasts the next ones. The forecasts to beat: the last value "
+             "read (naive) and the value one season earlier (seasonal naive)."))
 
 names = shapes.models_of_task(catalog.available(), catalog.model_info, "series")
 if not names:
@@ -90,17 +99,21 @@ if source != trained_source:
                   "the naive forecast.")).format(name=name, source=_(SOURCE_NAMES.get(trained_source, trained_source))))
 
 scores = stretch.scores
-ratio = scores["model_mse"] / scores["naive_mse"] if scores["naive_mse"] > 0 else float("nan")
+ratios = {b: scores["model_mse"] / scores[f"{b}_mse"] if scores[f"{b}_mse"] > 0 else float("nan")
+          for b in stretch.baselines}  # the model's MSE over each baseline's, on the same test windows
+ratio = ratios["naive"]
 
-# -- the key picture: one window in, its forecast out, against the truth and the naive forecast --
+# -- the key picture: one window in, its forecast out, against the truth and the baselines --
 ahead = shapes.window_forecast(model, series, at, window, horizon)
 with draw.key_figure():
     draw.look_at(figures.shapes.forecast_sentence(
         at=at, window=window, horizon=horizon, forecast=ahead.forecast, truth=ahead.truth, naive=ahead.naive,
-        unit=series.unit, windows=len(stretch.starts), mse_ratio=ratio))
+        unit=series.unit, windows=len(stretch.starts), mse_ratio=ratio,
+        seasonal_ratios={b: ratios[b] for b in stretch.seasonal}))
     draw.plot(figures.shapes.window_forecast_figure(
         window_steps=ahead.window_steps, window_values=ahead.window_values, forecast_steps=ahead.steps,
-        forecast=ahead.forecast, truth=ahead.truth, naive=ahead.naive, direct=direct, unit=series.unit,
+        forecast=ahead.forecast, truth=ahead.truth, naive=ahead.naive, seasonal=ahead.seasonal, direct=direct,
+        unit=series.unit,
         title=_("Close up: {window} values read, {horizon} forecast").format(window=window, horizon=horizon)),
         key="window")
 if horizon > direct:
@@ -111,14 +124,20 @@ st.subheader(ngettext("Test stretch: {windows} windows, {horizon} step ahead eac
                       "Test stretch: {windows} windows, {horizon} steps ahead each", horizon).format(
                           windows=len(stretch.starts), horizon=horizon))
 unit = _(series.unit)
-cols = st.columns(4)
-cols[0].metric(_("Model MSE (normalised)"), f"{scores['model_mse']:.4f}")
-cols[1].metric(_("Naive MSE (normalised)"), f"{scores['naive_mse']:.4f}")
-cols[2].metric(_("Model MAE ({unit})").format(unit=unit), f"{scores['model_mae']:.4g}")
-cols[3].metric(_("Naive MAE ({unit})").format(unit=unit), f"{scores['naive_mae']:.4g}")
-st.caption(_("Model MSE / naive MSE = {ratio} (below 1: the model beats repeating the last value). MSE on the "
-             "normalised scale (errors over the training years' standard deviation); MAE in the series' own units "
-             "(airline: thousands of passengers a month).").format(ratio=f"{ratio:.2f}"))
+for labels, kind, shown_as in ((MSE_LABELS, "mse", "{:.4f}"), (MAE_LABELS, "mae", "{:.4g}")):
+    for col, scored in zip(st.columns(4), ["model", *stretch.baselines]):
+        col.metric(_(labels[scored]).format(unit=unit), shown_as.format(scores[f"{scored}_{kind}"]))
+st.markdown(figures.shapes.steps_beaten_sentence(
+    beaten={baseline: shapes.beaten_steps(stretch, baseline) for baseline in stretch.baselines}))
+for baseline, why in stretch.missing.items():
+    st.info(_("No {baseline} here: {reason}").format(baseline=_(figures.shapes.BASELINE_NAMES[baseline]),
+                                                     reason=why))
+st.caption(_("Model MSE / naive MSE = {ratio} (below 1: the model beats repeating the last value). Seasonal naive "
+             "repeats the value one season ({season} steps) earlier, read from the series before the window where "
+             "the window is shorter; with growth (for a series above 0, such as airline) that value is multiplied "
+             "by the growth over the last season. MSE on the normalised scale (errors over the training years' "
+             "standard deviation); MAE in the series' own units (airline: thousands of passengers a month).").format(
+                 ratio=f"{ratio:.2f}", season=series.task.season))
 draw.plot(figures.shapes.series_figure(
     values=series.values, time_labels=series.time_labels, bounds=series.bounds, window=(at, at + window),
     forecast_steps=ahead.steps, forecast=ahead.forecast, unit=series.unit,
@@ -136,8 +155,9 @@ draw.plot(figures.shapes.stretch_figure(
     steps=np.arange(low, high), truth=series.values[low:high], curves=curves, unit=series.unit,
     title=_("Forecasts along the test stretch against the truth")), key="stretch")
 draw.plot(figures.shapes.error_by_horizon_figure(
-    model_mse=stretch.per_step["model_mse"], naive_mse=stretch.per_step["naive_mse"], direct=direct,
-    title=_("Error by steps ahead: model against the last value")), key="by-horizon")
+    model_mse=stretch.per_step["model_mse"],
+    baseline_mse={b: stretch.per_step[f"{b}_mse"] for b in stretch.baselines}, direct=direct,
+    title=_("Error by steps ahead: model against the baselines")), key="by-horizon")
 
 # -- what the LSTM does while reading the window --
 st.subheader(_("Hidden state and gates along the window"))

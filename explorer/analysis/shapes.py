@@ -4,7 +4,7 @@
   the model was trained (left-padded, so the sentence ends on the last step the head reads).
 - One-to-many: one input token, then blanks; the model unrolls its sequence until it says "end".
 - Time series: a window of past values in, the next `horizon` values out; one-step and
-  multi-step forecasts along a stretch of the series, scored against the last-value baseline.
+  multi-step forecasts along a stretch of the series, scored against the last-value and seasonal baselines.
 """
 from __future__ import annotations
 
@@ -56,9 +56,51 @@ def last_layer(tr: Trace, quantity: str) -> np.ndarray:
 # many-to-one: sentiment
 
 POSITIVE_CLASS = 1  # SentimentTask.output_labels = ("negative", "positive")
-GRAMMAR_WORDS = frozenset(
-    " ".join(sentiment_task.SUBJECTS + sentiment_task.VERBS + sentiment_task.POSITIVE + sentiment_task.NEGATIVE
-             + sentiment_task.INTENSIFIERS + sentiment_task.NEGATIONS).split() + ["but", "although"])
+GRAMMAR_WORDS = sentiment_task.WORDS
+# The grammar's words by the part they play in a clause, in clause order (English: translated where shown).
+WORD_GROUPS = ((N_("subjects"), sentiment_task.SUBJECTS), (N_("verbs"), sentiment_task.VERBS),
+               (N_("negations"), sentiment_task.NEGATIONS), (N_("intensifiers"), sentiment_task.INTENSIFIERS),
+               (N_("positive adjectives"), sentiment_task.POSITIVE),
+               (N_("negative adjectives"), sentiment_task.NEGATIVE),
+               (N_("joining words"), sentiment_task.JOINERS))
+EXAMPLE_SEED = 0
+
+
+def _code(words, sep: str = ", ") -> str:
+    return sep.join(f"`{w}`" for w in words)
+
+
+def grammar_forms() -> list[str]:
+    """The task's sentence forms with A and B for their clauses; B is the one that decides when there are two."""
+    return [form.format(decisive="B" if "{other}" in form else "A", other="A") for form in sentiment_task.FORMS]
+
+
+def grammar_example() -> tuple[str, int]:
+    """A sentence of the grammar that shows off most of it ("but" and a negation), with its label:
+    the first such one the task's own generator makes from a fixed seed."""
+    pairs = sentiment_task.generate(200, torch.Generator().manual_seed(EXAMPLE_SEED))
+    return next((s, y) for s, y in pairs
+                if ", but " in s and any(w in sentiment_task.NEGATIONS for w in s.split()))
+
+
+def grammar_statement(name: str) -> str:
+    """What a sentiment model knows, in one paragraph of Markdown: only the training grammar, its shapes,
+    what a clause is and one example. The words themselves are `grammar_word_list()`."""
+    example, label = grammar_example()
+    return _("**{name} knows only a small made-up grammar, not English.** It was trained on sentences made of the "
+             "{words} words listed below, in {count} shapes: {forms} (with two clauses, B decides). Each clause is a "
+             "subject, {verbs}, maybe {negations}, maybe an intensifier, and one adjective; for example “{example}” "
+             "({label}). On other words or phrasings its verdict means little.").format(
+        name=name, words=len(sentiment_task.WORDS), count=len(sentiment_task.FORMS),
+        forms=_code(grammar_forms(), " · "), verbs=_code(sentiment_task.VERBS, " / "),
+        negations=_code(sentiment_task.NEGATIONS, " / "), example=example,
+        label=_(sentiment_task.SentimentTask.output_labels[label]))
+
+
+def grammar_word_list() -> str:
+    """Every word of the grammar, one line per group (Markdown; each word or phrase in a code span)."""
+    return "  \n".join(_("**{group}:** {words}").format(group=_(group), words=_code(words))
+                        for group, words in WORD_GROUPS)
 
 
 @dataclass
@@ -304,40 +346,59 @@ def stretch_starts(series: Series, split: str, window: int, horizon: int) -> np.
 
 @dataclass
 class StretchForecast:
-    """Forecasts for every window of a stretch, with the truth and the naive last-value forecast.
-    Arrays [B, horizon] in the series' own units; row b forecasts steps starts[b] + window + k."""
+    """Forecasts for every window of a stretch, with the truth and the baselines: the naive last-value
+    forecast and the seasonal ones. Arrays [B, horizon] in the series' own units; row b forecasts steps
+    starts[b] + window + k."""
 
     starts: np.ndarray  # [B]
     window: int
     model: np.ndarray
     truth: np.ndarray
     naive: np.ndarray
-    scores: dict  # mse (normalised, as the zoo reports it) and mae (own units), model and naive
-    per_step: dict  # model_mse, naive_mse: [horizon], by steps ahead
+    seasonal: dict[str, np.ndarray]  # "seasonal" and, for a positive series, "seasonal_growth": [B, horizon]
+    missing: dict[str, str]  # a seasonal baseline the series' history is too short for, and why
+    scores: dict  # {model, naive, seasonal...}_{mse, mae}: mse normalised (as the zoo reports it), mae in own units
+    per_step: dict  # {model, naive, seasonal...}_mse: [horizon], by steps ahead
+
+    @property
+    def baselines(self) -> list[str]:
+        """The baselines scored, in the order they are shown: naive first, then the seasonal ones."""
+        return ["naive", *self.seasonal]
 
 
-def score(forecasts: np.ndarray, truth: np.ndarray, naive: np.ndarray, std: float) -> tuple[dict, dict]:
-    """MSE on the normalised scale and MAE in the series' units, for the model and the baseline,
+def score(forecasts: np.ndarray, truth: np.ndarray, baselines: dict[str, np.ndarray], std: float) -> tuple[dict, dict]:
+    """MSE on the normalised scale and MAE in the series' units, for the model and each named baseline,
     over the same windows: in total and by steps ahead. Inputs [B, h] in the series' own units."""
     def mse(a):  # normalised: the scale the zoo's held-out metric uses
         return ((a - truth) / std) ** 2
 
-    scores = {"model_mse": float(mse(forecasts).mean()), "naive_mse": float(mse(naive).mean()),
-              "model_mae": float(np.abs(forecasts - truth).mean()), "naive_mae": float(np.abs(naive - truth).mean())}
-    per_step = {"model_mse": mse(forecasts).mean(0), "naive_mse": mse(naive).mean(0)}
+    scores, per_step = {}, {}
+    for name, values in {"model": forecasts, **baselines}.items():
+        scores[f"{name}_mse"] = float(mse(values).mean())
+        scores[f"{name}_mae"] = float(np.abs(values - truth).mean())
+        per_step[f"{name}_mse"] = mse(values).mean(0)
     return scores, per_step
 
 
 def evaluate_stretch(model: RNNModel, series: Series, split: str, window: int, horizon: int) -> StretchForecast:
-    """The model against the last-value baseline on every window of a stretch (default view: test)."""
+    """The model against the naive and seasonal baselines on every window of a stretch (default view: test).
+    The seasonal ones read the series before the window where they need to: a window shorter than a
+    season hides the season from the model, not from the baseline."""
     starts = stretch_starts(series, split, window, horizon)
     ahead = starts[:, None] + window + np.arange(horizon)  # [B, h] the steps forecast
     predicted = forecast(model, series, starts, window, horizon)
     truth = series.values[ahead]
     naive = np.repeat(series.values[starts + window - 1][:, None], horizon, 1)
-    scores, per_step = score(predicted, truth, naive, series.std)
+    made, missing = series.task.seasonal_forecasts(starts + window - 1, horizon)
+    seasonal = {name: values.numpy() for name, values in made.items()}
+    scores, per_step = score(predicted, truth, {"naive": naive, **seasonal}, series.std)
     return StretchForecast(starts=starts, window=window, model=predicted, truth=truth, naive=naive,
-                           scores=scores, per_step=per_step)
+                           seasonal=seasonal, missing=missing, scores=scores, per_step=per_step)
+
+
+def beaten_steps(stretch: StretchForecast, baseline: str) -> np.ndarray:
+    """[horizon] bool: where the model's MSE is below the baseline's, by steps ahead."""
+    return stretch.per_step["model_mse"] < stretch.per_step[f"{baseline}_mse"]
 
 
 def trace_window(model: RNNModel, series: Series, start: int, window: int) -> Trace:
@@ -359,6 +420,7 @@ class WindowForecast:
     forecast: np.ndarray  # [h]
     truth: np.ndarray  # [<= h]: shorter where the series ends
     naive: float  # the last value read
+    seasonal: dict[str, np.ndarray]  # [h] each: the seasonal baselines the series' history allows (as StretchForecast)
 
 
 def window_forecast(model: RNNModel, series: Series, start: int, window: int, horizon: int) -> WindowForecast:
@@ -368,7 +430,9 @@ def window_forecast(model: RNNModel, series: Series, start: int, window: int, ho
             window=window, start=start))
     predicted = forecast(model, series, [start], window, horizon)[0]
     steps = start + window + np.arange(horizon)
+    made, _missing = series.task.seasonal_forecasts([start + window - 1], horizon)
     return WindowForecast(window_steps=np.arange(start, start + window),
                           window_values=series.values[start:start + window], steps=steps, forecast=predicted,
                           truth=series.values[steps[steps < len(series.values)]],
-                          naive=float(series.values[start + window - 1]))
+                          naive=float(series.values[start + window - 1]),
+                          seasonal={name: values[0].numpy() for name, values in made.items()})

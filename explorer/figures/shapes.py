@@ -13,12 +13,14 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from explorer.figures.house import BLACK, MODEL_COLORS, SEQUENTIAL
+from explorer.figures.house import BLACK, BLUISH_GREEN, MODEL_COLORS, REDDISH_PURPLE, SEQUENTIAL
 from explorer.figures.labels import char_label, escape_all
 from explorer.i18n import _, ngettext
 from explorer.tasks.base import split_name
+from explorer.tasks.series import BASELINE_NAMES
 
 MODEL, TRUTH, NAIVE, WINDOW = MODEL_COLORS[1], BLACK, "#999999", MODEL_COLORS[0]
+BASELINE_COLORS = {"naive": NAIVE, "seasonal": REDDISH_PURPLE, "seasonal_growth": BLUISH_GREEN}
 SPLIT_SHADES = {"train": "rgba(0,114,178,0.06)", "val": "rgba(230,159,0,0.10)", "test": "rgba(0,158,115,0.10)"}
 NO_BOX = "<extra></extra>"  # ends a hover template: no second box naming the trace
 
@@ -201,10 +203,10 @@ def series_figure(*, values: np.ndarray, time_labels: list[str], bounds: dict, w
 
 def window_forecast_figure(*, window_steps: np.ndarray, window_values: np.ndarray, forecast_steps: np.ndarray,
                            forecast: np.ndarray, truth: np.ndarray, naive: float, direct: int, unit: str,
-                           title: str, height: int = 340) -> go.Figure:
-    """Close up: the window read, then the forecast against the truth and the last-value baseline.
-    The first `direct` forecasts are the model's own outputs; later ones are iterated (open markers).
-    `truth` may be shorter than the forecast where the series ends."""
+                           title: str, seasonal: dict[str, np.ndarray] | None = None, height: int = 340) -> go.Figure:
+    """Close up: the window read, then the forecast against the truth, the last-value baseline and the
+    seasonal ones (BASELINE_NAMES' keys -> [h]). The first `direct` forecasts are the model's own outputs;
+    later ones are iterated (open markers). `truth` may be shorter than the forecast where the series ends."""
     forecast = np.asarray(forecast, dtype=np.float64)
     fig = go.Figure()
     fig.add_trace(go.Scatter(
@@ -221,8 +223,14 @@ def window_forecast_figure(*, window_steps: np.ndarray, window_values: np.ndarra
         line=dict(color=MODEL, width=2), marker=dict(size=9, symbol=symbols),
         hovertemplate=_("step %{x}, %{customdata} ahead<br>forecast = %{y:.3f}") + NO_BOX))
     fig.add_trace(go.Scatter(
-        x=forecast_steps, y=np.full(forecast.shape[0], naive), mode="lines", name=_("naive: last value"),
+        x=forecast_steps, y=np.full(forecast.shape[0], naive), mode="lines", name=_(BASELINE_NAMES["naive"]),
         line=dict(color=NAIVE, dash="dash"), hovertemplate=_("step %{x}<br>last value = %{y:.3f}") + NO_BOX))
+    for name, values in (seasonal or {}).items():  # markers too: a one-step forecast is a single point
+        label = _(BASELINE_NAMES[name])
+        fig.add_trace(go.Scatter(
+            x=forecast_steps, y=values, mode="lines+markers", name=label, marker=dict(size=5, symbol="diamond"),
+            line=dict(color=BASELINE_COLORS[name], dash="dot"),
+            hovertemplate=html.escape(label) + "<br>" + _("step %{x}: %{y:.3f}") + NO_BOX))
     fig.add_vline(x=float(window_steps[-1]) + 0.5, line=dict(color="black", dash="dot"))
     fig.update_layout(**title_and_legend(title=title, height=height), xaxis=dict(title=_("time step")),
                       yaxis=dict(title=_(unit)), hovermode="closest")
@@ -246,15 +254,19 @@ def stretch_figure(*, steps: np.ndarray, truth: np.ndarray, curves: list[tuple[s
     return fig
 
 
-def error_by_horizon_figure(*, model_mse: np.ndarray, naive_mse: np.ndarray, direct: int, title: str) -> go.Figure:
-    """MSE by steps ahead, model against the last-value baseline on the same windows; a dotted line
-    where the model's direct outputs end and iterated forecasts begin."""
+def error_by_horizon_figure(*, model_mse: np.ndarray, baseline_mse: dict[str, np.ndarray], direct: int,
+                            title: str) -> go.Figure:
+    """MSE by steps ahead, model against each baseline (BASELINE_NAMES' keys: naive, seasonal...) on the
+    same windows; a dotted line where the model's direct outputs end and iterated forecasts begin."""
     ahead = np.arange(1, len(model_mse) + 1)
     fig = go.Figure()
     fig.add_trace(go.Bar(x=ahead, y=model_mse, name=_("model"), marker_color=MODEL,
                          hovertemplate=_("%{x} steps ahead<br>model MSE = %{y:.4f}") + NO_BOX))
-    fig.add_trace(go.Bar(x=ahead, y=naive_mse, name=_("naive: last value"), marker_color=NAIVE,
-                         hovertemplate=_("%{x} steps ahead<br>naive MSE = %{y:.4f}") + NO_BOX))
+    for name, values in baseline_mse.items():
+        label = _(BASELINE_NAMES[name])
+        fig.add_trace(go.Bar(x=ahead, y=values, name=label, marker_color=BASELINE_COLORS[name],
+                             hovertemplate=html.escape(label) + "<br>" + _("%{x} steps ahead: MSE = %{y:.4f}")
+                             + NO_BOX))
     if direct < len(model_mse):
         fig.add_vline(x=direct + 0.5, line=dict(color="black", dash="dot"), annotation_text=_("iterated →"))
     fig.update_layout(**title_and_legend(title=title, height=320), barmode="group",
@@ -263,9 +275,54 @@ def error_by_horizon_figure(*, model_mse: np.ndarray, naive_mse: np.ndarray, dir
 
 
 def forecast_sentence(*, at: int, window: int, horizon: int, forecast: np.ndarray, truth: np.ndarray, naive: float,
-                      unit: str, windows: int, mse_ratio: float) -> str:
+                      unit: str, windows: int, mse_ratio: float,
+                      seasonal_ratios: dict[str, float] | None = None) -> str:
     """Markdown: what the close-up shows, from the numbers it draws: this window's mean absolute error,
-    the model's and the naive forecast's, and the MSE ratio over every window of the test stretch."""
+    the model's and the naive forecast's, and the MSE ratio over every window of the test stretch, then
+    the same ratio against each seasonal baseline (BASELINE_NAMES' keys -> model MSE / its MSE)."""
+    said = [_close_up_sentence(at=at, window=window, horizon=horizon, forecast=forecast, truth=truth, naive=naive,
+                               unit=unit, windows=windows, mse_ratio=mse_ratio)]
+    for name, ratio in (seasonal_ratios or {}).items():
+        against = (_("Against {baseline} (dotted) its MSE is {ratio}× that one's: it beats it.") if ratio < 1 else
+                   _("Against {baseline} (dotted) its MSE is {ratio}× that one's: it loses to it."))
+        said.append(against.format(baseline=_(BASELINE_NAMES[name]), ratio=f"{ratio:.2f}"))
+    return " ".join(said)
+
+
+def step_ranges(steps) -> str:
+    """1-based steps as runs: [1, 2, 3, 5] -> "1–3, 5"."""
+    runs: list[list[int]] = []
+    for step in steps:
+        if runs and step == runs[-1][-1] + 1:
+            runs[-1].append(step)
+        else:
+            runs.append([step])
+    return ", ".join(f"{run[0]}–{run[-1]}" if len(run) > 1 else f"{run[0]}" for run in runs)
+
+
+def steps_beaten_sentence(*, beaten: dict[str, np.ndarray]) -> str:
+    """Markdown: per baseline (BASELINE_NAMES' keys -> [horizon] bool, model MSE below the baseline's),
+    the steps ahead where the model beats it and where it loses."""
+    said = []
+    for name, wins in beaten.items():
+        wins = np.asarray(wins, dtype=bool)
+        if len(wins) == 1:
+            sentence = (_("The model beats {baseline} one step ahead.") if wins[0] else
+                        _("The model loses to {baseline} one step ahead."))
+        elif wins.all():
+            sentence = _("The model beats {baseline} at every step ahead ({won}).")
+        elif not wins.any():
+            sentence = _("The model loses to {baseline} at every step ahead ({lost}).")
+        else:
+            sentence = _("The model beats {baseline} at steps ahead {won} and loses at {lost}.")
+        said.append(sentence.format(baseline=f"**{_(BASELINE_NAMES[name])}**",
+                                    won=step_ranges(np.flatnonzero(wins) + 1),
+                                    lost=step_ranges(np.flatnonzero(~wins) + 1)))
+    return " ".join(said)
+
+
+def _close_up_sentence(*, at: int, window: int, horizon: int, forecast: np.ndarray, truth: np.ndarray, naive: float,
+                       unit: str, windows: int, mse_ratio: float) -> str:
     numbers = dict(window=window, first=at, last=at + window - 1, horizon=horizon, windows=windows,
                    ratio=f"{mse_ratio:.2f}")
     beats = mse_ratio < 1

@@ -25,6 +25,11 @@ POSITIVE = ("good", "great", "wonderful", "brilliant", "funny", "moving", "charm
 NEGATIVE = ("bad", "awful", "boring", "dull", "terrible", "weak", "poor", "bland", "messy", "tedious")
 INTENSIFIERS = ("very", "really", "truly", "so", "quite")
 NEGATIONS = ("not", "never")
+JOINERS = ("but", "although")
+# The sentence forms: {decisive} is the clause that carries the label, {other} one that says the opposite.
+FORMS = ("{decisive}", "{other}, but {decisive}", "although {other}, {decisive}", "{decisive}, although {other}")
+FORM_UPTO = (0.4, 0.6, 0.8, 1.0)  # generate() takes the first form whose bound a uniform draw is below
+WORDS = frozenset(" ".join(SUBJECTS + VERBS + NEGATIONS + INTENSIFIERS + POSITIVE + NEGATIVE + JOINERS).split())
 PAD = "_"
 
 LONGEST_CLAUSE = sum(max(map(len, words)) + 1
@@ -78,15 +83,8 @@ def generate(n: int, generator: torch.Generator) -> list[tuple[str, int]]:
         label = rng.random() < 0.5
         decisive, other = _clause(rng, label), _clause(rng, not label)
         form = rng.random()
-        if form < 0.4:
-            sentence = decisive
-        elif form < 0.6:
-            sentence = f"{other}, but {decisive}"
-        elif form < 0.8:
-            sentence = f"although {other}, {decisive}"
-        else:
-            sentence = f"{decisive}, although {other}"
-        out.append((sentence, int(label)))
+        template = FORMS[next(i for i, upto in enumerate(FORM_UPTO) if form < upto)]
+        out.append((template.format(decisive=decisive, other=other), int(label)))
     return out
 
 
@@ -114,7 +112,7 @@ class SentimentTask(Task):
     max_seq_len = 256
 
     def __post_init__(self):
-        lexicon = " ".join(SUBJECTS + VERBS + POSITIVE + NEGATIVE + INTENSIFIERS + NEGATIONS) + ", although but"
+        lexicon = " ".join(sorted(WORDS)) + ","
         self.vocab = Vocab.from_chars(PAD + "".join(sorted(set(lexicon))))
         self.input_size = len(self.vocab)
 

@@ -9,6 +9,11 @@ Two encodings. By default every value is normalised with the train split's mean 
 the airline test months lie far above anything in training, but their month-to-month ratios do
 not); `encode_window` and `decode_forecast` turn raw windows into model inputs and outputs back
 into the series' units, for either encoding.
+
+Two seasonal baselines stand beside the naive one (the last value repeated): `seasonal_naive`
+(the value one season earlier) and, for a positive series, `seasonal_naive_with_growth` (that
+value times the growth over the last season). Like any forecaster at the forecast origin they read
+the series' history up to it, not only the window a model reads.
 """
 from __future__ import annotations
 
@@ -23,6 +28,10 @@ from explorer.tasks.base import SPLITS, Batch, Task, mse, split_name
 
 AIRLINE_CSV = Path(__file__).resolve().parents[2] / "pretrained" / "data" / "airline_passengers.csv"
 SPLIT_FRACTIONS = {"train": (0.0, 0.70), "val": (0.70, 0.85), "test": (0.85, 1.0)}
+SEASONS = {"synthetic": 12, "airline": 12}  # steps per season: the synthetic formula's 12-step cycle; months a year
+# the forecasts a model must beat, as figures and sentences name them (keys of StretchForecast's scores)
+BASELINE_NAMES = {"naive": N_("naive (last value)"), "seasonal": N_("seasonal naive"),
+                  "seasonal_growth": N_("seasonal naive with growth")}
 
 
 def airline_passengers() -> tuple[list[str], torch.Tensor]:
@@ -52,6 +61,33 @@ def synthetic_series(length: int, seed: int) -> torch.Tensor:
         noise[t] = e
     t = torch.arange(length, dtype=torch.float64)
     return 0.002 * t + torch.sin(2 * math.pi * t / 12) + 0.5 * torch.sin(2 * math.pi * t / 40) + noise
+
+
+def seasonal_naive(history: torch.Tensor, season: int, horizon: int) -> torch.Tensor:
+    """The value one season before each step forecast: y_hat(T+h) = y(T + h - s(k+1)), k = (h-1) // s, the
+    seasonal naive method of Hyndman & Athanasopoulos (Forecasting: Principles and Practice, 5.2); past one
+    season the last season repeats. history (..., N), N >= season, ends at the forecast origin y(T);
+    returns (..., horizon)."""
+    if history.shape[-1] < season:
+        raise ValueError(_("seasonal naive needs a season ({season} values) before the forecast; there are only "
+                           "{points}.").format(season=season, points=history.shape[-1]))
+    return history[..., [h % season - season for h in range(horizon)]]
+
+
+def seasonal_naive_with_growth(history: torch.Tensor, season: int, horizon: int) -> torch.Tensor:
+    """Seasonal naive times the growth over the last season: y_hat(T+h) = y(T + h - s(k+1)) * (y(T) / y(T-s))^(k+1),
+    k = (h-1) // s. On logarithms it is the seasonal random walk with drift (FPP 5.2 and 9.9) with the drift
+    taken from the last seasonal change alone: last year's month times this year's growth, for a series that
+    grows by a share each year (the airline passengers). history (..., N), N >= season + 1, positive, ends at
+    y(T); returns (..., horizon)."""
+    if history.shape[-1] < season + 1:
+        raise ValueError(_("seasonal naive with growth needs a season and one more value ({needed}) before the "
+                           "forecast; there are only {points}.").format(needed=season + 1, points=history.shape[-1]))
+    if not bool((history > 0).all()):
+        raise ValueError(_("seasonal naive with growth takes ratios, so it needs a positive series."))
+    seasons_ahead = torch.arange(horizon) // season + 1  # (H,) k + 1
+    growth = history[..., -1:] / history[..., -1 - season:-season]  # (..., 1): y(T) / y(T-s)
+    return seasonal_naive(history, season, horizon) * growth ** seasons_ahead
 
 
 @dataclass
@@ -102,6 +138,7 @@ class SeriesTask(Task):
                     horizon=self.horizon))
         self.default_seq_len = self.window
         self.output_size = self.horizon
+        self.season = SEASONS[self.source]
         train = self.values[slice(*self.bounds["train"])]
         # train statistics only: normalising with the whole series would leak the future into training
         self.mean, self.std = float(train.mean()), float(train.std())
@@ -170,6 +207,59 @@ class SeriesTask(Task):
                 _("Repeating the last seen value (the naive forecast) has MSE {value} on the normalised {split} "
                   "windows of length {length}."))
         return value, said.format(value=f"{value:.4f}", split=split_name(split), length=self.default_seq_len)
+
+    def seasonal_forecasts(self, origins, horizon: int) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+        """The seasonal baselines from each forecast origin (the index of the last value read): (B, horizon)
+        forecasts in the series' units by name ("seasonal"; "seasonal_growth" for a positive series), and for
+        each one the history before the earliest origin is too short for, the sentence saying why."""
+        origins = torch.as_tensor(origins, dtype=torch.long)  # (B,)
+        span = min(self.season + 1, int(origins.min()) + 1)  # the last season and one more, where the series has it
+        history = self.values[origins[:, None] + torch.arange(1 - span, 1)]  # (B, span), ending at y(T)
+        rules = {"seasonal": seasonal_naive}
+        if bool((self.values > 0).all()):  # growth is a ratio: only for a series that stays above 0
+            rules["seasonal_growth"] = seasonal_naive_with_growth
+        made, missing = {}, {}
+        for name, rule in rules.items():
+            try:
+                made[name] = rule(history, self.season, horizon)
+            except ValueError as err:
+                missing[name] = str(err)
+        return made, missing
+
+    def scaled_error(self, forecast: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
+        """Forecast minus truth, both in the series' units, on the scale the model's MSE is measured on:
+        normalised, or for relative windows log units of a typical step (the window's last value cancels)."""
+        if self.relative:
+            return (forecast.log() - truth.log()) / self.log_step
+        return (forecast - truth) / self.std
+
+    def extra_baselines(self, split: str = "test") -> list[tuple[str, float, str]]:
+        """The seasonal baselines as (name, MSE on every window of `split` on the model's scale, sentence)."""
+        if split not in SPLITS:
+            raise ValueError(_("split must be one of {splits}; got {split}.").format(splits=", ".join(SPLITS),
+                                                                                      split=repr(split)))
+        starts = torch.arange(*self._starts(split, self.default_seq_len))  # (B,)
+        origins = starts + self.default_seq_len - 1
+        truth = self.values[origins[:, None] + 1 + torch.arange(self.horizon)]  # (B, H)
+        made, _missing = self.seasonal_forecasts(origins, self.horizon)
+        said = {"seasonal": (_("Repeating the value one season ({season} steps) earlier (seasonal naive) has MSE "
+                               "{value} on the relative (log units of the window's last value) {split} windows of "
+                               "length {length}.") if self.relative else
+                             _("Repeating the value one season ({season} steps) earlier (seasonal naive) has MSE "
+                               "{value} on the normalised {split} windows of length {length}.")),
+                "seasonal_growth": (_("The value one season ({season} steps) earlier times the growth over the last "
+                                      "season (seasonal naive with growth) has MSE {value} on the relative (log units "
+                                      "of the window's last value) {split} windows of length {length}.")
+                                    if self.relative else
+                                    _("The value one season ({season} steps) earlier times the growth over the last "
+                                      "season (seasonal naive with growth) has MSE {value} on the normalised {split} "
+                                      "windows of length {length}."))}
+        rows = []
+        for name, forecast in made.items():
+            value = float((self.scaled_error(forecast, truth) ** 2).mean())
+            rows.append((BASELINE_NAMES[name], value, said[name].format(
+                season=self.season, value=f"{value:.4f}", split=split_name(split), length=self.default_seq_len)))
+        return rows
 
     def mae_original_units(self, output: torch.Tensor, batch: Batch) -> float:
         """Mean absolute error in the series' own units (thousands of passengers for airline)."""

@@ -3,6 +3,7 @@
 The real pretrained models (sentiment-gru, count-lstm, series-lstm, airline-lstm) load in well under a second;
 the tests about their behaviour use them, the ones about arithmetic use hand-made inputs."""
 import random
+import re
 
 import numpy as np
 import pytest
@@ -100,6 +101,56 @@ def test_words_outside_the_grammar_and_word_ends():
     assert shapes.word_ends("the film, but no") == [("the", 2), ("film", 7), ("but", 12), ("no", 15)]
 
 
+def test_the_grammar_as_listed_is_the_tasks_own():
+    listed = [phrase for _group, phrases in shapes.WORD_GROUPS for phrase in phrases]
+    assert len(listed) == len(set(listed)), "a word or phrase listed under two groups"
+    assert {word for phrase in listed for word in phrase.split()} == sentiment_task.WORDS
+    assert set(re.findall(r"`([^`]+)`", shapes.grammar_word_list())) == set(listed)
+    assert shapes.grammar_forms() == ["A", "A, but B", "although A, B", "B, although A"]
+    for shown in shapes.grammar_forms()[1:]:  # B, the clause the page says decides, is the one the rules read
+        sentence = shown.replace("A", "the plot was bad").replace("B", "the cast was great")
+        assert sentiment_task.label_of(sentence) == 1, sentence
+
+
+def test_the_example_is_a_sentence_of_the_grammar_with_its_label():
+    example, label = shapes.grammar_example()
+    assert set(example.replace(",", " ").split()) <= sentiment_task.WORDS
+    assert ", but " in example and ("not" in example.split() or "never" in example.split())
+    assert sentiment_task.label_of(example) == label
+    statement = shapes.grammar_statement("sentiment-gru")
+    assert statement.startswith("**sentiment-gru knows only a small made-up grammar, not English.**")
+    assert f"“{example}” ({'positive' if label else 'negative'})" in statement
+    assert f"the {len(sentiment_task.WORDS)} words listed below, in 4 shapes: `A` · `A, but B`" in statement
+
+
+# Reviews as people write them, by hand, none from the grammar: 8 positive, 7 negative.
+PLAIN_REVIEWS = [
+    ("I loved every minute of this film.", 1), ("The cast is great and the ending is wonderful.", 1),
+    ("A waste of two hours.", 0), ("I would happily watch it again.", 1),
+    ("The jokes fell flat and I nearly fell asleep.", 0), ("What a beautiful, moving story.", 1),
+    ("I hated it.", 0), ("One of the best films I have seen this year.", 1),
+    ("The plot makes no sense and the acting is wooden.", 0), ("My kids laughed all the way through.", 1),
+    ("Do not bother with this one.", 0), ("A masterpiece from start to finish.", 1),
+    ("I walked out after half an hour.", 0), ("Great fun for the whole family.", 1),
+    ("The worst movie I have seen in years.", 0),
+]
+
+
+def test_the_model_knows_its_grammar_and_not_plain_reviews(sentiment):
+    """What the page says: right on the grammar, no better than a coin on plain reviews, each of which
+    the page warns about (it names the words the grammar never uses)."""
+    task = sentiment_task.SentimentTask()
+    batch = task.batch("test", 1000, shapes.training_length(sentiment), torch.Generator().manual_seed(2024))
+    with torch.no_grad():
+        logits, _ = sentiment(batch.x)  # (1000, 2)
+    assert (logits.argmax(-1) == batch.y).float().mean() >= 0.99
+    right = 0
+    for review, label in PLAIN_REVIEWS:
+        assert shapes.words_outside_grammar(review), review
+        right += (shapes.running_sentiment(sentiment, review).final > 0.5) == bool(label)
+    assert right <= 9, f"{right} of {len(PLAIN_REVIEWS)} plain reviews right: the page's statement is out of date"
+
+
 def test_models_of_task_leaves_out_bidirectional_and_unreadable_ones():
     metas = {"a": {"task": "sentiment", "config": {"bidirectional": True}}, "b": {"task": "count", "config": {}},
              "c": {"task": "sentiment", "config": {"bidirectional": False}}}
@@ -192,6 +243,20 @@ def test_airline_lstm_beats_the_naive_forecast_on_the_test_years(airline, horizo
     assert stretch.scores["naive_mse"] == pytest.approx(naive_mse, abs=5e-4)
     assert stretch.scores["model_mse"] < 0.25 * stretch.scores["naive_mse"]
     assert stretch.scores["model_mae"] < 0.5 * stretch.scores["naive_mae"]  # 6 ahead: 17.6 against 85.0 thousand
+    assert stretch.scores["model_mae"] < 0.5 * stretch.scores["seasonal_mae"]  # and the same month a year before
+
+
+def test_airline_lstm_loses_to_seasonal_naive_with_growth_one_month_ahead(airline):
+    """What the page says on airline: last year's month times the last year's growth is the better
+    forecast one month ahead, in passengers (MAE 15.3 against 19.4 thousand) and in MSE."""
+    series = shapes.load_series(airline, "airline")
+    stretch = shapes.evaluate_stretch(airline, series, "test", 12, 1)
+    origins = stretch.starts + 11
+    np.testing.assert_allclose(stretch.seasonal["seasonal_growth"][:, 0],
+                               series.values[origins - 11] * series.values[origins] / series.values[origins - 12])
+    assert stretch.scores["seasonal_growth_mae"] == pytest.approx(15.31, abs=0.01)
+    assert stretch.scores["model_mae"] == pytest.approx(19.38, abs=0.01)
+    assert not shapes.beaten_steps(stretch, "seasonal_growth").any()
 
 
 def test_a_window_at_the_end_forecasts_past_the_data(forecaster):
@@ -216,11 +281,14 @@ def test_naive_baseline_by_hand():
     assert list(starts) == [3, 4, 5]  # every window whose two targets lie in steps 6..9
     truth = np.array([[6, 8], [8, 7], [7, 9]], dtype=np.float64)
     naive = np.array([[6, 6], [8, 8], [7, 7]], dtype=np.float64)
-    perfect, per_step = shapes.score(truth, truth, naive, series.std)
+    seasonal = truth + 1  # any other named baseline is scored the same way
+    perfect, per_step = shapes.score(truth, truth, {"naive": naive, "seasonal": seasonal}, series.std)
     assert perfect["model_mse"] == 0 and perfect["model_mae"] == 0
     assert perfect["naive_mae"] == pytest.approx(5 / 6)  # |0| + |2| + |0| + |1| + |0| + |2|, over 6
     assert perfect["naive_mse"] == pytest.approx((0 + 4 + 0 + 1 + 0 + 4) / 4 / 6)  # squared errors / std^2
     np.testing.assert_allclose(per_step["naive_mse"], [0, (4 + 1 + 4) / 4 / 3])
+    assert perfect["seasonal_mae"] == 1 and perfect["seasonal_mse"] == pytest.approx(1 / 4)
+    np.testing.assert_allclose(per_step["seasonal_mse"], [1 / 4, 1 / 4])
 
 
 def test_evaluate_stretch_uses_the_same_windows_for_model_and_baseline(forecaster):
@@ -229,6 +297,11 @@ def test_evaluate_stretch_uses_the_same_windows_for_model_and_baseline(forecaste
     ahead = stretch.starts[:, None] + 24 + np.arange(6)
     np.testing.assert_array_equal(stretch.truth, series.values[ahead])
     np.testing.assert_array_equal(stretch.naive[:, 0], series.values[stretch.starts + 23])
+    np.testing.assert_array_equal(stretch.seasonal["seasonal"], series.values[ahead - 12])  # 6 ahead: one season
+    assert list(stretch.seasonal) == ["seasonal"] and not stretch.missing  # the synthetic series dips below 0
+    assert stretch.baselines == ["naive", "seasonal"]
+    np.testing.assert_array_equal(shapes.beaten_steps(stretch, "seasonal"),
+                                  stretch.per_step["model_mse"] < stretch.per_step["seasonal_mse"])
     assert ahead.min() >= series.bounds["test"][0] and ahead.max() < series.bounds["test"][1]
     # the real model: well under half the naive forecast's error on the synthetic test stretch
     assert stretch.scores["model_mse"] < 0.5 * stretch.scores["naive_mse"]

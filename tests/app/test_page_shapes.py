@@ -3,6 +3,8 @@
 Most tests run on tiny random models of the three tasks (RNN_EXPLORER_ZOO_DIR); the last ones open
 the real pretrained models, where the test is about what those models really do."""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -13,6 +15,7 @@ from explorer import ModelConfig, RNNModel, tasks, zoo
 from explorer.analysis import shapes
 from explorer.app.catalog import ZOO_ENV
 from explorer.figures import diagram
+from explorer.tasks import sentiment as sentiment_task
 
 SERIES_CONFIG = {"source": "synthetic", "window": 24, "horizon": 6, "length": 1000, "seed": 0}
 
@@ -84,6 +87,16 @@ def test_sentiment_defaults_render(app, tiny_zoo):
     assert diagram_inputs(at, "sentiment-gru unrolled over the first 5 characters") == [
         f"x<sub>{t}</sub> “{c}”" for t, c in enumerate("the␣a")]
     assert diagram.describe(config) in texts(at.caption)
+
+
+def test_sentiment_says_first_that_the_model_knows_only_its_grammar(app):
+    at = open_page(app, "pages/sentiment.py")
+    said = [m.value for m in at.markdown]
+    statement = shapes.grammar_statement("sentiment-gru")
+    assert statement in said and said.index(statement) < said.index(next(m for m in said if "visibility" in m))
+    words, = [e for e in at.expander if e.label == f"The {len(sentiment_task.WORDS)} words it knows"]
+    listed = re.findall(r"`([^`]+)`", " ".join(m.value for m in words.markdown))
+    assert {word for phrase in listed for word in phrase.split()} == sentiment_task.WORDS  # cannot drift
 
 
 def test_sentiment_sentence_is_computed_from_the_clauses(app, tiny_zoo):
@@ -203,6 +216,19 @@ def test_series_defaults_render_and_scores_are_the_librarys(app, tiny_zoo):
     assert got["Model MSE (normalised)"] == f"{stretch.scores['model_mse']:.4f}"
     assert got["Naive MSE (normalised)"] == f"{stretch.scores['naive_mse']:.4f}"
     assert got["Naive MAE (value)"] == f"{stretch.scores['naive_mae']:.4g}"
+    assert got["Seasonal naive MSE (normalised)"] == f"{stretch.scores['seasonal_mse']:.4f}"
+    assert got["Seasonal naive MAE (value)"] == f"{stretch.scores['seasonal_mae']:.4g}"
+    assert not any("growth" in label for label in got)  # the synthetic series dips below 0: no growth ratio
+    by_step = next(s for s in chart_specs(at) if s["layout"]["title"]["text"].startswith("Error by steps ahead"))
+    assert [trace["name"] for trace in by_step["data"]] == ["model", "naive (last value)", "seasonal naive"]
+    for trace, scored in zip(by_step["data"], ("model", "naive", "seasonal")):
+        np.testing.assert_allclose(as_array(trace["y"]), stretch.per_step[f"{scored}_mse"], rtol=1e-6)
+    verdict = texts(at.markdown)
+    for baseline in ("naive (last value)", "seasonal naive"):  # one sentence each, whatever the random model does
+        assert sum(f"**{baseline}**" in part for part in verdict.split(". ")) == 1, verdict
+    close_up = chart_specs(key_figure(at))[0]["data"]  # forecasting steps 850-855: seasonal naive reads 838-843
+    assert close_up[-1]["name"] == "seasonal naive"
+    np.testing.assert_allclose(as_array(close_up[-1]["y"]), series.values[838:844], rtol=1e-6)
     assert not at.info  # the training window and direct outputs: nothing to explain
     window = series.values[826:831]
     assert diagram_inputs(at, "series-lstm unrolled over the first 5 values of the window") == [
@@ -302,11 +328,15 @@ def test_real_count_and_series(real_app):
     at.switch_page("pages/series.py").run()
     got = metrics(at)
     assert float(got["Model MSE (normalised)"]) < 0.5 * float(got["Naive MSE (normalised)"])
+    assert float(got["Model MSE (normalised)"]) < 0.5 * float(got["Seasonal naive MSE (normalised)"])
+    assert ("The model beats **naive (last value)** at every step ahead (1–6). The model beats **seasonal naive** "
+            "at every step ahead (1–6).") in texts(at.markdown)
+    assert "Against seasonal naive (dotted) its MSE is 0.46× that one's: it beats it." in look_at(at)
 
 
 def test_real_airline_uses_airline_lstm_and_beats_the_naive_forecast(real_app):
-    at = open_page(real_app, "pages/series.py")  # synthetic: series-lstm, 24 values in, 6 out
-    assert at.slider(key="win").value == 24 and at.slider(key="horizon").value == 6
+    at = open_page(real_app, "pages/series.py")  # synthetic: series-lstm, 36 values in, 6 out
+    assert at.slider(key="win").value == 36 and at.slider(key="horizon").value == 6
     at.sidebar.radio[0].set_value("airline").run()
     assert not at.exception and not at.warning and not at.info  # its own series, window and horizon
     assert view_params(at) == {"source": "airline", "win": "12", "horizon": "1", "at": "110",
@@ -322,11 +352,23 @@ def test_real_airline_uses_airline_lstm_and_beats_the_naive_forecast(real_app):
         shown[horizon] = got = metrics(at)
         assert got == {"Model MSE (normalised)": f"{scores['model_mse']:.4f}",
                        "Naive MSE (normalised)": f"{scores['naive_mse']:.4f}",
+                       "Seasonal naive MSE (normalised)": f"{scores['seasonal_mse']:.4f}",
+                       "With growth MSE (normalised)": f"{scores['seasonal_growth_mse']:.4f}",
                        "Model MAE (thousand passengers)": f"{scores['model_mae']:.4g}",
-                       "Naive MAE (thousand passengers)": f"{scores['naive_mae']:.4g}"}
+                       "Naive MAE (thousand passengers)": f"{scores['naive_mae']:.4g}",
+                       "Seasonal naive MAE (thousand passengers)": f"{scores['seasonal_mae']:.4g}",
+                       "With growth MAE (thousand passengers)": f"{scores['seasonal_growth_mae']:.4g}"}
         assert float(got["Model MSE (normalised)"]) < 0.25 * float(got["Naive MSE (normalised)"])
     assert [shown[1]["Model MSE (normalised)"], shown[1]["Naive MSE (normalised)"]] == ["0.1005", "0.5240"]
-    assert list(shown[6].values()) == ["0.0813", "1.9465", "17.6", "84.99"]  # 6 months ahead, iterated
+    assert list(shown[6].values()) == ["0.0813", "1.9465", "0.5295", "0.0973", "17.6", "84.99", "52.24", "18.18"]
+    # the honest part: one month ahead, last year's month times the last year's growth is better
+    assert [shown[1]["Model MAE (thousand passengers)"], shown[1]["With growth MAE (thousand passengers)"]] == [
+        "19.38", "15.31"]
+    at.slider(key="horizon").set_value(1).run()
+    assert ("The model beats **seasonal naive** one step ahead. The model loses to **seasonal naive with growth** "
+            "one step ahead.") in texts(at.markdown)
+    assert look_at(at).endswith("Against seasonal naive with growth (dotted) its MSE is 1.36× that one's: it loses "
+                                "to it.")
 
 
 def test_real_series_after_encoder_decoder_and_from_a_link(real_app):
