@@ -36,10 +36,17 @@ class BracketsTask(Task):
     a valid input. With `filler_prob` > 0 a character is the filler "a" with that chance: the depth
     then has to be held unchanged across gaps. The default, 0, is pure Dyck-1, where a single
     hidden unit that counts shows up as a clean staircase.
+
+    With `climb_share` > 0 that share of the training strings climbs and comes back down: each draws
+    its own chance p to open, uniformly between 1/2 and 1, and a turning point, uniformly along the
+    string; it opens with chance p before the turn and 1 - p after it. Strings of the training length
+    then reach, and leave, the depths a fair walk only reaches at many times that length. Validation
+    and test strings always take the fair walk, so a model trained this way is measured on the plain task.
     """
 
     max_depth: int = 15  # 16 classes; a symmetric walk of 128 steps rarely touches it (sd ~ 11)
     filler_prob: float = 0.0
+    climb_share: float = 0.0  # 0: every split the fair walk; the models that share the defaults keep their data
 
     name = "brackets"
     input_kind = "tokens"
@@ -51,8 +58,8 @@ class BracketsTask(Task):
     max_seq_len = 1024  # room for the 2x length-generalisation test at any train length the UI allows
 
     def __post_init__(self):
-        if self.max_depth < 1 or not 0.0 <= self.filler_prob < 1.0:
-            raise ValueError(_("brackets needs max_depth >= 1 and 0 <= filler_prob < 1."))
+        if self.max_depth < 1 or not 0.0 <= self.filler_prob < 1.0 or not 0.0 <= self.climb_share <= 1.0:
+            raise ValueError(_("brackets needs max_depth >= 1, 0 <= filler_prob < 1 and 0 <= climb_share <= 1."))
         self.title = N_("Bracket depth: the nesting depth after each character of a Dyck-1 string")
         self.vocab = Vocab.from_chars("()a")  # the filler is always in the vocabulary so models stay interchangeable
         self.input_size = len(self.vocab)
@@ -60,10 +67,16 @@ class BracketsTask(Task):
         self.output_labels = tuple(str(d) for d in range(self.output_size))
 
     def batch(self, split: str, batch_size: int, seq_len: int, generator: torch.Generator) -> Batch:
-        # Every split draws from the same process; the split only matters for bookkeeping here.
+        # Every split draws from the same process, except the climbing training strings.
         self.check_request(split, batch_size, seq_len)
         uniform = torch.rand(batch_size, seq_len, 2, generator=generator).numpy()  # (B, T, 2): bracket, filler
-        opens = np.where(uniform[:, :, 0] < 0.5, 1, -1)  # (B, T) fair coin: open or close
+        open_prob = np.full((batch_size, 1), 0.5)  # (B, 1) fair coin: open or close
+        if split == "train" and self.climb_share > 0:  # drawn only here, so the fair walk's data stays as it was
+            draw = torch.rand(batch_size, 3, generator=generator).numpy()  # (B, 3): climbs?, chance to open, turn
+            up = 0.5 + 0.5 * draw[:, 1:2]  # (B, 1)
+            before_turn = np.arange(seq_len) < draw[:, 2:] * seq_len  # (B, T)
+            open_prob = np.where(draw[:, :1] < self.climb_share, np.where(before_turn, up, 1.0 - up), open_prob)
+        opens = np.where(uniform[:, :, 0] < open_prob, 1, -1)  # (B, T)
         filler = uniform[:, :, 1] < self.filler_prob  # (B, T)
         depth = np.zeros(batch_size, dtype=np.int64)  # (B,)
         step = np.empty((batch_size, seq_len), dtype=np.int64)

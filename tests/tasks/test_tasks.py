@@ -185,6 +185,34 @@ def test_bracket_targets_are_the_depths_and_stay_valid(filler_prob):
     assert 0.1 < task.baseline()[0] < 0.5
 
 
+def test_climbing_training_strings_reach_deep_and_stay_valid():
+    task = BracketsTask(max_depth=64, climb_share=0.8)
+    b = task.batch("train", 256, 64, gen(4))
+    for row in range(256):
+        assert b.y[row].tolist() == depths(task.vocab.decode(b.x[row]))
+    peaks = b.y.max(dim=1).values  # (B,)
+    assert int(peaks.max()) <= task.max_depth and int(b.y.min()) >= 0
+    assert int(peaks.max()) > 50 and float((peaks > 15).float().mean()) > 0.25  # a fair walk of 64 rarely passes 15
+    assert float((b.x[:, 40:] == task.vocab.stoi[")"]).float().mean()) > 0.5  # they come back down, too
+
+
+def test_climbing_changes_only_the_training_split():
+    plain, climbing = BracketsTask(max_depth=64), BracketsTask(max_depth=64, climb_share=0.8)
+    for split in ("val", "test"):  # what a climbing model is measured on: the fair walk itself
+        a, b = plain.batch(split, 16, 512, gen(7)), climbing.batch(split, 16, 512, gen(7))
+        assert torch.equal(a.x, b.x) and torch.equal(a.y, b.y)
+    # the default draws nothing extra: its training strings are the fair walk the other splits draw
+    train, test = plain.batch("train", 16, 64, gen(7)), plain.batch("test", 16, 64, gen(7))
+    assert torch.equal(train.x, test.x)
+    assert not torch.equal(climbing.batch("train", 16, 64, gen(7)).x, train.x)
+
+
+@pytest.mark.parametrize("climb_share", [-0.1, 1.5, float("nan")])
+def test_brackets_refuses_a_climb_share_outside_0_to_1(climb_share):
+    with pytest.raises(ValueError, match="climb_share"):
+        BracketsTask(climb_share=climb_share)
+
+
 # --- adding --------------------------------------------------------------------------------------
 
 
