@@ -15,7 +15,7 @@ names = catalog.picker_models()
 if not names:
     st.warning(_(textbox.NO_MODELS))
     st.stop()
-name = pickers.model_picker(names)
+name = pickers.model_picker(names, default=pickers.writer(names))
 if catalog.headless([name]):
     catalog.note_headless([name], _("it makes no next-character guesses and cannot write; Inspect and Gradients "
                                     "show its states, gates and gradients."))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from explorer.app import language
+from explorer.app import catalog, language, pickers
 from explorer.i18n import N_, _
 
 LESSON = "lesson"  # the URL key a lesson link carries
@@ -85,8 +85,14 @@ LESSONS = (
 
 
 def lesson_params(index: int) -> dict:
-    """The URL parameters of lesson `index`'s link: its prepared view, and which lesson it is."""
-    return {**LESSONS[index].params, LESSON: str(index + 1), **language.url_values()}
+    """The URL parameters of lesson `index`'s link: its prepared view, and which lesson it is. The writing
+    lesson opens on the best writer when it is here, whatever model an earlier lesson left chosen."""
+    params = dict(LESSONS[index].params)
+    if LESSONS[index].path == "pages/generate.py":
+        writer = pickers.writer(catalog.picker_models())
+        if writer in catalog.available():
+            params["model"] = writer
+    return {**params, LESSON: str(index + 1), **language.url_values()}
 
 
 def note_lesson(page: str) -> None:

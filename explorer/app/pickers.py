@@ -9,6 +9,9 @@ from explorer.app.urlstate import keep_across_pages, keep_in_range, param_defaul
 from explorer.i18n import N_, _
 
 DEFAULT_MODEL = "english-lstm"
+# The best English writer: Generate opens on it. Inspect keeps DEFAULT_MODEL, the course's LSTM, which
+# compares with the same-size and parameter-matched SimpleRNN and GRU and shows 128 units at a glance.
+WRITER = "english-lstm-512"
 MODEL_SETS = {
     "same": ("english-rnn", "english-gru", "english-lstm"),  # same hidden size (128), same training budget
     "matched": ("english-rnn-matched", "english-gru-matched", "english-lstm"),  # about the same parameter count
@@ -19,9 +22,15 @@ SET_LABELS = {"same": N_("same size (128 units)"), "matched": N_("parameter-matc
 MAX_SET = 3
 
 
-def model_picker(names: list[str], *, key: str = "model") -> str:
-    """The sidebar's model picker (shared by the pages that read text), bound to ?model=."""
-    default = DEFAULT_MODEL if DEFAULT_MODEL in names else names[0]
+def writer(names: list[str]) -> str:
+    """The model Generate opens on: WRITER when it is here, else DEFAULT_MODEL, else the first."""
+    return next((n for n in (WRITER, DEFAULT_MODEL) if n in names), names[0] if names else DEFAULT_MODEL)
+
+
+def model_picker(names: list[str], *, key: str = "model", default: str | None = None) -> str:
+    """The sidebar's model picker (shared by the pages that read text), bound to ?model=; `default` (one of
+    `names`) when neither the address nor an earlier page chose one, else DEFAULT_MODEL."""
+    default = default if default in names else DEFAULT_MODEL if DEFAULT_MODEL in names else names[0]
     keep_across_pages(key)  # a model that came from a link would otherwise be dropped by the next page's picker
     param_default(key, default, valid=lambda v: v in names, what=_("not a text model here"))
     keep_in_range(key, names, default)

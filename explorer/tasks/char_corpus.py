@@ -202,6 +202,13 @@ class CharCorpusTask(Task):
         return bits, _("A unigram model that always predicts the training text's character frequencies "
                        "scores {bits} bits/char.").format(bits=f"{bits:.3f}")
 
+    def split_ids(self, split: str) -> torch.Tensor:
+        """The whole split as one sequence of token ids (N,), for scoring a model on every character in order."""
+        if split not in SPLITS:
+            raise ValueError(_("split must be one of {splits}; got {split}.").format(splits=", ".join(SPLITS),
+                                                                                    split=repr(split)))
+        return self._ids[split]
+
     def extra_baselines(self, split: str = "test") -> list[tuple[str, float, str]]:
         """Baselines beyond the unigram, as (name, bits/char on `split`, sentence): n-gram models for
         the corpora in NGRAM_ORDERS, none for the others."""

@@ -4,7 +4,7 @@
     python -m explorer.zoo build english-lstm   # retrain one from scratch (fixed seed)
     python -m explorer.zoo build --all          # retrain every model
     python -m explorer.zoo sweep                # retrain the memory-length sweep (pretrained/memory_sweep.*)
-    python -m explorer.zoo baselines            # recompute the n-gram baselines stored with the models
+    python -m explorer.zoo baselines            # recompute the baselines stored with the models (n-gram, seasonal)
 """
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def main(argv=None) -> int:
     build_parser.add_argument("names", nargs="*", help=f"any of: {', '.join(recipe_names())}")
     build_parser.add_argument("--all", action="store_true", help="every recipe")
     sub.add_parser("sweep", help="retrain the memory-length sweep of every cell (20 to 45 minutes on one thread)")
-    baselines_parser = sub.add_parser("baselines", help="recompute the baselines (n-gram models of the text tasks) "
+    baselines_parser = sub.add_parser("baselines", help="recompute the baselines (n-gram models of the text tasks, "
+                                      "seasonal forecasts of the series) "
                                       "stored with pretrained models, without retraining them")
     baselines_parser.add_argument("names", nargs="*", help="default: every pretrained model with a recipe")
     args = parser.parse_args(argv)
@@ -50,7 +51,11 @@ def main(argv=None) -> int:
             return 0
         print(f"{'name':22s} {'task':10s} {'cell':7s} {'hidden':>6s} {'params':>8s}  held-out (test)")
         for r in rows:
-            extra = f", {r['test_longer']:.4f} at 2x length" if "test_longer" in r else ""
+            extra = f", {r['test_longer']:.4f} at {r['longer_seq_len']} characters" if "test_longer" in r else ""
+            if "in_order" in r:
+                extra += f", {r['in_order']:.4f} over the whole split in order"
+            if "best_baseline" in r:
+                extra += f"; {r['best_baseline_name']} {r['best_baseline']:.4f}"
             print(f"{r['name']:22s} {r['task']:10s} {r['cell']:7s} {r['hidden']:6d} {r['parameters']:8d}  "
                   f"{r['metric']} {r['test']:.4f} (baseline {r['baseline']:.4f}){extra}")
         return 0

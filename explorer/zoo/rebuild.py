@@ -7,8 +7,10 @@ A recipe of a registered kind (an encoder-decoder) is handed to that kind's own 
 """
 from __future__ import annotations
 
+import inspect
 import json
 import math
+import subprocess
 import sys
 import time
 from dataclasses import asdict
@@ -23,6 +25,7 @@ from explorer.training import train
 from explorer.zoo.checkpoint import paths, save
 from explorer.zoo.kinds import kind_with_recipe
 from explorer.zoo.recipes import RECIPES, Recipe, lr_at, recipe_names, seq_len_at
+from explorer.zoo.store import load
 
 
 def make_task(recipe: Recipe):
@@ -47,13 +50,26 @@ def evaluate_recipe(model: RNNModel, recipe: Recipe, split: str = "test", batche
                                 seq_len=recipe.eval_seq_len, seed=seed)
         result["longer"] = {"seq_len": recipe.eval_seq_len, "value": longer["metric"], "loss": longer["loss"]}
     result.update(baselines(task, split))
+    result.update(in_order(model, task, split))
     return result
+
+
+def in_order(model: nn.Module, task, split: str) -> dict:
+    """A text model's bits per character over every character of the split read in order, the protocol of its
+    n-gram baselines (the random windows of `value` each start cold); nothing for the other tasks."""
+    if not hasattr(task, "split_ids"):
+        return {}
+    bits = train.evaluate_in_order(model, task.split_ids(split))
+    return {"in_order": {"value": bits, "description": f"{bits:.3f} bits/char reading the whole {split} split in "
+                                                       "order, the state carried from character to character"}}
 
 
 def baselines(task, split: str) -> dict:
     """The task's baselines on `split` as the metadata stores them: the one every task has, and the n-gram
-    models of the text tasks that have them."""
-    value, sentence = task.baseline()
+    models of the text tasks and the seasonal forecasts of the series that have them."""
+    # a baseline scored on the split's own windows (the series' naive forecast) stands beside the model on that split
+    measured_on_split = "split" in inspect.signature(task.baseline).parameters
+    value, sentence = task.baseline(split) if measured_on_split else task.baseline()
     result = {"baseline": {"value": value, "description": sentence}}
     extra = getattr(task, "extra_baselines", None)  # only some tasks have more than the one baseline
     if extra is not None and (rows := extra(split)):
@@ -62,17 +78,20 @@ def baselines(task, split: str) -> dict:
 
 
 def refresh_baselines(name: str, directory: Path | None = None) -> dict:
-    """Recompute a pretrained model's baselines (they depend on the task's data, not on the weights) and write
-    them into its metadata, leaving the weights and the model's own figures as they are. Returns the test
-    split's entries."""
+    """Recompute a pretrained model's baselines (they depend on the task's data, not on the weights: the n-gram
+    models of a text, the naive and seasonal forecasts of a series) and write them into its metadata, leaving
+    the weights and the model's own figures as they are. Returns the test split's entries."""
     recipe = RECIPES.get(name)
     if recipe is None:
         raise ValueError(f"no recipe named {name!r} with baselines to refresh; recipes: {', '.join(recipe_names())}")
     meta_path = paths(name, directory)[1]
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     task = make_task(recipe)
+    model = load(name, directory) if hasattr(task, "split_ids") else None  # scored in order beside its n-grams
     for split, metrics in meta.get("metrics", {}).items():
         metrics.update(baselines(task, split))
+        if model is not None:
+            metrics.update(in_order(model, task, split))
     meta_path.write_text(json.dumps(meta, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return meta["metrics"]["test"]
 
@@ -133,8 +152,24 @@ def build(name: str, directory: Path | None = None, progress: bool = True) -> nn
         "note": recipe.note,
     }
     save(model, name, meta, directory)
-    model.meta = json.loads(json.dumps(meta))
+    units = list_units(name, directory, progress)
+    model.meta = json.loads(json.dumps(meta | ({"units": units} if units is not None else {})))
     return model
+
+
+def list_units(name: str, directory: Path | None = None, progress: bool = True) -> list[dict] | None:
+    """Write a saved model's strongest units into its sidecar ("units"), the ones pages open on, and return
+    them (None where its task has no features to rank units by). The analysis layer finds them and the zoo
+    may not import it (docs/architecture.md), so this runs that layer's command in a child process."""
+    command = [sys.executable, "-m", "explorer.analysis.known_units", name]
+    if directory is not None:
+        command += ["--dir", str(Path(directory).resolve())]
+    done = subprocess.run(command, capture_output=not progress, text=True, check=False)  # with progress: its lines
+    if done.returncode:
+        said = (done.stderr or "").strip().splitlines()
+        print(f"{name}: no units listed" + (f" ({said[-1]})" if said else ""), file=sys.stderr)
+        return None
+    return json.loads(paths(name, directory)[1].read_text(encoding="utf-8")).get("units")
 
 
 def progress_bar(name: str, done: int, total: int, loss: float, seconds: float) -> None:

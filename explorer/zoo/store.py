@@ -60,12 +60,17 @@ def summary_rows(directory: Path | None = None) -> list[dict]:
                "hidden": meta["config"]["hidden_size"], "layers": meta["config"]["num_layers"],
                "parameters": meta.get("parameters"), "metric": test.get("metric"),
                "test": test.get("value"), "baseline": test.get("baseline", {}).get("value")}
+        if "in_order" in test:  # a text model over the whole split in order, as its n-grams are scored
+            row["in_order"] = test["in_order"].get("value")
         if "longer" in test:
-            row["test_longer"] = test["longer"].get("value")
+            row["test_longer"], row["longer_seq_len"] = test["longer"].get("value"), test["longer"].get("seq_len")
+            if test.get("seq_len") and row["longer_seq_len"]:  # 2x and 8x figures each say which they are
+                row["longer_times"] = round(row["longer_seq_len"] / test["seq_len"])
         extra = [b for b in test.get("baselines", []) if isinstance(b, dict) and isinstance(b.get("value"), float)]
-        if extra:  # the strongest baseline with memory (an n-gram), the one a language model must beat
+        if extra:  # the strongest baseline with memory (an n-gram, a seasonal forecast), the one to beat
             best = min(extra, key=lambda b: b["value"])
-            order = re.match(r"(\d+)-gram", str(best.get("name", "")))
-            row["ngram"], row["ngram_order"] = best["value"], int(order[1]) if order else None
+            row["best_baseline"], row["best_baseline_name"] = best["value"], str(best.get("name", ""))
+            if order := re.match(r"(\d+)-gram", row["best_baseline_name"]):
+                row["ngram"], row["ngram_order"] = best["value"], int(order[1])
         rows.append(row)
     return rows

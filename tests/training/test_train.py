@@ -20,6 +20,7 @@ from explorer.training.train import (
     clone_for_training,
     config_for,
     evaluate,
+    evaluate_in_order,
     parameter_group,
     start,
     train_steps,
@@ -436,3 +437,25 @@ def test_evaluate_is_fixed_and_does_not_disturb_training():
     assert without_timing(train_steps(a, 3)) == without_timing(train_steps(b, 3))
     with pytest.raises(ValueError, match="needs the task"):
         evaluate(a.model)
+
+
+def test_reading_in_order_equals_each_stream_read_whole_by_a_plain_loop():
+    """evaluate_in_order cuts the split into streams and chunks; the figure must be what reading each stream
+    in one piece gives, the state carried over every chunk boundary."""
+    english = tasks.get("english")
+    model = build_model(config_for(english, cell="lstm", hidden_size=16), english.vocab, seed=3)
+    ids = english.split_ids("val")[:4001]  # 4 streams of 1000
+    with torch.no_grad():
+        nats = sum(float(torch.nn.functional.cross_entropy(model(ids[i * 1000:(i + 1) * 1000][None])[0][0],
+                                                           ids[i * 1000 + 1:(i + 1) * 1000 + 1], reduction="sum"))
+                   for i in range(4))
+    bits = evaluate_in_order(model, ids, streams=4, chunk=64)
+    assert bits == pytest.approx(nats / 4000 / math.log(2), rel=1e-5)
+    assert evaluate_in_order(model, ids, streams=4, chunk=64) != evaluate_in_order(model, ids, streams=40, chunk=64)
+
+
+def test_reading_in_order_refuses_a_split_too_short_for_its_streams():
+    english = tasks.get("english")
+    model = build_model(config_for(english, cell="lstm", hidden_size=8), english.vocab, seed=0)
+    with pytest.raises(ValueError, match="at least 65"):
+        evaluate_in_order(model, english.split_ids("val")[:10])

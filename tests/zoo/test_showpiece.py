@@ -1,0 +1,50 @@
+"""The English showpiece, english-lstm-512: it must beat the 7-gram counted on its own training text on the
+test split, and write words at the Generate page's default temperature."""
+import re
+
+import pytest
+
+from explorer import zoo
+from explorer.engine.generate import sample
+from explorer.tasks.char_corpus import corpus_text, split_bounds
+from explorer.training.train import evaluate, evaluate_in_order
+
+NAME = "english-lstm-512"
+FLOOR = 1.70  # bits per character: the issue's bar, under the 7-gram's 1.775
+WORDS = 0.96  # share of real words at T 0.8: english-lstm writes 0.91, english-gru-matched 0.95, this one 0.975
+
+pytestmark = pytest.mark.skipif(NAME not in zoo.available(), reason=f"{NAME} is not built")
+
+
+def test_beats_the_seven_gram_reading_the_test_split_as_the_seven_gram_does():
+    """Every character of the test split in order, the state carried along: the n-grams' own protocol."""
+    model, recipe = zoo.load(NAME), zoo.RECIPES[NAME]
+    task = zoo.make_task(recipe)
+    test = model.meta["metrics"]["test"]
+    seven = {row["name"]: row["value"] for row in test["baselines"]}["7-gram (Kneser-Ney)"]
+    again = evaluate_in_order(model, task.split_ids("test"))
+    assert again == pytest.approx(test["in_order"]["value"], abs=1e-4)
+    assert again < FLOOR < seven, (again, seven)
+
+
+def test_beats_the_seven_gram_even_on_cold_windows_of_a_fresh_slice():
+    """Random 128-character windows, each from a zero state, a handicap the n-gram does not carry."""
+    model, recipe = zoo.load(NAME), zoo.RECIPES[NAME]
+    test = model.meta["metrics"]["test"]
+    seven = {row["name"]: row["value"] for row in test["baselines"]}["7-gram (Kneser-Ney)"]
+    again = evaluate(model, zoo.make_task(recipe), split="test", batches=8, batch_size=32, seq_len=test["seq_len"],
+                     seed=4321)["metric"]
+    assert again < seven, (again, seven)
+
+
+def test_writes_words_at_temperature_point_eight():
+    """Most of what it writes are words of the Bible's own English: a model that only learned letter
+    frequencies writes mostly non-words."""
+    text = corpus_text("english")
+    start, stop = split_bounds(len(text))["train"]
+    known = set(re.findall(r"[a-z]+", text[start:stop].lower()))
+    written = "".join(sample(zoo.load(NAME), "And it came to pass, ", length=600, temperature=0.8, seed=seed).generated
+                      for seed in range(3))
+    words = re.findall(r"[a-z]+", written.lower())
+    real = sum(word in known for word in words) / len(words)
+    assert len(words) > 200 and real >= WORDS, (real, written[:300])
