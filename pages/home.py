@@ -75,8 +75,8 @@ else:
                  "n-gram counted on the same training text (a model that needs more bits per character has learned "
                  "less than counting the last few characters), for a series the seasonal forecast. The n-gram reads "
                  "the whole test split in order, and so does the \"in order\" figure, the model's state carried "
-                 "from character to character; the held-out figure averages windows of 128 characters that each "
-                 "start from a zero state."))
+                 "from character to character; the held-out figure averages windows of the training length (128 "
+                 "characters for English and Python) that each start from a zero state."))
 
 st.header(_("The cells"))
 if notation == "course":

@@ -101,8 +101,11 @@ def sequence_units(model, *, seed: int = SEED, steps: int = task_features.STEPS,
     rows = []
     for feature, values in features.items():
         kept = ~np.isnan(values)
-        ranking = probes.rank_units(probes.UnitSeries(series.values[kept], series.quantity, series.layer,
-                                                      series.direction, series.unit), values[kept])
+        try:
+            ranking = probes.rank_units(probes.UnitSeries(series.values[kept], series.quantity, series.layer,
+                                                          series.direction, series.unit), values[kept])
+        except probes.ProbeError:  # constant on these sequences: it ranks nothing, the other features still do
+            continue
         best = int(ranking.order[0])
         rows.append({"feature": feature, "quantity": str(series.quantity[best]), "layer": int(series.layer[best]),
                      "direction": int(series.direction[best]), "unit": int(series.unit[best]),

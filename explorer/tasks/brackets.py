@@ -55,7 +55,7 @@ class BracketsTask(Task):
     metric_name = "accuracy"
     higher_is_better = True
     default_seq_len = 64
-    max_seq_len = 1024  # room for the 2x length-generalisation test at any train length the UI allows
+    max_seq_len = 1024  # room for the length-generalisation tests (2x, and brackets-lstm's 8x of 64)
 
     def __post_init__(self):
         if self.max_depth < 1 or not 0.0 <= self.filler_prob < 1.0 or not 0.0 <= self.climb_share <= 1.0:
@@ -71,7 +71,8 @@ class BracketsTask(Task):
         self.check_request(split, batch_size, seq_len)
         uniform = torch.rand(batch_size, seq_len, 2, generator=generator).numpy()  # (B, T, 2): bracket, filler
         open_prob = np.full((batch_size, 1), 0.5)  # (B, 1) fair coin: open or close
-        if split == "train" and self.climb_share > 0:  # drawn only here, so the fair walk's data stays as it was
+        # drawn only here, after the walk's own numbers: val, test and climb_share=0 draw exactly the fair walk
+        if split == "train" and self.climb_share > 0:
             draw = torch.rand(batch_size, 3, generator=generator).numpy()  # (B, 3): climbs?, chance to open, turn
             up = 0.5 + 0.5 * draw[:, 1:2]  # (B, 1)
             before_turn = np.arange(seq_len) < draw[:, 2:] * seq_len  # (B, T)

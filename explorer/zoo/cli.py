@@ -4,7 +4,7 @@
     python -m explorer.zoo build english-lstm   # retrain one from scratch (fixed seed)
     python -m explorer.zoo build --all          # retrain every model
     python -m explorer.zoo sweep                # retrain the memory-length sweep (pretrained/memory_sweep.*)
-    python -m explorer.zoo baselines            # recompute the baselines stored with the models (n-gram, seasonal)
+    python -m explorer.zoo baselines            # recompute the stored baselines (n-gram, seasonal) and in-order figures
 """
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ def main(argv=None) -> int:
     build_parser.add_argument("--all", action="store_true", help="every recipe")
     sub.add_parser("sweep", help="retrain the memory-length sweep of every cell (20 to 45 minutes on one thread)")
     baselines_parser = sub.add_parser("baselines", help="recompute the baselines (n-gram models of the text tasks, "
-                                      "seasonal forecasts of the series) "
-                                      "stored with pretrained models, without retraining them")
+                                      "seasonal forecasts of the series) stored with pretrained models, and a "
+                                      "text model's own figure read in order beside them, without retraining")
     baselines_parser.add_argument("names", nargs="*", help="default: every pretrained model with a recipe")
     args = parser.parse_args(argv)
     if args.command == "baselines":

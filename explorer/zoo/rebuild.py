@@ -78,9 +78,10 @@ def baselines(task, split: str) -> dict:
 
 
 def refresh_baselines(name: str, directory: Path | None = None) -> dict:
-    """Recompute a pretrained model's baselines (they depend on the task's data, not on the weights: the n-gram
-    models of a text, the naive and seasonal forecasts of a series) and write them into its metadata, leaving
-    the weights and the model's own figures as they are. Returns the test split's entries."""
+    """Recompute a pretrained model's baselines (the n-gram models of a text, the naive and seasonal forecasts of
+    a series: they depend on the task's data, not on the weights) and, for a text model, its own figure read in
+    order beside them (`in_order`, the n-grams' protocol, which does read the weights). Writes them into its
+    metadata, leaving the weights and the other figures as they are. Returns the test split's entries."""
     recipe = RECIPES.get(name)
     if recipe is None:
         raise ValueError(f"no recipe named {name!r} with baselines to refresh; recipes: {', '.join(recipe_names())}")
@@ -158,9 +159,9 @@ def build(name: str, directory: Path | None = None, progress: bool = True) -> nn
 
 
 def list_units(name: str, directory: Path | None = None, progress: bool = True) -> list[dict] | None:
-    """Write a saved model's strongest units into its sidecar ("units"), the ones pages open on, and return
-    them (None where its task has no features to rank units by). The analysis layer finds them and the zoo
-    may not import it (docs/architecture.md), so this runs that layer's command in a child process."""
+    """Write a saved model's strongest units into its sidecar ("units"; Inspect colours a text model's text by
+    the first) and return them (None where its task has no features to rank units by). The analysis layer finds
+    them and the zoo may not import it (docs/architecture.md), so this runs that layer's command in a child process."""
     command = [sys.executable, "-m", "explorer.analysis.known_units", name]
     if directory is not None:
         command += ["--dir", str(Path(directory).resolve())]

@@ -1,5 +1,5 @@
 """A build ends by listing the model's strongest units in its sidecar (explorer/zoo/rebuild.py, list_units),
-so a rebuilt model keeps the units pages open on; the zoo runs the analysis layer's command for that."""
+so a rebuilt model keeps the units Inspect opens on; the zoo runs the analysis layer's command for that."""
 import json
 
 from explorer import ModelConfig, RNNModel, Vocab, zoo
