@@ -101,6 +101,8 @@ def sequence_units(model, *, seed: int = SEED, steps: int = task_features.STEPS,
     rows = []
     for feature, values in features.items():
         kept = ~np.isnan(values)
+        if kept.sum() < 2:  # defined nowhere on these sequences
+            continue
         try:
             ranking = probes.rank_units(probes.UnitSeries(series.values[kept], series.quantity, series.layer,
                                                           series.direction, series.unit), values[kept])

@@ -184,3 +184,17 @@ def test_surprise_and_written_sentences():
     chosen = np.array([0.9, 0.05, 0.6])
     said = highlights.written_sentence(chosen, "abc", [["a"], ["x"], ["c"]])
     assert "“b” (character 2) only 5.0%" in said and "67% of what it wrote" in said
+
+
+def test_a_feature_constant_on_the_held_out_sequences_is_left_out_and_the_rest_still_ranked(monkeypatch):
+    """A feature that never varies ranks nothing (r is undefined); it must not cost the model its other units."""
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(200, 6))  # (T, N)
+    series = probes.UnitSeries(values, np.array(["hidden"] * 3 + ["cell"] * 3), np.zeros(6, int), np.zeros(6, int),
+                               np.array([0, 1, 2, 0, 1, 2]))
+    follows = values[:, 4] * 2.0 + 0.01 * rng.normal(size=200)  # cell unit 1
+    monkeypatch.setattr(known_units, "sequence_series", lambda model, **kw: (
+        series, {"flat": np.ones(200), "follows": follows, "undefined": np.full(200, np.nan)}))
+    rows = known_units.sequence_units(object())
+    assert [(row["feature"], row["quantity"], row["unit"]) for row in rows] == [("follows", "cell", 1)]
+    assert rows[0]["r"] > 0.99
