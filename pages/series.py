@@ -99,8 +99,7 @@ if source != trained_source:
                   "the naive forecast.")).format(name=name, source=_(SOURCE_NAMES.get(trained_source, trained_source))))
 
 scores = stretch.scores
-ratios = {b: scores["model_mse"] / scores[f"{b}_mse"] if scores[f"{b}_mse"] > 0 else float("nan")
-          for b in stretch.baselines}  # the model's MSE over each baseline's, on the same test windows
+ratios = stretch.mse_ratios()
 ratio = ratios["naive"]
 
 # -- the key picture: one window in, its forecast out, against the truth and the baselines --

@@ -365,6 +365,13 @@ class StretchForecast:
         """The baselines scored, in the order they are shown: naive first, then the seasonal ones."""
         return ["naive", *self.seasonal]
 
+    def mse_ratios(self) -> dict[str, float]:
+        """The model's MSE over each baseline's on the same windows (below 1: the model beats it; NaN where the
+        baseline is exact)."""
+        model = self.scores["model_mse"]
+        return {b: model / self.scores[f"{b}_mse"] if self.scores[f"{b}_mse"] > 0 else float("nan")
+                for b in self.baselines}
+
 
 def score(forecasts: np.ndarray, truth: np.ndarray, baselines: dict[str, np.ndarray], std: float) -> tuple[dict, dict]:
     """MSE on the normalised scale and MAE in the series' units, for the model and each named baseline,

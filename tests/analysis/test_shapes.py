@@ -244,6 +244,8 @@ def test_airline_lstm_beats_the_naive_forecast_on_the_test_years(airline, horizo
     assert stretch.scores["model_mse"] < 0.25 * stretch.scores["naive_mse"]
     assert stretch.scores["model_mae"] < 0.5 * stretch.scores["naive_mae"]  # 6 ahead: 17.6 against 85.0 thousand
     assert stretch.scores["model_mae"] < 0.5 * stretch.scores["seasonal_mae"]  # and the same month a year before
+    ratios = stretch.mse_ratios()  # what the page's sentence reports
+    assert ratios["naive"] == pytest.approx(model_mse / naive_mse, rel=1e-2) and ratios["seasonal"] < 0.25
 
 
 def test_airline_lstm_loses_to_seasonal_naive_with_growth_one_month_ahead(airline):
