@@ -1,5 +1,6 @@
-"""The English showpiece, english-lstm-512: it must beat the 7-gram counted on its own training text on the
-test split, and write words at the Generate page's default temperature."""
+"""The large text models: english-lstm-512, the showpiece, must beat the 7-gram counted on its own training text
+on the test split and write words at the Generate page's default temperature; python-lstm-512 must read Python
+under 1.90 bits/char."""
 import re
 
 import pytest
@@ -48,3 +49,13 @@ def test_writes_words_at_temperature_point_eight():
     words = re.findall(r"[a-z]+", written.lower())
     real = sum(word in known for word in words) / len(words)
     assert len(words) > 200 and real >= WORDS, (real, written[:300])
+
+
+@pytest.mark.skipif("python-lstm-512" not in zoo.available(), reason="python-lstm-512 is not built")
+def test_the_large_python_model_reads_source_under_one_point_nine_bits_in_order():
+    model, recipe = zoo.load("python-lstm-512"), zoo.RECIPES["python-lstm-512"]
+    test = model.meta["metrics"]["test"]
+    seven = {row["name"]: row["value"] for row in test["baselines"]}["7-gram (Kneser-Ney)"]
+    again = evaluate_in_order(model, zoo.make_task(recipe).split_ids("test"))
+    assert again == pytest.approx(test["in_order"]["value"], abs=1e-4)
+    assert again < 1.90 < seven, (again, seven)  # python-lstm (256 units) reads 2.018
