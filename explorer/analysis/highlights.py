@@ -20,6 +20,18 @@ def char_label(ch: str) -> str:
     return VISIBLE.get(ch, ch)
 
 
+def number_runs(numbers, shortest: int = 2) -> str:
+    """Ascending whole numbers as runs: runs of at least `shortest` shortened to "first–last", the rest listed.
+    [1, 2, 3, 5] -> "1–3, 5"; with shortest=3, [3, 4, 7] -> "3, 4, 7"."""
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    return ", ".join(f"{run[0]}–{run[-1]}" if len(run) >= shortest else ", ".join(map(str, run)) for run in runs)
+
+
 def _quoted(ch: str) -> str:
     return f"“{char_label(ch)}”"
 

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from explorer.analysis.highlights import number_runs
 from explorer.engine.cells import feedback_activation
 from explorer.engine.mincells import COEFFICIENTS
 from explorer.engine.models import RNNModel
@@ -47,13 +48,7 @@ GATE_WORDS = {"i": N_("input gate i"), "f": N_("forget gate f"), "g": N_("candid
 
 def _units_text(units) -> str:
     """(3, 4, 5, 9) -> '3–5, 9': runs of consecutive units shortened, so 'all 256' stays short."""
-    runs: list[list[int]] = []
-    for unit in units:
-        if runs and unit == runs[-1][-1] + 1:
-            runs[-1].append(unit)
-        else:
-            runs.append([unit])
-    return ", ".join(f"{r[0]}–{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs)
+    return number_runs(units, shortest=3)
 
 
 def repr_char(ch: str) -> str:

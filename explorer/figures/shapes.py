@@ -13,6 +13,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from explorer.analysis.highlights import number_runs
 from explorer.figures.house import BLACK, BLUISH_GREEN, MODEL_COLORS, REDDISH_PURPLE, SEQUENTIAL
 from explorer.figures.labels import char_label, escape_all
 from explorer.i18n import _, ngettext
@@ -291,13 +292,7 @@ def forecast_sentence(*, at: int, window: int, horizon: int, forecast: np.ndarra
 
 def step_ranges(steps) -> str:
     """1-based steps as runs: [1, 2, 3, 5] -> "1–3, 5"."""
-    runs: list[list[int]] = []
-    for step in steps:
-        if runs and step == runs[-1][-1] + 1:
-            runs[-1].append(step)
-        else:
-            runs.append([step])
-    return ", ".join(f"{run[0]}–{run[-1]}" if len(run) > 1 else f"{run[0]}" for run in runs)
+    return number_runs(steps)
 
 
 def steps_beaten_sentence(*, beaten: dict[str, np.ndarray]) -> str:
