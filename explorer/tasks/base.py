@@ -26,6 +26,13 @@ def split_name(split: str) -> str:
     return names.get(split, split)
 
 
+def check_split(split: str) -> None:
+    """Refuse anything but a split's key with one sentence naming the three."""
+    if split not in SPLITS:
+        raise ValueError(_("split must be one of {splits}; got {split}.").format(splits=", ".join(SPLITS),
+                                                                                  split=repr(split)))
+
+
 @dataclass(frozen=True)
 class Batch:
     x: torch.Tensor  # (B, T) int64 token ids, or (B, T, input_size) float32 for real-valued input
@@ -119,9 +126,7 @@ class Task:
 
     def check_request(self, split: str, batch_size: int, seq_len: int) -> None:
         """Refuse a bad batch request with one sentence saying what was wrong."""
-        if split not in SPLITS:
-            raise ValueError(_("split must be one of {splits}; got {split}.").format(splits=", ".join(SPLITS),
-                                                                                      split=repr(split)))
+        check_split(split)
         if not isinstance(batch_size, numbers.Integral) or batch_size < 1:
             raise ValueError(_("batch_size must be a whole number of at least 1; got {value}.").format(
                 value=repr(batch_size)))

@@ -25,7 +25,7 @@ import torch
 from explorer.engine.vocab import Vocab
 from explorer.i18n import N_, _
 from explorer.tasks import ngram
-from explorer.tasks.base import SPLITS, Batch, Task, entropy_bits, split_name
+from explorer.tasks.base import SPLITS, Batch, Task, check_split, entropy_bits, split_name
 
 SPLIT_FRACTIONS = {"train": (0.0, 0.90), "val": (0.90, 0.95), "test": (0.95, 1.0)}
 PYTHON_SKIP_DIRS = {"test", "tests", "idlelib", "site-packages", "__pycache__"}
@@ -204,17 +204,13 @@ class CharCorpusTask(Task):
 
     def split_ids(self, split: str) -> torch.Tensor:
         """The whole split as one sequence of token ids (N,), for scoring a model on every character in order."""
-        if split not in SPLITS:
-            raise ValueError(_("split must be one of {splits}; got {split}.").format(splits=", ".join(SPLITS),
-                                                                                    split=repr(split)))
+        check_split(split)
         return self._ids[split]
 
     def extra_baselines(self, split: str = "test") -> list[tuple[str, float, str]]:
         """Baselines beyond the unigram, as (name, bits/char on `split`, sentence): n-gram models for
         the corpora in NGRAM_ORDERS, none for the others."""
-        if split not in SPLITS:
-            raise ValueError(_("split must be one of {splits}; got {split}.").format(splits=", ".join(SPLITS),
-                                                                                    split=repr(split)))
+        check_split(split)
         rows = []
         for order in NGRAM_ORDERS.get(self.corpus, ()):
             bits = ngram_model(self.corpus, order).bits(self._ids[split])

@@ -18,6 +18,7 @@ import torch
 
 from explorer.engine.vocab import Vocab
 from explorer.i18n import N_, _
+from explorer.tasks.base import check_split
 
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
           "november", "december")
@@ -27,7 +28,7 @@ _TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eigh
 _FIRST_ORDINALS = ("", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
                    "tenth", "eleventh", "twelfth")
 FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2099, 12, 31)
-SPLITS = ("train", "val", "test")
+
 START, END = "\u2402", "\u2403"  # the control pictures for start and end of text
 TARGET_CHARS = "0123456789-"
 
@@ -95,9 +96,7 @@ def parse_date(text: str) -> tuple[str | None, str]:
 def split_days(split: str) -> np.ndarray:
     """The ordinals of every date in a split, ascending: every tenth day (by ordinal) is held out
     for test, the next one for validation."""
-    if split not in SPLITS:
-        raise ValueError(_("split must be one of {splits}; got {split}.").format(splits=", ".join(SPLITS),
-                                                                                 split=repr(split)))
+    check_split(split)
     days = np.arange(FIRST_DATE.toordinal(), LAST_DATE.toordinal() + 1)
     keep = {"test": days % 10 == 0, "val": days % 10 == 1}.get(split, days % 10 >= 2)
     return days[keep]

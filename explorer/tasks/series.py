@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 from explorer.i18n import N_, _
-from explorer.tasks.base import SPLITS, Batch, Task, mse, split_name
+from explorer.tasks.base import Batch, Task, check_split, mse, split_name
 
 AIRLINE_CSV = Path(__file__).resolve().parents[2] / "pretrained" / "data" / "airline_passengers.csv"
 SPLIT_FRACTIONS = {"train": (0.0, 0.70), "val": (0.70, 0.85), "test": (0.85, 1.0)}
@@ -197,9 +197,7 @@ class SeriesTask(Task):
         return batch.x[:, -1, :].expand(-1, self.horizon)
 
     def baseline(self, split: str = "val") -> tuple[float, str]:
-        if split not in SPLITS:
-            raise ValueError(_("split must be one of {splits}; got {split}.").format(splits=", ".join(SPLITS),
-                                                                                      split=repr(split)))
+        check_split(split)
         windows = self.all_windows(split)
         value = float(mse(self.naive_forecast(windows), windows.y))
         said = (_("Repeating the last seen value (the naive forecast) has MSE {value} on the relative (log units of "
@@ -235,9 +233,7 @@ class SeriesTask(Task):
 
     def extra_baselines(self, split: str = "test") -> list[tuple[str, float, str]]:
         """The seasonal baselines as (name, MSE on every window of `split` on the model's scale, sentence)."""
-        if split not in SPLITS:
-            raise ValueError(_("split must be one of {splits}; got {split}.").format(splits=", ".join(SPLITS),
-                                                                                      split=repr(split)))
+        check_split(split)
         starts = torch.arange(*self._starts(split, self.default_seq_len))  # (B,)
         origins = starts + self.default_seq_len - 1
         truth = self.values[origins[:, None] + 1 + torch.arange(self.horizon)]  # (B, H)

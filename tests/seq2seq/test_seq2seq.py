@@ -12,6 +12,7 @@ from safetensors.torch import save as save_safetensors
 from explorer import seq2seq, zoo
 from explorer.seq2seq import END, START
 from explorer.tasks import dates
+from explorer.tasks.base import SPLITS
 
 PRETRAINED = "dates-lstm"
 torch.set_num_threads(1)  # batch-1 work: a second thread only fights the other test processes for the cores
@@ -72,7 +73,7 @@ def test_sampling_is_seeded_and_targets_are_right():
 
 
 def test_held_out_dates_are_never_trained_on():
-    splits = {name: set(dates.split_days(name).tolist()) for name in dates.SPLITS}
+    splits = {name: set(dates.split_days(name).tolist()) for name in SPLITS}
     assert not splits["train"] & splits["test"] and not splits["train"] & splits["val"]
     total = dates.LAST_DATE.toordinal() - dates.FIRST_DATE.toordinal() + 1
     assert sum(map(len, splits.values())) == total
