@@ -1,7 +1,7 @@
 """Home: the path through the course, the pretrained models, and the four cells' equations."""
 import streamlit as st
 
-from explorer.app import catalog, course, frame, language, pickers, textbox
+from explorer.app import catalog, course, frame, language, textbox
 from explorer.engine import cells
 from explorer.i18n import _, ngettext
 
@@ -107,6 +107,5 @@ with right:
     st.latex(cells.equations(cells.lstm_step, notation))
     st.page_link("pages/inspect.py", label=_("See an LSTM's gates and cell state live"), icon=":material/biotech:",
                  query_params={"model": "english-lstm", **links})
-    writer = pickers.writer(catalog.picker_models())
     st.page_link("pages/generate.py", label=_("Watch an LSTM write"), icon=":material/edit_note:",
-                 query_params={"model": writer, **links} if writer in catalog.available() else links)
+                 query_params={**course.writer_params(), **links})

@@ -89,10 +89,14 @@ def lesson_params(index: int) -> dict:
     lesson opens on the best writer when it is here, whatever model an earlier lesson left chosen."""
     params = dict(LESSONS[index].params)
     if LESSONS[index].path == "pages/generate.py":
-        writer = pickers.writer(catalog.picker_models())
-        if writer in catalog.available():
-            params["model"] = writer
+        params.update(writer_params())
     return {**params, LESSON: str(index + 1), **language.url_values()}
+
+
+def writer_params() -> dict:
+    """The URL parameter that opens Generate on the best writer in the zoo (none when the zoo has no model)."""
+    writer = pickers.writer(catalog.picker_models())
+    return {"model": writer} if writer in catalog.available() else {}
 
 
 def note_lesson(page: str) -> None:
