@@ -90,7 +90,7 @@ st.caption(_("Each model's hidden state, drawn under the others on one time axis
 
 # -- the numbers side by side --
 st.header(_("Summary"))
-rows = []
+rows, budgets = [], {}
 for name, tr in traces.items():
     s = internals.model_summary(models[name], tr)
     split = s["held_out_split"]
@@ -102,17 +102,27 @@ for name, tr in traces.items():
     units = f"{s['hidden']}" if s["layers"] == 1 else \
         ngettext("{hidden} × {n} layer", "{hidden} × {n} layers", s["layers"]).format(hidden=s["hidden"], n=s["layers"])
     # short columns: the table fits a 1000 px window
+    info = catalog.model_info(name)
+    batch = (info.get("recipe") or {}).get("batch_size")
+    budget = f"{info['steps']:,} × {batch}" if info.get("steps") and batch else ""
+    budgets[name] = budget
     rows.append({_("model"): shown, _("cell"): catalog.cell_name(s["cell"]),
-                 _("units"): units, _("parameters"): s["parameters"], _("held-out"): held,
+                 _("units"): units, _("parameters"): s["parameters"], _("training"): budget,
+                 _("held-out"): held,
                  _("bits/char here"): None if s["bits_here"] is None else round(s["bits_here"], 3)})
 st.dataframe(rows, hide_index=True)
 sets = {"same": _("Same size: each model has 128 hidden units and the same training budget, so the LSTM has about 4× "
                   "the SimpleRNN's recurrent parameters."),
         "matched": _("Parameter-matched: the SimpleRNN and GRU are wider so every model has about as many "
-                     "parameters.")}
-st.caption(" ".join([_("Held-out: measured on the test split when each model was built (lower bits/char is better). "
-                       "Here: the mean surprise, −log₂ p(next character), over the text above."),
-                     sets.get(set_name, "")]).strip())
+                     "parameters."),
+        "parallel": _("GRU, minGRU, minLSTM: about the same parameters each.")}
+mixed = len({b for b in budgets.values() if b}) > 1
+st.caption(" ".join(filter(None, [
+    _("Held-out: measured on the test split when each model was built (lower bits/char is better). "
+      "Here: the mean surprise, −log₂ p(next character), over the text above."),
+    _("Training: optimizer steps × windows of text per step."),
+    sets.get(set_name, ""),
+    _("These models trained for different budgets, so part of the gap is training.") if mixed else ""])))
 
 if all(tr.loss is not None for tr in traces.values()):
     st.header(_("Surprise at each character"))

@@ -140,6 +140,13 @@ def test_the_parallel_set_puts_the_gru_beside_mingru_and_minlstm():
     models = [m.split(" ")[0] for m in summary(at)["model"]]
     assert models == ["english-gru", "english-mingru", "english-minlstm"]
     assert not at.warning and not at.error
+    # the GRU trained on the English budget and the min cells on less: the caption says so beside their scores
+    assert zoo.info("english-gru")["steps"] > zoo.info("english-mingru")["steps"]
+    assert [row.split(" × ")[0] for row in summary(at)["training"]] == ["5,000", "3,000", "3,000"]
+    assert "different budgets" in texts(at.caption)
+    at.sidebar.radio(key="set").set_value("same").run()  # SimpleRNN, GRU, LSTM: one budget, no such sentence
+    assert set(summary(at)["training"]) == {"5,000 × 64"}
+    assert "different budgets" not in texts(at.caption)
 
 
 def test_unit_order_follows_the_choice(app, tiny_zoo):
