@@ -96,7 +96,10 @@ def require_frame(page_file: str) -> None:
 # element of the last page left) and a moment longer, at most HOLD_MS, and let go as soon as the student
 # scrolls, types or clicks. A fixed few seconds were not enough on a loaded server: the last page's elements
 # stay until the new ones replace them, and the browser's scroll anchoring carried the view down with them
-# after the hold had ended, so anchoring is also off while the view is held.
+# after the hold had ended, so anchoring is also off while the view is held. The page counts as finished only
+# after three seconds without a running indicator: Streamlit shows the indicator and marks stale elements only after a
+# short delay, so on a loaded server a one-second settle could end before the new page had begun to draw (lesson 3
+# arrived 1,650 px down in one run of the course journey). A student's own scroll ends the hold at once.
 _TO_TOP = """<script>
 (() => {  // a scope of its own: every arrival runs this script again in the same page
 const doc = window.parent.document;
@@ -122,7 +125,7 @@ const timer = setInterval(tick, 100);
 for (const kind of ["wheel", "touchstart", "keydown", "mousedown"]) doc.addEventListener(kind, stop, {once: true});
 tick();
 })();
-</script>""" % {"settle": 1000, "hold": 30_000}
+</script>""" % {"settle": 3000, "hold": 30_000}
 
 
 def scroll_to_top() -> None:
