@@ -33,6 +33,11 @@ def make_task(recipe: Recipe):
     return tasks.get(recipe.task, **recipe.task_kwargs)
 
 
+# A synthetic task (adding, brackets, count, sentiment) draws every split from one process, so the same seed
+# would read its validation figure on its test strings: the validation split takes a seed of its own.
+VAL_SEED = 4321
+
+
 def evaluate_recipe(model: RNNModel, recipe: Recipe, split: str = "test", batches: int = 40, seed: int = 1234) -> dict:
     """The held-out metrics stored in the metadata (and re-checked by the tests on fewer batches)."""
     task = make_task(recipe)
@@ -134,7 +139,8 @@ def build(name: str, directory: Path | None = None, progress: bool = True) -> nn
     if progress:
         print(file=sys.stderr)
     model.eval()
-    metrics = {"test": evaluate_recipe(model, recipe, "test"), "val": evaluate_recipe(model, recipe, "val")}
+    metrics = {"test": evaluate_recipe(model, recipe, "test"),
+               "val": evaluate_recipe(model, recipe, "val", seed=VAL_SEED)}
     meta = {
         "name": name,
         "title": recipe.title,
