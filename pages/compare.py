@@ -6,7 +6,7 @@ from explorer import figures
 from explorer.analysis import internals
 from explorer.app import caches, catalog, course, draw, frame, pickers, textbox, urlstate
 from explorer.figures import panels
-from explorer.i18n import N_, _, ngettext
+from explorer.i18n import N_, _, ngettext, sentences
 
 frame.require_frame(__file__)
 
@@ -117,12 +117,12 @@ sets = {"same": _("Same size: each model has 128 hidden units and the same train
                      "parameters."),
         "parallel": _("GRU, minGRU, minLSTM: about the same parameters each.")}
 mixed = len({b for b in budgets.values() if b}) > 1
-st.caption(" ".join(filter(None, [
+st.caption(sentences([
     _("Held-out: measured on the test split when each model was built (lower bits/char is better). "
       "Here: the mean surprise, −log₂ p(next character), over the text above."),
     _("Training: optimizer steps × windows of text per step."),
     sets.get(set_name, ""),
-    _("These models trained for different budgets, so part of the gap is training.") if mixed else ""])))
+    _("These models trained for different budgets, so part of the gap is training.") if mixed else ""]))
 
 if all(tr.loss is not None for tr in traces.values()):
     st.header(_("Surprise at each character"))

@@ -6,7 +6,7 @@ from explorer import figures
 from explorer.analysis import internals
 from explorer.app import caches, catalog, course, draw, frame, inspect_view, language, pickers, textbox, urlstate
 from explorer.figures import diagram, house
-from explorer.i18n import N_, _, ngettext
+from explorer.i18n import N_, _, ngettext, sentences
 
 frame.require_frame(__file__)
 
@@ -110,13 +110,13 @@ with key:
     draw.markup(figures.colored_text_html(tokens=tr.tokens, values=window_values[color_by][:, unit], quantity=color_by,
                                           unit=unit, start=start, scale_values=values[color_by][:, unit]))
     st.caption(inspect_view.unit_caption(listed, shown_unit, figures.quantity_name(color_by), fallback))
-    st.caption(" ".join([inspect_view.order_note(show, order_by) if stacked is not None else
-                         _("Pick a panel below to draw it."),
-                         _("Gates run from 0 (dark) to 1 (yellow); signed values from blue through white to red. "
-                           "Hover for the token, step, unit and value; drag to zoom, double-click to zoom out.")
-                         if words else
-                         _("Gates run from 0 (dark) to 1 (yellow); signed values from blue through white to red. "
-                           "Hover for the character, step, unit and value; drag to zoom, double-click to zoom out.")]))
+    st.caption(sentences([inspect_view.order_note(show, order_by) if stacked is not None else
+                          _("Pick a panel below to draw it."),
+                          _("Gates run from 0 (dark) to 1 (yellow); signed values from blue through white to red. "
+                            "Hover for the token, step, unit and value; drag to zoom, double-click to zoom out.")
+                          if words else
+                          _("Gates run from 0 (dark) to 1 (yellow); signed values from blue through white to red. "
+                            "Hover for the character, step, unit and value; drag to zoom, double-click to zoom out.")]))
 draw.look_at(inspect_view.look_at(tr, window_values, show, start=start) if show else
              _("Pick a panel below to see the model read the text."), where=sentence)
 if (start, stop) != (0, steps):

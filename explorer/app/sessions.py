@@ -38,7 +38,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from explorer.app import catalog
-from explorer.i18n import _, ngettext
+from explorer.i18n import _, ngettext, sentences
 
 GRACE_S = 20.0  # a reload reconnects within a few seconds; a network blip of this length is forgiven too
 POLL_S = 5.0
@@ -359,7 +359,7 @@ def recover() -> None:
             said.append(ngettext("{kept} kept model too.", "{kept} kept models too.", n["kept"]).format(**n))
         if n["models"]:
             said.append(_("Press Play on Train live to go on."))
-        st.success(" ".join(said), icon=":material/restore:")
+        st.success(sentences(said), icon=":material/restore:")
     elif n["models"] or n["kept"]:
         st.warning(_("This tab was reloaded after the server had let its earlier session go, so what it trained "
                      "is gone ({models} models, {steps} steps; {kept} kept). A reload within {grace} seconds brings "

@@ -145,7 +145,19 @@ def N_(message: str) -> str:
     return message
 
 
+# Chinese sets no space after a full-width stop; English sets one after its own
+_FULL_WIDTH_ENDS = tuple("。！？；：）」』")
+
+
+def sentences(parts) -> str:
+    """Translated sentences in a row, empty ones left out: a space between two, except after a full-width stop."""
+    out = ""
+    for part in filter(None, parts):
+        out += ("" if not out or out.endswith(_FULL_WIDTH_ENDS) else " ") + part
+    return out
+
+
 _ = gettext
 
 __all__ = ["LOCALE_DIR", "N_", "SOURCE_LANGUAGE", "_", "current", "gettext", "languages", "match", "ngettext",
-           "pgettext", "reload", "set_source", "translations", "use"]
+           "pgettext", "reload", "sentences", "set_source", "translations", "use"]

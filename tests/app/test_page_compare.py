@@ -147,6 +147,9 @@ def test_the_parallel_set_puts_the_gru_beside_mingru_and_minlstm():
     at.sidebar.radio(key="set").set_value("same").run()  # SimpleRNN, GRU, LSTM: one budget, no such sentence
     assert set(summary(at)["training"]) == {"5,000 × 64"}
     assert "different budgets" not in texts(at.caption)
+    zh = open_page(AppTest.from_file(APP, default_timeout=90), set="parallel", lang="zh")
+    (caption,) = [c.value for c in zh.caption if "训练量不同" in c.value]
+    assert "。 " not in caption  # Chinese sentences run on with no space between
 
 
 def test_unit_order_follows_the_choice(app, tiny_zoo):

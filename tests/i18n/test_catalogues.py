@@ -139,3 +139,11 @@ def test_a_new_language_starts_from_the_template(tmp_path, monkeypatch):
     path = extract.new_catalogue("fr", "Français")
     po = polib.pofile(str(path))
     assert po.metadata["X-Native-Name"] == "Français" and len(po) == 0
+
+
+def test_sentences_in_a_row_take_a_space_only_after_a_western_stop():
+    assert i18n.sentences(["One.", "", "Two.", None]) == "One. Two."
+    assert i18n.sentences(["训练量：优化步数。", "GRU、minGRU。", "Then English."]) == \
+        "训练量：优化步数。GRU、minGRU。Then English."
+    assert i18n.sentences(["English first.", "然后中文。"]) == "English first. 然后中文。"
+    assert i18n.sentences([]) == ""
