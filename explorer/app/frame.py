@@ -82,8 +82,7 @@ def require_frame(page_file: str) -> None:
     st.session_state[urlstate.PAGE] = page
     course.note_lesson(page)
     if st.session_state.get(FRAMED):
-        if arrived:
-            scroll_to_top()
+        scroll_to_top(arrived)
         return
     params = st.query_params.to_dict()
     st.session_state[RESUME] = (page, params)
@@ -128,10 +127,14 @@ tick();
 </script>""" % {"settle": 3000, "hold": 30_000}
 
 
-def scroll_to_top() -> None:
+def scroll_to_top(arrived: bool) -> None:
     """Show a page that was just switched to from its top. Each arrival's script differs (a counter): the
-    browser keeps an unchanged element from the last page, and its script would not run again."""
-    arrivals = st.session_state[ARRIVALS] = st.session_state.get(ARRIVALS, 0) + 1
+    browser keeps an unchanged element from the last page, and its script would not run again. Every later run
+    of the same page draws the same element again: unchanged, it neither starts a new hold nor goes away. A
+    loaded server can interrupt the arrival's own run with a rerun before the browser has its element; the rerun,
+    no longer an arrival, still delivers it (lesson 3 of the course journey kept the last page's scroll so)."""
+    arrivals = st.session_state.get(ARRIVALS, 0) + (1 if arrived else 0)
+    st.session_state[ARRIVALS] = arrivals
     st.html(f"{_TO_TOP}<!-- arrival {arrivals} -->", unsafe_allow_javascript=True)
 
 
