@@ -97,8 +97,8 @@ def require_frame(page_file: str) -> None:
 # stay until the new ones replace them, and the browser's scroll anchoring carried the view down with them
 # after the hold had ended, so anchoring is also off while the view is held. The page counts as finished only
 # after three seconds without a running indicator: Streamlit shows the indicator and marks stale elements only after a
-# short delay, so on a loaded server a one-second settle could end before the new page had begun to draw (lesson 3
-# arrived 1,650 px down in one run of the course journey). A student's own scroll ends the hold at once.
+# short delay, so on a loaded server a shorter settle could end before the new page had begun to draw. A
+# student's own scroll ends the hold at once.
 _TO_TOP = """<script>
 (() => {  // a scope of its own: every arrival runs this script again in the same page
 const doc = window.parent.document;
@@ -132,7 +132,7 @@ def scroll_to_top(arrived: bool) -> None:
     browser keeps an unchanged element from the last page, and its script would not run again. Every later run
     of the same page draws the same element again: unchanged, it neither starts a new hold nor goes away. A
     loaded server can interrupt the arrival's own run with a rerun before the browser has its element; the rerun,
-    no longer an arrival, still delivers it (lesson 3 of the course journey kept the last page's scroll so)."""
+    no longer an arrival, still delivers it."""
     arrivals = st.session_state.get(ARRIVALS, 0) + (1 if arrived else 0)
     st.session_state[ARRIVALS] = arrivals
     st.html(f"{_TO_TOP}<!-- arrival {arrivals} -->", unsafe_allow_javascript=True)

@@ -39,11 +39,10 @@ class Recipe:
 
 CURRICULUM_STEPS, CYCLE_STEPS = 600, 100
 # The English budget: the showpiece and the SimpleRNN / GRU / LSTM comparison set all train this long, so Compare
-# and Gradients set side by side models that have each learned what their size allows (3000 steps of 32 x 128
-# characters left the 128-unit trio 0.1-0.15 bits/char short of that)
+# and Gradients set side by side models that have each learned what their size allows (docs/library.md)
 ENGLISH_BUDGET = {"steps": 5000, "lr": 2e-3, "batch_size": 64, "seq_len": 128, "late_lr": 5e-4}
-# The budget the comparison set had first, which the minGRU and minLSTM keep: each took about an hour on it
-# here (a parallel scan over 545 or 434 units), so the English budget would take each over three
+# The budget the comparison set had first, which the minGRU and minLSTM keep: their parallel scan over 545 or
+# 434 units makes the English budget several times as long to build (Compare shows both budgets)
 FIRST_BUDGET = {"steps": 3000, "lr": 3e-3, "batch_size": 32}
 
 
