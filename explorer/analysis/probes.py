@@ -29,7 +29,8 @@ MAX_PATTERN = 200  # characters of a regex: enough for any sensible probe
 MAX_REGEX_TEXT = 50_000  # characters a regex runs over (typed text + corpus sample)
 REGEX_TIMEOUT = 1.0  # seconds before the matching subprocess is killed
 SAMPLE_PIECE = 500  # characters per place the corpus sample is taken from: a few lines of code or verses
-PIECE_STARTS = {"python": re.compile(r"\n(?= *(?:def|class) )")}  # where a sample piece may begin
+# where a sample piece may begin
+PIECE_STARTS = dict.fromkeys(("python", "python-code"), re.compile(r"\n(?= *(?:def|class) )"))
 VOWELS = frozenset("aeiouAEIOU")
 BRACKETS = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
 
@@ -222,7 +223,10 @@ def corpus_sample(task: str, chars: int, *, piece: int = SAMPLE_PIECE) -> str:
     never trained on), as pieces of whole lines from evenly spaced places, so one file's
     peculiarity (the Python corpus's held-out part opens with codec tables) does not make the
     whole sample. Python pieces start and end at a `def` or `class` line, where no string or
-    bracket is open, so "inside quotes" and "bracket depth" read each piece from a known state."""
+    bracket is open, so "inside quotes" and "bracket depth" read each piece from a known state.
+    A `def` line can also sit inside a string literal (a doctest in a triple-quoted string): a
+    piece that would end with a string or bracket still open ends at a later `def` line instead,
+    or is left out."""
     text = corpus_text(task)
     bounds = split_bounds(len(text))
     start, stop = bounds["val"][0], bounds["test"][1]
@@ -231,10 +235,22 @@ def corpus_sample(task: str, chars: int, *, piece: int = SAMPLE_PIECE) -> str:
     for offset in np.linspace(start, stop - 8 * piece, max(1, chars // piece)).astype(int):
         found = starts.search(text, offset, stop)
         begin = found.end() if found else offset
-        after = starts.search(text, begin + piece // 2, begin + 4 * piece)  # the next boundary past half a piece
-        end = after.end() if after else text.rfind("\n", begin, begin + piece) + 1 or begin + piece
-        parts.append(text[begin:end])
+        if task not in PIECE_STARTS:  # prose: any line ends a piece
+            after = starts.search(text, begin + piece // 2, begin + 4 * piece)  # the next line past half a piece
+            end = after.end() if after else text.rfind("\n", begin, begin + piece) + 1 or begin + piece
+            parts.append(text[begin:end])
+            continue
+        # the boundaries past half a piece, nearest first, until the piece closes what it opened
+        for after in starts.finditer(text, begin + piece // 2, begin + 4 * piece):
+            if closed(text[begin:after.end()]):
+                parts.append(text[begin:after.end()])
+                break
     return "".join(parts)
+
+
+def closed(code: str) -> bool:
+    """Whether Python source ends with no string open and its bracket depth back at 0, as the features read it."""
+    return bool(code) and inside_quotes(code)[-1] == 0 and bracket_depth(code)[-1] == 0
 
 
 @dataclass(frozen=True)
