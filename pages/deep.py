@@ -9,7 +9,7 @@ from explorer.i18n import _, ngettext
 
 frame.require_frame(__file__)
 
-TASKS = ("sentiment", "brackets", "english", "python")  # tasks whose models read characters you can type
+TASKS = ("sentiment", "brackets", "english", "python", "python-code")  # tasks whose models read characters you can type
 DEFAULT_MODEL = "sentiment-bigru"
 DEFAULT_INPUT = {"sentiment": "the plot was great, although the music was dull", "brackets": "(()(()))((()()))",
                  **textbox.DEFAULT_TEXT}
@@ -57,7 +57,7 @@ defaults = set(DEFAULT_INPUT.values())
 urlstate.param_default("input", DEFAULT_INPUT.get(task, ""))
 if st.session_state["input"] in defaults:  # an untouched default follows the model's task
     st.session_state["input"] = DEFAULT_INPUT.get(task, "")
-multiline = task == "python" or "\n" in st.session_state["input"]  # Python source: several lines and Apply
+multiline = task in textbox.CODE_TASKS or "\n" in st.session_state["input"]  # Python source: several lines and Apply
 label_text = _("Text, up to {n} characters") if multiline else _("Text, up to {n} characters (Enter applies)")
 text = textbox.text_box(label_text.format(n=MAX_CHARS), key="input", multiline=multiline, height=80)
 url_view = {"net": name, "input": text if len(text) <= urlstate.MAX_URL_TEXT else None}

@@ -34,7 +34,7 @@ urlstate.param_default("seed", 0, parse=int, valid=lambda v: 0 <= v < 2**31,
                        what=between.format(low=0, high=2**31 - 1))
 
 urlstate.keep_across_pages("prompt")  # a prompt box that turns into a text area (a Python model) keeps the prompt
-multiline = catalog.model_info(name).get("task") == "python" or "\n" in st.session_state["prompt"]
+multiline = textbox.reads_code(name) or "\n" in st.session_state["prompt"]
 prompt = textbox.text_box(_("Prompt (press Enter to write)") if not multiline else _("Prompt (Apply to write)"),
                           key="prompt", multiline=multiline, height=80)
 cols = st.columns(3)

@@ -29,9 +29,8 @@ names = catalog.picker_models()
 if not names:
     st.warning(_(textbox.NO_MODELS))
     st.stop()
-if "model" not in st.session_state and "model" not in st.query_params and "python-lstm" in names:
-    st.session_state["model"] = "python-lstm"  # the model with quote and bracket units is the interesting start
-name = pickers.model_picker(names)
+# the models with quote and bracket units are the interesting start, the cleanest first
+name = pickers.model_picker(names, default=next((n for n in ("python-code-lstm", "python-lstm") if n in names), None))
 task = catalog.model_info(name).get("task")
 pretrained = not catalog.is_user_model(name) and task in catalog.TEXT_TASKS
 

@@ -41,6 +41,7 @@ STATES = ("hidden", "cell")  # a state carries memory from step to step; a gate 
 TASK_FEATURES = {
     "english": ("brackets", "word", "line"),
     "python": ("quotes", "brackets", "indent", "word", "line"),
+    "python-code": ("quotes", "brackets", "indent", "word", "line"),
     "poetry": ("word", "line"),  # one poem per line, no spaces: a "word" is one verse line between ， and 。
 }
 FEATURE_NAMES = {"quotes": N_("being inside a string"), "brackets": N_("bracket depth"), "indent": N_("indentation"),

@@ -25,9 +25,10 @@ from explorer.i18n import N_, _
 from explorer.training.settings import CELL_TITLES
 
 ZOO_ENV = "RNN_EXPLORER_ZOO_DIR"
-TEXT_TASKS = ("english", "python", "poetry")  # the tasks whose models read any typed text
+TEXT_TASKS = ("english", "python", "python-code", "poetry")  # the tasks whose models read any typed text
 # The zoo's task and metric names, as the sidecar files store them, in words for the pages
-TASK_NAMES = {"english": N_("English prose"), "python": N_("Python source"), "poetry": N_("Chinese poetry"),
+TASK_NAMES = {"english": N_("English prose"), "python": N_("Python source"), "python-code": N_("Python code"),
+              "poetry": N_("Chinese poetry"),
               "adding": N_("adding problem"), "brackets": N_("bracket depth"), "sentiment": N_("sentiment"),
               "count": N_("counting down"), "series": N_("time series"), "dates": N_("dates in words")}
 METRIC_NAMES = {"bits/char": N_("bits/char"), "accuracy": N_("accuracy"), "exact match": N_("exact match"),

@@ -75,7 +75,7 @@ LESSONS = (
               "sit")),
     Lesson("pages/units.py", N_("Research: find the units that track something"),
            N_("the unit that follows a feature of Python code most closely; then quotes, brackets or your own pattern"),
-           {"model": "python-lstm", "view": "probe"}),
+           {"model": "python-code-lstm", "view": "probe"}),
     Lesson("pages/intervene.py", N_("Research: intervene"),
            N_("clamp the forget gate shut and watch the surprise rise; ablate units or edit a character"),
            {"model": "english-lstm"}),

@@ -48,7 +48,7 @@ def text_box(names: list[str], name: str) -> str:
     if st.session_state["text"] in untouched:
         st.session_state["text"] = sentence(name)
     keep_across_pages("text")  # a text box that turns into a text area (a Python model) keeps what was typed
-    multiline = catalog.model_info(name).get("task") == "python" or "\n" in st.session_state["text"]
+    multiline = textbox.reads_code(name) or "\n" in st.session_state["text"]
     return textbox.text_box(_("Text (press Enter to read it)") if not multiline else _("Text (Apply to read it)"),
                             key="text", multiline=multiline, height=100)
 

@@ -23,6 +23,9 @@ SHORT_TEXT = {
     "poetry": "床前明月光，疑是地上霜。舉頭望明月，低頭思故鄉。",
 }
 DEFAULT_PROMPT = {"english": "And he said, ", "python": "def ", "poetry": "床前明月光，"}
+CODE_TASKS = ("python", "python-code")  # the code corpora: several lines, and the same texts
+for table in (DEFAULT_TEXT, SHORT_TEXT, DEFAULT_PROMPT):
+    table["python-code"] = table["python"]
 CHINESE_MODEL = "poetry-lstm"  # the pretrained model that reads Chinese
 
 
@@ -32,6 +35,11 @@ def default_text(name: str) -> str:
 
 def default_prompt(name: str) -> str:
     return DEFAULT_PROMPT.get(catalog.model_info(name).get("task"), DEFAULT_PROMPT["english"])
+
+
+def reads_code(name: str) -> bool:
+    """Whether the model was trained on Python source: its text box then takes several lines."""
+    return catalog.model_info(name).get("task") in CODE_TASKS
 
 
 def text_box(label: str, *, key: str = "text", multiline: bool = False, height: int = 100, where=None) -> str:
@@ -54,7 +62,7 @@ def model_text(names: list[str], name: str, *, label: str, height: int = 100, ke
     param_default(key, default_text(name))
     if st.session_state[key] in defaults:
         st.session_state[key] = default_text(name)
-    multiline = catalog.model_info(name).get("task") == "python" or "\n" in st.session_state[key]
+    multiline = reads_code(name) or "\n" in st.session_state[key]
     return text_box(label, key=key, multiline=multiline, height=height)
 
 

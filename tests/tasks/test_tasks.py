@@ -11,7 +11,7 @@ from explorer import tasks
 from explorer.engine.vocab import UNKNOWN
 from explorer.tasks.base import Batch, cross_entropy
 from explorer.tasks.brackets import BracketsTask, depths
-from explorer.tasks.char_corpus import corpus_text, split_bounds
+from explorer.tasks.char_corpus import corpus_text, split_bounds, without_comments_and_docstrings
 from explorer.tasks.count import END, countdown
 from explorer.tasks.sentiment import LONGEST_SENTENCE, PAD, generate, label_of
 from explorer.tasks.series import AIRLINE_CSV, SeriesTask, airline_passengers
@@ -43,7 +43,8 @@ def task(request):
 
 
 def test_registry_lists_every_task():
-    assert tasks.available() == ["english", "python", "poetry", "brackets", "adding", "sentiment", "count", "series"]
+    assert tasks.available() == ["english", "python", "python-code", "poetry", "brackets", "adding", "sentiment",
+                                 "count", "series"]
 
 
 def test_unknown_task_names_the_known_ones():
@@ -131,7 +132,8 @@ def test_masked_cross_entropy_ignores_unscored_steps():
 # --- character corpora ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("corpus, low, high", [("english", 3.5, 5.0), ("python", 3.5, 6.0)])
+@pytest.mark.parametrize("corpus, low, high", [("english", 3.5, 5.0), ("python", 3.5, 6.0),
+                                                  ("python-code", 3.5, 6.0)])
 def test_char_corpus(corpus, low, high):
     text = corpus_text(corpus)
     assert len(text) > 1_000_000
@@ -148,6 +150,35 @@ def test_char_corpus(corpus, low, high):
     for row in range(4):  # every window comes from the val text
         window = task.vocab.decode(b.x[row]) + task.vocab.decode(b.y[row, -1:])
         assert window in val_text
+
+
+def test_code_only_source_keeps_the_code_and_its_strings_and_drops_docstrings_and_comments():
+    source = ('"""Module docstring,\non two lines."""\n'
+              "import os  # why os\n"
+              "\n"
+              "\n"
+              "# a comment on its own line\n"
+              "class A:\n"
+              "    '''Class docstring.'''\n"
+              "    def f(self, x='#not a comment'):\n"
+              '        """One line."""\n'
+              '        y = "a string" + x\n'
+              '        "an expression, not a docstring"\n'
+              "        return y\n")
+    assert without_comments_and_docstrings(source) == ("import os\n"
+                                                       "\n"
+                                                       "class A:\n"
+                                                       "    def f(self, x='#not a comment'):\n"
+                                                       '        y = "a string" + x\n'
+                                                       '        "an expression, not a docstring"\n'
+                                                       "        return y\n")
+
+
+def test_the_code_corpus_is_the_source_corpus_without_docstrings():
+    code, source = corpus_text("python-code"), corpus_text("python")
+    assert code.startswith("# file: __future__.py\n") and source.startswith("# file: __future__.py\n")
+    assert code.count('"""') < source.count('"""') / 10  # the docstrings are gone; a few triple-quoted literals stay
+    assert code.count("\ndef ") > 0.9 * source[:len(code) * 3 // 2].count("\ndef ")  # the code is all there
 
 
 def test_english_corpus_is_verse_per_line():

@@ -16,7 +16,7 @@ SHIPPED = [n for n in zoo.available() if n in zoo.RECIPES]  # encoder-decoders: 
 REQUIRED = ["english-lstm", "english-gru", "english-rnn", "english-rnn-matched", "python-lstm", "adding-lstm",
             "adding-rnn", "brackets-lstm", "sentiment-gru", "series-lstm", "count-lstm", "brackets-rnn",
             "brackets-jordan", "sentiment-bigru", "english-rnn-onehot", "dates-lstm", "airline-lstm",
-            "english-mingru", "english-minlstm", "english-lstm-512", "python-lstm-512"]
+            "english-mingru", "english-minlstm", "english-lstm-512", "python-lstm-512", "python-code-lstm"]
 
 
 def test_every_required_model_is_shipped():
