@@ -48,11 +48,17 @@ def settle() -> None:
 
 
 def _browser_languages() -> str:
-    # The whole Accept-Language list ("zh-CN,zh;q=0.9,en;q=0.8") says more than st.context.locale's first tag.
     try:
-        return st.context.headers.get("Accept-Language") or st.context.locale or ""
+        return preferred_languages(st.context.locale, st.context.headers.get("Accept-Language"))
     except Exception:  # noqa: BLE001 - AppTest and bare scripts have no request: English
         return ""
+
+
+def preferred_languages(locale: str | None, accept_language: str | None) -> str:
+    """The browser's languages, best first: the page's own (navigator.language, st.context.locale), then the
+    WebSocket request's Accept-Language list ("zh-CN,zh;q=0.9,en;q=0.8"). The page's goes first because the
+    two can disagree: Chromium 150 sends its default list on the WebSocket while the page speaks Chinese."""
+    return ",".join(part for part in (locale, accept_language) if part)
 
 
 def current() -> str:

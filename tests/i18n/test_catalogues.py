@@ -124,6 +124,16 @@ def test_the_browser_language_picks_the_catalogue(header, lang):
     assert i18n.match(header) == lang
 
 
+def test_the_pages_own_language_comes_before_the_websockets_list():
+    """Chromium 150 sends its default Accept-Language on the WebSocket while the page speaks Chinese."""
+    from explorer.app.language import preferred_languages
+
+    assert i18n.match(preferred_languages("zh-CN", "en-US,en;q=0.9")) == "zh"
+    assert i18n.match(preferred_languages("en-US", "zh-CN,zh;q=0.9")) == "en"
+    assert i18n.match(preferred_languages(None, "zh-CN,zh;q=0.9")) == "zh"
+    assert preferred_languages(None, None) == "" and i18n.match(preferred_languages(None, None)) == "en"
+
+
 def test_extract_flags_a_formatted_string_inside_the_marker(tmp_path):
     (tmp_path / "pages").mkdir()
     bad = tmp_path / "pages" / "bad.py"
