@@ -18,7 +18,7 @@ TOP = 10  # units in the ranking table
 SHOWN_SAMPLE = 600  # characters of the corpus sample drawn as coloured text
 SHOWN_STEPS = 400  # steps of the sample the probe figure opens on (a range slider moves along the rest)
 MAX_CORPUS = 10_000  # characters of a pasted corpus (user models: traced on every rerun, never shared)
-DEFAULT_PATTERN = {"python": r"self\.\w+", "english": r"LORD|God"}
+DEFAULT_PATTERN = {"python": r"self\.\w+", "python-code": r"self\.\w+", "english": r"LORD|God"}
 AUTO_FEATURE = "_units_auto_feature"  # session_state: the feature this page last opened on by itself
 
 st.title(_("Find units"))
@@ -29,7 +29,7 @@ names = catalog.picker_models()
 if not names:
     st.warning(_(textbox.NO_MODELS))
     st.stop()
-# the models with quote and bracket units are the interesting start, the cleanest first
+# the models with quote and bracket units are the interesting start, the clearest string unit first
 name = pickers.model_picker(names, default=next((n for n in ("python-code-lstm", "python-lstm") if n in names), None))
 task = catalog.model_info(name).get("task")
 pretrained = not catalog.is_user_model(name) and task in catalog.TEXT_TASKS
@@ -185,6 +185,9 @@ if view == "probe":
                 feature_name=label, r=float(ranking.r[column]), shown_steps=SHOWN_STEPS), key="probe-curve")
         draw.look_at(probes.follows_sentence(unit_name=series.name(column), feature_name=label,
                                              r=float(ranking.r[column]), rank=rank, characters=len(sample)))
+        rare = probes.rare_feature_sentence(values, label)
+        if rare:
+            st.info(rare, icon=":material/info:")
     shown = typed.values[:, typed.column(quantity, layer, direction, unit)]
     st.markdown("**" + _("{unit} on your text").format(unit=series.name(column)) + "**")
     draw.markup(figures.colored_text_html(tokens=tokens, values=shown, quantity=quantity, unit=unit,

@@ -218,7 +218,7 @@ def direction_word(direction: int) -> str:
 # the corpus sample and every unit's series
 
 
-def corpus_sample(task: str, chars: int, *, piece: int = SAMPLE_PIECE) -> str:
+def corpus_pieces(task: str, chars: int, *, piece: int = SAMPLE_PIECE) -> list[str]:
     """About `chars` characters of the task's held-out text (validation + test: text the model
     never trained on), as pieces of whole lines from evenly spaced places, so one file's
     peculiarity (the Python corpus's held-out part opens with codec tables) does not make the
@@ -245,7 +245,12 @@ def corpus_sample(task: str, chars: int, *, piece: int = SAMPLE_PIECE) -> str:
             if closed(text[begin:after.end()]):
                 parts.append(text[begin:after.end()])
                 break
-    return "".join(parts)
+    return parts
+
+
+def corpus_sample(task: str, chars: int, *, piece: int = SAMPLE_PIECE) -> str:
+    """About `chars` characters of the task's held-out text, in whole pieces (`corpus_pieces`), as one string."""
+    return "".join(corpus_pieces(task, chars, piece=piece))
 
 
 def closed(code: str) -> bool:
@@ -410,3 +415,24 @@ def follows_sentence(*, unit_name: str, feature_name: str, r: float, rank: int, 
                       "falls where the grey area rises."))
     sentence = sentence.format(**values)
     return sentence[0].upper() + sentence[1:]
+
+
+RARE_CHARACTERS = 30  # fewer characters than this on one side of a yes/no feature: too few for r to mean much
+
+
+def rare_feature_sentence(values: np.ndarray, feature_name: str) -> str | None:
+    """A warning when a yes/no feature (inside quotes, a vowel, a regex match) holds on very few characters of
+    the sample, or on nearly all: r then rests on a handful of them. None when there are enough, or when the
+    feature takes more than two values (a depth, a position)."""
+    values = np.asarray(values)
+    if not np.isin(values, (0, 1)).all():
+        return None
+    yes = int(values.sum())
+    few = min(yes, len(values) - yes)
+    if few >= RARE_CHARACTERS:
+        return None
+    sentence = (_("Only {n} of the {total} characters of the sample are “{feature}”: a correlation over so few says "
+                  "little. A larger corpus sample (in the sidebar) holds more.") if few == yes else
+                _("All but {n} of the {total} characters of the sample are “{feature}”: a correlation over so few "
+                  "exceptions says little. A larger corpus sample (in the sidebar) holds more."))
+    return sentence.format(n=few, total=f"{len(values):,}", feature=feature_name)

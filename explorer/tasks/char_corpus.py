@@ -95,7 +95,7 @@ def _stdlib_text(cap: int = PYTHON_CAP_CHARS, *, code_only: bool = False) -> str
             if code_only:
                 source = without_comments_and_docstrings(source)
         except (UnicodeDecodeError, OSError, SyntaxError, ValueError, tokenize.TokenError):
-            continue  # a file this Python cannot parse (a deliberately broken test fixture) has no code to keep
+            continue  # defensive: a file this Python cannot read or parse has no code to keep
         part = f"# file: {rel}\n{source}\n"  # a comment line as separator: still valid Python, and names the file
         if total + len(part) > cap:
             break
@@ -109,19 +109,39 @@ def without_comments_and_docstrings(source: str) -> str:
 
     In the whole standard library most characters inside quotes are docstrings: English prose that a
     model reads as prose. Without them a string is a literal the code uses, a few characters between
-    quotes on one line, the kind of string a unit can learn to mark (python-code-lstm's quote unit)."""
-    dropped = set()  # line numbers of docstrings
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
-            first = node.body[0]
-            if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
-                    and isinstance(first.value.value, str)):
-                dropped.update(range(first.lineno, first.end_lineno + 1))
-    comments = {tok.start[0]: tok.start[1] for tok in tokenize.generate_tokens(io.StringIO(source).readline)
-                if tok.type == tokenize.COMMENT}  # line -> column where its comment starts
+    quotes on one line, the kind of string a unit can learn to mark (python-code-lstm's quote unit).
+    A docstring that shares a line with code stays; a body that was only a docstring becomes `pass`, so
+    every def and class keeps a body. Lines inside a multi-line string literal are kept as they are."""
+    lines = source.splitlines(keepends=True)
+    dropped: set[int] = set()  # line numbers of docstrings
+    bodies: dict[int, str] = {}  # first line of a docstring that was a whole body -> the `pass` in its place
+    for node in _bodies(ast.parse(source)):
+        first = node.body[0]
+        if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)):
+            continue
+        # ast's columns count UTF-8 bytes
+        before = lines[first.lineno - 1].encode()[:first.col_offset].decode(errors="replace")
+        after = lines[first.end_lineno - 1].encode()[first.end_col_offset:].decode(errors="replace").strip()
+        if before.strip() or after and not after.startswith("#"):
+            continue  # `def f(): "doc"` or `"doc"; x = 1`: taking the line out would take code with it
+        dropped.update(range(first.lineno, first.end_lineno + 1))
+        if len(node.body) == 1 and not isinstance(node, ast.Module):
+            bodies[first.lineno] = before + "pass\n"
+    comments, literal = {}, set()  # line -> column where its comment starts; lines inside a multi-line literal
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.COMMENT:
+            comments[tok.start[0]] = tok.start[1]
+        elif tok.type == tokenize.STRING and tok.end[0] > tok.start[0]:
+            literal.update(range(tok.start[0] + 1, tok.end[0] + 1))
     kept: list[str] = []
-    for number, line in enumerate(source.splitlines(keepends=True), start=1):
+    for number, line in enumerate(lines, start=1):
         if number in dropped:
+            if number in bodies:
+                kept.append(bodies[number])
+            continue
+        if number in literal and number not in comments:
+            kept.append(line)  # the literal's own text, blank lines and all
             continue
         if number in comments:
             line = line[:comments[number]].rstrip() + "\n"
@@ -131,6 +151,18 @@ def without_comments_and_docstrings(source: str) -> str:
             continue  # a second blank line in a row
         kept.append(line)
     return "".join(kept)
+
+
+def _bodies(tree: ast.Module):
+    """The module, class and function nodes with a body, found through statements only: a def or class is never
+    inside an expression, and the expressions are most of the tree that ast.walk would visit."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            yield node
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            todo.extend(child for child in getattr(node, field, ()) if isinstance(child, ast.AST))
 
 
 CORPORA = {

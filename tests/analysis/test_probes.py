@@ -175,14 +175,28 @@ def test_corpus_sample_is_held_out_and_starts_outside_strings():
     assert probes.corpus_sample("python", 3000) == sample
 
 
+def test_a_yes_no_feature_on_few_characters_gets_a_warning():
+    few = np.zeros(500)
+    few[:3] = 1
+    assert "Only 3 of the 500 characters" in probes.rare_feature_sentence(few, "inside quotes")
+    assert "All but 3 of the 500" in probes.rare_feature_sentence(1 - few, "inside quotes")
+    enough = np.zeros(500)
+    enough[:probes.RARE_CHARACTERS] = 1
+    assert probes.rare_feature_sentence(enough, "inside quotes") is None
+    assert probes.rare_feature_sentence(np.arange(500.0) % 3, "bracket depth") is None  # not a yes/no feature
+
+
 def test_a_piece_never_ends_inside_a_string_or_a_bracket():
     assert probes.closed('x = "a#b"  # c"\n') and probes.closed("f(a)\n")
     assert not probes.closed('t = r"""\n>>> f()\n') and not probes.closed("f(a,\n") and not probes.closed("")
-    # pickletools' doctest string holds `def` lines: a piece cut there used to leave "inside quotes" at 1 for the
+    # pickletools' doctest string holds `def` lines: a piece cut at one would leave "inside quotes" at 1 for the
     # rest of the 10,000-character sample (68% of its characters)
     for task in ("python", "python-code"):
-        sample = probes.corpus_sample(task, 10_000)
-        assert probes.inside_quotes(sample).mean() < 0.3 and probes.closed(sample), task
+        for chars in (1000, 3000, 10_000):
+            pieces = probes.corpus_pieces(task, chars)
+            assert all(map(probes.closed, pieces)) and len(pieces) >= chars // probes.SAMPLE_PIECE - 1, (task, chars)
+            assert probes.corpus_sample(task, chars) == "".join(pieces)
+        assert probes.inside_quotes("".join(pieces)).mean() < 0.3
 
 
 @pytest.mark.skipif("python-lstm" not in zoo.available(), reason="python-lstm is not built")

@@ -204,6 +204,12 @@ def test_the_code_model_is_the_first_choice_when_it_is_built(tmp_path, monkeypat
     for name, task in (("english-lstm", "english"), ("python-lstm", "python"), ("python-code-lstm", "python-code")):
         save_tiny_model(tmp_path, name, cell="lstm", vocab=vocab, hidden_size=12, task=task)
     monkeypatch.setenv(ZOO_ENV, str(tmp_path))
-    at = open_page(AppTest.from_file(APP, default_timeout=60), PAGE)
+    at = open_page(AppTest.from_file(APP, default_timeout=60), PAGE, feature="regex")
     assert at.sidebar.selectbox(key="model").value == "python-code-lstm"
     assert at.text_area(key="text").value.startswith("def scale(")  # Python's text box: several lines
+    assert at.text_input(key="pattern").value == r"self\.\w+"  # Python's pattern, not English's
+    assert not at.info
+    # the 1,000-character sample of code holds almost no strings: the page says the ranking means little
+    at.selectbox(key="feature").set_value("quotes").run()
+    at.sidebar.select_slider(key="sample").set_value(1000).run()
+    assert not at.exception and len(at.info) == 1 and "characters of the sample are" in at.info[0].value

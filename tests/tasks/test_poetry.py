@@ -75,7 +75,7 @@ def test_the_english_and_python_models_carry_their_n_gram_baselines():
     """The Home table sets each language model beside the strongest n-gram of its own text (measured when the
     model was built, or by `python -m explorer.zoo baselines`), not only beside the unigram."""
     rows = {row["name"]: row for row in store.summary_rows()}
-    for name, corpus in (("english-lstm", "english"), ("python-lstm", "python")):
+    for name, corpus in (("english-lstm", "english"), ("python-lstm", "python"), ("python-code-lstm", "python-code")):
         if name not in rows:
             pytest.skip("the pretrained zoo is not built")
         meta = store.info(name)["metrics"]["test"]

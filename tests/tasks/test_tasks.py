@@ -1,6 +1,7 @@
 """Tests for explorer/tasks: the Batch contract for every task, then each task's labels by hand."""
 from __future__ import annotations
 
+import ast
 import math
 
 import pytest
@@ -174,11 +175,32 @@ def test_code_only_source_keeps_the_code_and_its_strings_and_drops_docstrings_an
                                                        "        return y\n")
 
 
+def test_code_only_keeps_code_that_shares_a_docstrings_line_and_gives_an_emptied_body_a_pass():
+    source = ('def f(): """doc"""\n'
+              "class A: 'doc'\n"
+              "def g():\n"
+              '    """d"""; return 1\n'
+              "class E(Exception):\n"
+              '    """Only a docstring."""\n'
+              'x = """a\n\n\nb"""  # c\n')
+    assert without_comments_and_docstrings(source) == ('def f(): """doc"""\n'
+                                                       "class A: 'doc'\n"
+                                                       "def g():\n"
+                                                       '    """d"""; return 1\n'
+                                                       "class E(Exception):\n"
+                                                       "    pass\n"
+                                                       'x = """a\n\n\nb"""\n')
+
+
 def test_the_code_corpus_is_the_source_corpus_without_docstrings():
     code, source = corpus_text("python-code"), corpus_text("python")
     assert code.startswith("# file: __future__.py\n") and source.startswith("# file: __future__.py\n")
     assert code.count('"""') < source.count('"""') / 10  # the docstrings are gone; a few triple-quoted literals stay
     assert code.count("\ndef ") > 0.9 * source[:len(code) * 3 // 2].count("\ndef ")  # the code is all there
+    files = code.split("# file: ")[1:]
+    assert len(files) > 400
+    for text in files:
+        ast.parse(text)  # every file is still Python: no def or class was left without a body
 
 
 def test_english_corpus_is_verse_per_line():
