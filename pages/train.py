@@ -58,7 +58,7 @@ def _input_label(mode: str) -> str:
 
 
 def _task_label(task_name: str) -> str:
-    return _("{name}: {title}").format(name=task_name, title=_(play.get_task(task_name).title))
+    return _("{name}: {title}").format(name=task_name, title=_(tasks.title(task_name)))
 
 
 def _seq_key(task_name: str) -> str:

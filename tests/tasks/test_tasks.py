@@ -12,7 +12,7 @@ from explorer import tasks
 from explorer.engine.vocab import UNKNOWN
 from explorer.tasks.base import Batch, cross_entropy
 from explorer.tasks.brackets import BracketsTask, depths
-from explorer.tasks.char_corpus import corpus_text, split_bounds, without_comments_and_docstrings
+from explorer.tasks.char_corpus import CharCorpusTask, corpus_text, split_bounds, without_comments_and_docstrings
 from explorer.tasks.count import END, countdown
 from explorer.tasks.sentiment import LONGEST_SENTENCE, PAD, generate, label_of
 from explorer.tasks.series import AIRLINE_CSV, SeriesTask, airline_passengers
@@ -201,6 +201,21 @@ def test_the_code_corpus_is_the_source_corpus_without_docstrings():
     assert len(files) > 400
     for text in files:
         ast.parse(text)  # every file is still Python: no def or class was left without a body
+
+
+def test_a_title_is_read_without_building_the_task(monkeypatch):
+    """Train live labels every task in its picker: reading a corpus for a label cost its first visit seconds
+    and 40 MB that stayed."""
+    titles = {name: tasks.get(name).title for name in tasks.available()}
+    assert {name: tasks.title(name) for name in tasks.available()} == titles
+
+    def boom(self):
+        raise AssertionError("built")
+
+    monkeypatch.setattr(CharCorpusTask, "__post_init__", boom)
+    assert tasks.title("python-code") == titles["python-code"]
+    with pytest.raises(AssertionError, match="built"):
+        tasks.get("python-code")
 
 
 def test_english_corpus_is_verse_per_line():
