@@ -9,7 +9,7 @@ from explorer.i18n import _, ngettext
 
 frame.require_frame(__file__)
 
-TASKS = ("sentiment", "brackets", "english", "python", "python-code")  # tasks whose models read characters you can type
+TASKS = ("sentiment", "brackets", "english", *textbox.CODE_TASKS)  # tasks whose models read characters you can type
 DEFAULT_MODEL = "sentiment-bigru"
 DEFAULT_INPUT = {"sentiment": "the plot was great, although the music was dull", "brackets": "(()(()))((()()))",
                  **textbox.DEFAULT_TEXT}

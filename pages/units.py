@@ -18,7 +18,7 @@ TOP = 10  # units in the ranking table
 SHOWN_SAMPLE = 600  # characters of the corpus sample drawn as coloured text
 SHOWN_STEPS = 400  # steps of the sample the probe figure opens on (a range slider moves along the rest)
 MAX_CORPUS = 10_000  # characters of a pasted corpus (user models: traced on every rerun, never shared)
-DEFAULT_PATTERN = {"python": r"self\.\w+", "python-code": r"self\.\w+", "english": r"LORD|God"}
+DEFAULT_PATTERN = {**dict.fromkeys(textbox.CODE_TASKS, r"self\.\w+"), "english": r"LORD|God"}
 AUTO_FEATURE = "_units_auto_feature"  # session_state: the feature this page last opened on by itself
 
 st.title(_("Find units"))

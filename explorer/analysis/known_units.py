@@ -32,6 +32,7 @@ from explorer import tasks, zoo
 from explorer.analysis import probes, task_features
 from explorer.analysis.shapes import training_length
 from explorer.i18n import N_, _
+from explorer.tasks.char_corpus import CODE_CORPORA
 
 SAMPLE_CHARS = 6000  # held-out characters: enough that a bracket or a long line turns up many times
 TOP = 3  # features kept per model: the first colours Inspect's text, the others are there to try
@@ -40,8 +41,7 @@ STATES = ("hidden", "cell")  # a state carries memory from step to step; a gate 
 # indentation: an apostrophe would open a "Python string" that runs to the end of the line.
 TASK_FEATURES = {
     "english": ("brackets", "word", "line"),
-    "python": ("quotes", "brackets", "indent", "word", "line"),
-    "python-code": ("quotes", "brackets", "indent", "word", "line"),
+    **dict.fromkeys(CODE_CORPORA, ("quotes", "brackets", "indent", "word", "line")),
     "poetry": ("word", "line"),  # one poem per line, no spaces: a "word" is one verse line between ， and 。
 }
 FEATURE_NAMES = {"quotes": N_("being inside a string"), "brackets": N_("bracket depth"), "indent": N_("indentation"),

@@ -23,14 +23,14 @@ import torch
 
 from explorer.engine.trace import Trace
 from explorer.i18n import N_, _, pgettext
-from explorer.tasks.char_corpus import corpus_text, split_bounds
+from explorer.tasks.char_corpus import CODE_CORPORA, corpus_text, split_bounds
 
 MAX_PATTERN = 200  # characters of a regex: enough for any sensible probe
 MAX_REGEX_TEXT = 50_000  # characters a regex runs over (typed text + corpus sample)
 REGEX_TIMEOUT = 1.0  # seconds before the matching subprocess is killed
 SAMPLE_PIECE = 500  # characters per place the corpus sample is taken from: a few lines of code or verses
 # where a sample piece may begin
-PIECE_STARTS = dict.fromkeys(("python", "python-code"), re.compile(r"\n(?= *(?:def|class) )"))
+PIECE_STARTS = dict.fromkeys(CODE_CORPORA, re.compile(r"\n(?= *(?:def|class) )"))
 VOWELS = frozenset("aeiouAEIOU")
 BRACKETS = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
 

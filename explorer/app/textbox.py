@@ -6,6 +6,7 @@ import streamlit as st
 from explorer.app import catalog, draw
 from explorer.app.urlstate import param_default, set_url
 from explorer.i18n import N_, _, ngettext
+from explorer.tasks.char_corpus import CODE_CORPORA
 
 MAX_TEXT = 5000  # characters traced; the rest of what was typed stays in the box
 NO_MODELS = N_("No pretrained models found; build them with `python -m explorer.zoo build --all`.")
@@ -23,9 +24,9 @@ SHORT_TEXT = {
     "poetry": "床前明月光，疑是地上霜。舉頭望明月，低頭思故鄉。",
 }
 DEFAULT_PROMPT = {"english": "And he said, ", "python": "def ", "poetry": "床前明月光，"}
-CODE_TASKS = ("python", "python-code")  # the code corpora: several lines, and the same texts
+CODE_TASKS = CODE_CORPORA  # several lines, and the texts written for "python"
 for table in (DEFAULT_TEXT, SHORT_TEXT, DEFAULT_PROMPT):
-    table["python-code"] = table["python"]
+    table.update(dict.fromkeys(CODE_TASKS, table["python"]))
 CHINESE_MODEL = "poetry-lstm"  # the pretrained model that reads Chinese
 
 

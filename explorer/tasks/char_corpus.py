@@ -41,7 +41,8 @@ PYTHON_CAP_CHARS = 5_000_000  # enough text for the model to learn from, small e
 POETRY_MIN_COUNT = 3
 # n-gram baselines per corpus: the order a language model must beat, and the longest that still counts quickly
 # (the 7-gram of the English text: under half a minute on one core)
-NGRAM_ORDERS = {"poetry": (3, 5), "english": (5, 7), "python": (5, 7), "python-code": (5, 7)}
+CODE_CORPORA = ("python", "python-code")  # the corpora of source code: one set of features, texts and baselines
+NGRAM_ORDERS = {"poetry": (3, 5), "english": (5, 7), **dict.fromkeys(CODE_CORPORA, (5, 7))}
 
 
 def _kjv_text() -> str:
