@@ -33,6 +33,7 @@ if not names:
 name = pickers.model_picker(names, default=next((n for n in ("python-code-lstm", "python-lstm") if n in names), None))
 task = catalog.model_info(name).get("task")
 pretrained = not catalog.is_user_model(name) and task in catalog.TEXT_TASKS
+code = textbox.reads_code(name)  # Python source: a bracket in a string or comment opens nothing
 
 urlstate.param_default("view", "probe", valid=lambda v: v in VIEWS, what=", ".join(VIEWS))
 view = st.radio(_("View"), list(VIEWS), key="view", persist_state="session", horizontal=True,
@@ -76,7 +77,7 @@ def corpus_series(model_name: str, directory: str, corpus_task: str, size: int) 
 def best_units(model_name: str, directory: str, corpus_task: str, size: int) -> list[dict]:
     """The best unit for each feature over a pretrained model's corpus sample."""
     sample, series = corpus_series(model_name, directory, corpus_task, size)
-    return probes.best_units(series, sample)
+    return probes.best_units(series, sample, code=corpus_task in textbox.CODE_TASKS)
 
 
 def ranking_table(rows: list[dict]) -> pd.DataFrame:
@@ -120,8 +121,8 @@ text_spot.caption(said.format(n=f"{len(sample):,}"))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def feature_over(feature: str, over: str, pattern: str) -> np.ndarray:
-    return probes.feature_values(feature, over, pattern)
+def feature_over(feature: str, over: str, pattern: str, code: bool) -> np.ndarray:
+    return probes.feature_values(feature, over, pattern, code=code)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -143,7 +144,7 @@ if view == "probe":
     options = [*FEATURES, REGEX]
     known = catalog.model_info(name).get("units")  # measured when the model was built, if it was
     auto = probes.opening_feature(known or (best_units(name, str(catalog.zoo_dir() or ""), task, chars) if pretrained
-                                            else probes.best_units(series, sample)))
+                                            else probes.best_units(series, sample, code=code)))
     if st.session_state.get("feature") == st.session_state.get(AUTO_FEATURE):  # untouched: follow the model
         st.session_state["feature"] = auto
     st.session_state[AUTO_FEATURE] = auto
@@ -151,7 +152,8 @@ if view == "probe":
     with key_area:
         cols = st.columns([2, 3, 3])
     feature = cols[0].selectbox(_("Feature"), options, key="feature", persist_state="session",
-                                format_func=lambda f: _("a regular expression…") if f == REGEX else _(FEATURES[f][0]))
+                                format_func=lambda f: (_("a regular expression…") if f == REGEX
+                                                       else probes.feature_label(f, code=code)))
     url["feature"] = feature
     pattern = ""
     if feature == REGEX:
@@ -159,9 +161,9 @@ if view == "probe":
         pattern = textbox.text_box(_("Pattern (Python re, at most {n} characters; Enter applies)")
                                    .format(n=probes.MAX_PATTERN), key="pattern", where=cols[1])
         url["pattern"] = pattern
-    label = probes.feature_label(feature, pattern)
+    label = probes.feature_label(feature, pattern, code=code)
     try:
-        values = feature_over(feature, sample, pattern)
+        values = feature_over(feature, sample, pattern, code)
         ranking = probes.rank_units(series, values)
     except ProbeError as err:
         with key_area:

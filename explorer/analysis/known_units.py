@@ -70,7 +70,8 @@ def strongest_units(model, task: str, *, chars: int = SAMPLE_CHARS, top: int = T
     text = sample if sample is not None else probes.corpus_sample(task, chars)
     torch.manual_seed(SEED)
     series = states_only(probes.unit_series(explorer.trace(model, text, k=1)))
-    rows = [row for row in probes.best_units(series, text) if row["feature"] in TASK_FEATURES[task]]
+    rows = [row for row in probes.best_units(series, text, code=task in CODE_CORPORA)
+            if row["feature"] in TASK_FEATURES[task]]
     names = TASK_FEATURE_NAMES.get(task, {})
     return [dict(row, r=round(float(row["r"]), 3), **({"feature_name": names[row["feature"]]}
                                                        if row["feature"] in names else {}))

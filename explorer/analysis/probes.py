@@ -43,19 +43,20 @@ class ProbeError(ValueError):
 # features: text -> [T] floats, value after reading each character
 
 
-def inside_quotes(text: str) -> np.ndarray:
-    """1 while a Python string literal is open after reading the character, else 0.
+def python_spans(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Where Python reads `text` as a string literal and where as a comment: two [T] arrays of 0/1.
     Knows ' and ", triple quotes, backslash escapes, and that # outside a string starts a comment
-    (quotes in comments do not open strings). The opening quote reads 1, the closing one 0."""
-    out = np.zeros(len(text), dtype=np.float32)
-    quote, comment, t = "", False, 0
+    (quotes in comments do not open strings). The opening quote is in the string, the closing one not."""
+    string, comment = np.zeros(len(text), dtype=np.float32), np.zeros(len(text), dtype=np.float32)
+    quote, in_comment, t = "", False, 0
     while t < len(text):
         ch = text[t]
-        if comment:
-            comment = ch != "\n"
+        if in_comment:
+            in_comment = ch != "\n"
+            comment[t] = in_comment
         elif quote:
             if ch == "\\":  # an escape: the next character is part of the string too
-                out[t:t + 2] = 1
+                string[t:t + 2] = 1
                 t += 2
                 continue
             if text.startswith(quote, t):
@@ -65,23 +66,33 @@ def inside_quotes(text: str) -> np.ndarray:
             if ch == "\n" and len(quote) == 1:
                 quote = ""  # an unterminated one-line string ends with its line
             else:
-                out[t] = 1
+                string[t] = 1
         elif ch == "#":
-            comment = True
+            in_comment = True
+            comment[t] = 1
         elif ch in "'\"":
             quote = ch * 3 if text.startswith(ch * 3, t) else ch
-            out[t:t + len(quote)] = 1
+            string[t:t + len(quote)] = 1
             t += len(quote)
             continue
         t += 1
-    return out
+    return string, comment
 
 
-def bracket_depth(text: str) -> np.ndarray:
-    """How many (, [ or { are open after reading the character (never below 0)."""
+def inside_quotes(text: str) -> np.ndarray:
+    """1 while a Python string literal is open after reading the character, else 0 (see python_spans)."""
+    return python_spans(text)[0]
+
+
+def bracket_depth(text: str, *, code: bool = False) -> np.ndarray:
+    """How many (, [ or { are open after reading the character (never below 0). In source code
+    (`code=True`) a bracket inside a string literal or a comment is text, not syntax, as Python's own
+    tokenizer reads it: `print("(")` leaves the depth at 0, and a docstring's "(see below" opens nothing."""
+    skip = np.logical_or(*python_spans(text)) if code else np.zeros(len(text), dtype=bool)
     depth, out = 0, np.zeros(len(text), dtype=np.float32)
     for t, ch in enumerate(text):
-        depth = max(0, depth + BRACKETS.get(ch, 0))
+        if not skip[t]:
+            depth = max(0, depth + BRACKETS.get(ch, 0))
         out[t] = depth
     return out
 
@@ -137,6 +148,11 @@ FEATURES: dict[str, tuple[str, Callable[[str], np.ndarray]]] = {
     "vowel": (N_("is a vowel"), is_vowel),
     "space": (N_("is whitespace"), is_whitespace),
 }
+# How a feature reads source code where that differs from prose: English has apostrophes, which
+# would open "strings", so only the code corpora read brackets in strings and comments as text.
+CODE_FEATURES: dict[str, tuple[str, Callable[[str], np.ndarray]]] = {
+    "brackets": (N_("bracket depth ( [ {, outside strings and comments"), lambda text: bracket_depth(text, code=True)),
+}
 REGEX = "regex"  # the feature the user writes: 1 on characters inside a match
 
 
@@ -186,19 +202,22 @@ def regex_match(text: str, pattern: str, *, timeout: float = REGEX_TIMEOUT) -> n
     return out
 
 
-def feature_values(name: str, text: str, pattern: str = "") -> np.ndarray:
-    """The named feature (a key of FEATURES, or REGEX with `pattern`) over `text`: [T] floats."""
+def feature_values(name: str, text: str, pattern: str = "", *, code: bool = False) -> np.ndarray:
+    """The named feature (a key of FEATURES, or REGEX with `pattern`) over `text`: [T] floats.
+    `code`: the text is Python source (CODE_FEATURES)."""
     if name == REGEX:
         return regex_match(text, pattern)
     if name not in FEATURES:
         raise ProbeError(_("Unknown feature {name}; choose one of {names}.")
                          .format(name=repr(name), names=", ".join([*FEATURES, REGEX])))
-    return FEATURES[name][1](text)
+    return (CODE_FEATURES if code and name in CODE_FEATURES else FEATURES)[name][1](text)
 
 
-def feature_label(name: str, pattern: str = "") -> str:
-    """A feature's name as a user reads it, in the current language."""
-    return _("matches /{pattern}/").format(pattern=pattern) if name == REGEX else _(FEATURES[name][0])
+def feature_label(name: str, pattern: str = "", *, code: bool = False) -> str:
+    """A feature's name as a user reads it, in the current language (`code`: as Python source reads it)."""
+    if name == REGEX:
+        return _("matches /{pattern}/").format(pattern=pattern)
+    return _((CODE_FEATURES if code and name in CODE_FEATURES else FEATURES)[name][0])
 
 
 def quantity_word(quantity: str) -> str:
@@ -255,7 +274,7 @@ def corpus_sample(task: str, chars: int, *, piece: int = SAMPLE_PIECE) -> str:
 
 def closed(code: str) -> bool:
     """Whether Python source ends with no string open and its bracket depth back at 0, as the features read it."""
-    return bool(code) and inside_quotes(code)[-1] == 0 and bracket_depth(code)[-1] == 0
+    return bool(code) and inside_quotes(code)[-1] == 0 and bracket_depth(code, code=True)[-1] == 0
 
 
 @dataclass(frozen=True)
@@ -365,14 +384,15 @@ MEMORY_FEATURES = ("brackets", "quotes", "indent", "word", "line")
 STRONG_R = 0.5  # |r| from which a unit is said to follow a feature
 
 
-def best_units(series: UnitSeries, text: str) -> list[dict]:
-    """The best unit for each feature of FEATURES over `text` (the text `series` was traced on), as
+def best_units(series: UnitSeries, text: str, *, code: bool = False) -> list[dict]:
+    """The best unit for each feature of FEATURES over `text` (the text `series` was traced on; `code`:
+    Python source, see CODE_FEATURES), as
     {"feature", "quantity", "layer", "direction", "unit", "r"}, strongest |r| first. A feature that
     is constant over the text (no quotes in English) has no unit and is left out."""
     found = []
     for feature in FEATURES:
         try:
-            ranking = rank_units(series, feature_values(feature, text))
+            ranking = rank_units(series, feature_values(feature, text, code=code))
         except ProbeError:
             continue
         best = int(ranking.order[0])

@@ -43,7 +43,7 @@ def test_the_command_writes_the_strongest_units_and_nothing_else(tmp_path, capsy
         assert set(row) == {"feature", "quantity", "layer", "direction", "unit", "r"}
         assert row["feature"] in known_units.TASK_FEATURES["python"] and row["quantity"] in ("hidden", "cell")
         column = series.values[:, series.column(row["quantity"], row["layer"], row["direction"], row["unit"])]
-        feature = probes.feature_values(row["feature"], sample)
+        feature = probes.feature_values(row["feature"], sample, code=True)
         assert row["r"] == pytest.approx(np.corrcoef(column, feature)[0, 1], abs=2e-3)  # the probes' own r
         others = probes.rank_units(known_units.states_only(series), feature)  # and no state unit beats it
         assert abs(row["r"]) == pytest.approx(abs(others.r[others.order[0]]), abs=1e-3)

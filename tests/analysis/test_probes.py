@@ -35,6 +35,18 @@ def test_counting_features():
         assert probes.feature_values(name, "x = (1)").shape == (7,)
 
 
+def test_bracket_depth_in_code_skips_strings_and_comments():
+    code = 'f("(", x) # (\ng[\'\\[\']'
+    #       f ( " ( " , _ x ) _ # _ ( \n g [ ' \ [ ' ]
+    assert probes.bracket_depth(code, code=True).tolist() == [0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+                                                             0, 1, 1, 1, 1, 1, 0]
+    assert probes.bracket_depth(code)[-1] == 3  # as prose: every bracket counts, the ones in text too
+    # only the code corpora read it so; in English an apostrophe would open a "string" to the end of the line
+    prose = "the LORD's house (the temple)"
+    assert probes.feature_values("brackets", prose).max() == 1
+    assert probes.feature_values("brackets", prose, code=True).max() == 0
+
+
 def test_regex_marks_matches():
     assert probes.regex_match("self.x = selfish", r"self\b").tolist() == [1] * 4 + [0] * 12
     assert probes.feature_values(probes.REGEX, "abcab", "ab").tolist() == [1, 1, 0, 1, 1]
@@ -205,14 +217,17 @@ def test_python_lstm_has_quote_and_bracket_units():
     model = zoo.load("python-lstm")
     sample = probes.corpus_sample("python", 3000)
     series = probes.unit_series(explorer.trace(model, sample, k=1))
-    best = {name: probes.rank_units(series, probes.feature_values(name, sample)).rows(series, 1)[0]
+    best = {name: probes.rank_units(series, probes.feature_values(name, sample, code=True)).rows(series, 1)[0]
             for name in ("quotes", "brackets", "indent")}
     # measured (3000-character sample, 2,574 characters): quotes hidden 18 r = -0.40,
-    # brackets hidden 231 r = -0.71, indentation cell 27 r = -0.45; the sample and weights are fixed
+    # brackets hidden 231 r = -0.86, indentation cell 27 r = -0.45; the sample and weights are fixed
     assert abs(best["quotes"]["r"]) > 0.35
-    assert (abs(best["brackets"]["r"]) > 0.6
+    assert (abs(best["brackets"]["r"]) > 0.8
             and (best["brackets"]["quantity"], best["brackets"]["unit"]) == ("hidden", 231))
     assert abs(best["indent"]["r"]) > 0.4
+    # the unit ignores brackets in docstrings and comments, as Python does: counting those too it reads 0.71
+    as_prose = probes.rank_units(series, probes.bracket_depth(sample)).rows(series, 1)[0]
+    assert abs(as_prose["r"]) < abs(best["brackets"]["r"]) - 0.1
 
 
 def test_figures_name_step_character_unit_and_value():

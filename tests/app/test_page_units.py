@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from explorer import ModelConfig, RNNModel, Vocab, trace, zoo
 from explorer.analysis import probes, units
 from explorer.app.catalog import ZOO_ENV
+from explorer.tasks.char_corpus import CODE_CORPORA
 
 PAGE = "pages/units.py"
 
@@ -39,8 +40,9 @@ def opening(folder, name, size=3000):
     model = zoo.load(name, folder)
     sample = probes.corpus_sample(model.meta["task"], size)
     series = probes.unit_series(trace(model, sample, k=1))
-    feature = probes.opening_feature(probes.best_units(series, sample))
-    return feature, sample, series, probes.rank_units(series, probes.feature_values(feature, sample))
+    code = model.meta["task"] in CODE_CORPORA  # source: brackets in strings and comments do not count
+    feature = probes.opening_feature(probes.best_units(series, sample, code=code))
+    return feature, sample, series, probes.rank_units(series, probes.feature_values(feature, sample, code=code))
 
 
 def test_default_view_opens_on_the_feature_with_the_strongest_unit(app, tiny_zoo):
@@ -53,7 +55,7 @@ def test_default_view_opens_on_the_feature_with_the_strongest_unit(app, tiny_zoo
     assert table["r"].abs().is_monotonic_decreasing
     assert set(table["quantity"]) <= {"hidden", "cell", "i", "f", "g", "o"}
     assert list(table["r"]) == [round(float(ranking.r[c]), 3) for c in ranking.order[:10]]
-    label = probes.FEATURES[feature][0]
+    label = probes.feature_label(feature, code=True)
     box = key_figure(at)
     spec = chart_specs(box)[0]
     best = ranking.order[0]
@@ -67,6 +69,20 @@ def test_default_view_opens_on_the_feature_with_the_strongest_unit(app, tiny_zoo
     assert "units=" in link.query_string and "model=python-lstm" in link.query_string
     wanted = {"model": "python-lstm", "view": "probe", "feature": feature, "sample": "3000", "rank": "1"}
     assert {k: at.query_params[k] for k in wanted} == wanted
+
+
+def test_a_code_model_counts_brackets_as_python_does(app, tiny_zoo):
+    """Brackets in strings and comments open nothing in Python source: the ranking and the title say so."""
+    at = open_page(app, PAGE)
+    at.selectbox(key="feature").set_value("brackets").run()
+    _, sample, series, _ = opening(tiny_zoo, "python-lstm")
+    ranking = probes.rank_units(series, probes.bracket_depth(sample, code=True))
+    prose = probes.rank_units(series, probes.bracket_depth(sample))  # every bracket counted
+    table = at.dataframe[0].value
+    assert list(table["r"]) == [round(float(ranking.r[c]), 3) for c in ranking.order[:10]]
+    assert list(table["r"]) != [round(float(prose.r[c]), 3) for c in prose.order[:10]]  # it matters on this sample
+    title = chart_specs(key_figure(at))[0]["layout"]["title"]["text"]
+    assert "“bracket depth ( [ {, outside strings and comments”" in title and not at.exception
 
 
 def test_regex_feature_ranks_and_bad_patterns_get_a_sentence(app):

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from explorer import trace, zoo
 from explorer.analysis import probes
+from explorer.tasks.char_corpus import CODE_CORPORA
 
 pytestmark = pytest.mark.browser
 
@@ -18,7 +19,8 @@ def opening_feature(name: str = "python-code-lstm") -> str:
     if known:
         return probes.opening_feature(known)
     sample = probes.corpus_sample(model.meta["task"], 3000)
-    return probes.opening_feature(probes.best_units(probes.unit_series(trace(model, sample, k=1)), sample))
+    series = probes.unit_series(trace(model, sample, k=1))
+    return probes.opening_feature(probes.best_units(series, sample, code=model.meta["task"] in CODE_CORPORA))
 
 
 def test_find_units_ranks_units_and_follows_a_new_feature(page, app_url):

@@ -78,6 +78,6 @@ def test_the_code_model_beats_its_seven_gram_and_has_cleaner_quote_and_bracket_u
     assert again < 1.70 < seven, (again, seven)
     sample = probes.corpus_sample("python-code", 3000)
     series = probes.unit_series(explorer.trace(model, sample, k=1))
-    best = {name: probes.rank_units(series, probes.feature_values(name, sample)).rows(series, 1)[0]
+    best = {name: probes.rank_units(series, probes.feature_values(name, sample, code=True)).rows(series, 1)[0]
             for name in ("quotes", "brackets")}
     assert abs(best["quotes"]["r"]) > 0.75 and abs(best["brackets"]["r"]) > 0.6, best
