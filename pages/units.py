@@ -29,8 +29,7 @@ names = catalog.picker_models()
 if not names:
     st.warning(_(textbox.NO_MODELS))
     st.stop()
-# the models with quote and bracket units are the interesting start, the clearest string unit first
-name = pickers.model_picker(names, default=next((n for n in ("python-code-lstm", "python-lstm") if n in names), None))
+name = pickers.model_picker(names, default=pickers.units_model(names))
 task = catalog.model_info(name).get("task")
 pretrained = not catalog.is_user_model(name) and task in catalog.TEXT_TASKS
 code = textbox.reads_code(name)  # Python source: a bracket in a string or comment opens nothing

@@ -75,7 +75,7 @@ LESSONS = (
               "sit")),
     Lesson("pages/units.py", N_("Research: find the units that track something"),
            N_("the unit that follows a feature of Python code most closely; then quotes, brackets or your own pattern"),
-           {"model": "python-code-lstm", "view": "probe"}),
+           {"view": "probe"}),
     Lesson("pages/intervene.py", N_("Research: intervene"),
            N_("clamp the forget gate shut and watch the surprise rise; ablate units or edit a character"),
            {"model": "english-lstm"}),
@@ -86,10 +86,14 @@ LESSONS = (
 
 def lesson_params(index: int) -> dict:
     """The URL parameters of lesson `index`'s link: its prepared view, and which lesson it is. The writing
-    lesson opens on the best writer when it is here, whatever model an earlier lesson left chosen."""
+    lesson opens on the best writer when it is here, and Find units on the clearest string unit, whatever
+    model an earlier lesson left chosen."""
     params = dict(LESSONS[index].params)
     if LESSONS[index].path == "pages/generate.py":
         params.update(writer_params())
+    if LESSONS[index].path == "pages/units.py":  # the code model where it is built, else python-lstm
+        unit_model = pickers.units_model(catalog.available())
+        params.update({"model": unit_model} if unit_model else {})
     return {**params, LESSON: str(index + 1), **language.url_values()}
 
 

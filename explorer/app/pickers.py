@@ -12,6 +12,8 @@ DEFAULT_MODEL = "english-lstm"
 # The best English writer: Generate opens on it. Inspect keeps DEFAULT_MODEL, the course's LSTM, which
 # compares with the same-size and parameter-matched SimpleRNN and GRU and shows 128 units at a glance.
 WRITER = "english-lstm-512"
+# Find units opens on the models with quote and bracket units, the clearest string unit first.
+UNIT_MODELS = ("python-code-lstm", "python-lstm")
 MODEL_SETS = {
     "same": ("english-rnn", "english-gru", "english-lstm"),  # same hidden size (128), same training budget
     "matched": ("english-rnn-matched", "english-gru-matched", "english-lstm"),  # about the same parameter count
@@ -25,6 +27,11 @@ MAX_SET = 3
 def writer(names: list[str]) -> str:
     """The model Generate opens on: WRITER when it is here, else DEFAULT_MODEL, else the first."""
     return next((n for n in (WRITER, DEFAULT_MODEL) if n in names), names[0] if names else DEFAULT_MODEL)
+
+
+def units_model(names: list[str]) -> str | None:
+    """The model Find units opens on: the first of UNIT_MODELS that is here (None: the picker's own default)."""
+    return next((n for n in UNIT_MODELS if n in names), None)
 
 
 def model_picker(names: list[str], *, key: str = "model", default: str | None = None) -> str:

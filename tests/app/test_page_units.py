@@ -71,6 +71,16 @@ def test_default_view_opens_on_the_feature_with_the_strongest_unit(app, tiny_zoo
     assert {k: at.query_params[k] for k in wanted} == wanted
 
 
+def test_the_course_lesson_opens_on_a_model_that_is_here(app):
+    """The lesson's link names the code model where it is built; this zoo has only python-lstm."""
+    from explorer.app import course
+    index = next(i for i, lesson in enumerate(course.LESSONS) if lesson.path == PAGE)
+    params = course.lesson_params(index)
+    assert params["model"] == "python-lstm" and params["view"] == "probe"
+    at = open_page(app, PAGE, **params)
+    assert at.sidebar.selectbox(key="model").value == "python-lstm" and not at.warning and not at.exception
+
+
 def test_a_code_model_counts_brackets_as_python_does(app, tiny_zoo):
     """Brackets in strings and comments open nothing in Python source: the ranking and the title say so."""
     at = open_page(app, PAGE)
