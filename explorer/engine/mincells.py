@@ -2,12 +2,14 @@ r"""minGRU and minLSTM (Feng et al. 2024, "Were RNNs All We Needed?"): recurrent
 candidate read the input x_t alone, never h_{t-1}.
 
 Because nothing inside a step depends on the last state, each step is an affine map of it,
-h_t = a_t ⊙ h_{t-1} + b_t, with a_t and b_t computed for every t at once. A chain of affine maps is a
-prefix product and a prefix sum, so the whole sequence comes out of two cumulative operations over
-time (a parallel scan) instead of a loop. The scan runs in log space, where the products become sums
-and the sums `logcumsumexp`, so a long run of small gates underflows nowhere; that needs b_t > 0,
-which the candidate's activation g keeps (g(v) = v + 1/2 for v ≥ 0, σ(v) below: positive, smooth,
-linear for large v). The step functions below are the reference the scan is tested against.
+h_t = a_t ⊙ h_{t-1} + b_t, with a_t and b_t computed for every t at once. A chain of affine maps
+composes in log2(T) doubling rounds (a parallel scan, explorer/engine/scan.py) instead of a loop.
+Feng et al. run the scan in log space (cumsum and logcumsumexp), which needs b_t > 0: hence the
+candidate's activation g (g(v) = v + 1/2 for v ≥ 0, σ(v) below: positive, smooth, linear for large v),
+kept here as the cells' definition. The scan itself runs on a_t and b_t directly: a_t is a gate in
+[0, 1], so its products only shrink and nothing overflows, and torch's logcumsumexp on the CPU cost
+two thirds of a training step (bench/bench_min_scan.py). The step functions below are the reference
+the scan is tested against.
 
 Shapes: x (B, T, I), h (B, H); everything broadcasts over the batch.
 """
@@ -19,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from explorer.engine.scan import linear_scan
 from explorer.i18n import _
 
 
@@ -31,11 +34,6 @@ def g_slope(v: Tensor) -> Tensor:
     """g'(v): 1 on the linear branch, σ(v)(1 − σ(v)) on the sigmoid one."""
     sig = torch.sigmoid(v)
     return torch.where(v >= 0, torch.ones_like(v), sig * (1 - sig))
-
-
-def log_g(v: Tensor) -> Tensor:
-    # log σ(v) = -softplus(-v) stays finite where σ(v) rounds to 0
-    return torch.where(v >= 0, torch.log(F.relu(v) + 0.5), -F.softplus(-v))
 
 
 def min_gru_step(x, h, weight, bias=None):
@@ -71,41 +69,26 @@ def min_lstm_step(x, h, weight, bias=None):
     return f_norm * h + i_norm * candidate, {"f": f_norm, "i": i_norm, "cand": candidate}
 
 
-def log_scan(log_a: Tensor, log_b: Tensor, h0: Tensor | None = None) -> Tensor:
-    """Every h_t of h_t = a_t h_{t-1} + b_t, from log a and log b of shape (B, T, H) and an optional
-    h_0 (B, H) ≥ 0 (none: h_0 = 0), with two cumulative operations over T and no loop. Returns (B, T, H).
-
-    h_t = A_t (h_0 + Σ_{s≤t} b_s / A_s) with A_t = Π_{s≤t} a_s, so
-    log h_t = log A_t + logcumsumexp_s(log b_s − log A_s), h_0 entering as one more term at s = 0."""
-    log_prefix = torch.cumsum(log_a, dim=1)  # (B, T, H): log A_t
-    terms = log_b - log_prefix
-    if h0 is not None:
-        start = torch.log(h0).unsqueeze(1)  # (B, 1, H): log h_0 with log A_0 = 0
-        terms = torch.cat([start, terms], dim=1)
-        return torch.exp(log_prefix + torch.logcumsumexp(terms, dim=1)[:, 1:])
-    return torch.exp(log_prefix + torch.logcumsumexp(terms, dim=1))
-
-
 def min_gru_coefficients(pre: Tensor) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
-    """log a_t, log b_t and the gates of minGRU from its pre-activations (..., T, 2H), rows z then h̃."""
+    """a_t, b_t and the gates of minGRU from its pre-activations (..., T, 2H), rows z then h̃."""
     pre_z, pre_h = pre.chunk(2, dim=-1)  # each (..., T, H)
-    log_a = -F.softplus(pre_z)  # log(1 - z)
-    log_b = -F.softplus(-pre_z) + log_g(pre_h)  # log z + log h̃
-    return log_a, log_b, {"z": torch.sigmoid(pre_z), "cand": g(pre_h)}
+    z, candidate = torch.sigmoid(pre_z), g(pre_h)
+    return torch.sigmoid(-pre_z), z * candidate, {"z": z, "cand": candidate}  # 1 - z, without rounding 1 - z
 
 
 def min_lstm_coefficients(pre: Tensor) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
-    """log a_t, log b_t and the gates of minLSTM from its pre-activations (..., T, 3H), rows f, i, h̃."""
+    """a_t, b_t and the gates of minLSTM from its pre-activations (..., T, 3H), rows f, i, h̃."""
     pre_f, pre_i, pre_h = pre.chunk(3, dim=-1)  # each (..., T, H)
-    # log f' = log σ(pf) − log(σ(pf) + σ(pi)) = −softplus(d), d = softplus(−pf) − softplus(−pi); log i' likewise
+    # f' = σ(pf) / (σ(pf) + σ(pi)) = σ(−d) with d = softplus(−pf) − softplus(−pi), and i' = σ(d): finite where
+    # both gates round to 0, where the quotient would be 0 / 0
     diff = F.softplus(-pre_f) - F.softplus(-pre_i)
-    log_f, log_i = -F.softplus(diff), -F.softplus(-diff)
-    return log_f, log_i + log_g(pre_h), {"f": torch.exp(log_f), "i": torch.exp(log_i), "cand": g(pre_h)}
+    f_norm, i_norm, candidate = torch.sigmoid(-diff), torch.sigmoid(diff), g(pre_h)
+    return f_norm, i_norm * candidate, {"f": f_norm, "i": i_norm, "cand": candidate}
 
 
 class _MinCell(nn.Module):
     """What minGRU and minLSTM share: one linear map of the input for every gate, the scan, the loop. A cell
-    gives `step` (its step function) and `coefficients(x)`: log a_t, log b_t (B, T, H) and its gates."""
+    gives `step` (its step function) and `coefficients(x)`: a_t, b_t (B, T, H) and its gates."""
 
     blocks = 0  # rows of the input map per hidden unit
 
@@ -128,8 +111,8 @@ class _MinCell(nn.Module):
     def forward(self, x: Tensor, h0: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Every h_t by the parallel scan: (B, T, H), and the last state (B, H)."""
         self._check(x, h0)
-        log_a, log_b, _gates = self.coefficients(x)
-        out = log_scan(log_a, log_b, h0)
+        a, b, _gates = self.coefficients(x)
+        out = linear_scan(a, b, h0)
         return out, out[:, -1]
 
     def step_loop(self, x: Tensor, h0: Tensor | None = None) -> tuple[Tensor, Tensor]:
@@ -174,7 +157,8 @@ class MinRNN(nn.Module):
 
     `forward(x, state=None) -> (output, h_n)`: x is (B, T, I) with batch_first, (T, B, I) without, or (T, I);
     output holds the last layer's every h_t, h_n (L, [B,] H) each layer's last state. A starting state must be
-    ≥ 0 (the scan takes its logarithm); every state these layers reach is > 0, so h_n can always be passed back.
+    ≥ 0: every state these layers reach is > 0 (g is positive), so h_n can always be passed back, and a
+    negative one is not a state of theirs (a GRU's tanh state, say).
     """
 
     bidirectional = False
@@ -217,8 +201,8 @@ class MinRNN(nn.Module):
         """One layer over x (B, T, I_k) from h0 (B, H) or zeros: (every h_t (B, T, H), pre-activations
         (B, T, G*H), gates {name: (B, T, H)} as the step function names them)."""
         pre = F.linear(x, *self.layer_weights(layer))  # (B, T, G*H), every step at once
-        log_a, log_b, gates = COEFFICIENTS[self.mode](pre)
-        return log_scan(log_a, log_b, h0), pre, gates
+        a, b, gates = COEFFICIENTS[self.mode](pre)
+        return linear_scan(a, b, h0), pre, gates
 
     def step_loop(self, x: Tensor, state: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """The same as `forward` on (B, T, I) batch first, one step at a time: the reference for the scan."""

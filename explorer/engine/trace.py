@@ -7,7 +7,7 @@ LSTM cell state c_t = f_t * c_{t-1} + i_t * g_t is a linear recurrence, solved b
 doubling scan instead of a Python loop over steps.
 
 minGRU and minLSTM need no trick: their gates read x_t alone, so one matmul gives every gate and the
-log-space scan of mincells.py, the one their forward runs, gives every h_t.
+same doubling scan, the one their forward runs, gives every h_t.
 
 Arrays are indexed [layer, direction, t, unit]; t is the position in the sequence for both
 directions, so hidden[l, 1, t] is the backward direction's state after reading x_t ... x_{T-1},
@@ -25,6 +25,7 @@ from torch import nn
 
 from explorer.engine import cells, mincells
 from explorer.engine.models import JordanRNN, RNNModel, last_step_features
+from explorer.engine.scan import parallel_linear_scan
 from explorer.engine.vocab import Tokens
 from explorer.i18n import N_, _
 
@@ -161,32 +162,6 @@ def check_sequence(x: torch.Tensor, input_size: int, what: str = N_("input")) ->
 
 # ---------------------------------------------------------------------------------------------
 # the computation, in torch tensors; `trace` and `bptt` both build on it
-
-
-def parallel_linear_scan(a: torch.Tensor, b: torch.Tensor, c0: torch.Tensor) -> torch.Tensor:
-    """Solve c_t = a_t * c_{t-1} + b_t for all t (dim 0) in log2(T) doubling steps.
-
-    Each step composes every prefix with the one `offset` steps earlier (Hillis-Steele):
-    (a, b) after (a', b') is (a*a', a*b' + b). Two buffers take turns, so no step reads what
-    it is writing.
-    """
-    steps = a.shape[0]
-    b = b.contiguous().clone()
-    b[0] += a[0] * c0  # fold the initial state into the first step
-    a = a.contiguous()
-    offset = 1
-    while offset < steps:
-        b_next = torch.empty_like(b)
-        b_next[:offset] = b[:offset]
-        torch.addcmul(b[offset:], a[offset:], b[:-offset], out=b_next[offset:])
-        b = b_next
-        if 2 * offset < steps:  # the last round needs no new products of a
-            a_next = torch.empty_like(a)
-            a_next[:offset] = a[:offset]
-            torch.mul(a[offset:], a[:-offset], out=a_next[offset:])
-            a = a_next
-        offset *= 2
-    return b
 
 
 def _layer_module(rnn: nn.Module, layer: int, input_size: int) -> nn.Module:

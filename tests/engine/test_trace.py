@@ -8,7 +8,7 @@ from torch import nn
 
 from explorer import JordanRNN, trace
 from explorer.engine.reference import unrolled
-from explorer.engine.trace import GATE_NAMES, parallel_linear_scan
+from explorer.engine.trace import GATE_NAMES
 
 TOLERANCE = {torch.float32: 1e-5, torch.float64: 1e-10}
 
@@ -87,16 +87,6 @@ def test_long_lstm_sequence_float32_stays_exact():
     np.testing.assert_allclose(result.cell[1, 0, -1], c_n[2].numpy(), atol=1e-5, rtol=0)
     np.testing.assert_allclose(result.cell[1, 1, 0], c_n[3].numpy(), atol=1e-5, rtol=0)
     np.testing.assert_allclose(result.gates["o"] * np.tanh(result.cell), result.hidden, atol=1e-5, rtol=0)
-
-
-def test_parallel_scan_matches_loop():
-    a, b, c0 = (torch.rand(37, 4, dtype=torch.float64), torch.randn(37, 4, dtype=torch.float64),
-                torch.randn(4, dtype=torch.float64))
-    expected, c = [], c0
-    for t in range(37):
-        c = a[t] * c + b[t]
-        expected.append(c)
-    np.testing.assert_allclose(parallel_linear_scan(a, b, c0).numpy(), torch.stack(expected).numpy(), atol=1e-12)
 
 
 def test_initial_state_is_used():
