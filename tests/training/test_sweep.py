@@ -92,7 +92,9 @@ def test_the_gradient_view_is_bptt_on_the_stored_seed_0_models(shipped):
         for cell in CELLS:
             profile = gradient_profile(stored_model(shipped, task, cell, longest), get_task(task), longest,
                                        shipped.spec.gradient_sequences)
-            assert np.allclose(shipped.gradients(task)[cell], profile, rtol=1e-4, atol=0), (task, cell)
+            # stored to 5 significant digits (up to 5e-5); minGRU and minLSTM now run the doubling scan, not the
+            # log-space one the artefact was built with, whose float32 rounding differs by up to 6e-5 over 200 steps
+            assert np.allclose(shipped.gradients(task)[cell], profile, rtol=2e-4, atol=0), (task, cell)
 
 
 def test_a_point_trained_again_with_its_seed_lands_in_its_band(shipped):
