@@ -67,8 +67,8 @@ def test_the_large_python_model_reads_source_under_one_point_nine_bits_in_order(
 @pytest.mark.skipif("python-code-lstm" not in zoo.available(), reason="python-code-lstm is not built")
 def test_the_code_model_beats_its_seven_gram_and_has_cleaner_quote_and_bracket_units():
     """Trained on the library's code without docstrings, where a string is a literal on one line: on Find units'
-    default sample its quote unit reaches |r| 0.80 (python-lstm's best reaches 0.40 on its own sample), its
-    bracket-depth unit 0.66."""
+    default sample its quote unit reaches |r| 0.82 (python-lstm's best reaches 0.40 on its own sample), its
+    bracket-depth unit 0.78 (windows of 128 characters instead of 256: 0.80 and 0.65)."""
     torch.set_num_threads(1)
     model, recipe = zoo.load("python-code-lstm"), zoo.RECIPES["python-code-lstm"]
     test = model.meta["metrics"]["test"]
@@ -80,4 +80,4 @@ def test_the_code_model_beats_its_seven_gram_and_has_cleaner_quote_and_bracket_u
     series = probes.unit_series(explorer.trace(model, sample, k=1))
     best = {name: probes.rank_units(series, probes.feature_values(name, sample, code=True)).rows(series, 1)[0]
             for name in ("quotes", "brackets")}
-    assert abs(best["quotes"]["r"]) > 0.75 and abs(best["brackets"]["r"]) > 0.6, best
+    assert abs(best["quotes"]["r"]) > 0.8 and abs(best["brackets"]["r"]) > 0.75, best
