@@ -38,12 +38,10 @@ class Recipe:
 
 
 CURRICULUM_STEPS, CYCLE_STEPS = 600, 100
-# The English budget: the showpiece and the SimpleRNN / GRU / LSTM comparison set all train this long, so Compare
-# and Gradients set side by side models that have each learned what their size allows (docs/library.md)
+# The English budget: the showpiece, the SimpleRNN / GRU / LSTM comparison set and the minGRU and minLSTM all train
+# this long, so Compare and Gradients set side by side models that have each learned what their size allows
+# (docs/library.md)
 ENGLISH_BUDGET = {"steps": 5000, "lr": 2e-3, "batch_size": 64, "seq_len": 128, "late_lr": 5e-4}
-# The budget the comparison set had first, which the minGRU and minLSTM keep: their parallel scan over 545 or
-# 434 units makes the English budget several times as long to build (Compare shows both budgets)
-FIRST_BUDGET = {"steps": 3000, "lr": 3e-3, "batch_size": 32}
 
 
 def seq_len_at(recipe: Recipe, step: int) -> int:
@@ -117,9 +115,9 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
                 "the validation poems, past which it learns the training poems by heart"),
     # hidden sizes are the nearest to english-gru's 72,351 parameters: a min cell has no weight_hh, so it is wider
     Recipe("english-mingru", "minGRU on English prose, as many parameters as english-gru", "english", "mingru", 545,
-           **FIRST_BUDGET, note="gates read x_t only and training runs a parallel scan (Feng et al. 2024)"),
+           **ENGLISH_BUDGET, note="gates read x_t only and training runs a parallel scan (Feng et al. 2024)"),
     Recipe("english-minlstm", "minLSTM on English prose, as many parameters as english-gru", "english", "minlstm",
-           434, **FIRST_BUDGET, note="normalised forget and input gates that read x_t only (Feng et al. 2024)"),
+           434, **ENGLISH_BUDGET, note="normalised forget and input gates that read x_t only (Feng et al. 2024)"),
 ]}
 
 

@@ -10,7 +10,7 @@ from safetensors.torch import save as save_safetensors
 from explorer import ModelConfig, RNNModel, Vocab, tasks, zoo
 from explorer.training.build import config_for
 from explorer.training.train import evaluate, evaluate_in_order
-from explorer.zoo.recipes import FIRST_BUDGET
+from explorer.zoo.recipes import ENGLISH_BUDGET
 
 SHIPPED = [n for n in zoo.available() if n in zoo.RECIPES]  # encoder-decoders: tests/test_seq2seq.py
 REQUIRED = ["english-lstm", "english-gru", "english-rnn", "english-rnn-matched", "python-lstm", "adding-lstm",
@@ -69,7 +69,8 @@ def test_each_model_reaches_its_floor():
     assert metric("brackets-lstm", longer=True) >= BRACKETS_LONGER_FLOOR  # fair walks 8x the training length
     assert zoo.info("brackets-lstm")["metrics"]["test"]["longer"]["seq_len"] >= 8 * zoo.RECIPES["brackets-lstm"].seq_len
     assert metric("sentiment-gru") > 0.9
-    assert metric("english-mingru") < 2.4 and metric("english-minlstm") < 2.4  # the unigram baseline is 4.36
+    # the unigram baseline is 4.36; on the first budget (3,000 steps of 32) they read 2.27 and 2.29
+    assert metric("english-mingru") < 2.25 and metric("english-minlstm") < 2.25
 
 
 BRACKETS_LONGER_FLOOR = 0.93
@@ -157,13 +158,12 @@ def recipe_parameters(recipe, hidden_size=None) -> int:
 
 
 @pytest.mark.parametrize("name", ["english-mingru", "english-minlstm"])
-def test_the_min_cells_are_parameter_matched_to_english_gru_on_the_first_budget(name):
+def test_the_min_cells_are_parameter_matched_to_english_gru_on_its_budget(name):
     gru, recipe = zoo.RECIPES["english-gru"], zoo.RECIPES[name]
-    shared = ("task", "clip_norm", "num_layers", "embedding_size", "seed")
+    shared = ("task", "clip_norm", "num_layers", "embedding_size", "seed", *ENGLISH_BUDGET)
     assert [getattr(recipe, f) for f in shared] == [getattr(gru, f) for f in shared]
-    # english-gru's first budget, which they keep (Compare's training column shows the difference)
-    assert {f: getattr(recipe, f) for f in FIRST_BUDGET} == FIRST_BUDGET and recipe.late_lr is None
-    assert zoo.info(name)["recipe"]["steps"] == FIRST_BUDGET["steps"] < zoo.info("english-gru")["recipe"]["steps"]
+    assert zoo.info(name)["recipe"] == {**zoo.info("english-gru")["recipe"], **{  # the weights on disk: this budget
+        key: zoo.info(name)["recipe"][key] for key in ("name", "title", "cell", "hidden_size", "note")}}
     target = recipe_parameters(gru)
     assert target == 72_351
     gap = {h: abs(recipe_parameters(recipe, h) - target) for h in (recipe.hidden_size - 1, recipe.hidden_size,
