@@ -151,8 +151,7 @@ if view == "probe":
     with key_area:
         cols = st.columns([2, 3, 3])
     feature = cols[0].selectbox(_("Feature"), options, key="feature", persist_state="session",
-                                format_func=lambda f: (_("a regular expression…") if f == REGEX
-                                                       else probes.feature_label(f, code=code)))
+                                format_func=lambda f: _("a regular expression…") if f == REGEX else _(FEATURES[f][0]))
     url["feature"] = feature
     pattern = ""
     if feature == REGEX:
@@ -160,7 +159,7 @@ if view == "probe":
         pattern = textbox.text_box(_("Pattern (Python re, at most {n} characters; Enter applies)")
                                    .format(n=probes.MAX_PATTERN), key="pattern", where=cols[1])
         url["pattern"] = pattern
-    label = probes.feature_label(feature, pattern, code=code)
+    label = probes.feature_label(feature, pattern)
     try:
         values = feature_over(feature, sample, pattern, code)
         ranking = probes.rank_units(series, values)
@@ -186,6 +185,8 @@ if view == "probe":
                 feature_name=label, r=float(ranking.r[column]), shown_steps=SHOWN_STEPS), key="probe-curve")
         draw.look_at(probes.follows_sentence(unit_name=series.name(column), feature_name=label,
                                              r=float(ranking.r[column]), rank=rank, characters=len(sample)))
+        if probes.code_note(feature, code):
+            st.caption(probes.code_note(feature, code))
         rare = probes.rare_feature_sentence(values, label)
         if rare:
             st.info(rare, icon=":material/info:")

@@ -150,8 +150,10 @@ FEATURES: dict[str, tuple[str, Callable[[str], np.ndarray]]] = {
 }
 # How a feature reads source code where that differs from prose: English has apostrophes, which
 # would open "strings", so only the code corpora read brackets in strings and comments as text.
+# Each with the sentence that says so under its picture.
 CODE_FEATURES: dict[str, tuple[str, Callable[[str], np.ndarray]]] = {
-    "brackets": (N_("bracket depth ( [ {, outside strings and comments"), lambda text: bracket_depth(text, code=True)),
+    "brackets": (N_("In Python code a bracket inside a string or a comment opens nothing, so it is not counted here."),
+                 lambda text: bracket_depth(text, code=True)),
 }
 REGEX = "regex"  # the feature the user writes: 1 on characters inside a match
 
@@ -213,11 +215,14 @@ def feature_values(name: str, text: str, pattern: str = "", *, code: bool = Fals
     return (CODE_FEATURES if code and name in CODE_FEATURES else FEATURES)[name][1](text)
 
 
-def feature_label(name: str, pattern: str = "", *, code: bool = False) -> str:
-    """A feature's name as a user reads it, in the current language (`code`: as Python source reads it)."""
-    if name == REGEX:
-        return _("matches /{pattern}/").format(pattern=pattern)
-    return _((CODE_FEATURES if code and name in CODE_FEATURES else FEATURES)[name][0])
+def feature_label(name: str, pattern: str = "") -> str:
+    """A feature's name as a user reads it, in the current language."""
+    return _("matches /{pattern}/").format(pattern=pattern) if name == REGEX else _(FEATURES[name][0])
+
+
+def code_note(name: str, code: bool) -> str:
+    """How the feature reads Python source where that differs from prose, as one sentence ("" where it does not)."""
+    return _(CODE_FEATURES[name][0]) if code and name in CODE_FEATURES else ""
 
 
 def quantity_word(quantity: str) -> str:

@@ -55,7 +55,7 @@ def test_default_view_opens_on_the_feature_with_the_strongest_unit(app, tiny_zoo
     assert table["r"].abs().is_monotonic_decreasing
     assert set(table["quantity"]) <= {"hidden", "cell", "i", "f", "g", "o"}
     assert list(table["r"]) == [round(float(ranking.r[c]), 3) for c in ranking.order[:10]]
-    label = probes.feature_label(feature, code=True)
+    label = probes.feature_label(feature)
     box = key_figure(at)
     spec = chart_specs(box)[0]
     best = ranking.order[0]
@@ -82,7 +82,7 @@ def test_the_course_lesson_opens_on_a_model_that_is_here(app):
 
 
 def test_a_code_model_counts_brackets_as_python_does(app, tiny_zoo):
-    """Brackets in strings and comments open nothing in Python source: the ranking and the title say so."""
+    """Brackets in strings and comments open nothing in Python source: the ranking counts so and a sentence says it."""
     at = open_page(app, PAGE)
     at.selectbox(key="feature").set_value("brackets").run()
     _, sample, series, _ = opening(tiny_zoo, "python-lstm")
@@ -91,8 +91,8 @@ def test_a_code_model_counts_brackets_as_python_does(app, tiny_zoo):
     table = at.dataframe[0].value
     assert list(table["r"]) == [round(float(ranking.r[c]), 3) for c in ranking.order[:10]]
     assert list(table["r"]) != [round(float(prose.r[c]), 3) for c in prose.order[:10]]  # it matters on this sample
-    title = chart_specs(key_figure(at))[0]["layout"]["title"]["text"]
-    assert "“bracket depth ( [ {, outside strings and comments”" in title and not at.exception
+    assert probes.code_note("brackets", True) in [c.value for c in at.caption] and not at.exception
+    assert not probes.code_note("brackets", False) and not probes.code_note("quotes", True)
 
 
 def test_regex_feature_ranks_and_bad_patterns_get_a_sentence(app):
