@@ -185,8 +185,8 @@ if view == "probe":
                 feature_name=label, r=float(ranking.r[column]), shown_steps=SHOWN_STEPS), key="probe-curve")
         draw.look_at(probes.follows_sentence(unit_name=series.name(column), feature_name=label,
                                              r=float(ranking.r[column]), rank=rank, characters=len(sample)))
-        if probes.code_note(feature, code):
-            st.caption(probes.code_note(feature, code))
+        if note := probes.code_note(feature, code):
+            st.caption(note)
         rare = probes.rare_feature_sentence(values, label)
         if rare:
             st.info(rare, icon=":material/info:")

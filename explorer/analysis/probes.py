@@ -88,7 +88,11 @@ def bracket_depth(text: str, *, code: bool = False) -> np.ndarray:
     """How many (, [ or { are open after reading the character (never below 0). In source code
     (`code=True`) a bracket inside a string literal or a comment is text, not syntax, as Python's own
     tokenizer reads it: `print("(")` leaves the depth at 0, and a docstring's "(see below" opens nothing."""
-    skip = np.logical_or(*python_spans(text)) if code else np.zeros(len(text), dtype=bool)
+    return _depth(text, np.logical_or(*python_spans(text)) if code else np.zeros(len(text), dtype=bool))
+
+
+def _depth(text: str, skip: np.ndarray) -> np.ndarray:
+    # the bracket count over the characters that `skip` leaves as syntax
     depth, out = 0, np.zeros(len(text), dtype=np.float32)
     for t, ch in enumerate(text):
         if not skip[t]:
@@ -279,7 +283,10 @@ def corpus_sample(task: str, chars: int, *, piece: int = SAMPLE_PIECE) -> str:
 
 def closed(code: str) -> bool:
     """Whether Python source ends with no string open and its bracket depth back at 0, as the features read it."""
-    return bool(code) and inside_quotes(code)[-1] == 0 and bracket_depth(code, code=True)[-1] == 0
+    if not code:
+        return False
+    string, comment = python_spans(code)  # read once for both features
+    return string[-1] == 0 and _depth(code, np.logical_or(string, comment))[-1] == 0
 
 
 @dataclass(frozen=True)
