@@ -45,6 +45,10 @@ class ModelConfig:
     output_kind: str = "classes"  # classes -> cross-entropy; real -> mean squared error
     nonlinearity: str = "tanh"  # rnn and jordan only; relu is the other choice torch.nn.RNN offers
     jordan_feedback: str = "tanh"  # jordan only: how the previous output is squashed before it is fed back
+    # the share of the core's inputs and outputs (and, stacked, of what passes between layers) zeroed while
+    # training, never through time (Zaremba et al. 2014): a model that has read its corpus many times learns
+    # less by rote; eval mode, the tracer and every page read the model without it
+    dropout: float = 0.0
 
     def __post_init__(self):
         def choose(name, value, allowed):
@@ -65,6 +69,10 @@ class ModelConfig:
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
                 raise ValueError(_("{name} must be a whole number from {low} to {high}; got {value}")
                                  .format(name=name, low=low, high=high, value=repr(value)))
+        if (not isinstance(self.dropout, (int, float)) or isinstance(self.dropout, bool)
+                or not 0 <= self.dropout < 1):
+            raise ValueError(_("dropout must be a number from 0 up to, but not including, 1; got {value}")
+                             .format(value=repr(self.dropout)))
         if self.cell == "jordan" and (self.num_layers != 1 or self.bidirectional):
             raise ValueError(_("a Jordan network here has one layer and one direction, as in Jordan (1986)"))
         if self.cell in MIN_CELLS and self.bidirectional:
@@ -174,6 +182,7 @@ class RNNModel(nn.Module):
         if config.input_mode == "embedding":
             self.embedding = nn.Embedding(config.input_size, config.embedding_size)
         self.rnn = make_core(config)
+        self.dropout = nn.Dropout(config.dropout)  # no weights: checkpoints are the same with or without it
         if config.cell != "jordan":
             self.head = nn.Linear(config.directions * config.hidden_size, config.output_size)
 
@@ -208,13 +217,13 @@ class RNNModel(nn.Module):
         return self.step_outputs(last_step_features(rnn_out, self.config.hidden_size, self.config.bidirectional))
 
     def forward(self, x: torch.Tensor, state=None):
-        feats = self.features(x)
+        feats = self.dropout(self.features(x))  # identity in eval mode, as the tracer reads the stages
         if feats.dim() == 2:
             feats = feats.unsqueeze(0)  # a lone sequence becomes a batch of one
             out, state = self.rnn(feats, state)
-            return self.final_output(out)[0], state
+            return self.final_output(self.dropout(out))[0], state
         out, state = self.rnn(feats, state)  # (B, T, D*H)
-        return self.final_output(out), state
+        return self.final_output(self.dropout(out)), state
 
     def encode(self, text: str):
         if self.vocab is None:
@@ -240,7 +249,8 @@ def make_core(config: ModelConfig) -> nn.Module:
                          feedback=config.jordan_feedback, **common)
     if config.cell in MIN_CELLS:
         return MinRNN(config.cell, num_layers=config.num_layers, **common)
-    stacked = dict(num_layers=config.num_layers, bidirectional=config.bidirectional, **common)
+    stacked = dict(num_layers=config.num_layers, bidirectional=config.bidirectional,
+                   dropout=config.dropout if config.num_layers > 1 else 0.0, **common)  # one layer: nothing between
     if config.cell == "rnn":
         return nn.RNN(nonlinearity=config.nonlinearity, **stacked)
     if config.cell == "gru":

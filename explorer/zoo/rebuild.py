@@ -114,8 +114,11 @@ def build(name: str, directory: Path | None = None, progress: bool = True) -> nn
     task = make_task(recipe)
     config = train.config_for(task, cell=recipe.cell, hidden_size=recipe.hidden_size, num_layers=recipe.num_layers,
                               bidirectional=recipe.bidirectional,
-                              input_mode=recipe.input_mode, embedding_size=recipe.embedding_size)
+                              input_mode=recipe.input_mode, embedding_size=recipe.embedding_size,
+                              dropout=recipe.dropout)
     model = train.build_model(config, task.vocab, seed=recipe.seed)
+    if recipe.dropout:
+        torch.manual_seed(recipe.seed)  # dropout draws its masks from torch's global generator
     settings = train.TrainSettings(optimizer="adam", lr=recipe.lr, batch_size=recipe.batch_size,
                                    seq_len=seq_len_at(recipe, 0) or task.default_seq_len, clip=True,
                                    clip_norm=recipe.clip_norm, seed=recipe.seed)

@@ -34,6 +34,7 @@ class Recipe:
     # CYCLE_STEPS at a time; each is measured on its own (metrics "lengths")
     seq_lens: tuple[int, ...] = ()
     late_lr: float | None = None  # the learning rate for the last third of the steps
+    dropout: float = 0.0  # ModelConfig.dropout: while training only
     note: str = ""
 
 

@@ -29,6 +29,9 @@ def test_vocab_reports_unknown_characters_and_round_trips():
     ("cell", "transformer", "cell must be one of"),
     ("input_mode", "pixels", "input_mode"),
     ("hidden_size", 2.5, "whole number"),
+    ("dropout", 1.0, "dropout must be a number from 0 up to"),
+    ("dropout", -0.1, "dropout"),
+    ("dropout", True, "dropout"),
 ])
 def test_config_rejects_settings_that_cannot_work(field, value, message):
     with pytest.raises(ValueError, match=message):
@@ -50,6 +53,32 @@ def test_core_is_the_stock_module_with_its_parameter_names(cell, module):
     stock = module(config.embedding_size, config.hidden_size, num_layers=2, bidirectional=True, batch_first=True)
     assert {f"rnn.{k}" for k in stock.state_dict()} <= set(model.state_dict())
     assert ModelConfig.from_dict(config.to_dict()) == config
+
+
+def test_dropout_acts_only_in_training_and_the_trace_reads_the_model_without_it():
+    vocab = Vocab.from_chars("abcd ")
+    config = ModelConfig(cell="lstm", input_size=len(vocab), hidden_size=6, num_layers=2, output_size=len(vocab),
+                         dropout=0.4)
+    torch.manual_seed(0)
+    model = RNNModel(config, vocab).double()
+    assert model.rnn.dropout == 0.4  # between the stacked layers, as torch.nn.LSTM does it
+    ids = vocab.encode("abcab dca").ids
+    model.train()
+    torch.manual_seed(1)
+    noisy = model(ids)[0]
+    torch.manual_seed(2)
+    assert not torch.allclose(noisy, model(ids)[0])  # each pass zeroes different inputs and outputs
+    model.eval()
+    clean = model(ids)[0]
+    stock = RNNModel(ModelConfig(**{**config.to_dict(), "dropout": 0.0}), vocab).double().eval()
+    stock.load_state_dict(model.state_dict())  # dropout adds no weights: a checkpoint loads either way
+    torch.testing.assert_close(stock(ids)[0], clean)
+    traced = trace(model, "abcab dca")
+    np.testing.assert_allclose(traced.probs, torch.softmax(clean, -1).detach().numpy(), rtol=1e-10, atol=1e-12)
+    one_layer = ModelConfig(cell="gru", input_size=5, output_size=5, dropout=0.3)
+    assert RNNModel(one_layer).rnn.dropout == 0  # nothing between layers to drop; torch.nn would warn
+    old = {key: value for key, value in config.to_dict().items() if key != "dropout"}
+    assert ModelConfig.from_dict(old).dropout == 0  # checkpoints saved before dropout existed
 
 
 def test_model_trace_on_text_gives_probabilities_guesses_and_loss():

@@ -1,6 +1,10 @@
 """A build ends by listing the model's strongest units in its sidecar (explorer/zoo/rebuild.py, list_units),
-so a rebuilt model keeps the units Inspect opens on; the zoo runs the analysis layer's command for that."""
+so a rebuilt model keeps the units Inspect opens on; the zoo runs the analysis layer's command for that. A build
+is reproducible from its recipe alone, dropout's random masks included."""
+import dataclasses
 import json
+
+import torch
 
 from explorer import ModelConfig, RNNModel, Vocab, zoo
 from explorer.analysis import known_units
@@ -26,3 +30,18 @@ def test_a_model_without_unit_features_is_saved_without_units(tmp_path, capsys):
     assert rebuild.list_units("tiny-recall", tmp_path, progress=False) is None
     assert "tiny-recall: no units listed (error: tiny-recall: no units are listed" in capsys.readouterr().err
     assert "units" not in json.loads((tmp_path / "tiny-recall.json").read_text(encoding="utf-8"))
+
+
+def test_a_recipe_with_dropout_rebuilds_to_the_same_weights(tmp_path, monkeypatch):
+    recipe = Recipe("tiny-dropout", "a tiny two-layer counter", "brackets", "lstm", 4, steps=3, seq_len=16,
+                    num_layers=2, dropout=0.5)
+    monkeypatch.setitem(RECIPES, recipe.name, recipe)
+    first = rebuild.build(recipe.name, tmp_path / "a", progress=False)
+    torch.randn(7)  # whatever ran before a build, its masks come from the recipe's seed
+    second = rebuild.build(recipe.name, tmp_path / "b", progress=False)
+    assert first.config.dropout == 0.5 and zoo.load(recipe.name, tmp_path / "a").config.dropout == 0.5
+    monkeypatch.setitem(RECIPES, recipe.name, dataclasses.replace(recipe, dropout=0.0))
+    plain = rebuild.build(recipe.name, tmp_path / "c", progress=False)
+    assert not torch.equal(plain.state_dict()["head.weight"], first.state_dict()["head.weight"])  # it took effect
+    for name, weight in first.state_dict().items():
+        torch.testing.assert_close(second.state_dict()[name], weight, rtol=0, atol=0)
