@@ -75,6 +75,7 @@ def test_dropout_acts_only_in_training_and_the_trace_reads_the_model_without_it(
     torch.testing.assert_close(stock(ids)[0], clean)
     traced = trace(model, "abcab dca")
     np.testing.assert_allclose(traced.probs, torch.softmax(clean, -1).detach().numpy(), rtol=1e-10, atol=1e-12)
+    assert traced.notes == () and "dropout was not applied" in trace(model.train(), "abcab dca").notes[0]
     one_layer = ModelConfig(cell="gru", input_size=5, output_size=5, dropout=0.3)
     assert RNNModel(one_layer).rnn.dropout == 0  # nothing between layers to drop; torch.nn would warn
     old = {key: value for key, value in config.to_dict().items() if key != "dropout"}
