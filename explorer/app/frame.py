@@ -95,8 +95,8 @@ def require_frame(page_file: str) -> None:
 # element of the last page left) and a moment longer, at most HOLD_MS, and let go as soon as the student
 # scrolls, types or clicks. A fixed few seconds were not enough on a loaded server: the last page's elements
 # stay until the new ones replace them, and the browser's scroll anchoring carried the view down with them
-# after the hold had ended, so anchoring is off from the first arrival on (once, on CI, a redraw after the hold
-# still carried lesson 3 down 1,100 px while anchoring came back with the hold's end). The page counts as finished only
+# after the hold had ended, so anchoring is off from the first arrival on, and stays off after the hold: a redraw
+# that comes later must not carry the view down either. The page counts as finished only
 # after three seconds without a running indicator: Streamlit shows the indicator and marks stale elements only after a
 # short delay, so on a loaded server a shorter settle could end before the new page had begun to draw. A
 # student's own scroll ends the hold at once.

@@ -110,9 +110,7 @@ STEP = """() => {  // the number on the Step metric, 0 before it is drawn
 
 
 def _step(page) -> int:
-    text = page.locator("[data-testid='stMetric']").filter(has_text="Step").first.inner_text()
-    digits = re.findall(r"\d[\d,]*", text)
-    return int(digits[0].replace(",", "")) if digits else 0
+    return page.evaluate(STEP)
 
 
 def _settled_step(page, quiet_ms: int = 1500, timeout_ms: int = 30_000) -> int:
