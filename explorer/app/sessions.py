@@ -42,6 +42,9 @@ from explorer.i18n import _, ngettext, sentences
 
 GRACE_S = 20.0  # a reload reconnects within a few seconds; a network blip of this length is forgiven too
 POLL_S = 5.0
+# A closed session's script thread may still be finishing a training tick and drops its tensors only
+# then, after the first trim; the watcher trims again on the next polls so that memory comes back too.
+TRIMS_AFTER_CLOSE = 3
 LOST_KEEP_S = 3600.0  # how long a token can still say what was lost (a few numbers each)
 TOKEN = "run"  # the URL key
 MINE = "_run_token"  # session_state: this session's token, once it holds work
@@ -130,10 +133,14 @@ def _runtime():
 
 async def _watch(runtime) -> None:
     gone_since: dict[str, float] = {}
+    trims_left = 0
     while True:
         await asyncio.sleep(POLL_S)
         try:
             if reap(runtime, gone_since, time.monotonic()):
+                trims_left = TRIMS_AFTER_CLOSE
+            if trims_left:
+                trims_left -= 1
                 release_memory()
         except Exception:  # the watcher must outlive one bad turn; the next poll tries again
             _log.exception("The session watcher failed this turn")

@@ -26,3 +26,36 @@ def test_the_grace_comes_from_the_environment_and_falls_back_on_nonsense(monkeyp
     for bad in ("soon", "-3"):
         monkeypatch.setenv("RNN_EXPLORER_SESSION_GRACE_S", bad)
         assert sessions.grace_seconds() == sessions.GRACE_S
+
+
+def test_the_watcher_trims_again_on_the_polls_after_a_close(monkeypatch):
+    # a closed session's script may drop its tensors after the first trim; the next polls give that back too
+    import asyncio
+
+    closes = iter([1, 0, 0, 0, 0, 2, 0])
+    polls = []
+
+    def reap(runtime, gone_since, now):
+        try:
+            closed = next(closes)
+        except StopIteration:
+            raise asyncio.CancelledError from None
+        polls.append([closed, False])
+        return closed
+
+    def release():
+        polls[-1][1] = True
+
+    async def no_wait(seconds):
+        return None
+
+    monkeypatch.setattr(sessions, "reap", reap)
+    monkeypatch.setattr(sessions, "release_memory", release)
+    monkeypatch.setattr(sessions.asyncio, "sleep", no_wait)
+    try:
+        asyncio.run(sessions._watch(runtime=None))
+    except asyncio.CancelledError:
+        pass
+    trimmed = [t for _closed, t in polls]
+    assert sessions.TRIMS_AFTER_CLOSE == 3
+    assert trimmed == [True, True, True, False, False, True, True], polls
