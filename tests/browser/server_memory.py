@@ -8,6 +8,8 @@ from pathlib import Path
 
 from conftest import CHROMIUM, LAUNCH_ARGS, free_port, start_app, stop_app, wait_until_up
 
+from explorer.app.sessions import POLL_S, TRIMS_AFTER_CLOSE
+
 # the largest lesson-sized setting the default session budget (1 GB by the estimate) and step time allow
 BIG = {"Hidden size": "64", "Layers": "2", "Batch size": "512", "Sequence length (2–1000)": "200",
        "Steps per tick": "1"}
@@ -74,7 +76,7 @@ def scenario(sessions: int = 3, grace: float = 10.0, watch_seconds: float = 60.0
         # (the reference) its session stays, so it stays small, as the tab of a newcomer would be.
         watched = grace < watch_seconds
         open_training(browser, url, BIG if watched else None).close()
-        time.sleep(max(grace, 0) + 18 if watched else 8)
+        time.sleep(max(grace, 0) + POLL_S * TRIMS_AFTER_CLOSE + 3 if watched else 8)  # the close and its trims
         before = rss_mb(process.pid)
         contexts = [open_training(browser, url, BIG) for _ in range(sessions)]
         peak = rss_mb(process.pid)
