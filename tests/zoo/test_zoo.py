@@ -73,7 +73,7 @@ def test_each_model_reaches_its_floor():
     assert metric("english-mingru") < 2.25 and metric("english-minlstm") < 2.25
 
 
-BRACKETS_LONGER_FLOOR = 0.97  # below the shipped model by a slice's spread; the zoo aims for 0.99 (docs/library.md)
+BRACKETS_LONGER_FLOOR = 0.975  # below the shipped model by a slice's spread; the zoo aims for 0.99 (docs/library.md)
 
 
 def test_brackets_lstm_counts_at_eight_times_its_training_length_on_a_fresh_slice():
