@@ -7,13 +7,14 @@ A recipe of a registered kind (an encoder-decoder) is handed to that kind's own 
 """
 from __future__ import annotations
 
+import copy
 import inspect
 import json
 import math
 import subprocess
 import sys
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -102,6 +103,36 @@ def refresh_baselines(name: str, directory: Path | None = None) -> dict:
     return meta["metrics"]["test"]
 
 
+BEST_EVERY = 250  # steps between the validation checks of Recipe.late_from_best
+BEST_BATCHES = 10  # validation batches a check reads: a tenth of a second for the brackets counter
+
+
+@dataclass
+class BestSoFar:
+    """The weights and optimizer state that read best on validation so far (Recipe.late_from_best)."""
+
+    score: float = float("-inf")
+    step: int = 0
+    weights: dict | None = None
+    optimizer: dict | None = None
+
+    def check(self, state, recipe: Recipe, task, step: int) -> None:
+        seq_len = recipe.eval_seq_len or recipe.seq_len or task.default_seq_len  # the length the recipe is judged at
+        metric = train.evaluate(state.model, task, split="val", batches=BEST_BATCHES, batch_size=32, seq_len=seq_len,
+                                seed=VAL_SEED)["metric"]
+        score = metric if task.higher_is_better else -metric
+        if score > self.score:
+            self.score, self.step = score, step
+            self.weights = copy.deepcopy(state.model.state_dict())
+            self.optimizer = copy.deepcopy(state.optimizer.state_dict())
+
+    def restore(self, state) -> None:
+        if self.weights is not None:
+            state.model.load_state_dict(self.weights)
+            state.optimizer.load_state_dict(self.optimizer)
+            self.weights = self.optimizer = None  # once: the lower rate goes on from here
+
+
 def build(name: str, directory: Path | None = None, progress: bool = True) -> nn.Module:
     """Train one recipe from scratch with its fixed seed, evaluate it, save it."""
     kind = kind_with_recipe(name)
@@ -126,13 +157,18 @@ def build(name: str, directory: Path | None = None, progress: bool = True) -> nn
     started = time.perf_counter()
     chunk = 50
     done = 0
+    best = BestSoFar() if recipe.late_from_best and recipe.late_lr is not None else None
     while done < recipe.steps:
         if recipe.seq_lens or recipe.late_lr is not None:  # a schedule: the length and rate for these steps
             length, lr = seq_len_at(recipe, done) or settings.seq_len, lr_at(recipe, done)
+            if best is not None and lr == recipe.late_lr != state.settings.lr:
+                best.restore(state)
             if (length, lr) != (state.settings.seq_len, state.settings.lr):
                 train.update_settings(state, seq_len=length, lr=lr)
         rows = train.train_steps(state, min(chunk, recipe.steps - done))
         done += len(rows)
+        if best is not None and done % BEST_EVERY == 0 and lr_at(recipe, done - 1) == recipe.lr:
+            best.check(state, recipe, task, done)
         if progress:
             progress_bar(name, done, recipe.steps, rows[-1]["loss"] if rows else float("nan"),
                          time.perf_counter() - started)
@@ -161,6 +197,8 @@ def build(name: str, directory: Path | None = None, progress: bool = True) -> nn
         "torch": torch.__version__,
         "note": recipe.note,
     }
+    if best is not None and best.step:
+        meta["late_from"] = {"step": best.step, "val": round(best.score, 5)}  # where the lower rate took over
     save(model, name, meta, directory)
     units = list_units(name, directory, progress)
     model.meta = json.loads(json.dumps(meta | ({"units": units} if units is not None else {})))

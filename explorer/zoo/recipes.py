@@ -34,6 +34,9 @@ class Recipe:
     # CYCLE_STEPS at a time; each is measured on its own (metrics "lengths")
     seq_lens: tuple[int, ...] = ()
     late_lr: float | None = None  # the learning rate for the last third of the steps
+    # at late_lr's turn, go back to the weights that read best on validation at the first rate: a rate high enough
+    # to swing from one check to the next then keeps its best moment, not whichever moment the turn happens to meet
+    late_from_best: bool = False
     dropout: float = 0.0  # ModelConfig.dropout: while training only
     note: str = ""
 
@@ -89,8 +92,8 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
     Recipe("adding-rnn", "SimpleRNN on the adding problem, T=100", "adding", "rnn", 64, steps=3000, lr=1e-3,
            batch_size=64, seq_len=100, note="fails where the LSTM succeeds: the classic gap"),
     Recipe("brackets-lstm", "LSTM counting bracket depth", "brackets", "lstm", 48, steps=15000, lr=3e-2,
-           seq_len=64, eval_seq_len=512, late_lr=4e-3, task_kwargs={"max_depth": 64, "climb_share": 0.8},
-           dropout=0.2,
+           seq_len=64, eval_seq_len=512, late_lr=4e-3, late_from_best=True,
+           task_kwargs={"max_depth": 64, "climb_share": 0.8}, dropout=0.2,
            note="a class for every depth a fair walk of 512 brackets reaches; most training strings climb and come "
                 "back down, so strings of 64 show the deep ones; dropout on the brackets read keeps the count from "
                 "leaking when a depth is held long; 10,000 steps at the high rate and 5,000 at the lower one "

@@ -8,6 +8,7 @@ import torch
 
 from explorer import ModelConfig, RNNModel, Vocab, zoo
 from explorer.analysis import known_units
+from explorer.training import train
 from explorer.zoo import rebuild
 from explorer.zoo.recipes import RECIPES, Recipe
 
@@ -43,5 +44,31 @@ def test_a_recipe_with_dropout_rebuilds_to_the_same_weights(tmp_path, monkeypatc
     monkeypatch.setitem(RECIPES, recipe.name, dataclasses.replace(recipe, dropout=0.0))
     plain = rebuild.build(recipe.name, tmp_path / "c", progress=False)
     assert not torch.equal(plain.state_dict()["head.weight"], first.state_dict()["head.weight"])  # it took effect
+    for name, weight in first.state_dict().items():
+        torch.testing.assert_close(second.state_dict()[name], weight, rtol=0, atol=0)
+
+
+def test_the_lower_rate_goes_on_from_the_weights_that_read_best_on_validation(tmp_path, monkeypatch):
+    recipe = Recipe("tiny-best", "a tiny counter", "brackets", "lstm", 4, steps=3 * rebuild.BEST_EVERY, lr=3e-2,
+                    seq_len=16, late_lr=3e-3, late_from_best=True)
+    monkeypatch.setitem(RECIPES, recipe.name, recipe)
+    task = rebuild.make_task(recipe)
+    state = train.start(task, train.build_model(train.config_for(task, cell="lstm", hidden_size=4), task.vocab,
+                                                seed=0), train.TrainSettings(lr=3e-2, seq_len=16))
+    train.train_steps(state, 50)
+    best = rebuild.BestSoFar()
+    best.check(state, recipe, task, step=250)
+    kept = {name: weight.clone() for name, weight in state.model.state_dict().items()}
+    with torch.no_grad():
+        state.model.head.weight.zero_()  # every depth scores alike: the worst it can read
+    best.check(state, recipe, task, step=500)
+    assert best.step == 250
+    best.restore(state)
+    for name, weight in kept.items():
+        torch.testing.assert_close(state.model.state_dict()[name], weight, rtol=0, atol=0)
+    # a build records where the lower rate took over, and rebuilds to the same weights
+    first = rebuild.build(recipe.name, tmp_path / "a", progress=False)
+    assert first.meta["late_from"]["step"] in (rebuild.BEST_EVERY, 2 * rebuild.BEST_EVERY)  # at the first rate
+    second = rebuild.build(recipe.name, tmp_path / "b", progress=False)
     for name, weight in first.state_dict().items():
         torch.testing.assert_close(second.state_dict()[name], weight, rtol=0, atol=0)
