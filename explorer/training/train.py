@@ -40,8 +40,8 @@ from explorer.training.settings import OPTIMIZERS, TrainSettings, is_whole
 __all__ = [
     "EVAL_SEED", "GROUPS", "OPTIMIZERS", "SNAPSHOT_EVERY", "Divergence", "Snapshot", "TrainSettings", "TrainState",
     "TrainingDiverged", "build_model", "check_model_fits", "clone_for_training", "config_for", "evaluate",
-    "evaluate_in_order",
-    "make_optimizer", "parameter_group", "start", "train_steps", "update_settings",
+    "evaluate_in_order", "kept_weights",
+    "make_optimizer", "parameter_group", "restore_weights", "start", "train_steps", "update_settings",
 ]
 
 EVAL_SEED = 2**32 - 1  # outside every training seed, so held-out batches of the synthetic tasks (which
@@ -345,13 +345,22 @@ def _take_snapshot(state: TrainState) -> None:
         return  # no step since (a chunk right after a restore, or after a chunk of 0 steps)
     if not _state_is_finite(state) or not _largest_weight(state) <= state.weight_limit:
         return  # an update overflowed or ran away; the next step will diverge and go back to state.snapshot
-    state.pending = Snapshot(
-        step=state.step,
-        model={k: v.detach().clone() for k, v in state.model.state_dict().items()},
-        optimizer=_copy_optimizer_state(state.optimizer.state_dict()),
-        generator=state.generator.get_state(),
-        logs_len=len(state.logs),
-    )
+    model, optimizer = kept_weights(state)
+    state.pending = Snapshot(step=state.step, model=model, optimizer=optimizer, generator=state.generator.get_state(),
+                             logs_len=len(state.logs))
+
+
+def kept_weights(state: TrainState) -> tuple[dict, dict]:
+    """Copies of the model's weights and of the optimizer's state (Adam's moments included), for
+    `restore_weights`. Unlike a Snapshot they leave the data position, step count and logs alone."""
+    return ({k: v.detach().clone() for k, v in state.model.state_dict().items()},
+            _copy_optimizer_state(state.optimizer.state_dict()))
+
+
+def restore_weights(state: TrainState, kept: tuple[dict, dict]) -> None:
+    model, optimizer = kept
+    state.model.load_state_dict(model)  # copies into the same Parameters: the optimizer keeps them
+    state.optimizer.load_state_dict(_copy_optimizer_state(optimizer))  # a copy: load_state_dict may alias
 
 
 def _copy_optimizer_state(state_dict: dict) -> dict:
@@ -365,8 +374,7 @@ def _copy_optimizer_state(state_dict: dict) -> dict:
 
 
 def _restore(state: TrainState, snapshot: Snapshot) -> None:
-    state.model.load_state_dict(snapshot.model)  # copies into the same Parameters: the optimizer keeps them
-    state.optimizer.load_state_dict(_copy_optimizer_state(snapshot.optimizer))  # a copy: load_state_dict may alias
+    restore_weights(state, (snapshot.model, snapshot.optimizer))
     for group in state.optimizer.param_groups:
         group["lr"] = state.settings.lr  # the snapshot may predate an update_settings
     state.generator.set_state(snapshot.generator)

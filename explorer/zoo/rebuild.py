@@ -7,7 +7,6 @@ A recipe of a registered kind (an encoder-decoder) is handed to that kind's own 
 """
 from __future__ import annotations
 
-import copy
 import inspect
 import json
 import math
@@ -113,8 +112,7 @@ class BestSoFar:
 
     score: float = float("-inf")
     step: int = 0
-    weights: dict | None = None
-    optimizer: dict | None = None
+    kept: tuple[dict, dict] | None = None  # train.kept_weights at that step
 
     def check(self, state, recipe: Recipe, task, step: int) -> None:
         seq_len = recipe.eval_seq_len or recipe.seq_len or task.default_seq_len  # the length the recipe is judged at
@@ -123,14 +121,12 @@ class BestSoFar:
         score = metric if task.higher_is_better else -metric
         if score > self.score:
             self.score, self.step = score, step
-            self.weights = copy.deepcopy(state.model.state_dict())
-            self.optimizer = copy.deepcopy(state.optimizer.state_dict())
+            self.kept = train.kept_weights(state)
 
     def restore(self, state) -> None:
-        if self.weights is not None:
-            state.model.load_state_dict(self.weights)
-            state.optimizer.load_state_dict(self.optimizer)
-            self.weights = self.optimizer = None  # once: the lower rate goes on from here
+        if self.kept is not None:
+            train.restore_weights(state, self.kept)
+            self.kept = None  # once: the lower rate goes on from here
 
 
 def build(name: str, directory: Path | None = None, progress: bool = True) -> nn.Module:
