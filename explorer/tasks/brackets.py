@@ -40,13 +40,17 @@ class BracketsTask(Task):
     With `climb_share` > 0 that share of the training strings climbs and comes back down: each draws
     its own chance p to open, uniformly between 1/2 and 1, and a turning point, uniformly along the
     string; it opens with chance p before the turn and 1 - p after it. Strings of the training length
-    then reach, and leave, the depths a fair walk only reaches at many times that length. Validation
+    then reach, and leave, the depths a fair walk only reaches at many times that length. With
+    `wander_share` > 0 that share of the climbing strings opens at every step up to its turn and takes
+    the fair walk after it, so every depth up to the training length is reached about equally often
+    and held through many small moves. Validation
     and test strings always take the fair walk, so a model trained this way is measured on the plain task.
     """
 
     max_depth: int = 15  # 16 classes; a symmetric walk of 128 steps rarely touches it (sd ~ 11)
     filler_prob: float = 0.0
     climb_share: float = 0.0  # 0: every split the fair walk; the models that share the defaults keep their data
+    wander_share: float = 0.0  # of the climbing strings; 0 keeps the climbing strings' data as it was
 
     name = "brackets"
     input_kind = "tokens"
@@ -58,8 +62,10 @@ class BracketsTask(Task):
     max_seq_len = 1024  # room for the length-generalisation tests (2x, and brackets-lstm's 8x of 64)
 
     def __post_init__(self):
-        if self.max_depth < 1 or not 0.0 <= self.filler_prob < 1.0 or not 0.0 <= self.climb_share <= 1.0:
-            raise ValueError(_("brackets needs max_depth >= 1, 0 <= filler_prob < 1 and 0 <= climb_share <= 1."))
+        if (self.max_depth < 1 or not 0.0 <= self.filler_prob < 1.0 or not 0.0 <= self.climb_share <= 1.0
+                or not 0.0 <= self.wander_share <= 1.0):
+            raise ValueError(_("brackets needs max_depth >= 1, 0 <= filler_prob < 1, 0 <= climb_share <= 1 and "
+                               "0 <= wander_share <= 1."))
         self.title = N_("Bracket depth: the nesting depth after each character of a Dyck-1 string")
         self.vocab = Vocab.from_chars("()a")  # the filler is always in the vocabulary so models stay interchangeable
         self.input_size = len(self.vocab)
@@ -76,7 +82,11 @@ class BracketsTask(Task):
             draw = torch.rand(batch_size, 3, generator=generator).numpy()  # (B, 3): climbs?, chance to open, turn
             up = 0.5 + 0.5 * draw[:, 1:2]  # (B, 1)
             before_turn = np.arange(seq_len) < draw[:, 2:] * seq_len  # (B, T)
-            open_prob = np.where(draw[:, :1] < self.climb_share, np.where(before_turn, up, 1.0 - up), open_prob)
+            after_turn = 1.0 - up  # (B, 1)
+            if self.wander_share > 0:  # an extra draw only then, so wander_share=0 keeps the stream as it was
+                wanders = torch.rand(batch_size, 1, generator=generator).numpy() < self.wander_share  # (B, 1)
+                up, after_turn = np.where(wanders, 1.0, up), np.where(wanders, 0.5, after_turn)
+            open_prob = np.where(draw[:, :1] < self.climb_share, np.where(before_turn, up, after_turn), open_prob)
         opens = np.where(uniform[:, :, 0] < open_prob, 1, -1)  # (B, T)
         filler = uniform[:, :, 1] < self.filler_prob  # (B, T)
         depth = np.zeros(batch_size, dtype=np.int64)  # (B,)

@@ -28,9 +28,10 @@ from explorer.zoo.recipes import RECIPES, Recipe, lr_at, recipe_names, seq_len_a
 from explorer.zoo.store import load
 
 
-def make_task(recipe: Recipe):
-    """The task a recipe trains and is measured on, with the recipe's own settings."""
-    return tasks.get(recipe.task, **recipe.task_kwargs)
+def make_task(recipe: Recipe, *, late: bool = False):
+    """The task a recipe trains and is measured on, with the recipe's own settings (`late`: with the settings of
+    its training at late_lr as well, Recipe.late_task_kwargs)."""
+    return tasks.get(recipe.task, **recipe.task_kwargs, **(recipe.late_task_kwargs if late else {}))
 
 
 # A synthetic task (adding, brackets, count, sentiment) draws every split from one process, so the same seed
@@ -154,11 +155,15 @@ def build(name: str, directory: Path | None = None, progress: bool = True) -> nn
     chunk = 50
     done = 0
     best = BestSoFar() if recipe.late_from_best and recipe.late_lr is not None else None
+    late_task = make_task(recipe, late=True) if recipe.late_task_kwargs else None  # made now: bad settings fail at once
     while done < recipe.steps:
         if recipe.seq_lens or recipe.late_lr is not None:  # a schedule: the length and rate for these steps
             length, lr = seq_len_at(recipe, done) or settings.seq_len, lr_at(recipe, done)
-            if best is not None and lr == recipe.late_lr != state.settings.lr:
-                best.restore(state)
+            if lr == recipe.late_lr != state.settings.lr:  # the turn
+                if best is not None:
+                    best.restore(state)
+                if late_task is not None:
+                    state.task = late_task  # the same kind of task: its batches go on from the same generator
             if (length, lr) != (state.settings.seq_len, state.settings.lr):
                 train.update_settings(state, seq_len=length, lr=lr)
         rows = train.train_steps(state, min(chunk, recipe.steps - done))

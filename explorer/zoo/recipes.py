@@ -37,6 +37,9 @@ class Recipe:
     # at late_lr's turn, go back to the weights that read best on validation at the first rate: a rate high enough
     # to swing from one check to the next then keeps its best moment, not whichever moment the turn happens to meet
     late_from_best: bool = False
+    # task settings that change at late_lr's turn, for the training strings of the lower rate only (brackets-lstm:
+    # some climbing strings then wander at their height, where the first rate keeps them coming down)
+    late_task_kwargs: dict = field(default_factory=dict)
     dropout: float = 0.0  # ModelConfig.dropout: while training only
     note: str = ""
 
@@ -93,11 +96,13 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in [
            batch_size=64, seq_len=100, note="fails where the LSTM succeeds: the classic gap"),
     Recipe("brackets-lstm", "LSTM counting bracket depth", "brackets", "lstm", 48, steps=15000, lr=3e-2,
            seq_len=64, eval_seq_len=512, late_lr=4e-3, late_from_best=True,
-           task_kwargs={"max_depth": 64, "climb_share": 0.8}, dropout=0.2,
+           task_kwargs={"max_depth": 64, "climb_share": 0.8}, late_task_kwargs={"wander_share": 0.3}, dropout=0.2,
+           seed=10,  # of seeds 0-11 of this recipe the best on the validation strings (docs/library.md)
            note="a class for every depth a fair walk of 512 brackets reaches; most training strings climb and come "
                 "back down, so strings of 64 show the deep ones; dropout on the brackets read keeps the count from "
                 "leaking when a depth is held long; 10,000 steps at the high rate and 5,000 at the lower one "
-                "settle the deep depths; measured on fair walks eight times as long"),
+                "settle the deep depths, and at the lower rate some strings climb straight and wander at their "
+                "height, so the read-out learns the depths past 40; measured on fair walks eight times as long"),
     Recipe("sentiment-gru", "GRU reading a sentence for its sentiment", "sentiment", "gru", 64, steps=1500),
     Recipe("count-lstm", "LSTM counting down from one digit (one-to-many)", "count", "lstm", 32, steps=800,
            lr=1e-2),

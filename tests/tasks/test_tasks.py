@@ -275,10 +275,22 @@ def test_climbing_changes_only_the_training_split():
     assert not torch.equal(climbing.batch("train", 16, 64, gen(7)).x, train.x)
 
 
-@pytest.mark.parametrize("climb_share", [-0.1, 1.5, float("nan")])
-def test_brackets_refuses_a_climb_share_outside_0_to_1(climb_share):
-    with pytest.raises(ValueError, match="climb_share"):
-        BracketsTask(climb_share=climb_share)
+def test_wandering_strings_climb_straight_then_take_the_fair_walk():
+    task = BracketsTask(max_depth=64, climb_share=1.0, wander_share=1.0)
+    b = task.batch("train", 512, 64, gen(5))
+    for row in range(512):
+        assert b.y[row].tolist() == depths(task.vocab.decode(b.x[row]))
+    peaks = b.y.max(dim=1).values.float()  # (B,)
+    assert 0.25 < float((peaks > 40).float().mean()) < 0.5  # straight up to a turn anywhere along the string
+    after = b.x[:, 48:][b.y[:, 47] > 1]  # the last quarter of strings that turned below depth 48 and kept off 0
+    assert 0.4 < float((after == task.vocab.stoi["("]).float().mean()) < 0.6  # then the fair coin, not the way down
+
+
+@pytest.mark.parametrize("kwargs", [{"climb_share": -0.1}, {"climb_share": 1.5}, {"climb_share": float("nan")},
+                                    {"wander_share": -0.1}, {"wander_share": 2.0}])
+def test_brackets_refuses_a_share_outside_0_to_1(kwargs):
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        BracketsTask(**kwargs)
 
 
 # --- adding --------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ is reproducible from its recipe alone, dropout's random masks included."""
 import dataclasses
 import json
 
+import pytest
 import torch
 
 from explorer import ModelConfig, RNNModel, Vocab, zoo
@@ -72,3 +73,28 @@ def test_the_lower_rate_goes_on_from_the_weights_that_read_best_on_validation(tm
     second = rebuild.build(recipe.name, tmp_path / "b", progress=False)
     for name, weight in first.state_dict().items():
         torch.testing.assert_close(second.state_dict()[name], weight, rtol=0, atol=0)
+
+
+def test_the_training_strings_change_at_the_lower_rate_and_the_measured_task_does_not(tmp_path, monkeypatch):
+    recipe = Recipe("tiny-late", "a tiny counter", "brackets", "lstm", 4, steps=150, lr=3e-2, seq_len=16,
+                    late_lr=3e-3, task_kwargs={"max_depth": 20, "climb_share": 0.8},
+                    late_task_kwargs={"wander_share": 0.5})
+    monkeypatch.setitem(RECIPES, recipe.name, recipe)
+    seen = []  # (step before the chunk, wander_share of the strings it trains on)
+    steps = train.train_steps
+
+    def recording(state, count):
+        seen.append((state.step, state.task.wander_share))
+        return steps(state, count)
+
+    monkeypatch.setattr(train, "train_steps", recording)
+    model = rebuild.build(recipe.name, tmp_path, progress=False)
+    assert seen == [(0, 0.0), (50, 0.0), (100, 0.5)]  # the turn at two thirds of 150 steps
+    assert model.meta["task_config"]["wander_share"] == 0.0  # measured on the task without the late settings
+    assert model.meta["recipe"]["late_task_kwargs"] == {"wander_share": 0.5}
+    assert rebuild.make_task(recipe, late=True).climb_share == 0.8  # the late settings add to the recipe's own
+    monkeypatch.setitem(RECIPES, recipe.name, dataclasses.replace(recipe, late_task_kwargs={"wander_share": 2.0}))
+    seen.clear()
+    with pytest.raises(ValueError, match="wander_share"):
+        rebuild.build(recipe.name, tmp_path, progress=False)
+    assert seen == []  # refused before any training, not at the turn

@@ -66,14 +66,15 @@ def test_each_model_reaches_its_floor():
     assert sorted(lengths) == [50, 100, 200, 400]
     assert all(value < baseline / 10 for value in lengths.values()), lengths  # no offset creeping in with length
     assert metric("adding-rnn") > metric("adding-lstm")  # the classic gap
-    assert metric("brackets-lstm", longer=True) >= BRACKETS_LONGER_FLOOR  # fair walks 8x the training length
+    assert metric("brackets-lstm", longer=True) >= 0.99  # the zoo's aim, on the build's 1,280 fair walks of 8x
     assert zoo.info("brackets-lstm")["metrics"]["test"]["longer"]["seq_len"] >= 8 * zoo.RECIPES["brackets-lstm"].seq_len
     assert metric("sentiment-gru") > 0.9
     # the unigram baseline is 4.36; on the first budget (3,000 steps of 32) they read 2.27 and 2.29
     assert metric("english-mingru") < 2.25 and metric("english-minlstm") < 2.25
 
 
-BRACKETS_LONGER_FLOOR = 0.975  # below the shipped model by a slice's spread; the zoo aims for 0.99 (docs/library.md)
+# on a slice of 128 walks: ten fresh slices read 0.983-0.994 (docs/library.md), the one here 0.980
+BRACKETS_LONGER_FLOOR = 0.975
 
 
 def test_brackets_lstm_counts_at_eight_times_its_training_length_on_a_fresh_slice():
