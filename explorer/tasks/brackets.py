@@ -43,8 +43,8 @@ class BracketsTask(Task):
     then reach, and leave, the depths a fair walk only reaches at many times that length. With
     `wander_share` > 0 that share of the climbing strings opens at every step up to its turn and takes
     the fair walk after it, so every depth up to the training length is reached about equally often
-    and held through many small moves. Validation
-    and test strings always take the fair walk, so a model trained this way is measured on the plain task.
+    and held through many small moves. Validation and test strings always take the fair walk, so a
+    model trained this way is measured on the plain task.
     """
 
     max_depth: int = 15  # 16 classes; a symmetric walk of 128 steps rarely touches it (sd ~ 11)

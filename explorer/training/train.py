@@ -40,8 +40,8 @@ from explorer.training.settings import OPTIMIZERS, TrainSettings, is_whole
 __all__ = [
     "EVAL_SEED", "GROUPS", "OPTIMIZERS", "SNAPSHOT_EVERY", "Divergence", "Snapshot", "TrainSettings", "TrainState",
     "TrainingDiverged", "build_model", "check_model_fits", "clone_for_training", "config_for", "evaluate",
-    "evaluate_in_order", "kept_weights",
-    "make_optimizer", "parameter_group", "restore_weights", "start", "train_steps", "update_settings",
+    "evaluate_in_order", "kept_weights", "make_optimizer", "parameter_group", "restore_weights", "start",
+    "train_steps", "update_settings",
 ]
 
 EVAL_SEED = 2**32 - 1  # outside every training seed, so held-out batches of the synthetic tasks (which
