@@ -14,6 +14,7 @@ an n-gram model is a cheap second baseline (`extra_baselines`).
 from __future__ import annotations
 
 import ast
+import copy
 import functools
 import importlib.util
 import io
@@ -232,6 +233,38 @@ def ngram_model(corpus: str, order: int) -> ngram.KneserNey:
     return ngram.fit(ids["train"], order, len(vocab))
 
 
+class Streams:
+    """A text read as char-rnn reads it in training: cut into `batch_size` pieces end to end, each read from its
+    start `seq_len` characters a batch, so that the state a model ends a batch in is the true state at the start
+    of the next. `next()` gives the batch and whether the pieces start afresh (then a carried state must be
+    dropped): after a full pass, each piece starts again at a new random offset below `seq_len`, so the windows of
+    one pass are not those of the last.
+    """
+
+    def __init__(self, ids: torch.Tensor, batch_size: int, seq_len: int, generator: torch.Generator):
+        self.ids, self.batch_size, self.seq_len, self.generator = ids, batch_size, seq_len, generator
+        self.piece = (len(ids) - 1) // batch_size  # characters in each stream's piece
+        self.per_pass = (self.piece - 1) // seq_len - 1  # batches before the offsets could run a piece past its end
+        self.position = self.per_pass  # the first next() starts a pass
+        self.starts = torch.zeros(batch_size, dtype=torch.long)
+
+    def __deepcopy__(self, memo):
+        # a copied training run (TrainState) reads the same text: share it; the generator is the run's own
+        clone = copy.copy(self)
+        clone.generator, clone.starts = copy.deepcopy(self.generator, memo), self.starts.clone()
+        return clone
+
+    def next(self) -> tuple[Batch, bool]:
+        fresh = self.position >= self.per_pass
+        if fresh:
+            offsets = torch.randint(0, self.seq_len, (self.batch_size,), generator=self.generator)  # (B,)
+            self.starts, self.position = torch.arange(self.batch_size) * self.piece + offsets, 0
+        at = self.starts + self.position * self.seq_len  # (B,)
+        windows = self.ids[at[:, None] + torch.arange(self.seq_len + 1)]  # (B, T+1)
+        self.position += 1
+        return Batch(x=windows[:, :-1], y=windows[:, 1:]), fresh
+
+
 @dataclass
 class CharCorpusTask(Task):
     """Predict the next character of real text.
@@ -266,6 +299,17 @@ class CharCorpusTask(Task):
         starts = torch.randint(0, len(ids) - seq_len, (batch_size,), generator=generator)  # (B,)
         windows = ids[starts[:, None] + torch.arange(seq_len + 1)]  # (B, T+1)
         return Batch(x=windows[:, :-1], y=windows[:, 1:])
+
+    def streams(self, split: str, batch_size: int, seq_len: int, generator: torch.Generator) -> Streams:
+        """The split read as `batch_size` streams side by side, each batch the next `seq_len` characters of every
+        stream (TrainSettings.carry_state), instead of `batch`'s windows from random places."""
+        self.check_request(split, batch_size, seq_len)
+        ids = self._ids[split]
+        if (len(ids) - 1) // batch_size < 2 * seq_len + 1:
+            raise ValueError(_("The {split} split is too short for {streams} streams of {length} characters; "
+                               "use fewer or shorter ones.").format(split=split_name(split), streams=batch_size,
+                                                                    length=seq_len))
+        return Streams(ids, batch_size, seq_len, generator)
 
     def baseline(self) -> tuple[float, str]:
         counts = torch.bincount(self._ids["train"], minlength=len(self.vocab))  # (V,)

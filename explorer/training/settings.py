@@ -59,6 +59,10 @@ class TrainSettings:
     clip: bool = True  # RNN gradients can explode through time (Pascanu et al. 2013); turn it off to watch that happen
     clip_norm: float = 1.0  # the usual char-RNN choice: only the rare exploding step is scaled down
     seed: int = 0  # seeds the training batches; seed the model's init with build_model(..., seed)
+    # True: read the training text in batch_size streams, each batch going on where the last stopped, and start
+    # each step from the state the last one ended in (detached: truncated BPTT, as char-rnn trains). A window
+    # then never starts from a zero state in the middle of a bracket or a string; text tasks only
+    carry_state: bool = False
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -76,6 +80,8 @@ class TrainSettings:
                 value=self.seq_len))
         if not isinstance(self.clip, bool):
             raise ValueError(_("clip must be True or False; got {value!r}.").format(value=self.clip))
+        if not isinstance(self.carry_state, bool):
+            raise ValueError(_("carry_state must be True or False; got {value!r}.").format(value=self.carry_state))
         if not is_real(self.clip_norm) or not math.isfinite(self.clip_norm) or self.clip_norm <= 0:
             raise ValueError(_("The clipping norm must be a finite number greater than 0, such as 1.0; "
                                "got {value!r}.").format(value=self.clip_norm))
@@ -94,6 +100,9 @@ class TrainSettings:
         if not task.min_seq_len <= seq_len <= task.max_seq_len:
             raise ValueError(_("The sequence length for the {task} task must be from {low} to {high}; got {value}.")
                              .format(task=task.name, low=task.min_seq_len, high=task.max_seq_len, value=seq_len))
+        if self.carry_state and not hasattr(task, "streams"):
+            raise ValueError(_("Only a text can be read with the state carried from batch to batch; the {task} task "
+                               "draws every sequence on its own.").format(task=task.name))
         return dataclasses.replace(self, seq_len=seq_len)
 
 

@@ -140,6 +140,8 @@ class TrainState:
     snapshot: Snapshot | None = None  # where a diverged run goes back to, see Snapshot
     pending: Snapshot | None = None  # the newest snapshot, until a step from it proves it trains
     weight_limit: float = MAX_WEIGHT  # a |weight| past this diverges the run (see MAX_WEIGHT); set by `start`
+    streams: object = None  # with settings.carry_state: the task's Streams the batches come from
+    carried: object = None  # with settings.carry_state: the state the last step ended in, detached
 
     @property
     def diverged(self) -> bool:
@@ -197,6 +199,9 @@ def update_settings(state: TrainState, **changes) -> None:
     settings = dataclasses.replace(state.settings, **changes).for_task(state.task)
     if settings.seed != state.settings.seed:
         raise ValueError(_("The seed fixes a run's data and initial weights; start a new run to change it."))
+    if (settings.batch_size, settings.seq_len, settings.carry_state) != (
+            state.settings.batch_size, state.settings.seq_len, state.settings.carry_state):
+        state.streams = state.carried = None  # streams of the old shape: the next step starts new ones
     state.settings = settings
     if settings.optimizer != state.optimizer.__class__.__name__.lower():
         state.optimizer = make_optimizer(state.model, settings)
@@ -259,9 +264,16 @@ def train_steps(state: TrainState, n: int, callback: Callable[[dict], bool | Non
         if i and i % SNAPSHOT_EVERY == 0:
             _take_snapshot(state)
         started = time.perf_counter()
-        batch = task.batch("train", settings.batch_size, settings.seq_len, state.generator)
         optimizer.zero_grad(set_to_none=True)
-        output = model(batch.x)[0]  # (B, T, O) per step or (B, O) last step
+        if settings.carry_state:
+            if state.streams is None or state.streams.ids is not task.split_ids("train"):  # new, or a new task
+                state.streams = task.streams("train", settings.batch_size, settings.seq_len, state.generator)
+            batch, fresh = state.streams.next()
+            output, carried = model(batch.x, None if fresh else state.carried)
+            state.carried = tuple(part.detach() for part in carried) if isinstance(carried, tuple) else carried.detach()
+        else:
+            batch = task.batch("train", settings.batch_size, settings.seq_len, state.generator)
+            output = model(batch.x)[0]  # (B, T, O) per step or (B, O) last step
         loss = task.loss(output, batch)
         loss.backward()
 
@@ -378,6 +390,7 @@ def _restore(state: TrainState, snapshot: Snapshot) -> None:
     for group in state.optimizer.param_groups:
         group["lr"] = state.settings.lr  # the snapshot may predate an update_settings
     state.generator.set_state(snapshot.generator)
+    state.streams = state.carried = None  # a carrying run starts new streams from the snapshot's generator
     state.step = snapshot.step
     del state.logs[snapshot.logs_len:]
 

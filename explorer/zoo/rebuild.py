@@ -149,7 +149,7 @@ def build(name: str, directory: Path | None = None, progress: bool = True) -> nn
         torch.manual_seed(recipe.seed)  # dropout draws its masks from torch's global generator
     settings = train.TrainSettings(optimizer="adam", lr=recipe.lr, batch_size=recipe.batch_size,
                                    seq_len=seq_len_at(recipe, 0) or task.default_seq_len, clip=True,
-                                   clip_norm=recipe.clip_norm, seed=recipe.seed)
+                                   clip_norm=recipe.clip_norm, seed=recipe.seed, carry_state=recipe.carry_state)
     state = train.start(task, model, settings)
     started = time.perf_counter()
     chunk = 50

@@ -41,6 +41,7 @@ class Recipe:
     # some climbing strings then wander at their height, where the first rate keeps them coming down)
     late_task_kwargs: dict = field(default_factory=dict)
     dropout: float = 0.0  # ModelConfig.dropout: while training only
+    carry_state: bool = False  # TrainSettings.carry_state: the text read in batch_size streams, the state carried
     note: str = ""
 
 

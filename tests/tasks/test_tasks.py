@@ -12,7 +12,13 @@ from explorer import tasks
 from explorer.engine.vocab import UNKNOWN
 from explorer.tasks.base import Batch, cross_entropy
 from explorer.tasks.brackets import BracketsTask, depths
-from explorer.tasks.char_corpus import CharCorpusTask, corpus_text, split_bounds, without_comments_and_docstrings
+from explorer.tasks.char_corpus import (
+    CharCorpusTask,
+    Streams,
+    corpus_text,
+    split_bounds,
+    without_comments_and_docstrings,
+)
 from explorer.tasks.count import END, countdown
 from explorer.tasks.sentiment import LONGEST_SENTENCE, PAD, generate, label_of
 from explorer.tasks.series import AIRLINE_CSV, SeriesTask, airline_passengers
@@ -151,6 +157,33 @@ def test_char_corpus(corpus, low, high):
     for row in range(4):  # every window comes from the val text
         window = task.vocab.decode(b.x[row]) + task.vocab.decode(b.y[row, -1:])
         assert window in val_text
+
+
+def test_streams_read_a_text_in_pieces_each_batch_going_on_where_the_last_stopped():
+    """TrainSettings.carry_state's batches: stream i reads piece i of the text in order, so a batch's first
+    character is the one after the last batch's last; after a full pass every piece starts again at a new
+    offset below seq_len, and no window leaves its piece."""
+    ids = torch.arange(1001)  # a text whose character at each place is the place: windows name where they are
+    streams = Streams(ids, batch_size=4, seq_len=10, generator=gen(0))
+    assert streams.piece == 250 and streams.per_pass == 23
+    batches = [streams.next() for _ in range(2 * streams.per_pass)]
+    assert [fresh for _, fresh in batches] == [True] + [False] * 22 + [True] + [False] * 22
+    first_pass, second_pass = batches[:23], batches[23:]
+    for (before, _), (after, _) in zip(first_pass, first_pass[1:]):
+        assert torch.equal(after.x[:, 0], before.y[:, -1])
+    for batch, _ in batches:
+        assert torch.equal(batch.y, batch.x + 1)
+        assert torch.equal(batch.y // 250, torch.arange(4)[:, None].expand(4, 10))  # stream i stays in piece i
+    assert not torch.equal(first_pass[0][0].x[:, 0], second_pass[0][0].x[:, 0])  # new offsets
+    assert int((first_pass[0][0].x[:, 0] % 250).max()) < 10
+
+
+def test_streams_of_a_text_too_short_are_refused_with_a_sentence():
+    english = tasks.get("english")
+    with pytest.raises(ValueError, match="too short for 1000 streams of 2000 characters"):
+        english.streams("val", 1000, 2000, gen(0))
+    with pytest.raises(ValueError, match="split must be one of"):
+        english.streams("dev", 4, 16, gen(0))
 
 
 def test_code_only_source_keeps_the_code_and_its_strings_and_drops_docstrings_and_comments():

@@ -357,6 +357,7 @@ def one_sentence(message: str) -> bool:
     (dict(optimizer="rmsprop"), "optimizer"),
     (dict(seed=-1), "seed"),
     (dict(clip="yes"), "clip"),
+    (dict(carry_state=1), "carry_state"),
 ])
 def test_bad_settings_raise_one_sentence(changes, words):
     with pytest.raises(ValueError, match=words) as error:
@@ -459,3 +460,67 @@ def test_reading_in_order_refuses_a_split_too_short_for_its_streams():
     model = build_model(config_for(english, cell="lstm", hidden_size=8), english.vocab, seed=0)
     with pytest.raises(ValueError, match="at least 65"):
         evaluate_in_order(model, english.split_ids("val")[:10])
+
+
+# ---------------------------------------------------------------------------------------------- carrying the state
+
+
+def english_carrying_run(seed=0, **settings):
+    """A tiny LSTM reading English in 4 streams of 16 characters, the state carried from step to step."""
+    english = tasks.get("english")
+    model = build_model(config_for(english, cell="lstm", hidden_size=8), english.vocab, seed=seed)
+    base = dict(lr=1e-2, batch_size=4, seq_len=16, seed=seed, carry_state=True)
+    return start(english, model, TrainSettings(**{**base, **settings}))
+
+
+def test_a_carrying_run_equals_a_plain_loop_that_carries_the_state():
+    """carry_state is truncated BPTT as char-rnn does it: each step reads the next characters of the same
+    streams and starts from the state the last step ended in, detached. A loop written out with torch's own
+    Adam and clip_grad_norm_ must give the same losses; the same loop from a zero state every step must not."""
+    run = english_carrying_run()
+    rows = train_steps(run, 4)
+
+    def plain(carry: bool) -> list[float]:
+        english = run.task
+        model = build_model(config_for(english, cell="lstm", hidden_size=8), english.vocab, seed=0)
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+        streams = english.streams("train", 4, 16, torch.Generator().manual_seed(0))
+        state, losses = None, []
+        for _ in range(4):
+            batch, fresh = streams.next()
+            logits, after = model(batch.x, state if carry and not fresh else None)
+            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch.y.reshape(-1))
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            state = tuple(part.detach() for part in after)
+            losses.append(float(loss.detach()))
+        return losses
+
+    assert [row["loss"] for row in rows] == pytest.approx(plain(carry=True), rel=1e-5)
+    cold = plain(carry=False)
+    assert rows[0]["loss"] == pytest.approx(cold[0], rel=1e-6) and rows[1]["loss"] != pytest.approx(cold[1], rel=1e-4)
+
+
+def test_a_carrying_run_resumes_exactly_in_chunks_and_copies():
+    one, two = english_carrying_run(), english_carrying_run()
+    rows = train_steps(one, 6)
+    assert without_timing(train_steps(two, 3) + train_steps(two, 3)) == without_timing(rows)
+    twin = copy.deepcopy(one)
+    assert twin.streams.ids is one.streams.ids  # the text is shared, not copied
+    assert twin.streams.generator is twin.generator is not one.generator
+    assert without_timing(train_steps(twin, 3)) == without_timing(train_steps(one, 3))
+    update_settings(one, seq_len=32)  # streams of another shape: new ones, from a zero state
+    assert one.streams is None and one.carried is None
+    train_steps(one, 1)
+    assert one.streams.seq_len == 32 and one.streams.position == 1
+
+
+def test_carrying_the_state_is_refused_where_sequences_are_drawn_one_by_one():
+    task = tasks.get("count")
+    model = build_model(config_for(task, hidden_size=8), task.vocab)
+    with pytest.raises(ValueError, match="Only a text can be read with the state carried") as error:
+        start(task, model, TrainSettings(seq_len=11, carry_state=True))
+    assert one_sentence(str(error.value).split("; ")[0] + ".")
+

@@ -98,3 +98,28 @@ def test_the_training_strings_change_at_the_lower_rate_and_the_measured_task_doe
     with pytest.raises(ValueError, match="wander_share"):
         rebuild.build(recipe.name, tmp_path, progress=False)
     assert seen == []  # refused before any training, not at the turn
+
+
+def test_a_recipe_that_carries_the_state_trains_on_streams_and_a_task_without_them_is_refused(tmp_path, monkeypatch):
+    recipe = Recipe("tiny-streams", "a tiny English reader", "english", "lstm", 4, steps=3, batch_size=4, seq_len=16,
+                    carry_state=True)
+    monkeypatch.setitem(RECIPES, recipe.name, recipe)
+    monkeypatch.setattr(rebuild, "evaluate_recipe", lambda *args, **kwargs: {})  # the whole-split scores: not here
+    monkeypatch.setattr(rebuild, "list_units", lambda *args, **kwargs: None)
+    seen = []
+    steps = train.train_steps
+
+    def recording(state, count):
+        rows = steps(state, count)
+        seen.append((state.settings.carry_state, state.streams.position, state.carried[1].shape))
+        return rows
+
+    monkeypatch.setattr(train, "train_steps", recording)
+    model = rebuild.build(recipe.name, tmp_path, progress=False)
+    assert seen == [(True, 3, torch.Size([1, 4, 4]))]  # three batches of four streams, the cell state carried
+    assert model.meta["recipe"]["carry_state"] is True
+    monkeypatch.setitem(RECIPES, recipe.name, dataclasses.replace(recipe, task="brackets", name="tiny-streams"))
+    seen.clear()
+    with pytest.raises(ValueError, match="Only a text can be read with the state carried"):
+        rebuild.build(recipe.name, tmp_path, progress=False)
+    assert seen == []
