@@ -16,7 +16,8 @@ SHIPPED = [n for n in zoo.available() if n in zoo.RECIPES]  # encoder-decoders: 
 REQUIRED = ["english-lstm", "english-gru", "english-rnn", "english-rnn-matched", "python-lstm", "adding-lstm",
             "adding-rnn", "brackets-lstm", "sentiment-gru", "series-lstm", "count-lstm", "brackets-rnn",
             "brackets-jordan", "sentiment-bigru", "english-rnn-onehot", "dates-lstm", "airline-lstm",
-            "english-mingru", "english-minlstm", "english-lstm-512", "python-lstm-512", "python-code-lstm"]
+            "english-mingru", "english-minlstm", "english-lstm-512", "python-lstm-512", "python-code-lstm",
+            "python-code-lstm-stateful"]
 
 
 def test_every_required_model_is_shipped():
@@ -266,7 +267,8 @@ def test_the_summary_sets_each_model_beside_its_strongest_baseline_under_its_own
     english = rows["english-lstm-512"]
     assert english["ngram_order"] == 7 and english["best_baseline_name"] == "7-gram (Kneser-Ney)"
     assert english["in_order"] < english["ngram"] < english["test"] + 0.1
-    for name in ("english-lstm", "english-rnn", "python-lstm", "python-code-lstm", "poetry-lstm"):
+    for name in ("english-lstm", "english-rnn", "python-lstm", "python-code-lstm", "python-code-lstm-stateful",
+                 "poetry-lstm"):
         assert rows[name]["in_order"] < rows[name]["test"]  # carried state never costs bits
     series = rows["series-lstm"]
     assert series["best_baseline_name"] == "seasonal naive" and "ngram" not in series and "in_order" not in series
