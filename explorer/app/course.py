@@ -86,12 +86,12 @@ LESSONS = (
 
 def lesson_params(index: int) -> dict:
     """The URL parameters of lesson `index`'s link: its prepared view, and which lesson it is. The writing
-    lesson opens on the best writer when it is here, and Find units on the clearest string unit, whatever
+    lesson opens on the best writer when it is here, and Find units on the clearest bracket unit, whatever
     model an earlier lesson left chosen."""
     params = dict(LESSONS[index].params)
     if LESSONS[index].path == "pages/generate.py":
         params.update(writer_params())
-    if LESSONS[index].path == "pages/units.py":  # the code model where it is built, else python-lstm
+    if LESSONS[index].path == "pages/units.py":  # a code model where one is built, else python-lstm
         unit_model = pickers.units_model(catalog.available())
         params.update({"model": unit_model} if unit_model else {})
     return {**params, LESSON: str(index + 1), **language.url_values()}

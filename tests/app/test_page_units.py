@@ -224,14 +224,18 @@ def test_your_own_model_uses_the_pasted_corpus(app):
     assert set(at.dataframe[0].value["quantity"]) <= {"hidden", "r", "z", "n"}
 
 
-def test_the_code_model_is_the_first_choice_when_it_is_built(tmp_path, monkeypatch):
-    """python-code-lstm's quote and bracket units are cleaner than python-lstm's: the page opens on it."""
+@pytest.mark.parametrize("stateful", [True, False])
+def test_the_code_model_is_the_first_choice_when_it_is_built(tmp_path, monkeypatch, stateful):
+    """The code models' quote and bracket units are cleaner than python-lstm's: the page opens on the stateful
+    one (the clearest bracket unit) where it is built, else on python-code-lstm."""
     vocab = Vocab.from_text(CORPUS)
-    for name, task in (("english-lstm", "english"), ("python-lstm", "python"), ("python-code-lstm", "python-code")):
+    code_models = ("python-code-lstm", "python-code-lstm-stateful") if stateful else ("python-code-lstm",)
+    for name, task in (("english-lstm", "english"), ("python-lstm", "python"),
+                       *((name, "python-code") for name in code_models)):
         save_tiny_model(tmp_path, name, cell="lstm", vocab=vocab, hidden_size=12, task=task)
     monkeypatch.setenv(ZOO_ENV, str(tmp_path))
     at = open_page(AppTest.from_file(APP, default_timeout=60), PAGE, feature="regex")
-    assert at.sidebar.selectbox(key="model").value == "python-code-lstm"
+    assert at.sidebar.selectbox(key="model").value == code_models[-1]
     assert at.text_area(key="text").value.startswith("def scale(")  # Python's text box: several lines
     assert at.text_input(key="pattern").value == r"self\.\w+"  # Python's pattern, not English's
     assert not at.info

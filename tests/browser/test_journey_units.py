@@ -1,4 +1,4 @@
-"""The Find units journey in a real browser: open the page (the pretrained python-code-lstm) on the feature
+"""The Find units journey in a real browser: open the page (the pretrained python-code-lstm-stateful) on the feature
 it has its strongest unit for, see the ranking table and the top unit as coloured text, change the
 feature, see the ranking redraw."""
 import pytest
@@ -7,14 +7,15 @@ from playwright.sync_api import expect
 
 from explorer import trace, zoo
 from explorer.analysis import probes
+from explorer.app import pickers
 from explorer.tasks.char_corpus import CODE_CORPORA
 
 pytestmark = pytest.mark.browser
 
 
-def opening_feature(name: str = "python-code-lstm") -> str:
-    """What the page should open on: the model's precomputed units if it has them, else the library's ranking."""
-    model = zoo.load(name)
+def opening_feature() -> str:
+    """What the page should open on: its model's precomputed units if it has them, else the library's ranking."""
+    model = zoo.load(pickers.units_model(zoo.available()))
     known = model.meta.get("units")
     if known:
         return probes.opening_feature(known)
