@@ -233,6 +233,12 @@ def ngram_model(corpus: str, order: int) -> ngram.KneserNey:
     return ngram.fit(ids["train"], order, len(vocab))
 
 
+def windows(ids: torch.Tensor, starts: torch.Tensor, seq_len: int) -> Batch:
+    """The windows of seq_len + 1 characters of `ids` from `starts` (B,), as inputs and their next characters."""
+    window = ids[starts[:, None] + torch.arange(seq_len + 1)]  # (B, T+1)
+    return Batch(x=window[:, :-1], y=window[:, 1:])
+
+
 class Streams:
     """A text read as char-rnn reads it in training: cut into `batch_size` pieces end to end, each read from its
     start `seq_len` characters a batch, so that the state a model ends a batch in is the true state at the start
@@ -259,10 +265,9 @@ class Streams:
         if fresh:
             offsets = torch.randint(0, self.seq_len, (self.batch_size,), generator=self.generator)  # (B,)
             self.starts, self.position = torch.arange(self.batch_size) * self.piece + offsets, 0
-        at = self.starts + self.position * self.seq_len  # (B,)
-        windows = self.ids[at[:, None] + torch.arange(self.seq_len + 1)]  # (B, T+1)
+        batch = windows(self.ids, self.starts + self.position * self.seq_len, self.seq_len)
         self.position += 1
-        return Batch(x=windows[:, :-1], y=windows[:, 1:]), fresh
+        return batch, fresh
 
 
 @dataclass
@@ -296,20 +301,18 @@ class CharCorpusTask(Task):
     def batch(self, split: str, batch_size: int, seq_len: int, generator: torch.Generator) -> Batch:
         self.check_request(split, batch_size, seq_len)
         ids = self._ids[split]  # (N,)
-        starts = torch.randint(0, len(ids) - seq_len, (batch_size,), generator=generator)  # (B,)
-        windows = ids[starts[:, None] + torch.arange(seq_len + 1)]  # (B, T+1)
-        return Batch(x=windows[:, :-1], y=windows[:, 1:])
+        return windows(ids, torch.randint(0, len(ids) - seq_len, (batch_size,), generator=generator), seq_len)
 
     def streams(self, split: str, batch_size: int, seq_len: int, generator: torch.Generator) -> Streams:
         """The split read as `batch_size` streams side by side, each batch the next `seq_len` characters of every
         stream (TrainSettings.carry_state), instead of `batch`'s windows from random places."""
         self.check_request(split, batch_size, seq_len)
-        ids = self._ids[split]
-        if (len(ids) - 1) // batch_size < 2 * seq_len + 1:
+        streams = Streams(self._ids[split], batch_size, seq_len, generator)
+        if streams.per_pass < 1:
             raise ValueError(_("The {split} split is too short for {streams} streams of {length} characters; "
                                "use fewer or shorter ones.").format(split=split_name(split), streams=batch_size,
                                                                     length=seq_len))
-        return Streams(ids, batch_size, seq_len, generator)
+        return streams
 
     def baseline(self) -> tuple[float, str]:
         counts = torch.bincount(self._ids["train"], minlength=len(self.vocab))  # (V,)

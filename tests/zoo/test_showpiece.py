@@ -65,6 +65,14 @@ def test_the_large_python_model_reads_source_under_one_point_nine_bits_in_order(
     assert again < 1.90 < seven, (again, seven)  # python-lstm (256 units) reads 2.018
 
 
+def best_code_units(model, size: int = 3000) -> dict:
+    """The strongest string and bracket-depth units Find units ranks on its held-out sample of `size` characters."""
+    sample = probes.corpus_sample("python-code", size)
+    series = probes.unit_series(explorer.trace(model, sample, k=1))
+    return {name: probes.rank_units(series, probes.feature_values(name, sample, code=True)).rows(series, 1)[0]
+            for name in ("quotes", "brackets")}
+
+
 @pytest.mark.skipif("python-code-lstm" not in zoo.available(), reason="python-code-lstm is not built")
 def test_the_code_model_beats_its_seven_gram_and_has_cleaner_quote_and_bracket_units():
     """Trained on the library's code without docstrings, where a string is a literal on one line: on Find units'
@@ -77,19 +85,8 @@ def test_the_code_model_beats_its_seven_gram_and_has_cleaner_quote_and_bracket_u
     again = evaluate_in_order(model, zoo.make_task(recipe).split_ids("test"))
     assert again == pytest.approx(test["in_order"]["value"], abs=1e-4)
     assert again < 1.70 < seven, (again, seven)
-    sample = probes.corpus_sample("python-code", 3000)
-    series = probes.unit_series(explorer.trace(model, sample, k=1))
-    best = {name: probes.rank_units(series, probes.feature_values(name, sample, code=True)).rows(series, 1)[0]
-            for name in ("quotes", "brackets")}
+    best = best_code_units(model)
     assert abs(best["quotes"]["r"]) > 0.8 and abs(best["brackets"]["r"]) > 0.75, best
-
-
-def best_code_units(model, size: int = 3000) -> dict:
-    """The strongest string and bracket-depth units Find units ranks on its held-out sample of `size` characters."""
-    sample = probes.corpus_sample("python-code", size)
-    series = probes.unit_series(explorer.trace(model, sample, k=1))
-    return {name: probes.rank_units(series, probes.feature_values(name, sample, code=True)).rows(series, 1)[0]
-            for name in ("quotes", "brackets")}
 
 
 @pytest.mark.skipif("python-code-lstm-stateful" not in zoo.available(), reason="python-code-lstm-stateful is not built")
