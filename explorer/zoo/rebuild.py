@@ -138,6 +138,9 @@ def build(name: str, directory: Path | None = None, progress: bool = True) -> nn
     recipe = RECIPES.get(name)
     if recipe is None:
         raise ValueError(f"no recipe named {name!r}; recipes: {', '.join(recipe_names())}")
+    if (recipe.late_task_kwargs or recipe.late_from_best) and recipe.late_lr is None:
+        raise ValueError(f"{name}: late_task_kwargs and late_from_best say what happens at late_lr's turn; "
+                         "the recipe has no late_lr")
     torch.set_num_threads(1)  # batch work here is small; one thread keeps builds reproducible and polite
     task = make_task(recipe)
     config = train.config_for(task, cell=recipe.cell, hidden_size=recipe.hidden_size, num_layers=recipe.num_layers,

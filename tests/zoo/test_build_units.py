@@ -100,6 +100,18 @@ def test_the_training_strings_change_at_the_lower_rate_and_the_measured_task_doe
     assert seen == []  # refused before any training, not at the turn
 
 
+def test_settings_for_the_lower_rate_without_one_are_refused_before_training(tmp_path, monkeypatch):
+    """late_task_kwargs and late_from_best act at late_lr's turn: without late_lr they would be ignored in silence."""
+    seen = []
+    monkeypatch.setattr(train, "train_steps", lambda state, count: seen.append(count) or [])
+    for late in ({"late_task_kwargs": {"wander_share": 0.5}}, {"late_from_best": True}):
+        recipe = Recipe("tiny-no-turn", "a tiny counter", "brackets", "lstm", 4, steps=20, seq_len=16, **late)
+        monkeypatch.setitem(RECIPES, recipe.name, recipe)
+        with pytest.raises(ValueError, match="has no late_lr"):
+            rebuild.build(recipe.name, tmp_path, progress=False)
+    assert seen == []
+
+
 def test_a_recipe_that_carries_the_state_trains_on_streams_and_a_task_without_them_is_refused(tmp_path, monkeypatch):
     recipe = Recipe("tiny-streams", "a tiny English reader", "english", "lstm", 4, steps=3, batch_size=4, seq_len=16,
                     carry_state=True)
