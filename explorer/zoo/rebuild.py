@@ -25,7 +25,7 @@ from explorer.training import train
 from explorer.zoo.checkpoint import paths, save
 from explorer.zoo.kinds import kind_with_recipe
 from explorer.zoo.recipes import RECIPES, Recipe, lr_at, recipe_names, seq_len_at
-from explorer.zoo.store import load
+from explorer.zoo.store import available, load
 
 
 def make_task(recipe: Recipe, *, late: bool = False):
@@ -130,6 +130,18 @@ class BestSoFar:
             self.kept = None  # once: the lower rate goes on from here
 
 
+def start_from(model: nn.Module, recipe: Recipe, directory: Path | None) -> None:
+    """Load the weights of the built model `recipe.init_from` into `model`, refusing one of another task or shape."""
+    source = recipe.init_from
+    if source not in available(directory):
+        raise ValueError(f"{recipe.name} goes on from {source}, which is not built: "
+                         f"python -m explorer.zoo build {source} first")
+    built = load(source, directory)
+    if built.meta.get("task") != recipe.task or built.config != model.config:
+        raise ValueError(f"{recipe.name} goes on from {source}, a model of another task or shape")
+    model.load_state_dict(built.state_dict())
+
+
 def build(name: str, directory: Path | None = None, progress: bool = True) -> nn.Module:
     """Train one recipe from scratch with its fixed seed, evaluate it, save it."""
     kind = kind_with_recipe(name)
@@ -148,6 +160,8 @@ def build(name: str, directory: Path | None = None, progress: bool = True) -> nn
                               input_mode=recipe.input_mode, embedding_size=recipe.embedding_size,
                               dropout=recipe.dropout)
     model = train.build_model(config, task.vocab, seed=recipe.seed)
+    if recipe.init_from is not None:
+        start_from(model, recipe, directory)
     if recipe.dropout:
         torch.manual_seed(recipe.seed)  # dropout draws its masks from torch's global generator
     settings = train.TrainSettings(optimizer="adam", lr=recipe.lr, batch_size=recipe.batch_size,

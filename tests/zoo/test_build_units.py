@@ -112,6 +112,34 @@ def test_settings_for_the_lower_rate_without_one_are_refused_before_training(tmp
     assert seen == []
 
 
+def test_a_recipe_can_go_on_from_a_built_model_and_refuses_one_missing_or_of_another_shape(tmp_path, monkeypatch):
+    first = Recipe("tiny-first", "a tiny counter", "brackets", "lstm", 4, steps=20, lr=3e-2, seq_len=16)
+    then = Recipe("tiny-then", "the tiny counter, trained on", "brackets", "lstm", 4, steps=2, lr=1e-3, seq_len=16,
+                  init_from="tiny-first")
+    monkeypatch.setitem(RECIPES, first.name, first)
+    monkeypatch.setitem(RECIPES, then.name, then)
+    with pytest.raises(ValueError, match="tiny-first, which is not built"):
+        rebuild.build(then.name, tmp_path, progress=False)
+    built = rebuild.build(first.name, tmp_path, progress=False)
+    started = []
+    steps = train.train_steps
+
+    def recording(state, count):
+        if not started:
+            started.append({name: weight.clone() for name, weight in state.model.state_dict().items()})
+        return steps(state, count)
+
+    monkeypatch.setattr(train, "train_steps", recording)
+    went_on = rebuild.build(then.name, tmp_path, progress=False)
+    for name, weight in built.state_dict().items():
+        torch.testing.assert_close(started[0][name], weight, rtol=0, atol=0)  # its first step starts from them
+    assert not torch.equal(went_on.state_dict()["head.weight"], built.state_dict()["head.weight"])  # and moved on
+    assert went_on.meta["recipe"]["init_from"] == "tiny-first"
+    monkeypatch.setitem(RECIPES, then.name, dataclasses.replace(then, hidden_size=6))
+    with pytest.raises(ValueError, match="another task or shape"):
+        rebuild.build(then.name, tmp_path, progress=False)
+
+
 def test_a_recipe_that_carries_the_state_trains_on_streams_and_a_task_without_them_is_refused(tmp_path, monkeypatch):
     recipe = Recipe("tiny-streams", "a tiny English reader", "english", "lstm", 4, steps=3, batch_size=4, seq_len=16,
                     carry_state=True)
