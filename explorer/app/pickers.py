@@ -12,9 +12,10 @@ DEFAULT_MODEL = "english-lstm"
 # The best English writer: Generate opens on it. Inspect keeps DEFAULT_MODEL, the course's LSTM, which
 # compares with the same-size and parameter-matched SimpleRNN and GRU and shows 128 units at a glance.
 WRITER = "english-lstm-512"
-# Find units opens on the models with quote and bracket units: first the one whose bracket-depth unit a newcomer
-# sees at once (r +0.92 on the page's sample), then the clearest string unit, then the model of the whole source.
-UNIT_MODELS = ("python-code-lstm-stateful", "python-code-lstm", "python-lstm")
+# Find units opens on the models with quote and bracket units: first the one with both at |r| 0.8 or more on the
+# page's sample, then the clearest bracket-depth unit, then the clearest string unit, then the model of the whole
+# source.
+UNIT_MODELS = ("python-code-lstm-stateful-long", "python-code-lstm-stateful", "python-code-lstm", "python-lstm")
 MODEL_SETS = {
     "same": ("english-rnn", "english-gru", "english-lstm"),  # same hidden size (128), same training budget
     "matched": ("english-rnn-matched", "english-gru-matched", "english-lstm"),  # about the same parameter count

@@ -224,12 +224,12 @@ def test_your_own_model_uses_the_pasted_corpus(app):
     assert set(at.dataframe[0].value["quantity"]) <= {"hidden", "r", "z", "n"}
 
 
-@pytest.mark.parametrize("stateful", [True, False])
-def test_the_code_model_is_the_first_choice_when_it_is_built(tmp_path, monkeypatch, stateful):
-    """The code models' quote and bracket units are cleaner than python-lstm's: the page opens on the stateful
-    one (the clearest bracket unit) where it is built, else on python-code-lstm."""
+@pytest.mark.parametrize("built", [3, 2, 1])
+def test_the_code_model_is_the_first_choice_when_it_is_built(tmp_path, monkeypatch, built):
+    """The code models' quote and bracket units are cleaner than python-lstm's: the page opens on the one with
+    both at 0.8 where it is built, else on the stateful one (the clearest bracket unit), else on python-code-lstm."""
     vocab = Vocab.from_text(CORPUS)
-    code_models = ("python-code-lstm", "python-code-lstm-stateful") if stateful else ("python-code-lstm",)
+    code_models = ("python-code-lstm", "python-code-lstm-stateful", "python-code-lstm-stateful-long")[:built]
     for name, task in (("english-lstm", "english"), ("python-lstm", "python"),
                        *((name, "python-code") for name in code_models)):
         save_tiny_model(tmp_path, name, cell="lstm", vocab=vocab, hidden_size=12, task=task)

@@ -1,6 +1,6 @@
-"""The Find units journey in a real browser: open the page (the pretrained python-code-lstm-stateful) on the feature
-it has its strongest unit for, see the ranking table and the top unit as coloured text, change the
-feature, see the ranking redraw."""
+"""The Find units journey in a real browser: open the page (on pickers.units_model, the pretrained
+python-code-lstm-stateful-long) on the feature it has its strongest unit for, see the ranking table and the top
+unit as coloured text, change the feature, see the ranking redraw."""
 import pytest
 from browser_helpers import SLOW, assert_no_exception, open_page, plots, wait_idle
 from playwright.sync_api import expect
