@@ -22,6 +22,16 @@ WORDS = 0.96  # share of real words at T 0.8: english-lstm writes 0.91, english-
 pytestmark = pytest.mark.skipif(NAME not in zoo.available(), reason=f"{NAME} is not built")
 
 
+def reread_in_order(name: str):
+    """The model, its recipe, its test split re-read in order (checked against the stored figure) and its 7-gram."""
+    model, recipe = zoo.load(name), zoo.RECIPES[name]
+    test = model.meta["metrics"]["test"]
+    seven = {row["name"]: row["value"] for row in test["baselines"]}["7-gram (Kneser-Ney)"]
+    again = evaluate_in_order(model, zoo.make_task(recipe).split_ids("test"))
+    assert again == pytest.approx(test["in_order"]["value"], abs=1e-4)
+    return model, recipe, again, seven
+
+
 def test_beats_the_seven_gram_reading_the_test_split_as_the_seven_gram_does():
     """Every character of the test split in order, the state carried along: the n-grams' own protocol."""
     model, recipe = zoo.load(NAME), zoo.RECIPES[NAME]
@@ -58,11 +68,7 @@ def test_writes_words_at_temperature_point_eight():
 
 @pytest.mark.skipif("python-lstm-512" not in zoo.available(), reason="python-lstm-512 is not built")
 def test_the_large_python_model_reads_source_under_one_point_nine_bits_in_order():
-    model, recipe = zoo.load("python-lstm-512"), zoo.RECIPES["python-lstm-512"]
-    test = model.meta["metrics"]["test"]
-    seven = {row["name"]: row["value"] for row in test["baselines"]}["7-gram (Kneser-Ney)"]
-    again = evaluate_in_order(model, zoo.make_task(recipe).split_ids("test"))
-    assert again == pytest.approx(test["in_order"]["value"], abs=1e-4)
+    model, recipe, again, seven = reread_in_order("python-lstm-512")
     assert again < 1.90 < seven, (again, seven)  # python-lstm (256 units) reads 2.018
 
 
@@ -80,11 +86,7 @@ def test_the_code_model_beats_its_seven_gram_and_has_cleaner_quote_and_bracket_u
     default sample its quote unit reaches |r| 0.82 (python-lstm's best reaches 0.40 on its own sample), its
     bracket-depth unit 0.78 (windows of 128 characters instead of 256: 0.80 and 0.65)."""
     torch.set_num_threads(1)
-    model, recipe = zoo.load("python-code-lstm"), zoo.RECIPES["python-code-lstm"]
-    test = model.meta["metrics"]["test"]
-    seven = {row["name"]: row["value"] for row in test["baselines"]}["7-gram (Kneser-Ney)"]
-    again = evaluate_in_order(model, zoo.make_task(recipe).split_ids("test"))
-    assert again == pytest.approx(test["in_order"]["value"], abs=1e-4)
+    model, recipe, again, seven = reread_in_order("python-code-lstm")
     assert again < 1.70 < seven, (again, seven)
     best = best_code_units(model)
     assert abs(best["quotes"]["r"]) > 0.8 and abs(best["brackets"]["r"]) > 0.75, best
@@ -97,12 +99,8 @@ def test_the_stateful_code_model_has_the_clearest_bracket_unit_and_pays_for_it_f
     string unit 0.78 (0.82). It seldom starts from a zero state in training, so cold windows read worse than
     python-code-lstm's (1.790 against 1.603 bits/char); the whole split read in order beats the 7-gram."""
     torch.set_num_threads(1)
-    model, recipe = zoo.load("python-code-lstm-stateful"), zoo.RECIPES["python-code-lstm-stateful"]
+    model, recipe, again, seven = reread_in_order("python-code-lstm-stateful")
     assert recipe.carry_state
-    test = model.meta["metrics"]["test"]
-    seven = {row["name"]: row["value"] for row in test["baselines"]}["7-gram (Kneser-Ney)"]
-    again = evaluate_in_order(model, zoo.make_task(recipe).split_ids("test"))
-    assert again == pytest.approx(test["in_order"]["value"], abs=1e-4)
     assert again < 1.70 < seven, (again, seven)
     for size in (3000, 6000):
         best = best_code_units(model, size)
@@ -118,12 +116,8 @@ def test_the_longer_stateful_code_model_has_both_units_at_point_eight_on_find_un
     model with both at 0.8 there. On the 6,000-character sample the string unit stays under it (0.75); read in
     order it still beats the 7-gram."""
     torch.set_num_threads(1)
-    model, recipe = zoo.load("python-code-lstm-stateful-long"), zoo.RECIPES["python-code-lstm-stateful-long"]
+    model, recipe, again, seven = reread_in_order("python-code-lstm-stateful-long")
     assert recipe.carry_state and recipe.init_from == "python-code-lstm-stateful"
-    test = model.meta["metrics"]["test"]
-    seven = {row["name"]: row["value"] for row in test["baselines"]}["7-gram (Kneser-Ney)"]
-    again = evaluate_in_order(model, zoo.make_task(recipe).split_ids("test"))
-    assert again == pytest.approx(test["in_order"]["value"], abs=1e-4)
     assert again < 1.70 < seven, (again, seven)
     best = best_code_units(model)
     assert abs(best["quotes"]["r"]) >= 0.8 and abs(best["brackets"]["r"]) >= 0.9, best
