@@ -49,14 +49,15 @@ def main(argv=None) -> int:
         if not rows:
             print("no pretrained models found; build them with: python -m explorer.zoo build --all")
             return 0
-        print(f"{'name':22s} {'task':11s} {'cell':7s} {'hidden':>6s} {'params':>8s}  held-out (test)")
+        wide = max(len(r["name"]) for r in rows)  # the longest name sets the column, so every row lines up
+        print(f"{'name':{wide}s} {'task':11s} {'cell':7s} {'hidden':>6s} {'params':>8s}  held-out (test)")
         for r in rows:
             extra = f", {r['test_longer']:.4f} at {r['longer_seq_len']} characters" if "test_longer" in r else ""
             if "in_order" in r:
                 extra += f", {r['in_order']:.4f} over the whole split in order"
             if "best_baseline" in r:
                 extra += f"; {r['best_baseline_name']} {r['best_baseline']:.4f}"
-            print(f"{r['name']:22s} {r['task']:11s} {r['cell']:7s} {r['hidden']:6d} {r['parameters']:8d}  "
+            print(f"{r['name']:{wide}s} {r['task']:11s} {r['cell']:7s} {r['hidden']:6d} {r['parameters']:8d}  "
                   f"{r['metric']} {r['test']:.4f} (baseline {r['baseline']:.4f}){extra}")
         return 0
     names = recipe_names() if args.all else args.names

@@ -235,6 +235,10 @@ def test_cli_lists_models(capsys):
     out = capsys.readouterr().out
     for name in SHIPPED:
         assert name in out
+    lines = out.splitlines()
+    # every row's task starts in the header's task column, however long the names
+    column = lines[0].index("task")
+    assert all(line[column - 1] == " " and line[column] != " " for line in lines[1:]), lines
 
 
 def test_the_zoo_never_imports_the_encoder_decoder():
