@@ -133,15 +133,12 @@ with st.expander(_("Settings: the task, the cells, their size, the learning rate
                                            disabled=not clip)
     steps_per_tick = train_cols[6].number_input(_("Steps per tick"), step=5, key="train_steps_per_tick")
     streams = reads_in_streams(task)
-    carry_label = _("Carry the state between batches")
-    carry_help = _("Truncated BPTT: the text is read in `batch_size` streams, and each batch goes on where the last "
-                   "stopped, from the hidden state it ended in (the gradient stops there). Text tasks only.")
-    if streams:
-        carry_state = st.toggle(carry_label, key="train_carry_state", help=carry_help)
-    else:  # separate sequences cannot carry it: a toggle shown off, and the text's own choice left alone (writing
-        # the text's widget state on every run read as a change each time: a session waiting its turn never got one)
-        st.toggle(carry_label, value=False, disabled=True, key="train_carry_state_off", help=carry_help)
-        carry_state = False
+    if not streams:
+        st.session_state["train_carry_state"] = False  # separate sequences cannot carry it: show it off, as it trains
+    carry_state = st.toggle(_("Carry the state between batches"), key="train_carry_state", disabled=not streams,
+                            help=_("Truncated BPTT: the text is read in `batch_size` streams, and each batch goes on "
+                                   "where the last stopped, from the hidden state it ended in (the gradient stops "
+                                   "there). Text tasks only."))
     st.caption(_("The learning rate, optimizer, batch size, length, clipping, carrying the state and steps per tick "
                  "apply at once; the task, cells, sizes, seed and start apply on Reset (at once while nothing is "
                  "trained)."))
