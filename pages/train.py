@@ -18,7 +18,7 @@ from explorer.app import catalog, course, frame, sessions, train_live, urlstate
 from explorer.app.train_charts import draw_charts, listed
 from explorer.i18n import N_, _, ngettext, pgettext
 from explorer.training import playground as play
-from explorer.training.settings import MAX_LR, MIN_LR, OPTIMIZERS, reads_in_streams
+from explorer.training.settings import MAX_LR, MIN_LR, OPTIMIZERS
 
 frame.require_frame(__file__)
 
@@ -74,7 +74,7 @@ def _remember(settings: play.PlaygroundSettings) -> None:
         "train_layers": settings.num_layers, "train_seed": settings.seed,
         "train_snapshot_every": settings.snapshot_every,
         "train_optimizer": settings.optimizer, "train_lr": settings.lr, "train_batch": settings.batch_size,
-        "train_clip": settings.clip, "train_clip_norm": settings.clip_norm, "train_carry_state": settings.carry_state,
+        "train_clip": settings.clip, "train_clip_norm": settings.clip_norm,
         "train_steps_per_tick": settings.steps_per_tick,
         _seq_key(settings.task): settings.seq_len,
     }
@@ -132,22 +132,14 @@ with st.expander(_("Settings: the task, the cells, their size, the learning rate
     clip_norm = train_cols[5].number_input(_("Clip at norm"), step=0.5, format="%g", key="train_clip_norm",
                                            disabled=not clip)
     steps_per_tick = train_cols[6].number_input(_("Steps per tick"), step=5, key="train_steps_per_tick")
-    streams = reads_in_streams(task)
-    if not streams:
-        st.session_state["train_carry_state"] = False  # separate sequences cannot carry it: show it off, as it trains
-    carry_state = st.toggle(_("Carry the state between batches"), key="train_carry_state", disabled=not streams,
-                            help=_("Truncated BPTT: the text is read in `batch_size` streams, and each batch goes on "
-                                   "where the last stopped, from the hidden state it ended in (the gradient stops "
-                                   "there). Text tasks only."))
-    st.caption(_("The learning rate, optimizer, batch size, length, clipping, carrying the state and steps per tick "
-                 "apply at once; the task, cells, sizes, seed and start apply on Reset (at once while nothing is "
-                 "trained)."))
+    st.caption(_("The learning rate, optimizer, batch size, length, clipping and steps per tick apply at once; "
+                 "the task, cells, sizes, seed and start apply on Reset (at once while nothing is trained)."))
 
 settings = play.PlaygroundSettings(
     task=task_name, cells=tuple(cells), hidden_size=int(hidden), num_layers=int(layers),
     input_mode=input_mode, optimizer=optimizer, lr=float(lr), batch_size=int(batch_size), seq_len=int(seq_len),
-    clip=bool(clip), clip_norm=float(clip_norm), carry_state=bool(carry_state), seed=int(seed),
-    steps_per_tick=int(steps_per_tick), snapshot_every=int(snapshot_every))
+    clip=bool(clip), clip_norm=float(clip_norm), seed=int(seed), steps_per_tick=int(steps_per_tick),
+    snapshot_every=int(snapshot_every))
 pretrained_name = None if start_from == NEW else start_from
 
 

@@ -130,9 +130,9 @@ def build(settings: PlaygroundSettings, pretrained: RNNModel | None = None, owne
 
 
 def apply_settings(pg: Playground, settings: PlaygroundSettings, resume: bool = False) -> list[str]:
-    """Hand new live settings (learning rate, clipping, batch, length, optimizer, carrying the state,
-    steps per tick) to the runs, without losing anything. A diverged run goes on from its restored
-    snapshot only when `resume` (the user pressed Play or Step). Returns the labels of the runs that changed.
+    """Hand new live settings (learning rate, clipping, batch, length, optimizer, steps per tick)
+    to the runs, without losing anything. A diverged run goes on from its restored snapshot only
+    when `resume` (the user pressed Play or Step). Returns the labels of the runs that changed.
     Raises ValueError with TrainSettings' sentence on a bad value (nothing is changed then)."""
     if settings.needs_rebuild(pg.settings):
         raise ValueError(_("These settings need new models; press Reset to build them."))

@@ -30,7 +30,7 @@ CELL_TITLES = {"rnn": "SimpleRNN", "gru": "GRU", "lstm": "LSTM", "jordan": "Jord
 MAX_MODELS = 3  # side by side on one screen; a fourth would halve every figure again
 MAX_STEPS_PER_TICK = 500  # a tick should end within seconds so the page stays responsive
 # Only these TrainSettings fields may change while a run goes on (update_settings); the rest rebuild it.
-LIVE_FIELDS = ("optimizer", "lr", "batch_size", "seq_len", "clip", "clip_norm", "carry_state")
+LIVE_FIELDS = ("optimizer", "lr", "batch_size", "seq_len", "clip", "clip_norm")
 MODEL_FIELDS = ("task", "cells", "hidden_size", "num_layers", "input_mode", "seed", "snapshot_every")
 
 
@@ -45,19 +45,6 @@ def _number(value) -> str:
 
 def is_whole(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)  # numpy integers count
-
-
-def reads_in_streams(task: Task) -> bool:
-    """Whether a run on `task` can carry its state from batch to batch (TrainSettings.carry_state): only a text,
-    which it reads in streams, can."""
-    return hasattr(task, "streams")
-
-
-def check_carry_state(task: Task) -> None:
-    """Refuse carry_state on a task that draws every sequence on its own, with one sentence."""
-    if not reads_in_streams(task):
-        raise ValueError(_("Only a text can be read with the state carried from batch to batch; the {task} task "
-                           "draws every sequence on its own.").format(task=task.name))
 
 
 @dataclass(frozen=True)
@@ -113,8 +100,9 @@ class TrainSettings:
         if not task.min_seq_len <= seq_len <= task.max_seq_len:
             raise ValueError(_("The sequence length for the {task} task must be from {low} to {high}; got {value}.")
                              .format(task=task.name, low=task.min_seq_len, high=task.max_seq_len, value=seq_len))
-        if self.carry_state:
-            check_carry_state(task)
+        if self.carry_state and not hasattr(task, "streams"):
+            raise ValueError(_("Only a text can be read with the state carried from batch to batch; the {task} task "
+                               "draws every sequence on its own.").format(task=task.name))
         return dataclasses.replace(self, seq_len=seq_len)
 
 
@@ -138,24 +126,19 @@ class PlaygroundSettings:
     seq_len: int | None = 50  # the first marker 25 to 50 steps before the answer: past what a SimpleRNN carries
     clip: bool = True
     clip_norm: float = 1.0
-    # off: every batch is windows from random places, each read from a zero state, as the other tasks are;
-    # on (text tasks only), TrainSettings.carry_state: the text in batch_size streams, truncated BPTT
-    carry_state: bool = False
     seed: int = 0  # model initialisation and data stream, the same for every model
     steps_per_tick: int = 15  # one chunk, the unit of turn-taking: a fraction of a second for the default pair
     snapshot_every: int = 25  # steps between snapshots (doubles when the snapshots are thinned)
 
     def train_settings(self) -> TrainSettings:
         return TrainSettings(optimizer=self.optimizer, lr=self.lr, batch_size=self.batch_size, seq_len=self.seq_len,
-                             clip=self.clip, clip_norm=self.clip_norm, seed=self.seed, carry_state=self.carry_state)
+                             clip=self.clip, clip_norm=self.clip_norm, seed=self.seed)
 
     def check(self) -> None:
         """Refuse what ModelConfig and TrainSettings do not check, with one sentence each."""
         if self.task not in task_registry.available():
             raise ValueError(_("Pick a task from {tasks}; got {value!r}.").format(
                 tasks=", ".join(task_registry.available()), value=self.task))
-        if self.carry_state is True:  # anything else gets TrainSettings' sentence
-            check_carry_state(get_task(self.task))
         if not 1 <= len(self.cells) <= MAX_MODELS:
             raise ValueError(_("Pick one to {most} cell types to train side by side; got {count}.").format(
                 most=MAX_MODELS, count=len(self.cells)))

@@ -250,29 +250,6 @@ def test_bad_settings_show_a_sentence(page):
     assert at.session_state["train_playground"].step == 15
 
 
-def test_carrying_the_state_is_offered_on_a_text_and_trains_in_streams(page):
-    at = page()
-    toggle = _find(at, "train_carry_state")
-    assert toggle.label == "Carry the state between batches" and "Truncated BPTT" in toggle.help
-    assert toggle.disabled and not toggle.value  # the adding problem draws every sequence on its own
-    _find(at, "train_task").set_value("english").run()
-    assert not at.exception, at.exception
-    assert not _find(at, "train_carry_state").disabled
-    for key, value in dict(train_cells=["lstm"], train_hidden=8, train_batch=4, train_seq_len_english=16,
-                           train_steps_per_tick=3, train_carry_state=True).items():
-        _find(at, key).set_value(value)
-    at.run()
-    assert not at.exception and not at.error, (at.exception, errors(at))
-    click(at, "train_step")
-    state = at.session_state["train_playground"].runs[0].state
-    assert state.task.name == "english" and state.settings.carry_state and state.step == 3
-    assert state.streams.position == 3 and state.carried is not None  # three batches of the same streams
-    _find(at, "train_task").set_value("count").run()  # a task of separate sequences: the toggle goes off
-    assert not at.exception and not at.error, (at.exception, errors(at))
-    toggle = _find(at, "train_carry_state")
-    assert toggle.disabled and not toggle.value
-
-
 def test_keep_then_download_then_load_gives_the_same_weights(page, monkeypatch):
     served = {}
     original_add = MediaFileManager.add

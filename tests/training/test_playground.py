@@ -185,40 +185,6 @@ def test_live_settings_apply_without_losing_anything():
         play.apply_settings(pg, tiny(cells=("rnn", "lstm"), hidden_size=9))
 
 
-def test_carrying_the_state_reaches_the_runs_and_applies_live():
-    """PlaygroundSettings.carry_state is TrainSettings.carry_state: the text read in streams, the state carried.
-    It applies at once, as the learning rate does, and a change starts new streams."""
-    text = dict(task="english", cells=("rnn", "lstm"), batch_size=4, seq_len=16)
-    carrying = tiny(**text, carry_state=True)
-    assert carrying.train_settings().carry_state and not tiny(**text).train_settings().carry_state
-    pg = play.build(carrying)
-    play.tick(pg)
-    for run in pg.runs:
-        assert run.state.settings.carry_state and run.state.streams.position == 4 and run.state.carried is not None
-    assert play.apply_settings(pg, tiny(**text)) == ["SimpleRNN", "LSTM"]  # off: windows from random places
-    assert all(not run.state.settings.carry_state and run.state.streams is None for run in pg.runs)
-    play.tick(pg)
-    assert all(run.state.streams is None for run in pg.runs)
-    play.apply_settings(pg, carrying)  # on again: new streams from the start of every piece
-    play.tick(pg)
-    assert all(run.state.streams.position == 4 and run.step == 12 for run in pg.runs)
-
-
-def test_carrying_the_state_is_refused_on_a_task_of_separate_sequences():
-    sentence = "Only a text can be read with the state carried from batch to batch; the count task draws every " \
-               "sequence on its own."
-    for refuse in (play.check_settings, play.build, lambda settings: settings.check()):
-        with pytest.raises(ValueError) as error:
-            refuse(tiny(carry_state=True))
-        assert str(error.value) == sentence
-    pg = play.build(tiny())
-    play.tick(pg)
-    with pytest.raises(ValueError) as error:
-        play.apply_settings(pg, tiny(carry_state=True))
-    assert str(error.value) == sentence
-    assert all(not run.state.settings.carry_state for run in pg.runs)  # nothing changed
-
-
 def test_divergence_stops_restores_and_resumes():
     pg = play.build(play.PlaygroundSettings(task="adding", cells=("rnn",), hidden_size=32, batch_size=16, seq_len=50,
                                             optimizer="sgd", lr=100.0, clip=False, steps_per_tick=10, snapshot_every=2))
